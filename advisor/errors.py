@@ -1,0 +1,22 @@
+"""Errors raised by the advisor package.
+
+Every error derives from :class:`AdvisorError`, itself a :class:`ValueError`, so generic
+handlers keep working. Messages follow the house shape ``<where>: <what must hold>. Got
+<value>.`` with an optional ``Hint: ...``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AdvisorError", "DatasetError", "DatasetFileNotFoundError"]
+
+
+class AdvisorError(ValueError):
+    """Root of every error raised by :mod:`advisor`."""
+
+
+class DatasetError(AdvisorError):
+    """A data set cannot be generated, read or interpreted as asked."""
+
+
+class DatasetFileNotFoundError(DatasetError, FileNotFoundError):
+    """A data file (or the folder that should hold it) does not exist."""
