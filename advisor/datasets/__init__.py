@@ -10,20 +10,40 @@ from advisor.datasets._demo import (
     true_propensity,
 )
 from advisor.datasets._demo_info import demo_portfolio_info
-from advisor.datasets._demo_schema import PRODUCTS
+from advisor.datasets._demo_schema import PRODUCT_LABELS, PRODUCTS
+from advisor.datasets._describe import (
+    ColumnSummary,
+    TableSummary,
+    TargetSummary,
+    describe_table,
+    guess_targets,
+)
+from advisor.datasets._files import read_table, write_table
+from advisor.datasets._loaders import load_bank_marketing, load_caravan, load_german_credit
 from advisor.datasets._types import ColumnInfo, Dataset, DatasetInfo
 
 __all__ = [
     "CAUSAL_GRAPH",
     "PRODUCTS",
+    "PRODUCT_LABELS",
     "ColumnInfo",
+    "ColumnSummary",
     "Dataset",
     "DatasetInfo",
     "DemoPortfolioSCM",
+    "TableSummary",
+    "TargetSummary",
     "causal_graph_dot",
     "demo_portfolio_info",
     "descendants",
+    "describe_table",
+    "guess_targets",
     "intervene",
+    "load_bank_marketing",
+    "load_caravan",
+    "load_german_credit",
     "make_demo_portfolio",
+    "read_table",
     "true_propensity",
+    "write_table",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,7 +79,8 @@ def test_columns_and_kinds_match_the_description(portfolio: pd.DataFrame) -> Non
 
 def test_domains_are_plausible(portfolio: pd.DataFrame) -> None:
     assert portfolio["age"].between(18, 90).all()
-    assert portfolio["age"].min() == 18 and portfolio["age"].max() >= 85
+    assert portfolio["age"].min() == 18
+    assert portfolio["age"].max() >= 85
     assert (portfolio["tenure_years"] <= portfolio["age"] - 18).all()
     assert (portfolio["monthly_income"] > 0).all()
     assert 1_800 < portfolio["monthly_income"].median() < 3_200
@@ -162,7 +165,8 @@ def test_lever_raises_the_true_propensity(portfolio: pd.DataFrame) -> None:
     clients = portfolio[~portfolio["salary_domiciled"] & ~portfolio["has_home_loan"]].head(2_000)
     before = true_propensity(clients, "home_loan")
     after = true_propensity(intervene(clients, {"salary_domiciled": True}), "home_loan")
-    assert (after >= before).all() and after.mean() > 1.5 * before.mean()
+    assert (after >= before).all()
+    assert after.mean() > 1.5 * before.mean()
 
 
 def test_intervention_leaves_its_input_untouched(portfolio: pd.DataFrame) -> None:
@@ -202,7 +206,9 @@ def test_setting_observed_values_is_the_identity(seed: int, rows: list[int], fea
 
 
 def test_wrong_seed_is_detected(portfolio: pd.DataFrame) -> None:
-    with pytest.raises(DatasetError, match=r"^clients: must come from the demo portfolio with seed=5"):
+    with pytest.raises(
+        DatasetError, match=r"^clients: must come from the demo portfolio with seed=5"
+    ):
         intervene(portfolio.head(50), {"mobile_app": True}, seed=5)
 
 
@@ -222,7 +228,10 @@ def test_caller_columns_travel_unchanged(portfolio: pd.DataFrame) -> None:
         ({"n_products": 3}, r"^changes\.n_products: is derived from the has_\* holdings"),
         ({"region": "paris"}, r"^changes\.region: must be one of capital, north, east, south"),
         ({"children": 1.5}, r"^changes\.children: must be a whole number in \[0, 10\]\. Got 1\.5"),
-        ({"monthly_savings_transfer": -50}, r"^changes\.monthly_savings_transfer: must be a number"),
+        (
+            {"monthly_savings_transfer": -50},
+            r"^changes\.monthly_savings_transfer: must be a number",
+        ),
         ({"mobile_app": "maybe"}, r"^changes\.mobile_app: must be true or false\. Got 'maybe'\."),
         ({"tenure_years": 80}, r"^changes\.tenure_years: must be a whole number in \[0, 72\]"),
         ({"age": [30, 40]}, r"^changes\.age: must be one value, or one value per client \(5\)"),
@@ -251,7 +260,7 @@ def test_bad_inputs_are_explained(portfolio: pd.DataFrame) -> None:
         intervene(portfolio.head(3).astype({"region": str}).assign(region="mars"), {"age": 40})
 
 
-def test_csv_round_trip_keeps_the_scm_usable(portfolio: pd.DataFrame, tmp_path) -> None:
+def test_csv_round_trip_keeps_the_scm_usable(portfolio: pd.DataFrame, tmp_path: Path) -> None:
     path = tmp_path / "clients.csv"
     portfolio.head(200).to_csv(path, index=False)
     reread = pd.read_csv(path)

@@ -1,0 +1,1 @@
+"""Levers' Streamlit front-end (imports :mod:`advisor` only)."""
