@@ -8,8 +8,10 @@ PYTHON    ?= python3
 PORT      ?= 8501
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.installed
-# torch 2.13.0 is installed first (a local CPU wheel on our machines); uv is used when it
-# installs, pip otherwise. uv ignores pip's config, so pip's find-links are passed on.
+# torch 2.13.0 is installed first, by pip, which honours the machine's pip configuration (a
+# local CPU wheel on our machines: any other version pulls a multi-GB CUDA build). The rest is
+# installed by uv when it installs (much faster), pip otherwise; uv ignores pip's config, so
+# pip's find-links are passed on.
 FIND_LINKS := $(if $(PIP_FIND_LINKS),$(foreach d,$(PIP_FIND_LINKS),--find-links $(d)),)
 TORCH     := torch==2.13.0
 EXTRAS    := dev,dice
@@ -30,12 +32,11 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed")'
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet --upgrade uv || true
 	if [ -x $(BIN)/uv ]; then \
-	  $(BIN)/uv pip install --python $(BIN)/python $(FIND_LINKS) "$(TORCH)" && \
 	  $(BIN)/uv pip install --python $(BIN)/python $(FIND_LINKS) -e ".[$(EXTRAS)]"; \
 	else \
-	  $(BIN)/python -m pip install "$(TORCH)" && \
 	  $(BIN)/python -m pip install -e ".[$(EXTRAS)]"; \
 	fi
 	touch $(STAMP)

@@ -234,6 +234,10 @@ def causal_graph_dot() -> str:
             lines.append(f"  {name} [shape=box, style=filled, fillcolor=lightyellow];")
         elif COLUMNS[name].role == "actionable":
             lines.append(f"  {name} [style=filled, fillcolor=palegreen];")
+        elif not CAUSAL_GRAPH[name] and not any(name in ps for ps in CAUSAL_GRAPH.values()):
+            lines.append(
+                f'  {name} [style=filled, fillcolor=lightgrey, label="{name}\\n(no edges)"];'
+            )
     for name, parents in CAUSAL_GRAPH.items():
         lines.extend(f"  {parent} -> {name};" for parent in parents)
     lines.append("}")

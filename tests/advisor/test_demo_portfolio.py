@@ -266,3 +266,12 @@ def test_csv_round_trip_keeps_the_scm_usable(portfolio: pd.DataFrame, tmp_path: 
     reread = pd.read_csv(path)
     expected = true_propensity(portfolio.head(200), "premium_card")
     np.testing.assert_array_equal(true_propensity(reread, "premium_card"), expected)
+
+
+def test_documented_graph_matches_the_code() -> None:
+    from advisor.datasets import causal_graph_dot
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "img" / "demo-causal-graph.dot"
+    assert committed.read_text(encoding="utf-8") == causal_graph_dot(), (
+        "docs/img/demo-causal-graph.dot is stale: regenerate it (docs/demo-portfolio.md)"
+    )
