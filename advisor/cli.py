@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,22 @@ app = typer.Typer(
 data_app = typer.Typer(help="Generate and inspect client data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 console = Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"levers {version('levers')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_show_version),
+    ] = False,
+) -> None:
+    """Levers: actionable, constraint-respecting levers for bank client advisors."""
 
 
 def _fail(exc: AdvisorError) -> typer.Exit:

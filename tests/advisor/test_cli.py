@@ -39,6 +39,12 @@ def test_every_command_has_help(path: list[str]) -> None:
     assert "Show this message and exit" in result.output
 
 
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("levers 0.")
+
+
 def test_cli_knows_the_issue_commands() -> None:
     assert {"data", "data demo", "data describe"} <= {" ".join(p) for p in command_paths()}
 
