@@ -35,9 +35,7 @@ def main() -> None:
     n = args.n_clients
     steps: dict[str, Callable[[], object]] = {
         f"sample {n:,} clients": lambda: scm.sample(n),
-        f"true propensity, 8 products x {n:,}": lambda: [
-            scm.true_propensity(clients, p) for p in PRODUCTS
-        ],
+        f"true propensities, 8 products x {n:,}": lambda: scm.true_propensities(clients),
         f"intervene salary_domiciled on {n:,}": lambda: scm.intervene(
             clients, {"salary_domiciled": True}
         ),

@@ -55,7 +55,7 @@ def descendants(names: frozenset[str] | set[str]) -> frozenset[str]:
     Examples
     --------
     >>> sorted(descendants({"mobile_app"}))[:3]
-    ['card_spend_monthly', 'digital_logins_per_month', 'has_premium_card']
+    ['card_spend_monthly', 'digital_logins_per_month', 'take_consumer_loan']
     """
     found: set[str] = set()
     for node in _ALL_NODES:  # topological order: parents come first
@@ -132,6 +132,26 @@ class DemoPortfolioSCM:
         adoption = ADOPTION[product]
         return adoption.probability(ParentValues(adoption.node, values))
 
+    def true_propensities(self, clients: pd.DataFrame) -> pd.DataFrame:
+        """Return the true 12-month take-up probability of every product (one column each).
+
+        Parameters
+        ----------
+        clients
+            Clients of this portfolio (any subset, possibly after interventions).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per product in ``PRODUCTS`` order, indexed like ``clients``.
+        """
+        values, _ = self._abduct(clients)
+        columns = {
+            product: ADOPTION[product].probability(ParentValues(ADOPTION[product].node, values))
+            for product in PRODUCTS
+        }
+        return pd.DataFrame(columns, index=clients.index)
+
     def intervene(self, clients: pd.DataFrame, changes: Mapping[str, object]) -> pd.DataFrame:
         """Apply ``do(changes)`` and recompute every descendant of the changed features.
 
@@ -207,7 +227,7 @@ def make_demo_portfolio(n_clients: int = 20_000, seed: int = 0) -> pd.DataFrame:
     --------
     >>> clients = make_demo_portfolio(n_clients=1_000, seed=0)
     >>> clients.shape
-    (1000, 37)
+    (1000, 36)
     """
     return DemoPortfolioSCM(seed=_check_seed(seed)).sample(n_clients)
 

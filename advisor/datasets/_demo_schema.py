@@ -27,7 +27,7 @@ PRODUCT_LABELS: dict[str, str] = {
     "consumer_loan": "consumer loan",
     "premium_card": "premium card",
     "home_insurance": "home insurance",
-    "protection_insurance": "protection (death and disability) insurance",
+    "protection_insurance": "protection insurance",
 }
 
 CATEGORIES: dict[str, tuple[str, ...]] = {

@@ -119,6 +119,15 @@ def test_labels_follow_the_true_propensity(portfolio: pd.DataFrame) -> None:
         assert labels[high].mean() > 3 * labels[low].mean(), product
 
 
+def test_all_propensities_at_once_match_one_by_one(portfolio: pd.DataFrame) -> None:
+    clients = portfolio.iloc[100:400]
+    table = DemoPortfolioSCM(seed=0).true_propensities(clients)
+    assert list(table.columns) == list(PRODUCTS)
+    assert table.index.equals(clients.index)
+    for product in PRODUCTS:
+        np.testing.assert_array_equal(table[product], true_propensity(clients, product))
+
+
 def test_same_seed_gives_the_same_clients_bit_for_bit() -> None:
     pd.testing.assert_frame_equal(make_demo_portfolio(3_000, seed=7), make_demo_portfolio(3_000, 7))
 
