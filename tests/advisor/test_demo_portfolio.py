@@ -202,6 +202,19 @@ def test_interventions_compose(portfolio: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(both, chained)
 
 
+def test_a_later_intervention_recomputes_an_earlier_descendant(portfolio: pd.DataFrame) -> None:
+    # monthly_savings_transfer descends from salary_domiciled: the joint call keeps both values,
+    # the chained call recomputes the transfer (documented in docs/demo-portfolio.md).
+    clients = portfolio[~portfolio["salary_domiciled"]].head(500)
+    changes = {"monthly_savings_transfer": 300.0, "salary_domiciled": True}
+    joint = intervene(clients, changes)
+    assert (joint["monthly_savings_transfer"] == 300.0).all()
+    chained = intervene(
+        intervene(clients, {"monthly_savings_transfer": 300.0}), {"salary_domiciled": True}
+    )
+    assert (chained["monthly_savings_transfer"] != 300.0).any()
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**32),
