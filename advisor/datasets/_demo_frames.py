@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -10,7 +12,13 @@ from advisor.datasets._demo_equations import Array
 from advisor.datasets._demo_schema import CATEGORIES, COLUMNS
 from advisor.errors import DatasetError
 
-__all__ = ["client_ids", "frame_to_values", "parse_client_ids", "values_to_frame"]
+__all__ = [
+    "client_ids",
+    "frame_to_values",
+    "parse_client_ids",
+    "to_internal",
+    "values_to_frame",
+]
 
 _REQUIRED = [c for c, col in COLUMNS.items() if col.role not in ("target", "identifier")]
 
@@ -37,37 +45,58 @@ def parse_client_ids(clients: pd.DataFrame) -> NDArray[np.int64]:
     return np.asarray(ids.str.slice(1).astype(np.int64).to_numpy(), dtype=np.int64)
 
 
-def _to_codes(name: str, series: pd.Series) -> NDArray[np.int64]:
-    categories = CATEGORIES[name]
-    codes = pd.Index(categories).get_indexer(pd.Index(series.astype("object")))
-    if (codes < 0).any():
-        bad = series[codes < 0].iloc[0]
-        raise DatasetError(f"clients.{name}: must be one of {', '.join(categories)}. Got {bad!r}.")
-    return codes.astype(np.int64)
+def _plain(value: object) -> object:
+    """Return a numpy scalar as the Python value it holds (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
-def _to_bool(name: str, series: pd.Series) -> NDArray[np.bool_]:
-    if pd.api.types.is_bool_dtype(series) and not series.isna().any():
-        return series.to_numpy(dtype=bool)
-    numeric = pd.to_numeric(series, errors="coerce")
-    ok = numeric.isin([0, 1])
-    if not ok.all():
-        raise DatasetError(
-            f"clients.{name}: must be true/false (or 1/0). Got {series[~ok].iloc[0]!r}."
-        )
-    return np.asarray(numeric.to_numpy(dtype=np.int64) == 1)
-
-
-def _to_number(name: str, series: pd.Series, integer: bool) -> Array:
-    numeric = pd.to_numeric(series, errors="coerce")
-    array = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(array)
-    if integer:
-        bad |= array != np.round(array)
+def _refuse(bad: NDArray[np.bool_], raw: pd.Series | NDArray[Any], message: str) -> None:
     if bad.any():
-        what = "a whole number" if integer else "a finite number"
-        raise DatasetError(f"clients.{name}: must be {what}. Got {series[bad].iloc[0]!r}.")
-    return array.astype(np.int64) if integer else array
+        raise DatasetError(f"{message}. Got {_plain(np.asarray(raw)[bad][0])!r}.")
+
+
+def _codes(raw: pd.Series | NDArray[Any], allowed: tuple[str, ...]) -> NDArray[np.int64]:
+    dtype = raw.dtype
+    same = isinstance(dtype, pd.CategoricalDtype) and tuple(dtype.categories) == allowed
+    if same and isinstance(raw, pd.Series):  # fast path: the portfolio's own categoricals
+        return np.asarray(raw.cat.codes.to_numpy(), dtype=np.int64)
+    values = pd.Index(np.asarray(raw).astype(object))
+    return np.asarray(pd.Index(allowed).get_indexer(values), dtype=np.int64)
+
+
+def _numbers(raw: pd.Series | NDArray[Any]) -> NDArray[np.float64]:
+    values = np.asarray(raw)
+    if values.dtype.kind in "biuf":  # fast path: already numeric or boolean
+        return values.astype(np.float64)
+    coerced = pd.to_numeric(pd.Series(values), errors="coerce")
+    return coerced.to_numpy(np.float64, na_value=np.nan)
+
+
+def to_internal(where: str, name: str, raw: pd.Series | NDArray[Any]) -> Array:
+    """Convert business values of column ``name`` to the SCM's internal array, validated.
+
+    Categories become codes, binaries booleans (true/false or 1/0), numbers ``int64`` or
+    ``float64`` inside the column's physical domain. Errors start with ``<where>.<name>``.
+    """
+    column = COLUMNS[name]
+    if column.kind == "categorical":
+        allowed = CATEGORIES[name]
+        codes = _codes(raw, allowed)
+        _refuse(codes < 0, raw, f"{where}.{name}: must be one of {', '.join(allowed)}")
+        return codes
+    numeric = _numbers(raw)
+    if column.kind == "binary":
+        bad = (numeric != 0.0) & (numeric != 1.0)
+        _refuse(bad, raw, f"{where}.{name}: must be true or false (or 1/0)")
+        return np.asarray(numeric == 1.0)
+    integer = column.kind == "integer"
+    ok = np.isfinite(numeric) & (numeric >= column.low) & (numeric <= column.high)
+    if integer:
+        ok &= numeric == np.round(numeric)
+    what = "a whole number" if integer else "a number"
+    domain = f"[{column.low:g}, {column.high:g}]"
+    _refuse(~ok, raw, f"{where}.{name}: must be {what} in {domain}")
+    return numeric.astype(np.int64) if integer else numeric
 
 
 def frame_to_values(clients: pd.DataFrame) -> dict[str, Array]:
@@ -79,15 +108,8 @@ def frame_to_values(clients: pd.DataFrame) -> dict[str, Array]:
         )
     values: dict[str, Array] = {}
     for name, column in COLUMNS.items():
-        if name not in clients.columns or column.kind == "identifier":
-            continue
-        series = clients[name]
-        if column.kind == "categorical":
-            values[name] = _to_codes(name, series)
-        elif column.kind == "binary":
-            values[name] = _to_bool(name, series)
-        else:
-            values[name] = _to_number(name, series, integer=column.kind == "integer")
+        if name in clients.columns and column.kind != "identifier":
+            values[name] = to_internal("clients", name, clients[name])
     return values
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from advisor.datasets._demo_equations import Array
-from advisor.datasets._demo_schema import CATEGORIES, COLUMNS, DemoColumn
+from advisor.datasets._demo_frames import to_internal
+from advisor.datasets._demo_schema import COLUMNS
 from advisor.errors import DatasetError
 
 __all__ = ["validate_changes"]
@@ -20,11 +21,6 @@ _FORBIDDEN = {
     "sex": "is a protected attribute; the demo SCM models no intervention on it",
     "n_products": "is derived from the has_* holdings; intervene on those instead",
 }
-
-
-def _plain(value: object) -> object:
-    """Return a numpy scalar as the Python value it holds (for readable messages)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _check_name(name: object) -> str:
@@ -56,34 +52,6 @@ def _broadcast(name: str, value: object, n_clients: int) -> NDArray[Any]:
     return array
 
 
-def _convert(name: str, column: DemoColumn, array: NDArray[Any]) -> Array:
-    if column.kind == "categorical":
-        codes = pd.Index(CATEGORIES[name]).get_indexer(pd.Index(array.astype(object)))
-        if (codes < 0).any():
-            raise DatasetError(
-                f"changes.{name}: must be one of {', '.join(CATEGORIES[name])}. "
-                f"Got {_plain(array[codes < 0][0])!r}."
-            )
-        return np.asarray(codes, dtype=np.int64)
-    numeric = pd.to_numeric(pd.Series(array), errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    if column.kind == "binary":
-        if not np.isin(numeric, [0.0, 1.0]).all():
-            bad = _plain(array[~np.isin(numeric, [0.0, 1.0])][0])
-            raise DatasetError(f"changes.{name}: must be true or false. Got {bad!r}.")
-        return np.asarray(numeric == 1.0)
-    integer = column.kind == "integer"
-    ok = np.isfinite(numeric) & (numeric >= column.low) & (numeric <= column.high)
-    if integer:
-        ok &= numeric == np.round(numeric)
-    if not ok.all():
-        what = "a whole number" if integer else "a number"
-        raise DatasetError(
-            f"changes.{name}: must be {what} in [{column.low:g}, {column.high:g}]. "
-            f"Got {_plain(array[~ok][0])!r}."
-        )
-    return numeric.astype(np.int64) if integer else numeric
-
-
 def validate_changes(
     changes: Mapping[str, object], values: Mapping[str, Array], n_clients: int
 ) -> dict[str, Array]:
@@ -95,9 +63,8 @@ def validate_changes(
     converted: dict[str, Array] = {}
     for name, value in changes.items():
         checked = _check_name(name)
-        converted[checked] = _convert(
-            checked, COLUMNS[checked], _broadcast(checked, value, n_clients)
-        )
+        array = _broadcast(checked, value, n_clients)
+        converted[checked] = to_internal("changes", checked, array)
     if "tenure_years" in converted:
         age = np.asarray(converted.get("age", values["age"]), dtype=np.int64)
         too_long = np.asarray(converted["tenure_years"], dtype=np.int64) > age - 18

@@ -254,7 +254,10 @@ def test_caller_columns_travel_unchanged(portfolio: pd.DataFrame) -> None:
             {"monthly_savings_transfer": -50},
             r"^changes\.monthly_savings_transfer: must be a number",
         ),
-        ({"mobile_app": "maybe"}, r"^changes\.mobile_app: must be true or false\. Got 'maybe'\."),
+        (
+            {"mobile_app": "maybe"},
+            r"^changes\.mobile_app: must be true or false \(or 1/0\)\. Got 'maybe'\.$",
+        ),
         ({"tenure_years": 80}, r"^changes\.tenure_years: must be a whole number in \[0, 72\]"),
         ({"age": [30, 40]}, r"^changes\.age: must be one value, or one value per client \(5\)"),
         ({"age": 18, "tenure_years": 3}, r"^changes\.tenure_years: must be at most age - 18"),
@@ -278,6 +281,12 @@ def test_bad_inputs_are_explained(portfolio: pd.DataFrame) -> None:
         true_propensity(portfolio.drop(columns=["mobile_app"]), "home_loan")
     with pytest.raises(DatasetError, match=r"^clients\.client_id: must look like 'C0000042'"):
         intervene(portfolio.head(3).assign(client_id="X1"), {"mobile_app": True})
+    with pytest.raises(
+        DatasetError, match=r"^clients\.age: must be a whole number in \[18, 90\]\. Got 17\.$"
+    ):
+        true_propensity(portfolio.head(3).assign(age=17), "home_loan")
+    with pytest.raises(DatasetError, match=r"^clients\.mobile_app: must be true or false"):
+        true_propensity(portfolio.head(3).assign(mobile_app="often"), "home_loan")
     with pytest.raises(DatasetError, match=r"^clients\.region: must be one of capital"):
         intervene(portfolio.head(3).astype({"region": str}).assign(region="mars"), {"age": 40})
 
