@@ -7,7 +7,6 @@ file is absent; error tests write their own small files under ``tmp_path``.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -19,9 +18,9 @@ from advisor.datasets._caravan_columns import CARAVAN_COLUMNS
 from advisor.datasets._loaders import load_bank_marketing, load_caravan, load_german_credit
 from advisor.datasets._types import Dataset
 from advisor.errors import DatasetError, DatasetFileNotFoundError
+from tests.conftest import shared_data_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = Path(os.environ.get("LEVERS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+SHARED_DATA = shared_data_dir()
 
 BANK_FULL_COLUMNS = [
     "age", "job", "marital", "education", "default", "balance", "housing", "loan", "contact",
