@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from importlib.metadata import version
@@ -10,10 +11,26 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from advisor.datasets import describe_table, make_demo_portfolio, read_table, write_table
+from advisor.datasets import (
+    describe_table,
+    make_demo_portfolio,
+    read_client_data,
+    read_table,
+    write_table,
+)
 from advisor.errors import AdvisorError
+from constraints import (
+    ConstraintError,
+    ConstraintFileError,
+    ConstraintSet,
+    Problem,
+    bind_constraints,
+    constraint_file_schema,
+    inspect_constraint_file,
+)
 
 __all__ = ["app", "main"]
 
@@ -25,6 +42,10 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Generate and inspect client data sets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+constraints_app = typer.Typer(
+    help="Write and check constraint files (what a lever may change).", no_args_is_help=True
+)
+app.add_typer(constraints_app, name="constraints")
 console = Console(width=None if sys.stdout.isatty() else 120)
 
 
@@ -98,6 +119,83 @@ def data_describe(
         console.print(targets)
     else:
         console.print("No target column found; name one with --target.")
+
+
+@constraints_app.command("schema")
+def constraints_schema(
+    out: Annotated[
+        Path | None, typer.Option(help="Write the schema to this file instead of printing it.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of constraint files (for editors' YAML completion)."""
+    text = json.dumps(constraint_file_schema(), indent=2, ensure_ascii=False)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        console.print(f"Wrote the constraint-file schema to {out}.")
+
+
+def _print_problems(problems: tuple[Problem, ...] | list[Problem]) -> None:
+    for problem in problems:
+        prefix = "[yellow]warning:[/] " if problem.severity == "warning" else "[red]error:[/] "
+        console.print(prefix + escape(str(problem)), highlight=False)
+
+
+def _roles_table(constraint_set: ConstraintSet) -> Table:
+    table = Table("role", "n", "features", title="Features by role")
+    described = constraint_set.describe()
+    for role, group in described.groupby("role", sort=False):
+        table.add_row(str(role), str(len(group)), ", ".join(group["feature"]))
+    return table
+
+
+@constraints_app.command("check")
+def constraints_check(
+    file: Annotated[Path, typer.Argument(help="The constraint file (YAML).")],
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Bind to a data set: a CSV/Parquet file, a real data set (german.data, "
+            "bank-full.csv, Caravan.csv...) or 'demo'."
+        ),
+    ] = None,
+) -> None:
+    """Validate a constraint file (and its binding to data): OK with a summary, or every problem."""
+    if not file.is_file():
+        console.print(
+            f"[red]error:[/] {escape(str(file))}: must be a constraint file. Got nothing there."
+        )
+        raise typer.Exit(code=2)
+    doc, problems = inspect_constraint_file(file.read_text(encoding="utf-8"), file.name)
+    if doc is None:
+        _print_problems(problems)
+        n = sum(p.severity == "error" for p in problems)
+        console.print(f"[red]{file.name}: {n} problem{'s' if n != 1 else ''}.[/]")
+        raise typer.Exit(code=1)
+    try:
+        frame = read_client_data(data) if data is not None else None
+    except AdvisorError as exc:
+        raise _fail(exc) from exc
+    try:
+        constraint_set = bind_constraints(doc, frame)
+    except ConstraintFileError as exc:
+        _print_problems(exc.problems)
+        n = sum(p.severity == "error" for p in exc.problems)
+        console.print(f"[red]{file.name}: {n} problem{'s' if n != 1 else ''} binding to {data}.[/]")
+        raise typer.Exit(code=1) from exc
+    except ConstraintError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(code=1) from exc
+    _print_problems([*problems, *constraint_set.notes])
+    bound = f", bound to {data} ({len(frame):,} rows)" if frame is not None else ""
+    console.print(
+        f"[green]OK[/] {file.name}: {constraint_set.n_features} features, "
+        f"{len(constraint_set.rules)} rules, {len(constraint_set.derived)} derived, "
+        f"max changes {constraint_set.max_changes or 'unlimited'}{bound}.",
+        highlight=False,
+    )
+    console.print(_roles_table(constraint_set))
 
 
 def main() -> None:

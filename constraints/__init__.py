@@ -1,9 +1,67 @@
 """The constraint language business experts write: what a lever may change, and how.
 
+Read a YAML file with :func:`load_constraints` (optionally bound to a data set) to get a
+:class:`ConstraintSet`, the compiled, vectorised object every engine uses: ``check``,
+``bounds_for``, ``project``, ``sample`` and ``cost``. The format is documented in
+``docs/constraints.md``; :func:`constraint_file_schema` gives its JSON Schema.
+
 This package imports nothing else from Levers (it is the bottom of the one-way import rule
 ``constraints <- counterfactuals <- advisor <- app``).
 """
 
-from constraints.errors import ConstraintError
+from constraints._check import CheckResult
+from constraints._load import (
+    bind_constraints,
+    constraint_file_schema,
+    dump_constraint_file,
+    inspect_constraint_file,
+    load_constraint_file,
+    load_constraints,
+    parse_constraint_file,
+    parse_constraints,
+)
+from constraints._project import ClientBounds, Projection
+from constraints._schema import ConstraintFile
+from constraints._set import ConstraintSet
+from constraints._types import (
+    ChangeClause,
+    Clause,
+    DerivedFeature,
+    FeatureSpec,
+    LinearClause,
+    MembershipClause,
+    OneHotGroup,
+    Rule,
+    Text,
+    Violation,
+)
+from constraints.errors import ConstraintError, ConstraintFileError, Problem
 
-__all__ = ["ConstraintError"]
+__all__ = [
+    "ChangeClause",
+    "CheckResult",
+    "Clause",
+    "ClientBounds",
+    "ConstraintError",
+    "ConstraintFile",
+    "ConstraintFileError",
+    "ConstraintSet",
+    "DerivedFeature",
+    "FeatureSpec",
+    "LinearClause",
+    "MembershipClause",
+    "OneHotGroup",
+    "Problem",
+    "Projection",
+    "Rule",
+    "Text",
+    "Violation",
+    "bind_constraints",
+    "constraint_file_schema",
+    "dump_constraint_file",
+    "inspect_constraint_file",
+    "load_constraint_file",
+    "load_constraints",
+    "parse_constraint_file",
+    "parse_constraints",
+]

@@ -1,4 +1,4 @@
-"""Shared fixtures: a seeded synthetic portfolio and the location of the shared real data."""
+"""Shared fixtures: a seeded synthetic portfolio, its constraint set, and the shared data."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from advisor.datasets import make_demo_portfolio
+from constraints import ConstraintSet, load_constraints
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,3 +23,9 @@ def shared_data_dir() -> Path:
 def small_portfolio() -> pd.DataFrame:
     """A seeded synthetic portfolio of a few hundred clients."""
     return make_demo_portfolio(n_clients=500, seed=0)
+
+
+@pytest.fixture(scope="session")
+def demo_constraints(small_portfolio: pd.DataFrame) -> ConstraintSet:
+    """configs/demo-portfolio.yaml bound to the small portfolio."""
+    return load_constraints(REPO_ROOT / "configs" / "demo-portfolio.yaml", small_portfolio)

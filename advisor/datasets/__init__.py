@@ -1,5 +1,6 @@
 """Data sets: the built-in demo portfolio (a structural causal model) and real-data loaders."""
 
+from advisor.datasets._any import read_client_data
 from advisor.datasets._demo import (
     CAUSAL_GRAPH,
     DemoPortfolioSCM,
@@ -43,6 +44,7 @@ __all__ = [
     "load_caravan",
     "load_german_credit",
     "make_demo_portfolio",
+    "read_client_data",
     "read_table",
     "true_propensity",
     "write_table",

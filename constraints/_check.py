@@ -1,0 +1,280 @@
+"""Vectorised check of candidates against every rule, and its result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from constraints._compiled import BoolArray, Compiled, CompiledClause, FloatArray, IntArray
+from constraints._messages import MessageContext, violation_message
+from constraints._types import Violation
+
+__all__ = [
+    "FEATURE_RULES",
+    "GLOBAL_RULES",
+    "CheckResult",
+    "changed_mask",
+    "check_arrays",
+    "clause_holds",
+]
+
+FEATURE_RULES = (
+    "immutable",
+    "domain",
+    "direction",
+    "min",
+    "max",
+    "max_change",
+    "step",
+    "transition",
+    "derived",
+)
+GLOBAL_RULES = ("one_hot", "max_changes", "rule")
+
+
+def changed_mask(client: FloatArray, candidates: FloatArray) -> tuple[FloatArray, BoolArray]:
+    """Return (delta, changed): changed means |delta| above a tolerance relative to the client."""
+    delta: FloatArray = candidates - client
+    changed: BoolArray = np.abs(delta) > 1e-9 * (1.0 + np.abs(client))
+    return delta, changed
+
+
+def change_limit(cp: Compiled, client: FloatArray) -> FloatArray:
+    """Largest allowed |change| of each feature for each client row (inf when unlimited)."""
+    percent = cp.max_change_percent
+    relative = np.where(np.isfinite(percent), np.nan_to_num(percent, posinf=0.0) / 100.0, 0.0)
+    by_percent = np.where(np.isfinite(percent), relative * np.abs(client), np.inf)
+    return np.minimum(cp.max_change, by_percent)
+
+
+def clause_holds(
+    clause: CompiledClause, x: FloatArray, delta: FloatArray, changed: BoolArray
+) -> BoolArray:
+    """Evaluate one compiled clause on candidate rows."""
+    if clause.kind == "linear":
+        value = x[:, clause.idx] @ clause.coef
+        tol = 1e-9 * (1.0 + abs(clause.bound))
+        if clause.op == "<=":
+            return value <= clause.bound + tol
+        if clause.op == ">=":
+            return value >= clause.bound - tol
+        return np.abs(value - clause.bound) <= tol
+    j = int(clause.idx[0])
+    if clause.kind == "member":
+        codes = np.clip(np.rint(x[:, j]), 0, len(clause.lookup) - 1).astype(np.intp)
+        return clause.lookup[codes]
+    if clause.kind == "changes":
+        return changed[:, j]
+    if clause.kind == "increases":
+        return changed[:, j] & (delta[:, j] > 0)
+    return changed[:, j] & (delta[:, j] < 0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    """Violations of every rule for each candidate (rows in the order given).
+
+    ``feature_violations`` maps a rule (``immutable``, ``direction``...) to the columns it
+    applies to and an (n, k) mask; ``global_violations`` maps ``one_hot:<group>``,
+    ``max_changes`` and ``rule:<name>`` to an (n,) mask.
+    """
+
+    context: MessageContext
+    client: FloatArray
+    candidates: FloatArray
+    feature_violations: dict[str, tuple[IntArray, BoolArray]]
+    global_violations: dict[str, BoolArray]
+    ok: BoolArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        bad = np.zeros(len(self.candidates), dtype=bool)
+        for _, mask in self.feature_violations.values():
+            bad |= mask.any(axis=1)
+        for mask in self.global_violations.values():
+            bad |= mask
+        object.__setattr__(self, "ok", ~bad)
+
+    @property
+    def n_violations(self) -> np.ndarray:
+        """Number of violations of each candidate."""
+        total = np.zeros(len(self.candidates), dtype=np.intp)
+        for _, mask in self.feature_violations.values():
+            total += mask.sum(axis=1)
+        for mask in self.global_violations.values():
+            total += mask
+        return total
+
+    def counts(self) -> dict[str, int]:
+        """Count the candidates breaking each rule (rules never broken are left out)."""
+        out: dict[str, int] = {}
+        for rule, (_, mask) in self.feature_violations.items():
+            out[rule] = int(mask.any(axis=1).sum())
+        for rule, mask in self.global_violations.items():
+            out[rule] = int(mask.sum())
+        return {k: v for k, v in out.items() if v}
+
+    def violations(self, i: int) -> tuple[Violation, ...]:
+        """Every violation of candidate ``i``, with messages in business terms."""
+        if not -len(self.candidates) <= i < len(self.candidates):
+            raise IndexError(f"candidate: must be in 0..{len(self.candidates) - 1}. Got {i}.")
+        x = self.candidates[i]
+        c = self.client[i if len(self.client) > 1 else 0]
+        out: list[Violation] = []
+        for rule, (idx, mask) in self.feature_violations.items():
+            for k in np.flatnonzero(mask[i]):
+                j = int(idx[k])
+                spec = self.context.features[j]
+                message = violation_message(
+                    rule, spec, float(c[j]), float(x[j]), self.context, x, c
+                )
+                out.append(Violation(feature=spec.name, rule=rule, message=message))
+        for rule, mask in self.global_violations.items():
+            if mask[i]:
+                message = violation_message(rule, None, 0.0, 0.0, self.context, x, c)
+                out.append(Violation(feature="", rule=rule.split(":", 1)[0], message=message))
+        return tuple(out)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per violation: candidate, feature, rule, message."""
+        rows = [
+            {"candidate": i, "feature": v.feature, "rule": v.rule, "message": v.message}
+            for i in np.flatnonzero(~self.ok)
+            for v in self.violations(int(i))
+        ]
+        return pd.DataFrame(rows, columns=["candidate", "feature", "rule", "message"])
+
+
+def _feature_rules(
+    cp: Compiled, c: FloatArray, x: FloatArray, delta: FloatArray, changed: BoolArray
+) -> dict[str, tuple[IntArray, BoolArray]]:
+    out: dict[str, tuple[IntArray, BoolArray]] = {}
+
+    def put(rule: str, idx: IntArray, mask: BoolArray) -> None:
+        if idx.size:
+            out[rule] = (idx, mask)
+
+    nan = ~np.isfinite(x)
+    any_nan = bool(nan.any())
+    put(
+        "immutable",
+        cp.frozen_idx,
+        changed[:, cp.frozen_idx] | (nan[:, cp.frozen_idx] if any_nan else False),
+    )
+    idx = cp.coded_idx
+    if idx.size:
+        v = x[:, idx]
+        bad = (v != np.rint(v)) | (v < 0) | (v > cp.n_categories[idx] - 1) | ~np.isfinite(v)
+        put("domain", idx, bad & (changed[:, idx] | ~np.isfinite(v)))
+    if any_nan:
+        num = np.flatnonzero(~cp.coded & ~np.isin(np.arange(cp.n_features), cp.frozen_idx))
+        if "domain" in out:
+            dom_idx, dom = out["domain"]
+            idx2 = np.concatenate([dom_idx, num])
+            out["domain"] = (idx2, np.hstack([dom, nan[:, num]]))
+        else:
+            put("domain", num, nan[:, num])
+    put(
+        "direction",
+        np.concatenate([cp.increasing, cp.decreasing]),
+        np.hstack(
+            [
+                changed[:, cp.increasing] & (delta[:, cp.increasing] < 0),
+                changed[:, cp.decreasing] & (delta[:, cp.decreasing] > 0),
+            ]
+        ),
+    )
+    idx = cp.bounded_lower
+    put(
+        "min",
+        idx,
+        changed[:, idx] & (x[:, idx] < cp.lower[idx] - 1e-9 * (1 + np.abs(cp.lower[idx]))),
+    )
+    idx = cp.bounded_upper
+    put(
+        "max",
+        idx,
+        changed[:, idx] & (x[:, idx] > cp.upper[idx] + 1e-9 * (1 + np.abs(cp.upper[idx]))),
+    )
+    idx = cp.limited
+    if idx.size:
+        limit = change_limit(cp, c)[:, idx]
+        put(
+            "max_change",
+            idx,
+            changed[:, idx] & (np.abs(delta[:, idx]) > limit * (1 + 1e-9) + 1e-12),
+        )
+    idx = cp.stepped
+    if idx.size:
+        r = x[:, idx] / cp.step[idx]
+        put("step", idx, changed[:, idx] & (np.abs(r - np.rint(r)) > 1e-7 * (1.0 + np.abs(r))))
+    if cp.transitions:
+        t_idx = np.array([j for j, _ in cp.transitions], dtype=np.intp)
+        masks = []
+        for j, allowed in cp.transitions:
+            k = allowed.shape[0] - 1
+            src = np.clip(np.rint(c[:, j]), 0, k).astype(np.intp)
+            dst = np.clip(np.rint(x[:, j]), 0, k).astype(np.intp)
+            masks.append(changed[:, j] & ~allowed[src, dst])
+        put("transition", t_idx, np.column_stack(masks))
+    if cp.derived:
+        d_idx = np.array([item.j for item in cp.derived], dtype=np.intp)
+        masks = []
+        for item in cp.derived:
+            expected = c[:, item.j] + delta[:, item.idx] @ item.coef
+            tol = 1e-9 * (1.0 + np.abs(expected))
+            masks.append(np.abs(x[:, item.j] - expected) > tol)
+        put("derived", d_idx, np.column_stack(masks))
+    return out
+
+
+def count_changes(cp: Compiled, changed: BoolArray) -> IntArray:
+    """Count changed units per row (a one-hot group counts once; derived never)."""
+    plain = (cp.unit_of >= 0).copy()
+    for group in cp.groups:
+        plain[group] = False
+    total = changed[:, plain].sum(axis=1)
+    for group in cp.groups:
+        total += changed[:, group].any(axis=1)
+    counted: IntArray = total.astype(np.intp)
+    return counted
+
+
+def _global_rules(
+    cp: Compiled, ctx: MessageContext, x: FloatArray, delta: FloatArray, changed: BoolArray
+) -> dict[str, BoolArray]:
+    out: dict[str, BoolArray] = {}
+    for g, group in enumerate(cp.groups):
+        touched = changed[:, group].any(axis=1)
+        out[f"one_hot:{ctx.groups[g].name}"] = touched & (
+            np.abs(x[:, group].sum(axis=1) - 1.0) > 1e-9
+        )
+    if cp.max_changes is not None:
+        out["max_changes"] = count_changes(cp, changed) > cp.max_changes
+    for r, rule in enumerate(cp.rules):
+        applies = changed[:, rule.idx].any(axis=1)
+        for clause in rule.condition:
+            applies &= clause_holds(clause, x, delta, changed)
+        holds = np.ones(len(x), dtype=bool)
+        for clause in rule.requirement:
+            holds &= clause_holds(clause, x, delta, changed)
+        out[f"rule:{ctx.rules[r].name}"] = applies & ~holds
+    return out
+
+
+def check_arrays(
+    cp: Compiled, ctx: MessageContext, client: FloatArray, candidates: FloatArray
+) -> CheckResult:
+    """Check candidates (n, d) against a client (1, d) or one client per row (n, d)."""
+    delta, changed = changed_mask(client, candidates)
+    nan = ~np.isfinite(candidates)
+    if nan.any():
+        changed |= nan
+    return CheckResult(
+        context=ctx,
+        client=client,
+        candidates=candidates,
+        feature_violations=_feature_rules(cp, client, candidates, delta, changed),
+        global_violations=_global_rules(cp, ctx, candidates, delta, changed),
+    )

@@ -1,0 +1,162 @@
+"""Business values (frames) <-> the numeric arrays of a constraint set, with clear errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from constraints._compiled import FloatArray
+from constraints._types import FeatureSpec
+from constraints.errors import ConstraintError
+
+__all__ = ["decode_frame", "encode_values"]
+
+_TRUE = {"yes", "true", "1", "y", "t"}
+_FALSE = {"no", "false", "0", "n", "f"}
+
+
+def _rows(where: str, mask: np.ndarray, index: pd.Index) -> str:
+    rows = [str(x) for x in index[mask][:3]]
+    more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
+    return f"{where} (rows {', '.join(rows)}{more})"
+
+
+def _category_codes(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
+    """Codes of categories (-1 when unknown, NaN when missing); text matches numbers too."""
+    index = pd.Index(list(spec.categories))
+    missing = column.isna().to_numpy()
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        lookup = index.get_indexer(pd.Index(column.cat.categories))
+        raw = column.cat.codes.to_numpy()
+        codes = np.where(raw >= 0, lookup[np.maximum(raw, 0)], -1).astype(np.float64)
+    else:
+        codes = index.get_indexer(pd.Index(column.to_numpy(dtype=object))).astype(np.float64)
+    unknown = (codes < 0) & ~missing
+    if unknown.any():
+        as_text = pd.Index([str(c) for c in spec.categories])
+        retry = as_text.get_indexer(pd.Index(column[unknown].astype(str).str.strip()))
+        codes[unknown] = retry
+    codes[missing] = np.nan
+    return codes
+
+
+def _encode_coded(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
+    if spec.kind == "binary":
+        if column.dtype == bool or pd.api.types.is_numeric_dtype(column.dtype):
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+            bad = ~np.isin(values, (0.0, 1.0)) & ~np.isnan(values)
+            if bad.any():
+                shown = sorted({str(v) for v in values[bad]})[:5]
+                raise ConstraintError(
+                    f"data.{spec.name}: a binary feature must hold 0/1 or true/false. Got "
+                    f"{', '.join(shown)}."
+                )
+            return values
+        labels = [str(x) for x in spec.categories] if spec.categories else []
+        mapping = {label: float(code) for code, label in enumerate(labels)}
+        for word in _TRUE:
+            mapping.setdefault(word, 1.0)
+        for word in _FALSE:
+            mapping.setdefault(word, 0.0)
+        lowered = {key.lower(): value for key, value in mapping.items()}
+        mapped = column.astype("string").str.strip().str.lower().map(lowered)
+        codes = np.array(mapped.to_numpy(dtype=np.float64, na_value=np.nan))
+        codes[np.isnan(codes) & column.notna().to_numpy()] = -1.0
+    else:
+        codes = _category_codes(spec, column)
+    unknown = codes < 0
+    if unknown.any():
+        shown = sorted({str(v) for v in column[unknown]})[:5]
+        allowed = ", ".join(map(str, spec.categories or ("yes", "no")))
+        raise ConstraintError(
+            f"data.{spec.name}: values must be among the categories ({allowed}). Got "
+            f"{', '.join(repr(s) for s in shown)} in {int(unknown.sum())} rows. Hint: add them "
+            f"to the constraint file, or clean the data."
+        )
+    return codes
+
+
+def _encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
+    if spec.kind in ("binary", "categorical", "ordinal"):
+        values = _encode_coded(spec, column)
+    elif column.dtype == bool:
+        values = column.to_numpy(dtype=np.float64)
+    else:
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = numbers.isna() & column.notna()
+        if bad.any():
+            shown = sorted({str(v) for v in column[bad]})[:3]
+            raise ConstraintError(
+                f"data.{spec.name}: a {spec.kind} feature must hold numbers. Got "
+                f"{', '.join(repr(s) for s in shown)} in {int(bad.sum())} rows."
+            )
+        values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(values)
+    if missing.any():
+        raise ConstraintError(
+            f"data.{spec.name}: values must not be missing. Got "
+            f"{_rows('missing values', missing, column.index)}. Hint: impute or drop them first."
+        )
+    return values
+
+
+def encode_values(features: tuple[FeatureSpec, ...], data: Any) -> FloatArray:
+    """Return an (n, d) float array in the features' order from a frame, a row or an array."""
+    names = [f.name for f in features]
+    if isinstance(data, pd.Series):
+        data = data.to_frame().T
+    elif isinstance(data, Mapping):
+        data = pd.DataFrame([dict(data)])
+    if isinstance(data, pd.DataFrame):
+        missing = [n for n in names if n not in data.columns]
+        if missing:
+            raise ConstraintError(
+                f"data: must have a column for every feature of the constraint set. Got no "
+                f"column {', '.join(repr(m) for m in missing[:10])}"
+                f"{' ...' if len(missing) > 10 else ''}."
+            )
+        if data.columns.duplicated().any():
+            dup = sorted(set(data.columns[data.columns.duplicated()]))
+            raise ConstraintError(f"data: column names must be unique. Got {dup} twice.")
+        out = np.empty((len(data), len(names)), dtype=np.float64)
+        for j, spec in enumerate(features):
+            out[:, j] = _encode_column(spec, data[spec.name])
+        return out
+    try:
+        array = np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ConstraintError(
+            f"values: must be a DataFrame, a row (Series or dict) or a numeric array in the "
+            f"order {names[:5]}... Got {type(data).__name__}."
+        ) from exc
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != len(names):
+        raise ConstraintError(
+            f"values: an array must have {len(names)} columns, one per feature "
+            f"({', '.join(names[:6])}{', ...' if len(names) > 6 else ''}). "
+            f"Got shape {array.shape}."
+        )
+    return array.copy()
+
+
+def decode_frame(features: tuple[FeatureSpec, ...], values: FloatArray) -> pd.DataFrame:
+    """Return business values (labels, amounts) for an (n, d) array."""
+    out: dict[str, Any] = {}
+    for j, spec in enumerate(features):
+        column = values[:, j]
+        if spec.kind == "binary" and not spec.categories:
+            out[spec.name] = column.astype(bool)
+        elif spec.kind in ("binary", "categorical", "ordinal"):
+            codes = np.rint(column).astype(np.int64)
+            out[spec.name] = pd.Categorical.from_codes(
+                codes, categories=pd.Index(list(spec.categories)), ordered=spec.kind == "ordinal"
+            )
+        elif spec.kind == "integer" and np.isfinite(column).all():
+            out[spec.name] = np.rint(column).astype(np.int64)
+        else:
+            out[spec.name] = column.copy()
+    return pd.DataFrame(out)

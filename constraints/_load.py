@@ -1,0 +1,136 @@
+"""Read, write and bind constraint files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from constraints._bind import bind_document
+from constraints._schema import ConstraintFile
+from constraints._set import ConstraintSet
+from constraints._validate import validate_document
+from constraints._yaml_source import read_yaml
+from constraints.errors import ConstraintError, ConstraintFileError, Problem
+
+__all__ = [
+    "bind_constraints",
+    "constraint_file_schema",
+    "dump_constraint_file",
+    "inspect_constraint_file",
+    "load_constraint_file",
+    "load_constraints",
+    "parse_constraint_file",
+    "parse_constraints",
+]
+
+
+def _read_text(path: str | os.PathLike[str]) -> tuple[str, str]:
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise ConstraintError(f"path: must be a file path. Got {type(path).__name__}.")
+    file = Path(path)
+    if not file.is_file():
+        what = "a folder" if file.is_dir() else "nothing"
+        raise ConstraintError(f"{file}: must be a constraint file (YAML). Got {what} there.")
+    try:
+        return file.read_text(encoding="utf-8"), file.name
+    except UnicodeDecodeError as exc:
+        raise ConstraintError(f"{file}: must be UTF-8 text. Got bytes that are not.") from exc
+
+
+def inspect_constraint_file(
+    text: str, source: str = "<string>"
+) -> tuple[ConstraintFile | None, tuple[Problem, ...]]:
+    r"""Validate YAML text and return (document or None, every problem and warning), never raising.
+
+    Examples
+    --------
+    >>> doc, problems = inspect_constraint_file("name: x\nfeatures: {}\n", "x.yaml")
+    >>> doc is None, str(problems[0])
+    (True, 'x.yaml:2 features: must not be empty. Got a mapping.')
+    """
+    if not isinstance(text, str):
+        raise ConstraintError(f"text: must be YAML text (str). Got {type(text).__name__}.")
+    read = read_yaml(text, source)
+    if read.problems and read.data is None:
+        return None, read.problems
+    doc, problems = validate_document(read.data, read.source_map)
+    if read.problems:
+        doc = None
+        problems = sorted([*read.problems, *problems], key=lambda p: (p.line, p.path))
+    if doc is not None:
+        doc._source_map = read.source_map
+    return doc, tuple(problems)
+
+
+def parse_constraint_file(text: str, source: str = "<string>") -> ConstraintFile:
+    """Validate YAML text into a ConstraintFile; ConstraintFileError lists every problem."""
+    doc, problems = inspect_constraint_file(text, source)
+    if doc is None:
+        raise ConstraintFileError([p for p in problems if p.severity == "error"] or list(problems))
+    return doc
+
+
+def load_constraint_file(path: str | os.PathLike[str]) -> ConstraintFile:
+    """Read and validate a constraint file (YAML)."""
+    text, name = _read_text(path)
+    return parse_constraint_file(text, name)
+
+
+def bind_constraints(doc: ConstraintFile, data: pd.DataFrame | None = None) -> ConstraintSet:
+    """Compile a validated file into a ConstraintSet, resolving percentiles against ``data``.
+
+    Binding checks that every feature is a column of ``data``, that categories and types
+    match, and warns (``ConstraintSet.notes``) about bounds outside the observed range.
+    """
+    if not isinstance(doc, ConstraintFile):
+        raise ConstraintError(f"doc: must be a ConstraintFile. Got {type(doc).__name__}.")
+    if data is not None and not isinstance(data, pd.DataFrame):
+        raise ConstraintError(
+            f"data: must be a pandas DataFrame or None. Got {type(data).__name__}."
+        )
+    bound = bind_document(doc, data, doc.source_map)
+    return ConstraintSet(
+        name=doc.name,
+        features=bound.features,
+        rules=bound.rules,
+        derived=bound.derived,
+        one_hot=bound.one_hot,
+        max_changes=doc.max_changes,
+        support=bound.support,
+        notes=bound.notes,
+    )
+
+
+def load_constraints(
+    path: str | os.PathLike[str], data: pd.DataFrame | None = None
+) -> ConstraintSet:
+    """Read a constraint file and bind it (to ``data`` when given)."""
+    return bind_constraints(load_constraint_file(path), data)
+
+
+def parse_constraints(
+    text: str, data: pd.DataFrame | None = None, source: str = "<string>"
+) -> ConstraintSet:
+    """Validate YAML text and bind it (to ``data`` when given)."""
+    return bind_constraints(parse_constraint_file(text, source), data)
+
+
+def dump_constraint_file(doc: ConstraintFile) -> str:
+    """Write a ConstraintFile back to YAML (defaults left out); reading it gives ``doc`` again."""
+    data: Any = doc.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude_none=True)
+    data = {"name": data.pop("name"), **data}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def constraint_file_schema() -> dict[str, Any]:
+    """JSON Schema of constraint files (for editors such as VS Code's YAML extension)."""
+    schema = ConstraintFile.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Levers constraint file"
+    json.dumps(schema)
+    return schema

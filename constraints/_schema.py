@@ -1,0 +1,210 @@
+"""The constraint file format, as pydantic v2 models (structure only; meaning is in _validate).
+
+The models are the single source of the JSON Schema printed by ``levers constraints schema``
+for editors. Cross-field rules (a protected attribute must be immutable, categories must
+exist, expressions must parse) are checked afterwards, so every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
+
+from constraints._yaml_source import SourceMap
+
+__all__ = [
+    "PERCENTILE_PATTERN",
+    "PERCENT_PATTERN",
+    "CategoryValue",
+    "ConstraintFile",
+    "CostModel",
+    "FeatureModel",
+    "RuleModel",
+    "Wording",
+]
+
+PERCENTILE_PATTERN = re.compile(r"^p(100|\d{1,2}(\.\d+)?)$")
+PERCENT_PATTERN = re.compile(r"^(\d+(\.\d+)?)\s*%$")
+
+CategoryValue = Annotated[
+    StrictStr | StrictInt,
+    Field(description="A category: text, or a whole number for coded categories."),
+]
+Number = StrictFloat | StrictInt
+NonNegative = Annotated[Number, Field(ge=0)]
+Kind = Literal["continuous", "integer", "binary", "categorical", "ordinal"]
+Role = Literal["immutable", "actionable", "context"]
+Direction = Literal["increase", "decrease", "any"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True
+    )
+
+
+class Wording(_Model):
+    """A text in English and French."""
+
+    en: Annotated[StrictStr, Field(min_length=1, description="English text.")]
+    fr: Annotated[StrictStr, Field(min_length=1, description="French text.")]
+
+
+class CostModel(_Model):
+    """How much a change of this feature costs (the terms given are added)."""
+
+    per_unit: NonNegative | None = Field(
+        None, description="Cost of one unit of change (e.g. per euro)."
+    )
+    per_mad: NonNegative | None = Field(
+        None,
+        description="Cost of a change of one median absolute deviation of the data "
+        "(the default, with weight 1, when no cost is given).",
+    )
+    per_change: NonNegative | None = Field(
+        None, description="Fixed cost of changing the feature at all."
+    )
+    percentile_shift: NonNegative | None = Field(
+        None,
+        description="Cost per unit of percentile shift in the data, |Q(after) - Q(before)| "
+        "with Q in [0, 1] (as in actionable recourse).",
+    )
+
+
+def _check_bound(value: Any) -> Any:
+    if value is None or (isinstance(value, (int, float, str)) and not isinstance(value, bool)):
+        return value
+    raise ValueError(
+        "must be a number, a percentile of the data such as p1 or p99, or (ordinal "
+        "features) one of the categories"
+    )
+
+
+class FeatureModel(_Model):
+    """One feature of the model: what it is, and what a lever may do with it."""
+
+    kind: Kind = Field(description="Type of the values.")
+    role: Role = Field(
+        description="immutable: never changed. actionable: an advisor may propose a change. "
+        "context: changes over time but is not an action (only changed when a run allows it)."
+    )
+    protected: bool = Field(
+        False, description="A protected attribute (sex, nationality...). Must be immutable."
+    )
+    direction: Direction = Field(
+        "any", description="Allowed direction of change (ordinal: up or down the order)."
+    )
+    min: StrictFloat | StrictInt | StrictStr | None = Field(
+        None, description="Lowest value after a change: a number or a percentile such as p1."
+    )
+    max: StrictFloat | StrictInt | StrictStr | None = Field(
+        None, description="Highest value after a change: a number or a percentile such as p99."
+    )
+    max_change: StrictFloat | StrictInt | StrictStr | None = Field(
+        None,
+        description="Largest change one lever may make: an amount (e.g. 500) or a percentage "
+        "of the client's current value (e.g. '20%').",
+    )
+    step: Annotated[Number, Field(gt=0)] | None = Field(
+        None, description="Granularity of a changed value (e.g. 50 for amounts in steps of 50)."
+    )
+    categories: list[CategoryValue] | None = Field(
+        None, description="Categorical features: every category, as in the data."
+    )
+    order: list[CategoryValue] | None = Field(
+        None, description="Ordinal features: the categories from lowest to highest."
+    )
+    values: list[CategoryValue] | None = Field(
+        None,
+        description="Binary features whose data holds labels: [false label, true label], "
+        "e.g. [no, yes] (quoted). Data holding true/false or 0/1 needs nothing.",
+    )
+    transitions: dict[StrictStr | StrictInt, list[CategoryValue]] | None = Field(
+        None,
+        description="Categorical or ordinal: allowed changes, from a category to a list of "
+        "categories. Categories not listed as a source cannot change.",
+    )
+    cost: CostModel | None = Field(None, description="Cost of a change (default: per_mad 1).")
+    unit: StrictStr = Field("", description="Business unit shown to advisors, e.g. EUR.")
+    description: StrictStr = Field("", description="What the feature means.")
+    label: Wording | None = Field(None, description="Name shown to advisors.")
+    lever: Wording | None = Field(
+        None,
+        description="Action in words; placeholders {before}, {after}, {change}, {label}, {unit}.",
+    )
+
+    _bounds = field_validator("min", "max", mode="before")(_check_bound)
+
+    @field_validator("max_change", mode="before")
+    @classmethod
+    def _check_max_change(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str) and PERCENT_PATTERN.match(value.strip()):
+            return value
+        raise ValueError("must be an amount >= 0 (e.g. 500) or a percentage such as '20%'")
+
+
+class RuleModel(_Model):
+    """A global rule: ``require`` must hold after a change, whenever ``if`` holds."""
+
+    name: StrictStr | None = Field(None, description="Short name shown in violations.")
+    description: StrictStr = Field("", description="Why the rule exists.")
+    if_: StrictStr | None = Field(
+        None,
+        alias="if",
+        description="Condition, e.g. 'has_home_loan becomes yes' or 'occupation is student'.",
+    )
+    require: StrictStr = Field(
+        description="What must hold, e.g. 'monthly_savings_transfer <= 0.5 * monthly_income'."
+    )
+
+
+class ConstraintFile(_Model):
+    """A constraint file: the features of the model and the rules every lever obeys."""
+
+    version: Literal[1] = Field(1, description="Format version.")
+    name: StrictStr = Field(description="Name of the constraint set (e.g. the data set).")
+    description: StrictStr = Field("", description="What the file is for.")
+    max_changes: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        None, description="Most features one lever may change (derived features not counted)."
+    )
+    features: Annotated[dict[StrictStr, FeatureModel], Field(min_length=1)] = Field(
+        description="The model's features, in the model's order."
+    )
+    rules: list[RuleModel] = Field(default_factory=list, description="If-then and linear rules.")
+    derived: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict,
+        description="Features recomputed after a change, e.g. n_products: a + b + c.",
+    )
+    one_hot: dict[StrictStr, list[StrictStr]] = Field(
+        default_factory=dict,
+        description="Groups of binary features of which exactly one is 1 (count as one change).",
+    )
+    _source_map: SourceMap | None = PrivateAttr(None)
+
+    def __eq__(self, other: object) -> bool:
+        """Compare the content only (not where it was read from)."""
+        if not isinstance(other, ConstraintFile):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def source_map(self) -> SourceMap:
+        """Where each key was written (empty when the document was not read from YAML)."""
+        return self._source_map or SourceMap(source=f"<{self.name}>")

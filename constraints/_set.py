@@ -1,0 +1,278 @@
+"""ConstraintSet: the compiled, vectorised constraints every engine uses."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from constraints._bind import FeatureSupport
+from constraints._check import CheckResult, changed_mask, check_arrays
+from constraints._compiled import Compiled, FloatArray, compile_arrays
+from constraints._encode import decode_frame, encode_values
+from constraints._messages import MessageContext, format_value
+from constraints._project import (
+    ClientBounds,
+    Projection,
+    client_bounds,
+    project_arrays,
+    sample_arrays,
+)
+from constraints._types import DerivedFeature, FeatureSpec, OneHotGroup, Rule
+from constraints.errors import ConstraintError, Problem
+
+__all__ = ["ConstraintSet"]
+
+
+def _describe_range(spec: FeatureSpec) -> str:
+    if spec.kind == "binary":
+        return ", ".join(map(str, spec.categories)) if spec.categories else "no, yes"
+    if spec.kind in ("categorical", "ordinal"):
+        low = 0 if not math.isfinite(spec.lower) else int(spec.lower)
+        high = len(spec.categories) - 1 if not math.isfinite(spec.upper) else int(spec.upper)
+        shown = [str(c) for c in spec.categories[low : high + 1]]
+        return (" < " if spec.kind == "ordinal" else ", ").join(shown)
+    lo, hi = math.isfinite(spec.lower), math.isfinite(spec.upper)
+    if lo and hi:
+        return f"{format_value(spec, spec.lower)} to {format_value(spec, spec.upper)}"
+    if lo:
+        return f">= {format_value(spec, spec.lower)}"
+    if hi:
+        return f"<= {format_value(spec, spec.upper)}"
+    return "any"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConstraintSet:
+    """Features and rules, compiled to numpy, in one fixed feature order.
+
+    Build one with :func:`constraints.load_constraints` (from a YAML file, optionally bound
+    to data). Methods take a ``client`` (one row) and ``candidates`` (rows): DataFrames or
+    Series in business values, or float arrays in :attr:`feature_names` order where
+    categories are codes (see :meth:`to_array`).
+    """
+
+    name: str
+    features: tuple[FeatureSpec, ...]
+    rules: tuple[Rule, ...] = ()
+    derived: tuple[DerivedFeature, ...] = ()
+    one_hot: tuple[OneHotGroup, ...] = ()
+    max_changes: int | None = None
+    allowed_context: frozenset[str] = frozenset()
+    support: tuple[FeatureSupport | None, ...] = ()
+    notes: tuple[Problem, ...] = ()
+    _compiled: Compiled = field(init=False, repr=False, compare=False)
+    _context: MessageContext = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.features]
+        if not names:
+            raise ConstraintError(
+                "ConstraintSet.features: must hold at least one feature. Got none."
+            )
+        if len(set(names)) != len(names):
+            raise ConstraintError(f"ConstraintSet.features: names must be unique. Got {names}.")
+        if self.support and len(self.support) != len(names):
+            raise ConstraintError("ConstraintSet.support: must hold one entry per feature.")
+        unknown = sorted(self.allowed_context - set(names))
+        if unknown:
+            raise ConstraintError(f"allowed_context: must name features. Got {unknown}.")
+        if self.max_changes is not None and self.max_changes < 1:
+            raise ConstraintError(f"max_changes: must be >= 1. Got {self.max_changes}.")
+        compiled = compile_arrays(
+            self.features,
+            self.rules,
+            self.derived,
+            self.one_hot,
+            self.max_changes,
+            self.allowed_context,
+        )
+        context = MessageContext(
+            features=self.features,
+            rules=self.rules,
+            derived=self.derived,
+            groups=self.one_hot,
+            max_changes=self.max_changes,
+        )
+        object.__setattr__(self, "_compiled", compiled)
+        object.__setattr__(self, "_context", context)
+
+    # ----------------------------------------------------------------- description
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """Feature names, in the order of every array."""
+        return tuple(f.name for f in self.features)
+
+    @property
+    def n_features(self) -> int:
+        """Number of features."""
+        return len(self.features)
+
+    @property
+    def scales(self) -> FloatArray:
+        """Median absolute deviation of each feature (1 for categories), for distances."""
+        return self._compiled.scale.copy()
+
+    @property
+    def mutable(self) -> np.ndarray:
+        """Whether a lever may set each feature (actionable, or context allowed in this run)."""
+        return self._compiled.mutable.copy()
+
+    def feature(self, name: str) -> FeatureSpec:
+        """Return the feature called ``name``."""
+        for spec in self.features:
+            if spec.name == name:
+                return spec
+        raise ConstraintError(
+            f"feature: must be one of {', '.join(self.feature_names)}. Got {name!r}."
+        )
+
+    def allowing(self, *names: str) -> ConstraintSet:
+        """Return a copy where the given context features may change in this run."""
+        for name in names:
+            if self.feature(name).role != "context":
+                raise ConstraintError(
+                    f"allowing: only context features can be allowed. Got {name!r}, which is "
+                    f"{self.feature(name).role}."
+                )
+        return replace(self, allowed_context=self.allowed_context | frozenset(names))
+
+    def describe(self) -> pd.DataFrame:
+        """One row per feature: kind, role, direction, reachable range, step, max change, label."""
+        derived = {d.feature for d in self.derived}
+        rows = []
+        for spec in self.features:
+            role = "derived" if spec.name in derived else spec.role
+            rows.append(
+                {
+                    "feature": spec.name,
+                    "kind": spec.kind,
+                    "role": role + (" (protected)" if spec.protected else ""),
+                    "direction": spec.direction,
+                    "range": _describe_range(spec),
+                    "step": format_value(spec, spec.step)
+                    if spec.kind == "continuous" and spec.step
+                    else "",
+                    "max_change": format_value(spec, spec.max_change)
+                    if math.isfinite(spec.max_change)
+                    else (
+                        f"{spec.max_change_percent:g}%"
+                        if math.isfinite(spec.max_change_percent)
+                        else ""
+                    ),
+                    "label": spec.label.en,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    # ----------------------------------------------------------------- conversion
+    def to_array(self, values: Any) -> FloatArray:
+        """Return an (n, d) float array from a DataFrame, Series, dict or array.
+
+        Categories become codes (their position in the file's list); binary features 0/1.
+
+        Examples
+        --------
+        >>> from constraints import parse_constraints
+        >>> cs = parse_constraints('''
+        ... name: tiny
+        ... features:
+        ...   age: {kind: integer, role: immutable}
+        ...   plan: {kind: categorical, role: actionable, categories: [basic, plus]}
+        ... ''')
+        >>> cs.to_array({"age": 40, "plan": "plus"})
+        array([[40.,  1.]])
+        """
+        return encode_values(self.features, values)
+
+    def to_frame(self, values: Any) -> pd.DataFrame:
+        """Return business values (labels, amounts) for arrays in this set's order."""
+        return decode_frame(self.features, self.to_array(values))
+
+    def _client(self, client: Any, n: int | None = None) -> FloatArray:
+        array = self.to_array(client)
+        if len(array) != 1 and (n is None or len(array) != n):
+            expected = "one row" if n is None else f"one row or {n} rows (one per candidate)"
+            raise ConstraintError(f"client: must be {expected}. Got {len(array)} rows.")
+        if np.isnan(array).any():
+            bad = [self.feature_names[j] for j in np.flatnonzero(np.isnan(array).any(axis=0))]
+            raise ConstraintError(f"client: values must not be missing. Got NaN in {bad}.")
+        return array
+
+    # ----------------------------------------------------------------- the five operations
+    def check(self, client: Any, candidates: Any) -> CheckResult:
+        """Check candidates against every rule; ``result.ok`` marks feasible ones.
+
+        Examples
+        --------
+        >>> from constraints import parse_constraints
+        >>> cs = parse_constraints('''
+        ... name: tiny
+        ... features:
+        ...   age: {kind: integer, role: immutable}
+        ...   transfer: {kind: continuous, role: actionable, min: 0, max: 1000, step: 50}
+        ... ''')
+        >>> result = cs.check([40, 100], [[40, 250], [41, 1025]])
+        >>> result.ok.tolist()
+        [True, False]
+        >>> [v.rule for v in result.violations(1)]
+        ['immutable', 'max', 'step']
+        """
+        x = self.to_array(candidates)
+        return check_arrays(self._compiled, self._context, self._client(client, len(x)), x)
+
+    def bounds_for(self, client: Any) -> ClientBounds:
+        """Feasible interval (numeric) or category set (coded) of each feature for one client."""
+        return client_bounds(self._compiled, self.features, self._client(client))
+
+    def project(self, client: Any, candidates: Any) -> Projection:
+        """Move each candidate to a nearby feasible point (every row then passes ``check``).
+
+        Frozen features are reset, values clipped and snapped to steps, the largest changes
+        kept within ``max_changes``, derived features recomputed, and changes that break a
+        rule undone. ``changed`` is False where nothing of the lever is left.
+        """
+        x = self.to_array(candidates)
+        return project_arrays(self._compiled, self._context, self._client(client, len(x)), x)
+
+    def sample(self, client: Any, n: int, seed: int | np.random.Generator = 0) -> FloatArray:
+        """Draw up to ``n`` feasible candidates, each changing 1..max_changes features.
+
+        Fewer rows (possibly none) come back only when the client has fewer feasible levers;
+        :meth:`bounds_for` says why features cannot move.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ConstraintError(f"n: must be a whole number >= 0. Got {n!r}.")
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        support = tuple((s.low, s.high) if s is not None else None for s in self.support) or (
+            (None,) * self.n_features
+        )
+        return sample_arrays(
+            self._compiled, self._context, self._client(client), int(n), rng, support
+        )
+
+    def feature_costs(self, client: Any, candidates: Any) -> FloatArray:
+        """Cost of each feature's change, (n, d): per change + per unit + percentile shift."""
+        x = self.to_array(candidates)
+        c = self._client(client, len(x))
+        cp = self._compiled
+        delta, changed = changed_mask(c, x)
+        costs = changed * cp.cost_per_change + np.abs(delta) * cp.cost_per_unit
+        for j in np.flatnonzero(cp.cost_percentile_shift > 0):
+            support = self.support[j] if self.support else None
+            if support is None:
+                continue
+            q = np.asarray(support.quantiles)
+            grid = np.linspace(0.0, 1.0, len(q))
+            shift = np.abs(np.interp(x[:, j], q, grid) - np.interp(c[:, j], q, grid))
+            costs[:, j] += cp.cost_percentile_shift[j] * shift
+        costs[:, cp.derived_mask] = 0.0
+        return costs
+
+    def cost(self, client: Any, candidates: Any) -> FloatArray:
+        """Total cost of each candidate's changes, (n,)."""
+        total: FloatArray = self.feature_costs(client, candidates).sum(axis=1)
+        return total

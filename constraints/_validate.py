@@ -1,0 +1,442 @@
+"""Turn pydantic errors into Problems, and check what the schema alone cannot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from constraints._features_check import feature_problems
+from constraints._resolve import did_you_mean, resolve_condition, resolve_linear
+from constraints._schema import ConstraintFile, FeatureModel, RuleModel
+from constraints._yaml_source import Path, SourceMap, format_path
+from constraints.errors import ConstraintError, Problem
+
+__all__ = ["describe_value", "validate_document"]
+
+_TYPE_WORDS = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "string_type": "a text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping (indented key: value lines)",
+    "model_type": "a mapping (indented key: value lines)",
+    "model_attributes_type": "a mapping (indented key: value lines)",
+}
+
+
+def describe_value(value: Any, path: Path, source_map: SourceMap) -> str:
+    """Render a found value as written in the file (booleans keep their original word)."""
+    if path in source_map.bool_words:
+        return repr(source_map.bool_words[path])
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing (empty value)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _walk_raw(data: Any, loc: tuple[Any, ...]) -> tuple[Path, Any, bool]:
+    """Follow ``loc`` into ``data``, skipping union tags; return (path, value, is_key)."""
+    path: list[Any] = []
+    current = data
+    found = True
+    for part in loc:
+        if part == "[key]":
+            return tuple(path), path[-1] if path else None, True
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, dict) and part not in current and not path_is_tag(part):
+            path.append(part)
+            found = False
+            current = None
+        # else: a union member tag such as 'float' or 'str': skip it
+    return tuple(path), current if found else None, False
+
+
+def path_is_tag(part: Any) -> bool:
+    """Whether a pydantic loc element names a union member rather than a key."""
+    return isinstance(part, str) and (
+        part in ("str", "int", "float", "bool", "list", "dict", "none")
+        or "[" in part
+        or part.startswith(("function-", "constrained-", "lax-", "strict-"))
+    )
+
+
+def _allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(path: Path) -> type[BaseModel] | None:
+    if not path:
+        return ConstraintFile
+    if path[0] == "features" and len(path) == 2:
+        return FeatureModel
+    if path[0] == "rules" and len(path) == 2:
+        return RuleModel
+    if path[0] == "features" and len(path) == 3 and path[2] in ("label", "lever", "cost"):
+        from constraints._schema import CostModel, Wording
+
+        return CostModel if path[2] == "cost" else Wording
+    return None
+
+
+def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) -> Problem:
+    path, value, is_key = _walk_raw(data, tuple(error["loc"]))
+    kind = error["type"]
+    line = smap.line_of(path)
+    hint = ""
+    bool_word = smap.bool_words.get((*path, "[key]") if is_key else path)
+    if kind == "extra_forbidden":
+        parent = _model_at(path[:-1])
+        allowed = _allowed_keys(parent) if parent else []
+        key = str(path[-1])
+        message = f"is not a known key. Got {key!r}."
+        hint = (
+            did_you_mean(key, allowed).strip() + f" Allowed keys: {', '.join(allowed)}."
+        ).strip()
+    elif kind == "missing":
+        message = "is required. Got nothing."
+        line = smap.line_of(path[:-1])
+    elif kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        options = expected.replace("'", "").replace(" or ", ", ")
+        message = f"must be one of {options}. Got {describe_value(value, path, smap)}."
+        hint = did_you_mean(str(value), options.split(", ")).strip()
+    elif kind == "value_error":
+        message = f"{error['ctx']['error']}. Got {describe_value(value, path, smap)}."
+    elif kind in ("greater_than_equal", "greater_than"):
+        limit = error.get("ctx", {}).get("ge", error.get("ctx", {}).get("gt"))
+        sign = ">=" if kind == "greater_than_equal" else ">"
+        message = f"must be {sign} {limit}. Got {describe_value(value, path, smap)}."
+    elif kind in ("too_short", "string_too_short"):
+        message = f"must not be empty. Got {describe_value(value, path, smap)}."
+    else:
+        words = _TYPE_WORDS.get(kind, error["msg"].lower().removeprefix("input should be "))
+        shown = describe_value(value, path, smap)
+        if is_key:
+            shown = repr(bool_word) if bool_word else repr(value)
+            message = f"keys here must be {words}. Got {shown}."
+        else:
+            message = f"must be {words}. Got {shown}."
+    if bool_word is not None:
+        hint = f"YAML reads an unquoted {bool_word} as a boolean: quote the value ('{bool_word}')."
+    return Problem(
+        source=smap.source, line=line, path=format_path(path), message=message, hint=hint
+    )
+
+
+def _pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap) -> list[Problem]:
+    problems: dict[tuple[str, str], Problem] = {}
+    merged: dict[str, list[str]] = {}
+    for error in exc.errors():
+        problem = _problem_from_error(error, data, smap)
+        key = problem.path
+        if key in merged and problem.message.startswith("must be a"):
+            # union members: "must be a number" + "must be a text" -> one message
+            first = problems[(key, "type")]
+            words = merged[key]
+            word = problem.message.removeprefix("must be ").split(". Got")[0]
+            if word not in words:
+                words.append(word)
+            got = first.message.split(". Got ", 1)[1]
+            text = " or ".join(words).replace("a number or a whole number", "a number")
+            problems[(key, "type")] = Problem(
+                source=first.source,
+                line=first.line,
+                path=key,
+                message=f"must be {text}. Got {got}",
+                hint=first.hint,
+            )
+            continue
+        tag = "type" if problem.message.startswith("must be a") else problem.message
+        if tag == "type":
+            merged[key] = [problem.message.removeprefix("must be ").split(". Got")[0]]
+        problems.setdefault((key, tag), problem)
+    return list(problems.values())
+
+
+def _stand_in(raw: Any) -> FeatureModel:
+    """Return a feature that keeps what rules need (kind, categories) from an invalid entry."""
+    raw = raw if isinstance(raw, dict) else {}
+    kinds = ("continuous", "integer", "binary", "categorical", "ordinal")
+    kind = raw.get("kind") if raw.get("kind") in kinds else "continuous"
+    lists = {
+        key: [x for x in raw[key] if isinstance(x, (str, int)) and not isinstance(x, bool)]
+        for key in ("categories", "order", "values")
+        if isinstance(raw.get(key), list)
+    }
+    return FeatureModel.model_construct(
+        kind=kind,
+        role="context",
+        categories=lists.get("categories"),
+        order=lists.get("order"),
+        values=lists.get("values"),
+    )
+
+
+def _partial_document(data: dict[str, Any]) -> tuple[ConstraintFile, set[str]]:
+    """Return the parts of a document that validate on their own (for semantic checks)."""
+    features: dict[str, FeatureModel] = {}
+    broken: set[str] = set()
+    raw_features = data.get("features")
+    if isinstance(raw_features, dict):
+        for name, raw in raw_features.items():
+            try:
+                features[str(name)] = FeatureModel.model_validate(raw)
+            except ValidationError:
+                broken.add(str(name))
+                features[str(name)] = _stand_in(raw)
+    rules: list[RuleModel] = []
+    raw_rules = data.get("rules")
+    if isinstance(raw_rules, list):
+        for raw in raw_rules:
+            try:
+                rules.append(RuleModel.model_validate(raw))
+            except ValidationError:
+                rules.append(RuleModel.model_construct(require=""))
+
+    def _text_map(key: str) -> dict[str, Any]:
+        raw = data.get(key)
+        return {str(k): v for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+    derived = {k: v for k, v in _text_map("derived").items() if isinstance(v, str)}
+    one_hot = {
+        k: v
+        for k, v in _text_map("one_hot").items()
+        if isinstance(v, list) and all(isinstance(x, str) for x in v)
+    }
+    doc = ConstraintFile.model_construct(
+        name=str(data.get("name", "")),
+        features=features,
+        rules=rules,
+        derived=derived,
+        one_hot=one_hot,
+        max_changes=None,
+    )
+    return doc, broken
+
+
+def _semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+
+    def add(
+        path: Path, message: str, hint: str = "", severity: Literal["error", "warning"] = "error"
+    ) -> None:
+        out.append(
+            Problem(
+                source=smap.source,
+                line=smap.line_of(path),
+                path=format_path(path),
+                message=message,
+                hint=hint,
+                severity=severity,
+            )
+        )
+
+    for name, feature in doc.features.items():
+        if name in broken:
+            continue
+        for suffix, message, hint in feature_problems(name, feature, smap):
+            add(("features", name, *suffix), message, hint)
+    known = {**doc.features}
+
+    def mentions_broken(exc: ConstraintError) -> bool:
+        return any(repr(b) in str(exc) for b in broken)
+
+    for i, rule in enumerate(doc.rules):
+        for key, text in (("if", rule.if_), ("require", rule.require)):
+            if not text and key == "require":
+                continue
+            if text is None:
+                continue
+            try:
+                resolve_condition(text, known)
+            except ConstraintError as exc:
+                if not mentions_broken(exc):
+                    message, hint = split_hint(str(exc))
+                    add(
+                        ("rules", i, key),
+                        f"{message}. Got {text!r}.",
+                        hint or "see docs/constraints.md, section Rules, for the grammar.",
+                    )
+    derived_names = set(doc.derived)
+    for name, text in doc.derived.items():
+        out.extend(_derived_problems(name, text, doc, derived_names, smap))
+    out.extend(_one_hot_problems(doc, smap))
+    if (
+        doc.features
+        and not broken
+        and not any(f.role == "actionable" for f in doc.features.values())
+    ):
+        add(
+            ("features",),
+            "no feature is actionable: no lever can ever be proposed.",
+            "set role: actionable on what an advisor may propose to change.",
+            "warning",
+        )
+    return out
+
+
+def split_hint(text: str) -> tuple[str, str]:
+    """Split ``"unknown feature 'x'. Did you mean 'y'?"`` into message and hint."""
+    text = text.rstrip(".")
+    if " Did you mean " in text:
+        message, suggestion = text.split(" Did you mean ", 1)
+        return message.rstrip("."), "Did you mean " + suggestion
+    return text, ""
+
+
+def _at(smap: SourceMap, path: Path) -> Callable[..., Problem]:
+    """Return a maker of problems located at ``path``."""
+
+    def make(message: str, hint: str = "") -> Problem:
+        return Problem(
+            source=smap.source,
+            line=smap.line_of(path),
+            path=format_path(path),
+            message=message,
+            hint=hint,
+        )
+
+    return make
+
+
+def _derived_problems(
+    name: str, text: str, doc: ConstraintFile, derived: set[str], smap: SourceMap
+) -> list[Problem]:
+    path: Path = ("derived", name)
+    where = _at(smap, path)
+    feature = doc.features.get(name)
+    if feature is None:
+        hint = did_you_mean(name, list(doc.features)).strip()
+        return [
+            where(
+                message=f"must name a feature listed under features. Got {name!r}.",
+                hint=hint or "declare the feature under features first.",
+            )
+        ]
+    problems = []
+    if feature.kind not in ("continuous", "integer"):
+        problems.append(
+            where(
+                message=f"a derived feature must be continuous or integer. "
+                f"Got kind {feature.kind!r}.",
+            )
+        )
+    if feature.role == "actionable":
+        problems.append(
+            where(
+                message="a derived feature is recomputed, never proposed: "
+                "it must not be actionable. Got role 'actionable'.",
+                hint=f"set features.{name}.role to context.",
+            )
+        )
+    try:
+        terms, _ = resolve_linear(text, doc.features)
+    except ConstraintError as exc:
+        message, hint = split_hint(str(exc))
+        problems.append(
+            where(
+                message=f"{message}. Got {text!r}.",
+                hint=hint or "write a sum such as a + b + 2 * c.",
+            )
+        )
+        return problems
+    for source, _ in terms:
+        if source == name or source in derived:
+            problems.append(
+                where(
+                    message=f"must be computed from features that are not "
+                    f"derived. Got {source!r}, which is derived.",
+                    hint="write the expression with the original features.",
+                )
+            )
+    return problems
+
+
+def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
+    problems: list[Problem] = []
+    owner: dict[str, str] = {}
+    for group, members in doc.one_hot.items():
+        path: Path = ("one_hot", group)
+        where = _at(smap, path)
+        if len(members) < 2:
+            problems.append(
+                where(
+                    message=f"a one-hot group needs at least 2 features. Got {len(members)}.",
+                )
+            )
+        for member in members:
+            feature = doc.features.get(member)
+            if feature is None:
+                hint = did_you_mean(member, list(doc.features)).strip()
+                problems.append(
+                    where(
+                        message=f"must list features declared under features. Got {member!r}.",
+                        hint=hint,
+                    )
+                )
+            elif feature.kind != "binary":
+                problems.append(
+                    where(
+                        message=f"members must be binary features. "
+                        f"Got {member!r} of kind {feature.kind!r}.",
+                    )
+                )
+            if member in owner and owner[member] != group:
+                problems.append(
+                    where(
+                        message=f"a feature belongs to one group at most. "
+                        f"Got {member!r} also in {owner[member]!r}.",
+                    )
+                )
+            owner.setdefault(member, group)
+        roles = {doc.features[m].role for m in members if m in doc.features}
+        if len(roles) > 1:
+            problems.append(
+                where(message=f"members must share one role. Got {', '.join(sorted(roles))}.")
+            )
+    return problems
+
+
+def validate_document(data: Any, smap: SourceMap) -> tuple[ConstraintFile | None, list[Problem]]:
+    """Validate parsed YAML: structure (pydantic) and meaning; every problem is listed."""
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        return None, [
+            Problem(
+                source=smap.source,
+                line=1 if data is not None else 0,
+                path="",
+                message=f"a constraint file must be a mapping with name and features. Got {got}.",
+                hint="start from the example in docs/constraints.md.",
+            )
+        ]
+    problems: list[Problem] = []
+    doc: ConstraintFile | None = None
+    broken: set[str] = set()
+    try:
+        doc = ConstraintFile.model_validate(data)
+        partial = doc
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc, data, smap))
+        partial, broken = _partial_document(data)
+    problems.extend(_semantic_problems(partial, smap, broken))
+    problems.sort(key=lambda p: (p.line, p.path))
+    if any(p.severity == "error" for p in problems):
+        doc = None
+    return doc, problems
