@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from constraints._encode import _encode_column
+from constraints._encode import encode_column
 from constraints._resolve import category_labels, resolve_condition, resolve_linear
 from constraints._schema import PERCENT_PATTERN, PERCENTILE_PATTERN, ConstraintFile, FeatureModel
 from constraints._types import (
@@ -83,7 +83,7 @@ class _Binder:
             else (),
         )
         try:
-            return _encode_column(probe, self.data[name])
+            return encode_column(probe, self.data[name])
         except ConstraintError as exc:
             message = str(exc).split(": ", 1)[1]
             self.add(
@@ -111,7 +111,7 @@ class _Binder:
                 return None
             q = float(np.percentile(values, float(raw[1:])))
             if model.kind == "integer":
-                q = math.ceil(q - 1e-9) if key == "min" else math.floor(q + 1e-9)
+                q = float(math.ceil(q - 1e-9) if key == "min" else math.floor(q + 1e-9))
             return q
         return float(raw)
 

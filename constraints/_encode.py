@@ -12,7 +12,7 @@ from constraints._compiled import FloatArray
 from constraints._types import FeatureSpec
 from constraints.errors import ConstraintError
 
-__all__ = ["decode_frame", "encode_values"]
+__all__ = ["decode_frame", "encode_column", "encode_values"]
 
 _TRUE = {"yes", "true", "1", "y", "t"}
 _FALSE = {"no", "false", "0", "n", "f"}
@@ -79,7 +79,8 @@ def _encode_coded(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
     return codes
 
 
-def _encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
+def encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
+    """Return the numeric values of one feature's column (codes for categories)."""
     if spec.kind in ("binary", "categorical", "ordinal"):
         values = _encode_coded(spec, column)
     elif column.dtype == bool:
@@ -123,7 +124,7 @@ def encode_values(features: tuple[FeatureSpec, ...], data: Any) -> FloatArray:
             raise ConstraintError(f"data: column names must be unique. Got {dup} twice.")
         out = np.empty((len(data), len(names)), dtype=np.float64)
         for j, spec in enumerate(features):
-            out[:, j] = _encode_column(spec, data[spec.name])
+            out[:, j] = encode_column(spec, data[spec.name])
         return out
     try:
         array = np.asarray(data, dtype=np.float64)

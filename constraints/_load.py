@@ -68,7 +68,18 @@ def inspect_constraint_file(
 
 
 def parse_constraint_file(text: str, source: str = "<string>") -> ConstraintFile:
-    """Validate YAML text into a ConstraintFile; ConstraintFileError lists every problem."""
+    r"""Validate YAML text into a ConstraintFile; ConstraintFileError lists every problem.
+
+    Examples
+    --------
+    >>> doc = parse_constraint_file("name: t\nfeatures:\n  a: {kind: integer, role: actionable}")
+    >>> doc.features["a"].kind
+    'integer'
+    >>> parse_constraint_file("name: t\nfeatures:\n  a: {kind: integer}", "t.yaml")
+    Traceback (most recent call last):
+    constraints.errors.ConstraintFileError: t.yaml: 1 problem in the constraint file
+    t.yaml:3 features.a.role: is required. Got nothing.
+    """
     doc, problems = inspect_constraint_file(text, source)
     if doc is None:
         raise ConstraintFileError([p for p in problems if p.severity == "error"] or list(problems))
@@ -76,16 +87,30 @@ def parse_constraint_file(text: str, source: str = "<string>") -> ConstraintFile
 
 
 def load_constraint_file(path: str | os.PathLike[str]) -> ConstraintFile:
-    """Read and validate a constraint file (YAML)."""
+    """Read and validate a constraint file (YAML).
+
+    Examples
+    --------
+    >>> load_constraint_file("configs/demo-portfolio.yaml").max_changes
+    3
+    """
     text, name = _read_text(path)
     return parse_constraint_file(text, name)
 
 
 def bind_constraints(doc: ConstraintFile, data: pd.DataFrame | None = None) -> ConstraintSet:
-    """Compile a validated file into a ConstraintSet, resolving percentiles against ``data``.
+    r"""Compile a validated file into a ConstraintSet, resolving percentiles against ``data``.
 
     Binding checks that every feature is a column of ``data``, that categories and types
     match, and warns (``ConstraintSet.notes``) about bounds outside the observed range.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> text = "name: t\nfeatures:\n  a: {kind: integer, role: actionable, max: p90}"
+    >>> doc = parse_constraint_file(text)
+    >>> bind_constraints(doc, pd.DataFrame({"a": range(11)})).feature("a").upper
+    9.0
     """
     if not isinstance(doc, ConstraintFile):
         raise ConstraintError(f"doc: must be a ConstraintFile. Got {type(doc).__name__}.")
@@ -109,26 +134,60 @@ def bind_constraints(doc: ConstraintFile, data: pd.DataFrame | None = None) -> C
 def load_constraints(
     path: str | os.PathLike[str], data: pd.DataFrame | None = None
 ) -> ConstraintSet:
-    """Read a constraint file and bind it (to ``data`` when given)."""
+    """Read a constraint file and bind it (to ``data`` when given).
+
+    Examples
+    --------
+    Percentile bounds (``max: p99``) need the data:
+
+    >>> load_constraints("configs/demo-portfolio.yaml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    constraints.errors.ConstraintFileError: demo-portfolio.yaml: 1 problem in the constraint file
+    demo-portfolio.yaml:... features.monthly_savings_transfer.max: a percentile bound needs data...
+    """
     return bind_constraints(load_constraint_file(path), data)
 
 
 def parse_constraints(
     text: str, data: pd.DataFrame | None = None, source: str = "<string>"
 ) -> ConstraintSet:
-    """Validate YAML text and bind it (to ``data`` when given)."""
+    r"""Validate YAML text and bind it (to ``data`` when given).
+
+    Examples
+    --------
+    >>> text = "name: t\nfeatures:\n  a: {kind: binary, role: actionable}"
+    >>> parse_constraints(text).feature_names
+    ('a',)
+    """
     return bind_constraints(parse_constraint_file(text, source), data)
 
 
 def dump_constraint_file(doc: ConstraintFile) -> str:
-    """Write a ConstraintFile back to YAML (defaults left out); reading it gives ``doc`` again."""
+    r"""Write a ConstraintFile back to YAML (defaults left out); reading it gives ``doc`` again.
+
+    Examples
+    --------
+    >>> print(dump_constraint_file(parse_constraint_file(
+    ...     "name: t\nfeatures:\n  a: {kind: binary, role: actionable}")), end="")
+    name: t
+    features:
+      a:
+        kind: binary
+        role: actionable
+    """
     data: Any = doc.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude_none=True)
     data = {"name": data.pop("name"), **data}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 def constraint_file_schema() -> dict[str, Any]:
-    """JSON Schema of constraint files (for editors such as VS Code's YAML extension)."""
+    """Return the JSON Schema of constraint files (for editors' YAML completion).
+
+    Examples
+    --------
+    >>> sorted(constraint_file_schema()["properties"])[:3]
+    ['derived', 'description', 'features']
+    """
     schema = ConstraintFile.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Levers constraint file"

@@ -12,7 +12,7 @@ import pandas as pd
 from constraints._bind import FeatureSupport
 from constraints._check import CheckResult, changed_mask, check_arrays
 from constraints._compiled import Compiled, FloatArray, compile_arrays
-from constraints._encode import decode_frame, encode_values
+from constraints._encode import decode_frame, encode_column, encode_values
 from constraints._messages import MessageContext, format_value
 from constraints._project import (
     ClientBounds,
@@ -128,6 +128,49 @@ class ConstraintSet:
                 return spec
         raise ConstraintError(
             f"feature: must be one of {', '.join(self.feature_names)}. Got {name!r}."
+        )
+
+    def lever_text(self, feature: str, before: Any, after: Any, language: str = "en") -> str:
+        """Say a change in business words, with the file's lever template when it has one.
+
+        ``before`` and ``after`` are business values (a category label, an amount).
+
+        Examples
+        --------
+        >>> from constraints import parse_constraints
+        >>> cs = parse_constraints('''
+        ... name: tiny
+        ... features:
+        ...   transfer:
+        ...     kind: continuous
+        ...     role: actionable
+        ...     unit: EUR
+        ...     label: {en: Monthly savings, fr: Épargne mensuelle}
+        ...     lever: {en: "Save {after} EUR a month (today {before} EUR)",
+        ...             fr: "Épargner {after} EUR par mois (aujourd'hui {before} EUR)"}
+        ...   plan: {kind: categorical, role: actionable, categories: [basic, plus]}
+        ... ''')
+        >>> cs.lever_text("transfer", 100, 1250.0, "fr")
+        "Épargner 1,250 EUR par mois (aujourd'hui 100 EUR)"
+        >>> cs.lever_text("plan", "basic", "plus")
+        'Plan: basic -> plus'
+        """
+        spec = self.feature(feature)
+        old, new = (float(v) for v in encode_column(spec, pd.Series([before, after])))
+        label = spec.label.get(language)
+        values = {
+            "before": format_value(spec, old, unit=False),
+            "after": format_value(spec, new, unit=False),
+            "change": format_value(spec, new - old, unit=False)
+            if spec.kind not in ("binary", "categorical", "ordinal")
+            else format_value(spec, new, unit=False),
+            "label": label,
+            "unit": spec.unit,
+        }
+        if spec.lever is not None:
+            return spec.lever.get(language).format(**values)
+        return f"{label}: {values['before']} -> {values['after']}" + (
+            f" {spec.unit}" if spec.unit else ""
         )
 
     def allowing(self, *names: str) -> ConstraintSet:
