@@ -129,14 +129,29 @@ def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) ->
         shown = describe_value(value, path, smap)
         if is_key:
             shown = repr(bool_word) if bool_word else repr(value)
-            message = f"keys here must be {words}. Got {shown}."
+            what = "categories" if "transitions" in path else "names (text)"
+            message = f"keys here must be {what}. Got {shown}."
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                hint = f"quote the name: '{value}'."
         else:
             message = f"must be {words}. Got {shown}."
+            if isinstance(value, str) and _is_number(value) and "number" in words:
+                hint = f"write the number without quotes: {value.strip()}"
     if bool_word is not None:
         hint = f"YAML reads an unquoted {bool_word} as a boolean: quote the value ('{bool_word}')."
-    return Problem(
-        source=smap.source, line=line, path=format_path(path), message=message, hint=hint
-    )
+    where = format_path(path)
+    if is_key and path:
+        where = format_path(path[:-1])
+        where = f"{where}.{bool_word or path[-1]}" if where else str(bool_word or path[-1])
+    return Problem(source=smap.source, line=line, path=where, message=message, hint=hint)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap) -> list[Problem]:
@@ -161,6 +176,9 @@ def _pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap) -> list
                 message=f"must be {text}. Got {got}",
                 hint=first.hint,
             )
+            continue
+        if problem.message.startswith("keys here"):
+            problems.setdefault((key, "key"), problem)
             continue
         tag = "type" if problem.message.startswith("must be a") else problem.message
         if tag == "type":
