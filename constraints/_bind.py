@@ -216,6 +216,10 @@ class _Binder:
                     "check the unit (e.g. euros vs thousands of euros).",
                     "warning",
                 )
+            elif (key == "min" and bound == 0 and lo >= 0) or (
+                key == "max" and bound == 0 and hi <= 0
+            ):
+                continue  # a natural zero floor (or ceiling) is not a unit mistake
             elif bound < lo - width or bound > hi + width:
                 self.add(
                     ("features", name, key),

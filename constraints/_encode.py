@@ -21,7 +21,16 @@ _FALSE = {"no", "false", "0", "n", "f"}
 def _rows(where: str, mask: np.ndarray, index: pd.Index) -> str:
     rows = [str(x) for x in index[mask][:3]]
     more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
-    return f"{where} (rows {', '.join(rows)}{more})"
+    word = "row" if mask.sum() == 1 else "rows"
+    return f"{where} ({word} {', '.join(rows)}{more})"
+
+
+def _n_rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n:,} rows"
+
+
+def _show_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _category_codes(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
@@ -49,10 +58,11 @@ def _encode_coded(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
             values = column.to_numpy(dtype=np.float64, na_value=np.nan)
             bad = ~np.isin(values, (0.0, 1.0)) & ~np.isnan(values)
             if bad.any():
-                shown = sorted({str(v) for v in values[bad]})[:5]
+                shown = sorted({_show_number(v) for v in values[bad]})[:5]
                 raise ConstraintError(
                     f"data.{spec.name}: a binary feature must hold 0/1 or true/false. Got "
-                    f"{', '.join(shown)}."
+                    f"{', '.join(shown)}. Hint: map the values to 0/1, or declare kind: "
+                    f"integer (a count) or categorical."
                 )
             return values
         labels = [str(x) for x in spec.categories] if spec.categories else []
@@ -69,12 +79,21 @@ def _encode_coded(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
         codes = _category_codes(spec, column)
     unknown = codes < 0
     if unknown.any():
-        shown = sorted({str(v) for v in column[unknown]})[:5]
+        found = sorted({str(v) for v in column[unknown]})
+        shown = found[:5]
         allowed = ", ".join(map(str, spec.categories or ("yes", "no")))
+        hint = "add them to the constraint file, or clean the data."
+        if all(s.lstrip("-").isdigit() for s in found) and not any(
+            str(c).lstrip("-").isdigit() for c in spec.categories
+        ):
+            listed = ", ".join(str(i) for i in range(len(spec.categories)))
+            hint = (
+                "the column holds numeric codes: decode it to the category names, or list the "
+                f"codes as categories (e.g. categories: [{listed}])."
+            )
         raise ConstraintError(
             f"data.{spec.name}: values must be among the categories ({allowed}). Got "
-            f"{', '.join(repr(s) for s in shown)} in {int(unknown.sum())} rows. Hint: add them "
-            f"to the constraint file, or clean the data."
+            f"{', '.join(repr(s) for s in shown)} in {_n_rows(int(unknown.sum()))}. Hint: {hint}"
         )
     return codes
 
@@ -92,7 +111,9 @@ def encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
             shown = sorted({str(v) for v in column[bad]})[:3]
             raise ConstraintError(
                 f"data.{spec.name}: a {spec.kind} feature must hold numbers. Got "
-                f"{', '.join(repr(s) for s in shown)} in {int(bad.sum())} rows."
+                f"{', '.join(repr(s) for s in shown)} in {_n_rows(int(bad.sum()))}. Hint: clean "
+                f"the column (numbers without separators or units), or declare the feature "
+                f"categorical."
             )
         values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
     missing = np.isnan(values)

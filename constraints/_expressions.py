@@ -61,8 +61,10 @@ def _tokenize(text: str) -> list[Token]:
             break
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            bad = text[pos:].lstrip()[:12]
-            raise ConstraintError(f"cannot read {bad!r} (character {pos + 1})")
+            start = len(text) - len(text[pos:].lstrip())
+            bad = text[start:][:12]
+            hint = " Hint: write == to test equality (or <=, >=)." if bad.startswith("=") else ""
+            raise ConstraintError(f"cannot read {bad!r} (character {start + 1}).{hint}")
         start = match.start(match.lastgroup or 0)
         group = match.lastgroup
         value = match.group(group or 0)
@@ -234,7 +236,7 @@ class _Parser:
                 constant *= factor
             else:
                 what = "multiply two features" if op == "*" else "divide by a feature"
-                raise ConstraintError(f"rules must be linear: cannot {what}")
+                raise ConstraintError(f"must be linear: cannot {what}")
         return terms, constant
 
     def factor(self) -> tuple[dict[str, float], float]:

@@ -37,6 +37,22 @@ _INSTEAD = {
 }
 
 
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def _category_hint(value: Any, labels: list[Any]) -> str:
+    """Suggest the closest category, the unquoted number, or list the categories."""
+    texts = [str(x) for x in labels]
+    if isinstance(value, str) and value in texts and value not in labels:
+        return f"the categories are numbers: write {value} without quotes."
+    close = did_you_mean(str(value), texts).strip()
+    if close:
+        return close
+    shown = ", ".join(texts[:12]) + (", ..." if len(texts) > 12 else "")
+    return f"the categories are: {shown}."
+
+
 def _show(value: Any, path: Path, smap: SourceMap) -> str:
     if path in smap.bool_words:
         return repr(smap.bool_words[path])
@@ -53,7 +69,7 @@ def _misplaced(name: str, feature: FeatureModel) -> list[Found]:
             out.append(
                 (
                     (key,),
-                    f"{key} does not apply to a {feature.kind} feature. Got {key} "
+                    f"{key} does not apply to {_article(feature.kind)} feature. Got {key} "
                     f"on kind {feature.kind!r}.",
                     hint,
                 )
@@ -73,8 +89,8 @@ def _labels_problems(feature: FeatureModel) -> list[Found]:
             out.append(
                 (
                     (),
-                    f"a {feature.kind} feature must list its {key}. Got none.",
-                    f"add {key}: {example}",
+                    f"{_article(feature.kind)} feature must list its {key}. Got none.",
+                    f"add {key}: {example}.",
                 )
             )
         return out
@@ -83,7 +99,7 @@ def _labels_problems(feature: FeatureModel) -> list[Found]:
             (
                 (key,),
                 f"must list exactly 2 labels, false then true. Got {len(labels)}.",
-                "e.g. values: ['no', 'yes']",
+                "e.g. values: ['no', 'yes'].",
             )
         )
     elif len(labels) < 2:
@@ -110,7 +126,9 @@ def _bound_problems(feature: FeatureModel, smap: SourceMap, path: Path) -> list[
                     (
                         (key,),
                         f"must be one of the order's categories. Got {value!r}.",
-                        did_you_mean(str(value), labels).strip(),
+                        _category_hint(value, category_labels(feature)).replace(
+                            "the categories are:", "the order is:"
+                        ),
                     )
                 )
             continue
@@ -118,11 +136,13 @@ def _bound_problems(feature: FeatureModel, smap: SourceMap, path: Path) -> list[
             if PERCENTILE_PATTERN.match(value):
                 continue
             hint = "percentiles are written p0 to p100, e.g. p1 or p99.5."
+            plain = value.replace(",", "").replace("_", "").replace(" ", "")
             try:
                 float(value)
                 hint = f"YAML reads {value} as text: write it with a dot, e.g. {float(value)!r}."
             except ValueError:
-                pass
+                if plain != value and plain.replace(".", "", 1).isdigit():
+                    hint = f"write the number without separators, e.g. {plain}."
             out.append(
                 (
                     (key,),
@@ -190,7 +210,7 @@ def _transition_problems(feature: FeatureModel) -> list[Found]:
                 (
                     ("transitions", source),
                     f"must start from a known category. Got {source!r}.",
-                    did_you_mean(str(source), [str(x) for x in labels]).strip(),
+                    _category_hint(source, labels),
                 )
             )
         for i, target in enumerate(targets):
@@ -199,7 +219,7 @@ def _transition_problems(feature: FeatureModel) -> list[Found]:
                     (
                         ("transitions", source, i),
                         f"must lead to a known category. Got {target!r}.",
-                        did_you_mean(str(target), [str(x) for x in labels]).strip(),
+                        _category_hint(target, labels),
                     )
                 )
     return out
@@ -266,13 +286,13 @@ def _wording_problems(feature: FeatureModel) -> list[Found]:
                             + ", ".join("{" + p + "}" for p in PLACEHOLDERS)
                         )
                     )
-                    out.append(
-                        (
-                            (key, language),
-                            f"{where}. Got {{{name}}}.",
-                            did_you_mean(name, list(allowed)).strip(),
+                    close = did_you_mean(name, list(allowed), cutoff=0.75).strip()
+                    if key == "lever" and not close:
+                        close = (
+                            "use {change} for the amount of the change, or {after} for the new "
+                            "value."
                         )
-                    )
+                    out.append(((key, language), f"{where}. Got {{{name}}}.", close))
             if specs:
                 out.append(
                     (

@@ -51,7 +51,7 @@ def inspect_constraint_file(
     --------
     >>> doc, problems = inspect_constraint_file("name: x\nfeatures: {}\n", "x.yaml")
     >>> doc is None, str(problems[0])
-    (True, 'x.yaml:2 features: must not be empty. Got a mapping.')
+    (True, 'x.yaml:2 features: must not be empty. Got an empty mapping.')
     """
     if not isinstance(text, str):
         raise ConstraintError(f"text: must be YAML text (str). Got {type(text).__name__}.")
@@ -76,9 +76,10 @@ def parse_constraint_file(text: str, source: str = "<string>") -> ConstraintFile
     >>> doc.features["a"].kind
     'integer'
     >>> parse_constraint_file("name: t\nfeatures:\n  a: {kind: integer}", "t.yaml")
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     constraints.errors.ConstraintFileError: t.yaml: 1 problem in the constraint file
-    t.yaml:3 features.a.role: is required. Got nothing.
+    t.yaml:3 features.a.role: is required. Got nothing. Hint: add role: immutable (never ...
     """
     doc, problems = inspect_constraint_file(text, source)
     if doc is None:

@@ -31,9 +31,9 @@ _TRUE_WORDS = {"yes", "true", "1", "True", "Yes", "TRUE", "YES"}
 _FALSE_WORDS = {"no", "false", "0", "False", "No", "FALSE", "NO"}
 
 
-def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
+def did_you_mean(word: str, options: list[str] | tuple[str, ...], cutoff: float = 0.6) -> str:
     """Return `` Did you mean 'x'?`` for the closest option, or an empty string."""
-    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=cutoff)
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
@@ -68,7 +68,10 @@ def _code_of(name: str, feature: FeatureModel, token: Token) -> int:
             return 1
         if raw in _FALSE_WORDS:
             return 0
-    shown = ", ".join(repr(str(x)) if not isinstance(x, bool) else "yes/no" for x in labels)
+    if feature.kind == "binary" and not feature.values:
+        shown = "yes, no"
+    else:
+        shown = ", ".join(repr(str(x)) for x in labels)
     hint = did_you_mean(raw, [str(x) for x in labels if not isinstance(x, bool)])
     raise ConstraintError(f"{name!r} has no category {raw!r} (it has {shown}).{hint}")
 

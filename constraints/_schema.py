@@ -50,7 +50,11 @@ Direction = Literal["increase", "decrease", "any"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True
+        extra="forbid",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        allow_inf_nan=False,
     )
 
 
@@ -168,7 +172,7 @@ class RuleModel(_Model):
         alias="if",
         description="Condition, e.g. 'has_home_loan becomes yes' or 'occupation is student'.",
     )
-    require: StrictStr = Field(
+    require: Annotated[StrictStr, Field(min_length=1)] = Field(
         description="What must hold, e.g. 'monthly_savings_transfer <= 0.5 * monthly_income'."
     )
 

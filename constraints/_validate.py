@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -40,10 +41,24 @@ def describe_value(value: Any, path: Path, source_map: SourceMap) -> str:
     if value is None:
         return "nothing (empty value)"
     if isinstance(value, dict):
-        return "a mapping"
+        return "a mapping" if value else "an empty mapping"
     if isinstance(value, list):
-        return "a list"
-    return repr(value)
+        return "a list" if value else "an empty list"
+    if isinstance(value, (str, int, float)):
+        return repr(value)
+    return repr(str(value))
+
+
+_LITERAL_HINTS = {
+    "kind": "continuous (amounts), integer (counts), binary (yes/no), categorical (unordered "
+    "categories) or ordinal (ordered categories).",
+    "role": "immutable (never changed), actionable (an advisor may propose it) or context "
+    "(changes over time but is not an action).",
+}
+_TYPE_HINTS = {
+    "rules": "rules is a list of entries such as:  - require: transfer <= 0.5 * income",
+    "features": "features is a mapping: one indented block per feature, with kind and role.",
+}
 
 
 def _walk_raw(data: Any, loc: tuple[Any, ...]) -> tuple[Path, Any, bool]:
@@ -111,11 +126,24 @@ def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) ->
     elif kind == "missing":
         message = "is required. Got nothing."
         line = smap.line_of(path[:-1])
+        hint = {
+            "kind": "add kind: " + _LITERAL_HINTS["kind"],
+            "role": "add role: " + _LITERAL_HINTS["role"],
+            "require": "add what must hold, e.g. require: transfer <= 0.5 * income.",
+            "name": "add name: <the data set or campaign> at the top of the file.",
+            "features": "add features: with one block per model feature.",
+        }.get(str(path[-1]) if path else "", "")
     elif kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         options = expected.replace("'", "").replace(" or ", ", ")
-        message = f"must be one of {options}. Got {describe_value(value, path, smap)}."
+        shown = describe_value(value, path, smap)
+        one = len(options.split(", ")) == 1
+        message = f"must be {options if one else 'one of ' + options}. Got {shown}."
         hint = did_you_mean(str(value), options.split(", ")).strip()
+        if isinstance(value, str) and _is_number(value):
+            hint = f"write the number without quotes: {path[-1]}: {value.strip()}."
+        elif not hint and path:
+            hint = _LITERAL_HINTS.get(str(path[-1]), "")
     elif kind == "value_error":
         message = f"{error['ctx']['error']}. Got {describe_value(value, path, smap)}."
     elif kind in ("greater_than_equal", "greater_than"):
@@ -129,14 +157,18 @@ def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) ->
         shown = describe_value(value, path, smap)
         if is_key:
             shown = repr(bool_word) if bool_word else repr(value)
-            what = "categories" if "transitions" in path else "names (text)"
+            what = (
+                "categories (a text or a whole number)" if "transitions" in path else "names (text)"
+            )
             message = f"keys here must be {what}. Got {shown}."
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 hint = f"quote the name: '{value}'."
         else:
             message = f"must be {words}. Got {shown}."
             if isinstance(value, str) and _is_number(value) and "number" in words:
-                hint = f"write the number without quotes: {value.strip()}"
+                hint = f"write the number without quotes: {value.strip()}."
+            elif len(path) == 1 or (len(path) == 2 and path[0] == "rules"):
+                hint = _TYPE_HINTS.get(str(path[0]), "")
     if bool_word is not None:
         hint = f"YAML reads an unquoted {bool_word} as a boolean: quote the value ('{bool_word}')."
     where = format_path(path)
@@ -206,18 +238,61 @@ def _stand_in(raw: Any) -> FeatureModel:
     )
 
 
-def _partial_document(data: dict[str, Any]) -> tuple[ConstraintFile, set[str]]:
+Broken = dict[str, tuple[FeatureModel, frozenset[str]]]
+
+
+_KIND_OF_KEY = {"categories": "categorical", "order": "ordinal", "values": "binary"}
+
+
+def _partial_feature(raw: Any) -> tuple[FeatureModel, frozenset[str]]:
+    """Return the feature made of the keys that validate, and the keys left out.
+
+    ``kind`` left out means nothing about the feature can be checked (a stand-in is used).
+    """
+    if not isinstance(raw, dict):
+        return _stand_in(raw), frozenset({"kind"})
+    kept = dict(raw)
+    removed: set[str] = set()
+    for _ in range(len(raw) + 1):
+        try:
+            return FeatureModel.model_validate(kept), frozenset(removed)
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+            if "role" in bad or "role" not in kept:
+                kept["role"] = "immutable" if raw.get("protected") is True else "actionable"
+                removed.add("role")
+                bad.discard("role")
+            if "kind" in bad or "kind" not in kept:
+                guess = next(
+                    (k for key, k in _KIND_OF_KEY.items() if isinstance(raw.get(key), list)),
+                    "continuous",
+                )
+                if kept.get("kind") == guess:
+                    return _stand_in(raw), frozenset({"kind"})
+                kept["kind"] = guess
+                removed.add("kind")
+                bad.discard("kind")
+            if not bad:
+                continue
+                break
+            removed |= bad
+            for key in bad:
+                kept.pop(key, None)
+    return _stand_in(raw), frozenset({"kind"})
+
+
+def _partial_document(data: dict[str, Any]) -> tuple[ConstraintFile, Broken]:
     """Return the parts of a document that validate on their own (for semantic checks)."""
     features: dict[str, FeatureModel] = {}
-    broken: set[str] = set()
+    broken: Broken = {}
     raw_features = data.get("features")
     if isinstance(raw_features, dict):
         for name, raw in raw_features.items():
             try:
                 features[str(name)] = FeatureModel.model_validate(raw)
             except ValidationError:
-                broken.add(str(name))
-                features[str(name)] = _stand_in(raw)
+                broken[str(name)] = _partial_feature(raw)
+                features[str(name)] = broken[str(name)][0]
     rules: list[RuleModel] = []
     raw_rules = data.get("rules")
     if isinstance(raw_rules, list):
@@ -248,7 +323,18 @@ def _partial_document(data: dict[str, Any]) -> tuple[ConstraintFile, set[str]]:
     return doc, broken
 
 
-def _semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: set[str]) -> list[Problem]:
+def _skipped(suffix: tuple[Any, ...], message: str, removed: frozenset[str]) -> bool:
+    """Whether a feature problem comes from keys left out of a partly invalid feature."""
+    if "kind" in removed and (
+        not suffix or str(suffix[0]) in ("direction", "role", "cost") or "apply to" in message
+    ):
+        return True
+    if suffix and str(suffix[0]) in removed:
+        return True
+    return not suffix and bool(removed & {"categories", "order", "values", "min", "max"})
+
+
+def _semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: Broken) -> list[Problem]:
     out: list[Problem] = []
 
     def add(
@@ -266,14 +352,16 @@ def _semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: set[str]) -
         )
 
     for name, feature in doc.features.items():
-        if name in broken:
-            continue
+        removed = broken[name][1] if name in broken else frozenset()
         for suffix, message, hint in feature_problems(name, feature, smap):
+            if _skipped(suffix, message, removed):
+                continue
             add(("features", name, *suffix), message, hint)
     known = {**doc.features}
 
     def mentions_broken(exc: ConstraintError) -> bool:
-        return any(repr(b) in str(exc) for b in broken)
+        quoted = re.findall(r"'([^']*)'", str(exc).split(" Did you mean ")[0])
+        return bool(quoted) and quoted[0] in broken
 
     for i, rule in enumerate(doc.rules):
         for key, text in (("if", rule.if_), ("require", rule.require)):
@@ -311,6 +399,9 @@ def _semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: set[str]) -
 
 def split_hint(text: str) -> tuple[str, str]:
     """Split ``"unknown feature 'x'. Did you mean 'y'?"`` into message and hint."""
+    if " Hint: " in text:
+        message, hint = text.split(" Hint: ", 1)
+        return message.rstrip("."), hint
     text = text.rstrip(".")
     if " Did you mean " in text:
         message, suggestion = text.split(" Did you mean ", 1)
@@ -434,11 +525,12 @@ def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
 def validate_document(data: Any, smap: SourceMap) -> tuple[ConstraintFile | None, list[Problem]]:
     """Validate parsed YAML: structure (pydantic) and meaning; every problem is listed."""
     if not isinstance(data, dict):
-        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        kinds = {str: "a text", int: "a number", float: "a number", list: "a list"}
+        got = "an empty file" if data is None else kinds.get(type(data), "a single value")
         return None, [
             Problem(
                 source=smap.source,
-                line=1 if data is not None else 0,
+                line=smap.line_of(()) if data is not None else 0,
                 path="",
                 message=f"a constraint file must be a mapping with name and features. Got {got}.",
                 hint="start from the example in docs/constraints.md.",
@@ -446,7 +538,7 @@ def validate_document(data: Any, smap: SourceMap) -> tuple[ConstraintFile | None
         ]
     problems: list[Problem] = []
     doc: ConstraintFile | None = None
-    broken: set[str] = set()
+    broken: Broken = {}
     try:
         doc = ConstraintFile.model_validate(data)
         partial = doc

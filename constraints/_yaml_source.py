@@ -8,6 +8,7 @@ original text of every boolean word) and refuses duplicate keys.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,20 +119,36 @@ class _Walker:
                 self.walk(value_node, (*path, key))
 
 
-def _syntax_problem(source: str, exc: yaml.YAMLError) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = mark.line + 1 if mark is not None else 0
+def _syntax_problem(source: str, text: str, exc: yaml.YAMLError) -> Problem:
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
     what = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
+    context = getattr(exc, "context", None) or ""
+    opened = context.startswith(("while scanning a quoted", "while parsing a flow"))
+    mark = context_mark if opened and context_mark is not None else problem_mark or context_mark
+    lines = text.splitlines()
+    line = min(mark.line + 1, max(len(lines), 1)) if mark is not None else 0
     hint = "check the indentation and the quotes on this line and the one above."
-    if "\t" in what or "tab" in what:
+    if "\t" in what or "tab" in what or "'\\t'" in what:
         hint = "YAML forbids tabs for indentation: indent with spaces."
-    text = f"{context}, {what}" if context else what
+    elif (
+        context.startswith("while parsing a flow mapping")
+        and 0 < line <= len(lines)
+        and re.search(r"\{\w+\}", lines[line - 1])
+    ):
+        hint = (
+            "quote a text that holds { or } inside {...}, e.g. {en: 'Save {after} €', fr: '...'}."
+        )
+    elif context.startswith("while scanning a quoted"):
+        hint = "close the quote opened on this line."
+    elif context.startswith("while parsing a flow"):
+        hint = "close the bracket or brace opened on this line, and quote texts containing : or ,."
+    detail = f"{context}, {what}" if context else what
     return Problem(
         source=source,
         line=line,
         path="",
-        message=f"the file must be valid YAML. Got a syntax error: {text}.",
+        message=f"the file must be valid YAML. Got a syntax error: {detail}.",
         hint=hint,
     )
 
@@ -168,7 +185,7 @@ def read_yaml(text: str, source: str) -> YamlDocument:
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         return YamlDocument(
-            data=None, source_map=source_map, problems=(_syntax_problem(source, exc),)
+            data=None, source_map=source_map, problems=(_syntax_problem(source, text, exc),)
         )
     finally:
         loader.dispose()
