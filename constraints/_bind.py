@@ -273,7 +273,7 @@ class _Binder:
             condition = resolve_condition(item.if_, self.doc.features) if item.if_ else ()
             requirement = resolve_condition(item.require, self.doc.features)
             names: list[str] = []
-            for clause in (*condition, *requirement):
+            for clause in (c for alternative in (*condition, *requirement) for c in alternative):
                 found = (
                     [n for n, _ in clause.terms]
                     if isinstance(clause, LinearClause)

@@ -41,6 +41,24 @@ def changed_mask(client: FloatArray, candidates: FloatArray) -> tuple[FloatArray
     return delta, changed
 
 
+def alternatives_hold(
+    alternatives: tuple[tuple[CompiledClause, ...], ...],
+    x: FloatArray,
+    delta: FloatArray,
+    changed: BoolArray,
+) -> BoolArray:
+    """Evaluate alternatives (``or``) of clauses (``and``); no alternative means true."""
+    if not alternatives:
+        return np.ones(len(x), dtype=bool)
+    out = np.zeros(len(x), dtype=bool)
+    for alternative in alternatives:
+        holds = np.ones(len(x), dtype=bool)
+        for clause in alternative:
+            holds &= clause_holds(clause, x, delta, changed)
+        out |= holds
+    return out
+
+
 def change_limit(cp: Compiled, client: FloatArray) -> FloatArray:
     """Largest allowed |change| of each feature for each client row (inf when unlimited)."""
     percent = cp.max_change_percent
@@ -67,6 +85,8 @@ def clause_holds(
         return clause.lookup[codes]
     if clause.kind == "changes":
         return changed[:, j]
+    if clause.kind == "stays":
+        return ~changed[:, j]
     if clause.kind == "increases":
         return changed[:, j] & (delta[:, j] > 0)
     return changed[:, j] & (delta[:, j] < 0)
@@ -254,11 +274,8 @@ def _global_rules(
         out["max_changes"] = count_changes(cp, changed) > cp.max_changes
     for r, rule in enumerate(cp.rules):
         applies = changed[:, rule.idx].any(axis=1)
-        for clause in rule.condition:
-            applies &= clause_holds(clause, x, delta, changed)
-        holds = np.ones(len(x), dtype=bool)
-        for clause in rule.requirement:
-            holds &= clause_holds(clause, x, delta, changed)
+        applies &= alternatives_hold(rule.condition, x, delta, changed)
+        holds = alternatives_hold(rule.requirement, x, delta, changed)
         out[f"rule:{ctx.rules[r].name}"] = applies & ~holds
     return out
 

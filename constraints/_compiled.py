@@ -42,8 +42,8 @@ class CompiledRule:
     """A rule with compiled clauses and the columns it names."""
 
     rule: Rule
-    condition: tuple[CompiledClause, ...]
-    requirement: tuple[CompiledClause, ...]
+    condition: tuple[tuple[CompiledClause, ...], ...]
+    requirement: tuple[tuple[CompiledClause, ...], ...]
     idx: IntArray
 
 
@@ -176,8 +176,10 @@ def compile_arrays(
     compiled_rules = tuple(
         CompiledRule(
             rule=r,
-            condition=tuple(_clause(c, index, features) for c in r.condition),
-            requirement=tuple(_clause(c, index, features) for c in r.requirement),
+            condition=tuple(tuple(_clause(c, index, features) for c in alt) for alt in r.condition),
+            requirement=tuple(
+                tuple(_clause(c, index, features) for c in alt) for alt in r.requirement
+            ),
             idx=np.array(sorted({index[n] for n in r.features}), dtype=np.intp),
         )
         for r in rules

@@ -2,8 +2,10 @@
 
 Grammar (words are case-sensitive feature names; ``and`` joins clauses)::
 
-    condition := clause ("and" clause)*
+    condition := all ("or" all)*                  ("and" binds tighter than "or")
+    all       := clause ("and" clause)*
     clause    := NAME "changes" | NAME "increases" | NAME "decreases"
+               | NAME "stays" | NAME "does" "not" "change"
                | NAME "becomes" VALUE
                | NAME "is" ["not"] VALUE
                | NAME ["not"] "in" "[" VALUE ("," VALUE)* "]"
@@ -41,7 +43,19 @@ _TOKEN = re.compile(
     r"|'(?P<sq>[^']*)'|\"(?P<dq>[^\"]*)\""
     r"|(?P<op><=|>=|==|!=|<|>|\+|-|\*|/|\(|\)|\[|\]|,))"
 )
-_KEYWORDS = {"and", "is", "not", "in", "becomes", "changes", "increases", "decreases"}
+_KEYWORDS = {
+    "and",
+    "or",
+    "is",
+    "not",
+    "in",
+    "becomes",
+    "changes",
+    "increases",
+    "decreases",
+    "stays",
+    "does",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +166,18 @@ class _Parser:
             raise self.fail(expected)
         return tok
 
-    def condition(self) -> list[ParsedClause]:
+    def condition(self) -> list[list[ParsedClause]]:
+        alternatives = [self.conjunction()]
+        while self.take("word", "or"):
+            alternatives.append(self.conjunction())
+        if self.tok.kind != "end":
+            raise self.fail("'and', 'or' or the end of the rule")
+        return alternatives
+
+    def conjunction(self) -> list[ParsedClause]:
         clauses = [self.clause()]
         while self.take("word", "and"):
             clauses.append(self.clause())
-        if self.tok.kind != "end":
-            raise self.fail("'and' or the end of the rule")
         return clauses
 
     def value(self) -> Token:
@@ -184,8 +204,12 @@ class _Parser:
         return Compare(left, op.value, self.expression())
 
     def word_clause(self, name: str, word: str) -> ParsedClause:
-        if word in ("changes", "increases", "decreases"):
+        if word in ("changes", "increases", "decreases", "stays"):
             return ParsedChange(name, word)
+        if word == "does":
+            self.expect("word", "not", "'not' after 'does'")
+            self.expect("name", "change", "'change' after 'does not'")
+            return ParsedChange(name, "stays")
         if word == "becomes":
             return ParsedMembership(name, (self.value(),), negate=False, becomes=True)
         if word == "is":
@@ -196,8 +220,8 @@ class _Parser:
             self.expect("word", "in", "'in' after 'not'")
         elif word != "in":
             raise ConstraintError(
-                f"expected 'is', 'in', 'becomes', 'changes', 'increases' or 'decreases' after "
-                f"{name!r}, got {word!r}"
+                f"expected 'is', 'in', 'becomes', 'changes', 'stays', 'increases' or "
+                f"'decreases' after {name!r}, got {word!r}"
             )
         self.expect("op", "[", "'[' to open the list of values")
         values = [self.value()]
@@ -260,13 +284,16 @@ class _Parser:
         raise self.fail("a number, a feature name or '('")
 
 
-def parse_condition(text: str) -> list[ParsedClause]:
-    """Parse a condition (clauses joined by ``and``); raises ConstraintError on bad syntax.
+def parse_condition(text: str) -> list[list[ParsedClause]]:
+    """Parse a condition into alternatives (``or``) of clauses (``and``).
+
+    Raises ConstraintError on bad syntax.
 
     Examples
     --------
-    >>> [type(c).__name__ for c in parse_condition("a becomes yes and b <= 0.5 * c")]
-    ['ParsedMembership', 'Compare']
+    >>> alternatives = parse_condition("a becomes yes and b <= 0.5 * c or d stays")
+    >>> [[type(c).__name__ for c in alt] for alt in alternatives]
+    [['ParsedMembership', 'Compare'], ['ParsedChange']]
     """
     if not text.strip():
         raise ConstraintError("the rule is empty")

@@ -24,20 +24,36 @@ class MessageContext:
     max_changes: int | None
 
 
-def format_number(value: float) -> str:
-    """Format an amount for people: ``2,450``, ``0.35``, ``12.5``."""
+def format_number(value: float, language: str = "en") -> str:
+    """Format an amount for people: ``2,450``, ``0.35``, ``12.5`` (French: ``2 450``, ``0,35``).
+
+    Examples
+    --------
+    >>> format_number(1234.5), format_number(1234.5, "fr")
+    ('1,234.5', '1\u202f234,5')
+    """
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
-        return "infinity" if value > 0 else "-infinity"
+        return (
+            ("infinity" if value > 0 else "-infinity")
+            if language == "en"
+            else ("l'infini" if value > 0 else "moins l'infini")
+        )
     if value == int(value) and abs(value) < 1e15:
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{value:.4g}"
+        text = f"{int(value):,}"
+    elif abs(value) >= 100:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{value:.4g}"
+    if language == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
 
 
-def format_value(spec: FeatureSpec, value: float, *, unit: bool = True) -> str:
+def format_value(
+    spec: FeatureSpec, value: float, *, unit: bool = True, language: str = "en"
+) -> str:
     """Format a value of ``spec`` as advisors read it (category label, or amount and unit)."""
     if spec.kind in ("categorical", "ordinal", "binary") and math.isfinite(value):
         code = round(value)
@@ -46,7 +62,7 @@ def format_value(spec: FeatureSpec, value: float, *, unit: bool = True) -> str:
                 return "yes" if code else "no"
             return str(spec.categories[code])
         return f"an invalid code {format_number(value)}"
-    text = format_number(value)
+    text = format_number(value, language)
     return f"{text} {spec.unit}" if unit and spec.unit else text
 
 
@@ -129,7 +145,9 @@ def violation_message(
     if rule == "transition":
         code = round(before)
         allowed = dict(spec.transitions or ()).get(code, ())
-        targets = ", ".join(str(spec.categories[t]) for t in allowed) or "nothing"
+        targets = ", ".join(str(spec.categories[t]) for t in allowed)
+        if not targets:
+            return f"{name} cannot change from {b}. Got {b} -> {a}."
         return f"{name} may go from {b} to {targets} only. Got {b} -> {a}."
     item = next(d for d in ctx.derived if d.feature == name)
     names = [f.name for f in ctx.features]

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from constraints._check import change_limit, changed_mask, check_arrays, clause_holds, count_changes
+from constraints._check import (
+    alternatives_hold,
+    change_limit,
+    changed_mask,
+    check_arrays,
+    count_changes,
+)
 from constraints._compiled import BoolArray, Compiled, FloatArray
 from constraints._messages import MessageContext, format_value
 from constraints._types import FeatureSpec
@@ -109,6 +115,49 @@ def _reason(spec: FeatureSpec, derived: bool, mutable: bool) -> str:
     return "no value other than the current one is allowed (bounds, direction or max change)"
 
 
+def _apply_unary_rules(
+    cp: Compiled,
+    c: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    allowed: list[frozenset[int] | None],
+    movable: BoolArray,
+) -> None:
+    """Narrow bounds with rules that always apply and name a single feature.
+
+    E.g. ``month not in [jan, feb]`` or ``transfer <= 500``; other rules stay global
+    constraints (``check`` enforces them; solvers receive them as rules).
+    """
+    for rule in cp.rules:
+        if rule.condition or len(rule.requirement) != 1 or len(rule.idx) != 1:
+            continue
+        j = int(rule.idx[0])
+        if not movable[j]:
+            continue
+        for clause in rule.requirement[0]:
+            if clause.kind == "member" and allowed[j] is not None:
+                codes = {int(k) for k in np.flatnonzero(clause.lookup)}
+                kept = (allowed[j] or frozenset()) & (codes | {round(c[j])})
+                allowed[j] = frozenset(kept)
+                movable[j] = len(kept) > 1
+            elif clause.kind == "linear" and len(clause.idx) == 1 and allowed[j] is None:
+                limit = clause.bound / clause.coef[0]
+                upper = (clause.op == "<=") == (clause.coef[0] > 0) or clause.op == "=="
+                lower = (clause.op == ">=") == (clause.coef[0] > 0) or clause.op == "=="
+                if upper:
+                    hi[0, j] = min(hi[0, j], limit)
+                if lower:
+                    lo[0, j] = max(lo[0, j], limit)
+                movable[j] = bool(lo[0, j] <= hi[0, j] and (hi[0, j] > c[j] or lo[0, j] < c[j]))
+                if not movable[j]:
+                    lo[0, j] = hi[0, j] = c[j]
+            elif clause.kind == "stays":
+                movable[j] = False
+                lo[0, j] = hi[0, j] = c[j]
+                if allowed[j] is not None:
+                    allowed[j] = frozenset({round(c[j])})
+
+
 def client_bounds(
     cp: Compiled, features: tuple[FeatureSpec, ...], client: FloatArray
 ) -> ClientBounds:
@@ -129,6 +178,7 @@ def client_bounds(
             a, b = np.ceil(a / s - 1e-9) * s, np.floor(b / s + 1e-9) * s
         movable[j] = bool(cp.mutable[j] and a <= b and (b > c[j] + 1e-12 or a < c[j] - 1e-12))
         lo[0, j], hi[0, j] = (a, b) if movable[j] else (c[j], c[j])
+    _apply_unary_rules(cp, c, lo, hi, allowed, movable)
     reasons = tuple(
         "" if movable[j] else _reason(features[j], bool(cp.derived_mask[j]), bool(cp.mutable[j]))
         for j in range(cp.n_features)
@@ -245,11 +295,8 @@ def _revert_rule_violations(
     delta, changed = changed_mask(c, x)
     for rule in cp.rules:
         applies = changed[:, rule.idx].any(axis=1)
-        for clause in rule.condition:
-            applies &= clause_holds(clause, x, delta, changed)
-        holds = np.ones(len(x), dtype=bool)
-        for clause in rule.requirement:
-            holds &= clause_holds(clause, x, delta, changed)
+        applies &= alternatives_hold(rule.condition, x, delta, changed)
+        holds = alternatives_hold(rule.requirement, x, delta, changed)
         bad = applies & ~holds
         if bad.any():
             cols = rule.idx[cp.mutable[rule.idx]]
@@ -317,6 +364,9 @@ def _sampling_window(
         wide_lo, wide_hi = s if s is not None else (c[j] - 3 * cp.scale[j], c[j] + 3 * cp.scale[j])
         wide_lo, wide_hi = min(wide_lo, c[j]), max(wide_hi, c[j])
         a, b = max(lo[j], wide_lo), min(hi[j], wide_hi)
+        if b - a <= cp.step[j]:  # the data barely varies (e.g. a rare product): widen
+            reach = 3 * cp.scale[j] + max(cp.step[j], 0.0)
+            a, b = max(lo[j], c[j] - reach), min(hi[j], c[j] + reach)
         if a > b:  # the client sits outside the feasible interval: stay near its edge
             a = lo[j] if np.isfinite(lo[j]) else hi[j] - 6 * cp.scale[j]
             b = hi[j] if np.isfinite(hi[j]) else lo[j] + 6 * cp.scale[j]

@@ -11,13 +11,14 @@ from constraints._expressions import (
     Compare,
     Expression,
     ParsedChange,
+    ParsedClause,
     ParsedMembership,
     Token,
     parse_condition,
     parse_expression,
 )
 from constraints._schema import FeatureModel
-from constraints._types import ChangeClause, Clause, LinearClause, MembershipClause
+from constraints._types import Alternatives, ChangeClause, Clause, LinearClause, MembershipClause
 from constraints.errors import ConstraintError
 
 __all__ = [
@@ -145,8 +146,10 @@ def _compare(clause: Compare, features: Mapping[str, FeatureModel]) -> Clause:
     return LinearClause(terms=tuple(terms.items()), op=op, bound=right_const - left_const)  # type: ignore[arg-type]
 
 
-def resolve_condition(text: str, features: Mapping[str, FeatureModel]) -> tuple[Clause, ...]:
+def resolve_condition(text: str, features: Mapping[str, FeatureModel]) -> Alternatives:
     """Parse ``text`` and resolve it against ``features``; ConstraintError explains any problem.
+
+    Returns alternatives (``or``), each a tuple of clauses that must all hold (``and``).
 
     Examples
     --------
@@ -154,14 +157,20 @@ def resolve_condition(text: str, features: Mapping[str, FeatureModel]) -> tuple[
     >>> fs = {"loan": FeatureModel(kind="binary", role="actionable"),
     ...       "debt": FeatureModel(kind="continuous", role="context")}
     >>> resolve_condition("loan becomes yes and debt <= 0.35", fs)  # doctest: +NORMALIZE_WHITESPACE
-    (ChangeClause(feature='loan', kind='changes'), MembershipClause(feature='loan',
-     codes=frozenset({1})), LinearClause(terms=(('debt', 1.0),), op='<=', bound=0.35))
+    ((ChangeClause(feature='loan', kind='changes'), MembershipClause(feature='loan',
+     codes=frozenset({1})), LinearClause(terms=(('debt', 1.0),), op='<=', bound=0.35)),)
     """
+    return tuple(_resolve_all(alternative, features) for alternative in parse_condition(text))
+
+
+def _resolve_all(
+    parsed_clauses: list[ParsedClause], features: Mapping[str, FeatureModel]
+) -> tuple[Clause, ...]:
     clauses: list[Clause] = []
-    for parsed in parse_condition(text):
+    for parsed in parsed_clauses:
         if isinstance(parsed, ParsedChange):
             feature = _feature(parsed.feature, features)
-            if parsed.kind != "changes" and feature.kind == "categorical":
+            if parsed.kind in ("increases", "decreases") and feature.kind == "categorical":
                 raise ConstraintError(
                     f"{parsed.feature!r} is categorical: it can change but not "
                     f"{parsed.kind.removesuffix('s')}"

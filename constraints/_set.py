@@ -34,7 +34,7 @@ def _describe_range(spec: FeatureSpec) -> str:
         low = 0 if not math.isfinite(spec.lower) else int(spec.lower)
         high = len(spec.categories) - 1 if not math.isfinite(spec.upper) else int(spec.upper)
         shown = [str(c) for c in spec.categories[low : high + 1]]
-        return (" < " if spec.kind == "ordinal" else ", ").join(shown)
+        return (" < " if spec.kind == "ordinal" else " | ").join(shown)
     lo, hi = math.isfinite(spec.lower), math.isfinite(spec.upper)
     if lo and hi:
         return f"{format_value(spec, spec.lower)} to {format_value(spec, spec.upper)}"
@@ -151,7 +151,7 @@ class ConstraintSet:
         ...   plan: {kind: categorical, role: actionable, categories: [basic, plus]}
         ... ''')
         >>> cs.lever_text("transfer", 100, 1250.0, "fr")
-        "Épargner 1,250 EUR par mois (aujourd'hui 100 EUR)"
+        "Épargner 1\u202f250 EUR par mois (aujourd'hui 100 EUR)"
         >>> cs.lever_text("plan", "basic", "plus")
         'Plan: basic -> plus'
         """
@@ -159,11 +159,11 @@ class ConstraintSet:
         old, new = (float(v) for v in encode_column(spec, pd.Series([before, after])))
         label = spec.label.get(language)
         values = {
-            "before": format_value(spec, old, unit=False),
-            "after": format_value(spec, new, unit=False),
-            "change": format_value(spec, new - old, unit=False)
+            "before": format_value(spec, old, unit=False, language=language),
+            "after": format_value(spec, new, unit=False, language=language),
+            "change": format_value(spec, new - old, unit=False, language=language)
             if spec.kind not in ("binary", "categorical", "ordinal")
-            else format_value(spec, new, unit=False),
+            else format_value(spec, new, unit=False, language=language),
             "label": label,
             "unit": spec.unit,
         }

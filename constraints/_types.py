@@ -11,6 +11,7 @@ from constraints.errors import ConstraintError
 __all__ = [
     "KINDS",
     "ROLES",
+    "Alternatives",
     "CategoryValue",
     "ChangeClause",
     "Clause",
@@ -122,19 +123,26 @@ class ChangeClause:
     """``feature`` changes (in the given way) between the client and the candidate."""
 
     feature: str
-    kind: Literal["changes", "increases", "decreases"]
+    kind: Literal["changes", "increases", "decreases", "stays"]
 
 
 Clause = LinearClause | MembershipClause | ChangeClause
 
 
+Alternatives = tuple[tuple[Clause, ...], ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
-    """``requirement`` must hold whenever ``condition`` holds and a feature it names changed."""
+    """``requirement`` must hold whenever ``condition`` holds and a feature it names changed.
+
+    Both are alternatives (``or``) of clauses that must all hold (``and``); an empty
+    ``condition`` always holds.
+    """
 
     name: str
-    condition: tuple[Clause, ...]
-    requirement: tuple[Clause, ...]
+    condition: Alternatives
+    requirement: Alternatives
     text: str
     description: str = ""
     features: tuple[str, ...] = ()

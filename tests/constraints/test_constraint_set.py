@@ -367,3 +367,53 @@ def test_demo_constraints_accept_every_client(
     x = demo_constraints.to_array(small_portfolio)
     assert demo_constraints.check(x, x).ok.all()
     assert demo_constraints.notes == ()
+
+
+def test_bounds_for_folds_in_rules_about_one_feature() -> None:
+    cs = parse_constraints(
+        "name: r\nfeatures:\n"
+        "  month: {kind: categorical, role: actionable, categories: [jan, feb, mar, apr]}\n"
+        "  calls: {kind: integer, role: actionable, min: 0, max: 50}\n"
+        "rules:\n"
+        "  - require: month not in [jan, feb]\n"
+        "  - require: 2 * calls <= 20\n"
+    )
+    bounds = cs.bounds_for({"month": "jan", "calls": 3})
+    assert bounds.allowed[0] == frozenset({0, 2, 3})  # jan is where the client is today
+    assert (bounds.lower[1], bounds.upper[1]) == (0.0, 10.0)
+    assert cs.check(
+        {"month": "jan", "calls": 3}, cs.sample({"month": "jan", "calls": 3}, 50)
+    ).ok.all()
+
+
+def test_sample_reaches_values_the_data_barely_has() -> None:
+    data = pd.DataFrame({"policies": [0] * 999 + [1], "other": np.arange(1000.0)})
+    cs = parse_constraints(
+        "name: rare\nfeatures:\n"
+        "  policies: {kind: integer, role: actionable, direction: increase, max: 1}\n"
+        "  other: {kind: continuous, role: immutable}\n",
+        data,
+    )
+    sample = cs.sample({"policies": 0, "other": 5.0}, 20, seed=0)
+    assert len(sample) == 20
+    assert (sample[:, 0] == 1.0).all()
+
+
+def test_lever_text_formats_numbers_per_language(cs: ConstraintSet) -> None:
+    assert cs.lever_text("transfer", 1000.0, 1250.0, "en") == (
+        "Save 1,250 EUR a month (today 1,000 EUR)"
+    )
+    assert cs.lever_text("transfer", 1000.0, 1250.0, "fr") == (
+        "Épargner 1\u202f250 EUR par mois (aujourd'hui 1\u202f000 EUR)"
+    )
+    assert cs.lever_text("meetings", 2, 3) == "Meetings: 2 -> 3"
+    with pytest.raises(ConstraintError, match=r"^language: must be en or fr\. Got 'de'\.$"):
+        cs.lever_text("meetings", 2, 3, "de")
+
+
+def test_a_category_with_no_allowed_move_says_so(cs: ConstraintSet) -> None:
+    client = {**CLIENT, "plan": "premium"}
+    result = cs.check(client, pd.DataFrame([{**client, "plan": "basic"}]))
+    assert [v.message for v in result.violations(0)] == [
+        "plan cannot change from premium. Got premium -> basic."
+    ]

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -141,6 +142,34 @@ FEATURES = (
 )
 
 
+def test_or_gives_alternatives_and_binds_looser_than_and() -> None:
+    cs = parse_constraints(
+        f'{BASE}{FEATURES}rules:\n  - require: "loan stays or debt <= 1 and income >= 2"\n'
+    )
+    (rule,) = cs.rules
+    assert rule.requirement == (
+        (ChangeClause(feature="loan", kind="stays"),),
+        (
+            LinearClause(terms=(("debt", 1.0),), op="<=", bound=1.0),
+            LinearClause(terms=(("income", 1.0),), op=">=", bound=2.0),
+        ),
+    )
+    client = {"loan": 0, "debt": 5.0, "income": 0.0, "plan": "basic", "edu": "low"}
+    client["emp.var.rate"] = 0.0
+    candidates = pd.DataFrame(
+        [
+            {**client, "debt": 6.0},  # loan stays: fine
+            {**client, "loan": 1},  # loan changed and debt > 1: broken
+            {**client, "loan": 1, "debt": 0.5, "income": 3.0},  # second alternative holds
+        ]
+    )
+    assert cs.allowing("debt", "income").check(client, candidates).ok.tolist() == [
+        True,
+        False,
+        True,
+    ]
+
+
 @pytest.mark.parametrize(
     ("rule", "clauses"),
     [
@@ -165,6 +194,8 @@ FEATURES = (
         ("plan not in [basic]", [MembershipClause(feature="plan", codes=frozenset({1}))]),
         ("edu >= mid", [MembershipClause(feature="edu", codes=frozenset({1, 2}))]),
         ("edu < mid", [MembershipClause(feature="edu", codes=frozenset({0}))]),
+        ("loan stays", [ChangeClause(feature="loan", kind="stays")]),
+        ("loan does not change", [ChangeClause(feature="loan", kind="stays")]),
         (
             "edu increases and income == 2 * (debt + 1)",
             [
@@ -176,7 +207,7 @@ FEATURES = (
 )
 def test_rule_grammar(rule: str, clauses: list[object]) -> None:
     cs = parse_constraints(f'{BASE}{FEATURES}rules:\n  - require: "{rule}"\n')
-    assert list(cs.rules[0].requirement) == clauses
+    assert list(cs.rules[0].requirement[0]) == clauses
 
 
 @pytest.mark.parametrize(
@@ -191,7 +222,7 @@ def test_rule_grammar(rule: str, clauses: list[object]) -> None:
         ("debt <= 3 and", "expected a number, a feature name or '(' at character 14"),
         ("debt is 3", "'debt' is continuous: compare it with <=, >= or =="),
         ("plan >= basic", "'plan' is categorical: its categories have no order"),
-        ("debt <= 1 debt", "expected 'and' or the end of the rule at character 11"),
+        ("debt <= 1 debt", "expected 'and', 'or' or the end of the rule at character 11"),
         ("3 <= 4", "the comparison names no feature"),
         ("debt <= 'high'", "quoted texts are categories"),
     ],
