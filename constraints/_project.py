@@ -12,9 +12,17 @@ from constraints._check import (
     change_limit,
     changed_mask,
     check_arrays,
+    clause_holds,
     count_changes,
 )
-from constraints._compiled import BoolArray, Compiled, FloatArray
+from constraints._compiled import (
+    BoolArray,
+    Compiled,
+    CompiledClause,
+    CompiledRule,
+    FloatArray,
+    IntArray,
+)
 from constraints._messages import MessageContext, format_value
 from constraints._types import FeatureSpec
 
@@ -287,17 +295,86 @@ def _recompute_derived(cp: Compiled, c: FloatArray, x: FloatArray) -> None:
         x[:, item.j] = c[:, item.j] + (x[:, item.idx] - c[:, item.idx]) @ item.coef
 
 
+def _shift_into_linear(
+    cp: Compiled,
+    clause: CompiledClause,
+    rows: IntArray,
+    spans: tuple[FloatArray, FloatArray, FloatArray],
+    x: FloatArray,
+) -> None:
+    """Move one changed numeric feature per row just enough to satisfy a linear clause.
+
+    Among the clause's features that the lever changed, the one needing the smallest move
+    (in scales) is set to the boundary, snapped to its step on the feasible side, if that
+    stays inside its interval.
+    """
+    c, lo, hi = spans
+    value = x[np.ix_(rows, clause.idx)] @ clause.coef
+    gap = value - clause.bound  # > 0 breaks <=, < 0 breaks >=
+    best = np.full(len(rows), np.inf)
+    choice = np.full(len(rows), -1)
+    target = np.zeros(len(rows))
+    for k, j in enumerate(clause.idx):
+        a = clause.coef[k]
+        if not cp.mutable[j] or cp.coded[j] or a == 0:
+            continue
+        want = x[rows, j] - gap / a
+        step = cp.step[j]
+        if step > 0:
+            down = (gap > 0) == (a > 0)  # move x_j down to satisfy the clause
+            grid = want / step
+            want = np.where(down, np.floor(grid + 1e-9), np.ceil(grid - 1e-9)) * step
+            if clause.op == "==":
+                want = np.where(np.isclose(want, x[rows, j] - gap / a), want, np.nan)
+        inside = (want >= lo[rows, j] - 1e-9) & (want <= hi[rows, j] + 1e-9)
+        moved = (np.abs(want - c[rows, j]) > 1e-12) & inside
+        size = np.where(moved, np.abs(want - x[rows, j]) / cp.scale[j], np.inf)
+        better = size < best
+        best = np.where(better, size, best)
+        choice = np.where(better, j, choice)
+        target = np.where(better, want, target)
+    ok = choice >= 0
+    x[rows[ok], choice[ok]] = target[ok]
+
+
+def _broken(rule: CompiledRule, x: FloatArray, delta: FloatArray, changed: BoolArray) -> BoolArray:
+    """Return the rows that break a rule.
+
+    A rule is broken where it applies (a feature it names changed, its condition holds) and
+    its requirement does not hold.
+    """
+    applies = changed[:, rule.idx].any(axis=1)
+    applies &= alternatives_hold(rule.condition, x, delta, changed)
+    return applies & ~alternatives_hold(rule.requirement, x, delta, changed)
+
+
 def _revert_rule_violations(
-    cp: Compiled, ctx: MessageContext, c: FloatArray, x: FloatArray
+    cp: Compiled,
+    ctx: MessageContext,
+    c: FloatArray,
+    x: FloatArray,
+    spans: tuple[FloatArray, FloatArray] | None = None,
 ) -> BoolArray:
-    """Revert the features of broken global rules; return rows that were touched."""
+    """Repair broken global rules and return the rows touched.
+
+    A changed amount is shifted onto a linear requirement's boundary when possible, else the
+    rule's changes are undone.
+    """
     touched = np.zeros(len(x), dtype=bool)
     delta, changed = changed_mask(c, x)
     for rule in cp.rules:
-        applies = changed[:, rule.idx].any(axis=1)
-        applies &= alternatives_hold(rule.condition, x, delta, changed)
-        holds = alternatives_hold(rule.requirement, x, delta, changed)
-        bad = applies & ~holds
+        bad = _broken(rule, x, delta, changed)
+        if bad.any() and spans is not None:
+            for alternative in rule.requirement:
+                if all(cl.kind == "linear" for cl in alternative):
+                    for clause in alternative:
+                        rows = np.flatnonzero(bad)
+                        held = clause_holds(clause, x[rows], delta[rows], changed[rows])
+                        _shift_into_linear(cp, clause, rows[~held], (c, *spans), x)
+                    break
+            touched |= bad
+            delta, changed = changed_mask(c, x)
+            bad = _broken(rule, x, delta, changed)
         if bad.any():
             cols = rule.idx[cp.mutable[rule.idx]]
             rows = np.flatnonzero(bad)
@@ -329,11 +406,13 @@ def project_arrays(
     _limit_changes(cp, cfull, x)
     _recompute_derived(cp, cfull, x)
     repaired = np.zeros(len(x), dtype=bool)
-    for _ in range(len(cp.rules) + 1):
+    first = True
+    for _ in range(len(cp.rules) + 2):
         result = check_arrays(cp, ctx, cfull, x)
         if result.ok.all():
             break
-        repaired |= _revert_rule_violations(cp, ctx, cfull, x)
+        repaired |= _revert_rule_violations(cp, ctx, cfull, x, (lo, hi) if first else None)
+        first = False
         _recompute_derived(cp, cfull, x)
     result = check_arrays(cp, ctx, cfull, x)
     if not result.ok.all():

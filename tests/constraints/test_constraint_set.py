@@ -417,3 +417,17 @@ def test_a_category_with_no_allowed_move_says_so(cs: ConstraintSet) -> None:
     assert [v.message for v in result.violations(0)] == [
         "plan cannot change from premium. Got premium -> basic."
     ]
+
+
+def test_project_shifts_an_amount_onto_a_linear_rule_boundary(cs: ConstraintSet) -> None:
+    x = cs.to_array({**CLIENT, "income": 700.0})
+    names = cs.feature_names
+    raw = x.copy()
+    raw[0, names.index("transfer")] = 390.0  # above half the income (350)
+    projection = cs.project(x, raw)
+    assert projection.values[0, names.index("transfer")] == 350.0  # the boundary, on the grid
+    assert projection.changed.tolist() == [True]
+    assert projection.repaired.tolist() == [True]
+    raw[0, names.index("transfer")] = 390.0
+    odd = cs.to_array({**CLIENT, "income": 690.0})
+    assert cs.project(odd, raw).values[0, names.index("transfer")] == 300.0  # floor to step 50
