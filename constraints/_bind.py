@@ -13,6 +13,7 @@ from constraints._encode import encode_column
 from constraints._resolve import category_labels, resolve_condition, resolve_linear
 from constraints._schema import PERCENT_PATTERN, PERCENTILE_PATTERN, ConstraintFile, FeatureModel
 from constraints._types import (
+    ChangeGroup,
     DerivedFeature,
     FeatureSpec,
     LinearClause,
@@ -43,6 +44,7 @@ class Bound:
     rules: tuple[Rule, ...]
     derived: tuple[DerivedFeature, ...]
     one_hot: tuple[OneHotGroup, ...]
+    change_groups: tuple[ChangeGroup, ...]
     support: tuple[FeatureSupport | None, ...]
     notes: tuple[Problem, ...]
 
@@ -327,6 +329,9 @@ def bind_document(doc: ConstraintFile, data: pd.DataFrame | None, smap: SourceMa
         rules=binder.rules(),
         derived=tuple(derived),
         one_hot=groups,
+        change_groups=tuple(
+            ChangeGroup(name=g, features=tuple(m)) for g, m in doc.change_groups.items()
+        ),
         support=tuple(support),
         notes=notes,
     )

@@ -250,12 +250,12 @@ def _feature_rules(
 
 
 def count_changes(cp: Compiled, changed: BoolArray) -> IntArray:
-    """Count changed units per row (a one-hot group counts once; derived never)."""
+    """Count changed units per row (a group counts once; derived features never)."""
     plain = (cp.unit_of >= 0).copy()
-    for group in cp.groups:
+    for group in cp.unit_groups:
         plain[group] = False
     total = changed[:, plain].sum(axis=1)
-    for group in cp.groups:
+    for group in cp.unit_groups:
         total += changed[:, group].any(axis=1)
     counted: IntArray = total.astype(np.intp)
     return counted

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from constraints._types import (
     ChangeClause,
+    ChangeGroup,
     Clause,
     DerivedFeature,
     FeatureSpec,
@@ -82,6 +83,7 @@ class Compiled:
     rules: tuple[CompiledRule, ...]
     derived: tuple[CompiledDerived, ...]
     groups: tuple[IntArray, ...]
+    unit_groups: tuple[IntArray, ...]
     unit_of: IntArray
     n_units: int
     max_changes: int | None
@@ -126,6 +128,7 @@ def compile_arrays(
     one_hot: tuple[OneHotGroup, ...],
     max_changes: int | None,
     allowed_context: frozenset[str],
+    change_groups: tuple[ChangeGroup, ...] = (),
 ) -> Compiled:
     """Compile features and rules into arrays (one entry per feature, in order)."""
     index = {f.name: j for j, f in enumerate(features)}
@@ -164,13 +167,17 @@ def compile_arrays(
             transitions.append((j, allowed))
     unit_of = np.arange(d, dtype=np.intp)
     groups = []
-    for g, group in enumerate(one_hot):
+    unit_groups = []
+    grouped: list[OneHotGroup | ChangeGroup] = [*one_hot, *change_groups]
+    for g, group in enumerate(grouped):
         idx = np.array([index[n] for n in group.features], dtype=np.intp)
         unit_of[idx] = d + g
-        groups.append(idx)
+        unit_groups.append(idx)
+        if g < len(one_hot):
+            groups.append(idx)
     unit_of[derived_mask] = -1
     used = np.unique(unit_of[unit_of >= 0])
-    remap = np.full(d + len(one_hot), -1, dtype=np.intp)
+    remap = np.full(d + len(one_hot) + len(change_groups), -1, dtype=np.intp)
     remap[used] = np.arange(len(used))
     unit_of = np.where(unit_of >= 0, remap[np.maximum(unit_of, 0)], -1)
     compiled_rules = tuple(
@@ -217,6 +224,7 @@ def compile_arrays(
         rules=compiled_rules,
         derived=compiled_derived,
         groups=tuple(groups),
+        unit_groups=tuple(unit_groups),
         unit_of=unit_of,
         n_units=len(used),
         max_changes=max_changes,

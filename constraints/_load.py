@@ -126,6 +126,7 @@ def bind_constraints(doc: ConstraintFile, data: pd.DataFrame | None = None) -> C
         rules=bound.rules,
         derived=bound.derived,
         one_hot=bound.one_hot,
+        change_groups=bound.change_groups,
         max_changes=doc.max_changes,
         support=bound.support,
         notes=bound.notes,
@@ -186,8 +187,8 @@ def constraint_file_schema() -> dict[str, Any]:
 
     Examples
     --------
-    >>> sorted(constraint_file_schema()["properties"])[:3]
-    ['derived', 'description', 'features']
+    >>> sorted(constraint_file_schema()["properties"])[:4]
+    ['change_groups', 'derived', 'description', 'features']
     """
     schema = ConstraintFile.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

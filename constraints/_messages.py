@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from constraints._compiled import FloatArray
-from constraints._types import DerivedFeature, FeatureSpec, OneHotGroup, Rule
+from constraints._types import ChangeGroup, DerivedFeature, FeatureSpec, OneHotGroup, Rule
 
 __all__ = ["MessageContext", "format_number", "format_value", "violation_message"]
 
@@ -22,6 +22,7 @@ class MessageContext:
     derived: tuple[DerivedFeature, ...]
     groups: tuple[OneHotGroup, ...]
     max_changes: int | None
+    change_groups: tuple[ChangeGroup, ...] = ()
 
 
 def format_number(value: float, language: str = "en") -> str:
@@ -73,12 +74,14 @@ def _global_message(rule: str, ctx: MessageContext, x: FloatArray, c: FloatArray
         derived = {d.feature for d in ctx.derived}
         changed = {n for j, n in enumerate(names) if abs(x[j] - c[j]) > 1e-9 * (1 + abs(c[j]))}
         units = {n for n in changed if n not in derived}
-        for group in ctx.groups:
+        groups: list[OneHotGroup | ChangeGroup] = [*ctx.groups, *ctx.change_groups]
+        for group in groups:
             if units & set(group.features):
                 units = (units - set(group.features)) | {group.name}
         shown = ", ".join(sorted(units))
         return (
-            f"at most {ctx.max_changes} features may change in one lever. Got "
+            f"at most {ctx.max_changes} feature{'s' if ctx.max_changes != 1 else ''} may "
+            f"change in one lever. Got "
             f"{len(units)}: {shown}."
         )
     if kind == "one_hot":

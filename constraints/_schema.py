@@ -198,6 +198,11 @@ class ConstraintFile(_Model):
         default_factory=dict,
         description="Groups of binary features of which exactly one is 1 (count as one change).",
     )
+    change_groups: dict[StrictStr, list[StrictStr]] = Field(
+        default_factory=dict,
+        description="Features that move together as one action (e.g. a policy count and its "
+        "premium band): they count as one change in max_changes.",
+    )
     _source_map: SourceMap | None = PrivateAttr(None)
 
     def __eq__(self, other: object) -> bool:

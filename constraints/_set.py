@@ -21,7 +21,7 @@ from constraints._project import (
     project_arrays,
     sample_arrays,
 )
-from constraints._types import DerivedFeature, FeatureSpec, OneHotGroup, Rule
+from constraints._types import ChangeGroup, DerivedFeature, FeatureSpec, OneHotGroup, Rule
 from constraints.errors import ConstraintError, Problem
 
 __all__ = ["ConstraintSet"]
@@ -60,6 +60,7 @@ class ConstraintSet:
     rules: tuple[Rule, ...] = ()
     derived: tuple[DerivedFeature, ...] = ()
     one_hot: tuple[OneHotGroup, ...] = ()
+    change_groups: tuple[ChangeGroup, ...] = ()
     max_changes: int | None = None
     allowed_context: frozenset[str] = frozenset()
     support: tuple[FeatureSupport | None, ...] = ()
@@ -89,6 +90,7 @@ class ConstraintSet:
             self.one_hot,
             self.max_changes,
             self.allowed_context,
+            self.change_groups,
         )
         context = MessageContext(
             features=self.features,
@@ -96,6 +98,7 @@ class ConstraintSet:
             derived=self.derived,
             groups=self.one_hot,
             max_changes=self.max_changes,
+            change_groups=self.change_groups,
         )
         object.__setattr__(self, "_compiled", compiled)
         object.__setattr__(self, "_context", context)

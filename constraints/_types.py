@@ -14,6 +14,7 @@ __all__ = [
     "Alternatives",
     "CategoryValue",
     "ChangeClause",
+    "ChangeGroup",
     "Clause",
     "DerivedFeature",
     "FeatureSpec",
@@ -161,6 +162,14 @@ class DerivedFeature:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OneHotGroup:
     """Binary features of which exactly one is 1; changing the group counts as one change."""
+
+    name: str
+    features: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeGroup:
+    """Features that move together as one action; they count as one change."""
 
     name: str
     features: tuple[str, ...]

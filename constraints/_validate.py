@@ -307,17 +307,21 @@ def _partial_document(data: dict[str, Any]) -> tuple[ConstraintFile, Broken]:
         return {str(k): v for k, v in raw.items()} if isinstance(raw, dict) else {}
 
     derived = {k: v for k, v in _text_map("derived").items() if isinstance(v, str)}
-    one_hot = {
-        k: v
-        for k, v in _text_map("one_hot").items()
-        if isinstance(v, list) and all(isinstance(x, str) for x in v)
-    }
+    one_hot, change_groups = (
+        {
+            k: v
+            for k, v in _text_map(key).items()
+            if isinstance(v, list) and all(isinstance(x, str) for x in v)
+        }
+        for key in ("one_hot", "change_groups")
+    )
     doc = ConstraintFile.model_construct(
         name=str(data.get("name", "")),
         features=features,
         rules=rules,
         derived=derived,
         one_hot=one_hot,
+        change_groups=change_groups,
         max_changes=None,
     )
     return doc, broken
@@ -480,15 +484,14 @@ def _derived_problems(
 def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
     problems: list[Problem] = []
     owner: dict[str, str] = {}
-    for group, members in doc.one_hot.items():
-        path: Path = ("one_hot", group)
+    sections = [("one_hot", g, m) for g, m in doc.one_hot.items()]
+    sections += [("change_groups", g, m) for g, m in doc.change_groups.items()]
+    for section, group, members in sections:
+        path: Path = (section, group)
         where = _at(smap, path)
+        what = "a one-hot group" if section == "one_hot" else "a change group"
         if len(members) < 2:
-            problems.append(
-                where(
-                    message=f"a one-hot group needs at least 2 features. Got {len(members)}.",
-                )
-            )
+            problems.append(where(message=f"{what} needs at least 2 features. Got {len(members)}."))
         for member in members:
             feature = doc.features.get(member)
             if feature is None:
@@ -499,7 +502,14 @@ def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
                         hint=hint,
                     )
                 )
-            elif feature.kind != "binary":
+            elif member in doc.derived:
+                problems.append(
+                    where(
+                        message=f"members must not be derived features. Got {member!r}.",
+                        hint="derived features follow their sources; group the sources.",
+                    )
+                )
+            elif section == "one_hot" and feature.kind != "binary":
                 problems.append(
                     where(
                         message=f"members must be binary features. "
@@ -515,7 +525,7 @@ def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
                 )
             owner.setdefault(member, group)
         roles = {doc.features[m].role for m in members if m in doc.features}
-        if len(roles) > 1:
+        if section == "one_hot" and len(roles) > 1:
             problems.append(
                 where(message=f"members must share one role. Got {', '.join(sorted(roles))}.")
             )

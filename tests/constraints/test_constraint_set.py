@@ -431,3 +431,25 @@ def test_project_shifts_an_amount_onto_a_linear_rule_boundary(cs: ConstraintSet)
     raw[0, names.index("transfer")] = 390.0
     odd = cs.to_array({**CLIENT, "income": 690.0})
     assert cs.project(odd, raw).values[0, names.index("transfer")] == 300.0  # floor to step 50
+
+
+def test_change_groups_count_as_one_change() -> None:
+    text = (
+        "name: g\nmax_changes: 1\nfeatures:\n"
+        "  n_car: {kind: integer, role: actionable, min: 0}\n"
+        "  car_premium: {kind: ordinal, role: actionable, order: [0, 1, 2, 3]}\n"
+        "  n_fire: {kind: integer, role: actionable, min: 0}\n"
+        "change_groups:\n  car: [n_car, car_premium]\n"
+    )
+    cs = parse_constraints(text)
+    client = {"n_car": 0, "car_premium": 0, "n_fire": 0}
+    both = pd.DataFrame([{"n_car": 1, "car_premium": 2, "n_fire": 0}])
+    assert cs.check(client, both).ok.all()
+    too_many = pd.DataFrame([{"n_car": 1, "car_premium": 2, "n_fire": 1}])
+    (violation,) = cs.check(client, too_many).violations(0)
+    assert violation.message == ("at most 1 feature may change in one lever. Got 2: car, n_fire.")
+    projected = cs.project(client, too_many)
+    assert cs.check(client, projected.values).ok.all()
+    sample = cs.sample(client, 40, seed=0)
+    assert cs.check(client, sample).ok.all()
+    assert ((sample[:, 0] != 0) & (sample[:, 1] != 0)).any()  # the group moves together
