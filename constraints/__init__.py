@@ -25,6 +25,7 @@ from constraints._schema import ConstraintFile
 from constraints._set import ConstraintSet
 from constraints._types import (
     ChangeClause,
+    ChangeGroup,
     Clause,
     DerivedFeature,
     FeatureSpec,
@@ -39,6 +40,7 @@ from constraints.errors import ConstraintError, ConstraintFileError, Problem
 
 __all__ = [
     "ChangeClause",
+    "ChangeGroup",
     "CheckResult",
     "Clause",
     "ClientBounds",

@@ -22,7 +22,13 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from advisor.datasets import Dataset, load_bank_marketing, load_caravan, load_german_credit
-from constraints import ConstraintSet, inspect_constraint_file, load_constraints
+from constraints import (
+    ChangeGroup,
+    ConstraintSet,
+    OneHotGroup,
+    inspect_constraint_file,
+    load_constraints,
+)
 from tests.conftest import REPO_ROOT, shared_data_dir
 
 CONFIGS = REPO_ROOT / "configs"
@@ -193,8 +199,9 @@ def test_sampled_levers_are_feasible_and_spare_what_is_not_a_lever(case: Case) -
     rows = np.linspace(0, len(x) - 1, N_SAMPLED_CLIENTS).astype(int)
     # a change of a group (one-hot, or features moving together) counts once; derived never
     units = {f.name: f.name for f in cs.features}
-    for group in (*cs.one_hot, *cs.change_groups):
-        units |= dict.fromkeys(group.features, group.name)
+    groups: list[OneHotGroup | ChangeGroup] = [*cs.one_hot, *cs.change_groups]
+    for group in groups:
+        units |= {name: group.name for name in group.features}
     units |= {d.feature: "" for d in cs.derived}
     units_by_index = [units[name] for name in cs.feature_names]
     n_levers = 0
