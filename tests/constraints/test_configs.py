@@ -201,7 +201,7 @@ def test_sampled_levers_are_feasible_and_spare_what_is_not_a_lever(case: Case) -
     units = {f.name: f.name for f in cs.features}
     groups: list[OneHotGroup | ChangeGroup] = [*cs.one_hot, *cs.change_groups]
     for group in groups:
-        units |= {name: group.name for name in group.features}
+        units |= dict.fromkeys(group.features, group.name)
     units |= {d.feature: "" for d in cs.derived}
     units_by_index = [units[name] for name in cs.feature_names]
     n_levers = 0
