@@ -107,7 +107,9 @@ def _labels_problems(feature: FeatureModel) -> list[Found]:
     seen: set[Any] = set()
     for i, label in enumerate(labels):
         if label in seen:
-            out.append(((key, i), f"categories must be distinct. Got {label!r} twice.", ""))
+            out.append(
+                ((key, i), f"categories must be distinct. Got {label!r} twice.", "list it once.")
+            )
         seen.add(label)
     return out
 
@@ -153,7 +155,13 @@ def _bound_problems(feature: FeatureModel, smap: SourceMap, path: Path) -> list[
             )
             continue
         if feature.kind == "integer" and float(value) != int(value):
-            out.append(((key,), f"an integer feature needs whole bounds. Got {value!r}.", ""))
+            out.append(
+                (
+                    (key,),
+                    f"an integer feature needs whole bounds. Got {value!r}.",
+                    f"write a whole number, e.g. {int(value)}, or declare kind: continuous.",
+                )
+            )
         numbers[key] = float(value)
     if "min" in numbers and "max" in numbers and numbers["min"] > numbers["max"]:
         out.append(
@@ -173,7 +181,13 @@ def _step_change_problems(feature: FeatureModel) -> list[Found]:
         and feature.step is not None
         and float(feature.step) != int(feature.step)
     ):
-        out.append((("step",), f"an integer feature needs a whole step. Got {feature.step!r}.", ""))
+        out.append(
+            (
+                ("step",),
+                f"an integer feature needs a whole step. Got {feature.step!r}.",
+                "use a whole step such as 1 or 2, or declare kind: continuous.",
+            )
+        )
     change = feature.max_change
     if (feature.kind == "ordinal" and change is not None) and (
         isinstance(change, str) or float(change) != int(change)
@@ -238,7 +252,7 @@ def _cost_problems(feature: FeatureModel) -> list[Found]:
                         ("cost", key),
                         f"a {feature.kind} feature has no amount of change: "
                         f"use per_change. Got {key}.",
-                        "",
+                        "write cost: {per_change: 1}.",
                     )
                 )
     if all(
@@ -292,6 +306,8 @@ def _wording_problems(feature: FeatureModel) -> list[Found]:
                             "use {change} for the amount of the change, or {after} for the new "
                             "value."
                         )
+                    if key == "label":
+                        close = "labels are plain names; put placeholders in the lever text."
                     out.append(((key, language), f"{where}. Got {{{name}}}.", close))
             if specs:
                 out.append(
@@ -299,7 +315,7 @@ def _wording_problems(feature: FeatureModel) -> list[Found]:
                         (key, language),
                         f"placeholders take no format (numbers are formatted "
                         f"in the feature's unit). Got {{...:{specs[0]}}}.",
-                        "",
+                        "write {after} alone: Levers formats numbers for the advisor's language.",
                     )
                 )
     return out

@@ -50,8 +50,10 @@ def inspect_constraint_file(
     Examples
     --------
     >>> doc, problems = inspect_constraint_file("name: x\nfeatures: {}\n", "x.yaml")
-    >>> doc is None, str(problems[0])
-    (True, 'x.yaml:2 features: must not be empty. Got an empty mapping.')
+    >>> doc is None, problems[0].path, problems[0].message
+    (True, 'features', 'must not be empty. Got an empty mapping.')
+    >>> problems[0].hint
+    "list the model's features, each with kind and role."
     """
     if not isinstance(text, str):
         raise ConstraintError(f"text: must be YAML text (str). Got {type(text).__name__}.")

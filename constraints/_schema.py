@@ -159,7 +159,10 @@ class FeatureModel(_Model):
             return value
         if isinstance(value, str) and PERCENT_PATTERN.match(value.strip()):
             return value
-        raise ValueError("must be an amount >= 0 (e.g. 500) or a percentage such as '20%'")
+        raise ValueError(
+            "must be an amount >= 0 (e.g. 500) or a percentage such as '20%'. Hint: write 500 "
+            "for an amount, or '20%' for a share of the client's current value"
+        )
 
 
 class RuleModel(_Model):

@@ -54,6 +54,27 @@ _LITERAL_HINTS = {
     "categories) or ordinal (ordered categories).",
     "role": "immutable (never changed), actionable (an advisor may propose it) or context "
     "(changes over time but is not an action).",
+    "version": "this version of Levers reads version 1 files.",
+}
+_DIRECTION_WORDS = {
+    word: f"for {word!r}, write {direction}."
+    for direction, words in {
+        "increase": ("up", "higher", "more", "raise", "increasing", "increases", "grow", "+"),
+        "decrease": ("down", "lower", "less", "reduce", "decreasing", "decreases", "-"),
+        "any": ("both", "either", "free", "all", "none"),
+    }.items()
+    for word in words
+}
+_LIMIT_HINTS = {
+    "max_changes": "use 1 or more, or remove max_changes for no cap.",
+    "cost": "costs are >= 0; use direction to forbid a move.",
+    "step": "a step is positive, e.g. 10 for amounts in steps of 10.",
+}
+_EMPTY_HINTS = {
+    "require": "write what must hold, e.g. require: transfer <= 0.5 * income.",
+    "features": "list the model's features, each with kind and role.",
+    "en": "write the English text.",
+    "fr": "write the French text.",
 }
 _TYPE_HINTS = {
     "rules": "rules is a list of entries such as:  - require: transfer <= 0.5 * income",
@@ -132,6 +153,8 @@ def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) ->
             "require": "add what must hold, e.g. require: transfer <= 0.5 * income.",
             "name": "add name: <the data set or campaign> at the top of the file.",
             "features": "add features: with one block per model feature.",
+            "en": "give the text in both languages: {en: '...', fr: '...'}.",
+            "fr": "give the text in both languages: {en: '...', fr: '...'}.",
         }.get(str(path[-1]) if path else "", "")
     elif kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
@@ -142,16 +165,23 @@ def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) ->
         hint = did_you_mean(str(value), options.split(", ")).strip()
         if isinstance(value, str) and _is_number(value):
             hint = f"write the number without quotes: {path[-1]}: {value.strip()}."
+        elif not hint and path and path[-1] == "direction":
+            hint = _DIRECTION_WORDS.get(str(value).strip().lower(), "")
         elif not hint and path:
             hint = _LITERAL_HINTS.get(str(path[-1]), "")
     elif kind == "value_error":
-        message = f"{error['ctx']['error']}. Got {describe_value(value, path, smap)}."
+        text, _, hint = str(error["ctx"]["error"]).partition(". Hint: ")
+        message = f"{text}. Got {describe_value(value, path, smap)}."
+        hint = f"{hint}." if hint else ""
     elif kind in ("greater_than_equal", "greater_than"):
         limit = error.get("ctx", {}).get("ge", error.get("ctx", {}).get("gt"))
         sign = ">=" if kind == "greater_than_equal" else ">"
         message = f"must be {sign} {limit}. Got {describe_value(value, path, smap)}."
+        hint = _LIMIT_HINTS.get(str(path[-2] if len(path) > 1 else path[-1]), "")
+        hint = _LIMIT_HINTS.get(str(path[-1]), hint)
     elif kind in ("too_short", "string_too_short"):
         message = f"must not be empty. Got {describe_value(value, path, smap)}."
+        hint = _EMPTY_HINTS.get(str(path[-1]) if path else "", "")
     else:
         words = _TYPE_WORDS.get(kind, error["msg"].lower().removeprefix("input should be "))
         shown = describe_value(value, path, smap)
@@ -167,6 +197,14 @@ def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) ->
             message = f"must be {words}. Got {shown}."
             if isinstance(value, str) and _is_number(value) and "number" in words:
                 hint = f"write the number without quotes: {value.strip()}."
+            elif isinstance(value, str) and "number" in words:
+                hint = "write digits, e.g. 10 or 2.5."
+            elif isinstance(value, (int, float)) and words == "a text":
+                hint = f"quote it: '{value}'."
+            elif path and path[-1] in ("label", "lever"):
+                hint = "write the text in both languages: {en: '...', fr: '...'}."
+            elif path and path[-1] == "require":
+                hint = _EMPTY_HINTS["require"]
             elif len(path) == 1 or (len(path) == 2 and path[0] == "rules"):
                 hint = _TYPE_HINTS.get(str(path[0]), "")
     if bool_word is not None:
@@ -491,7 +529,12 @@ def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
         where = _at(smap, path)
         what = "a one-hot group" if section == "one_hot" else "a change group"
         if len(members) < 2:
-            problems.append(where(message=f"{what} needs at least 2 features. Got {len(members)}."))
+            problems.append(
+                where(
+                    message=f"{what} needs at least 2 features. Got {len(members)}.",
+                    hint="add the other members, or remove the group.",
+                )
+            )
         for member in members:
             feature = doc.features.get(member)
             if feature is None:
@@ -512,6 +555,8 @@ def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
             elif section == "one_hot" and feature.kind != "binary":
                 problems.append(
                     where(
+                        hint="one-hot groups hold binary features; use change_groups for "
+                        "features that move together.",
                         message=f"members must be binary features. "
                         f"Got {member!r} of kind {feature.kind!r}.",
                     )
@@ -519,6 +564,7 @@ def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
             if member in owner and owner[member] != group:
                 problems.append(
                     where(
+                        hint="keep the feature in one group.",
                         message=f"a feature belongs to one group at most. "
                         f"Got {member!r} also in {owner[member]!r}.",
                     )

@@ -41,7 +41,7 @@ def test_the_issue_example_message_is_exact() -> None:
     text = BASE + "  monthly_income:\n    kind: continuous\n    role: context\n    direction: up\n"
     assert problems_of(text) == [
         "t.yaml:6 features.monthly_income.direction: must be one of increase, decrease, any. "
-        "Got 'up'."
+        "Got 'up'. Hint: for 'up', write increase."
     ]
 
 
@@ -55,7 +55,10 @@ def test_every_problem_is_listed_at_once_in_line_order() -> None:
     )
     found = problems_of(text)
     assert [p.split(" ")[0] for p in found] == ["t.yaml:3", "t.yaml:4", "t.yaml:5", "t.yaml:7"]
-    assert found[0] == "t.yaml:3 features.a.step: must be > 0. Got -1."
+    assert found[0] == (
+        "t.yaml:3 features.a.step: must be > 0. Got -1. "
+        "Hint: a step is positive, e.g. 10 for amounts in steps of 10."
+    )
     assert found[1].startswith("t.yaml:4 features.b.direction: categories have no order")
     assert found[2].startswith("t.yaml:5 features.c.role: a protected attribute must be immutable")
     assert found[3] == (

@@ -122,6 +122,7 @@ def test_malformed_file_is_answered_with_the_expected_messages(path: Path) -> No
     assert doc is None
     assert [str(p) for p in errors] == [str(p) for p in problems if p.severity == "error"]
     _check(path.name, text, problems)
+    assert all(p.hint for p in errors), [str(p) for p in errors if not p.hint]
 
 
 @pytest.mark.parametrize("path", BINDING, ids=[p.name for p in BINDING])
@@ -144,3 +145,4 @@ def test_binding_problem_is_answered_with_the_expected_messages(path: Path) -> N
             f"{path.name}: bound without error; expected {_expectations(text)}", pytrace=False
         )
     _check(path.name, text, problems)
+    assert all(p.hint for p in problems), [str(p) for p in problems if not p.hint]
