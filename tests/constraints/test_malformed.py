@@ -23,6 +23,7 @@ holds exactly one mistake, and the count check applies to it unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -100,22 +101,24 @@ def test_corpus_is_large_enough() -> None:
         assert _expectations(path.read_text(encoding="utf-8")), path.name
 
 
-@pytest.mark.parametrize("path", MALFORMED, ids=[p.name for p in MALFORMED])
-def test_malformed_file_is_answered_with_the_expected_messages(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
+def _raised_problems(path: Path, text: str, action: Callable[[], object]) -> tuple[Problem, ...]:
+    """Run ``action``; it must raise ConstraintFileError (never another exception)."""
     try:
-        load_constraint_file(path)
+        action()
     except ConstraintFileError as exc:
-        errors = exc.problems
+        return exc.problems
     except Exception as exc:
         pytest.fail(
             f"{path.name}: raised {type(exc).__name__} ({exc}), not ConstraintFileError",
             pytrace=False,
         )
-    else:
-        pytest.fail(
-            f"{path.name}: loaded without error; expected {_expectations(text)}", pytrace=False
-        )
+    pytest.fail(f"{path.name}: accepted; expected {_expectations(text)}", pytrace=False)
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=[p.name for p in MALFORMED])
+def test_malformed_file_is_answered_with_the_expected_messages(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    errors = _raised_problems(path, text, lambda: load_constraint_file(path))
     assert all(p.severity == "error" for p in errors), [str(p) for p in errors]
     # inspect_constraint_file gives the same errors, plus the warnings (matched when expected).
     doc, problems = inspect_constraint_file(text, path.name)
@@ -131,18 +134,6 @@ def test_binding_problem_is_answered_with_the_expected_messages(path: Path) -> N
     doc = parse_constraint_file(text, path.name)  # the file itself is valid
     csv = path.with_suffix(".csv")
     frame = pd.read_csv(csv) if csv.is_file() else None
-    try:
-        bind_constraints(doc, frame)
-    except ConstraintFileError as exc:
-        problems = exc.problems
-    except Exception as exc:
-        pytest.fail(
-            f"{path.name}: raised {type(exc).__name__} ({exc}), not ConstraintFileError",
-            pytrace=False,
-        )
-    else:
-        pytest.fail(
-            f"{path.name}: bound without error; expected {_expectations(text)}", pytrace=False
-        )
+    problems = _raised_problems(path, text, lambda: bind_constraints(doc, frame))
     _check(path.name, text, problems)
     assert all(p.hint for p in problems), [str(p) for p in problems if not p.hint]
