@@ -12,26 +12,11 @@ from constraints._messages import MessageContext, violation_message
 from constraints._types import Violation
 
 __all__ = [
-    "FEATURE_RULES",
-    "GLOBAL_RULES",
     "CheckResult",
     "changed_mask",
     "check_arrays",
     "clause_holds",
 ]
-
-FEATURE_RULES = (
-    "immutable",
-    "domain",
-    "direction",
-    "min",
-    "max",
-    "max_change",
-    "step",
-    "transition",
-    "derived",
-)
-GLOBAL_RULES = ("one_hot", "max_changes", "rule")
 
 
 def changed_mask(client: FloatArray, candidates: FloatArray) -> tuple[FloatArray, BoolArray]:

@@ -406,19 +406,19 @@ def project_arrays(
     _limit_changes(cp, cfull, x)
     _recompute_derived(cp, cfull, x)
     repaired = np.zeros(len(x), dtype=bool)
-    first = True
-    for _ in range(len(cp.rules) + 2):
-        result = check_arrays(cp, ctx, cfull, x)
-        if result.ok.all():
+    ok = check_arrays(cp, ctx, cfull, x).ok.copy()
+    for attempt in range(len(cp.rules) + 1):  # only the rows still failing are re-worked
+        rows = np.flatnonzero(~ok)
+        if not rows.size:
             break
-        repaired |= _revert_rule_violations(cp, ctx, cfull, x, (lo, hi) if first else None)
-        first = False
-        _recompute_derived(cp, cfull, x)
-    result = check_arrays(cp, ctx, cfull, x)
-    if not result.ok.all():
-        bad = ~result.ok
-        x[bad] = cfull[bad]
-        repaired |= bad
+        xs, cs = x[rows], cfull[rows]
+        spans = (lo[rows], hi[rows]) if attempt == 0 else None
+        repaired[rows] |= _revert_rule_violations(cp, ctx, cs, xs, spans)
+        _recompute_derived(cp, cs, xs)
+        x[rows] = xs
+        ok[rows] = check_arrays(cp, ctx, cs, xs).ok
+    x[~ok] = cfull[~ok]  # nothing feasible was found near these: back to the client
+    repaired |= ~ok
     _, changed = changed_mask(cfull, x)
     return Projection(values=x, changed=np.asarray(changed.any(axis=1)), repaired=repaired)
 
@@ -473,6 +473,7 @@ def sample_arrays(
     top = min(cp.max_changes or len(units), len(units))
     c = client[0]
     lo, hi = _sampling_window(cp, bounds, c, movable, support)
+    unit_pos = {int(u): p for p, u in enumerate(units)}
     kept: list[FloatArray] = []
     n_kept = 0
     for _ in range(30):
@@ -482,7 +483,6 @@ def sample_arrays(
         order = np.argsort(keys, axis=1)
         chosen_units = np.zeros((m, len(units)), dtype=bool)
         np.put_along_axis(chosen_units, order, np.arange(len(units))[None, :] < k[:, None], axis=1)
-        unit_pos = {int(u): p for p, u in enumerate(units)}
         x = np.repeat(client, m, axis=0)
         for j in movable:
             pick = chosen_units[:, unit_pos[int(cp.unit_of[j])]]
