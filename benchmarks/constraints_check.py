@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import timed
 
 from advisor.datasets import make_demo_portfolio
 from constraints import ConstraintSet, load_constraints, parse_constraints
@@ -134,16 +133,6 @@ def rowwise_check(cs: ConstraintSet, client: np.ndarray, candidates: np.ndarray)
                     ok = False
         out.append(ok)
     return out
-
-
-def timed(step: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Return the best and median wall time of ``step`` over ``repeats`` runs."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
 
 
 def run(label: str, cs: ConstraintSet, client: np.ndarray, n: int, repeats: int) -> None:

@@ -7,21 +7,11 @@ Prints the best and median wall time of each step; the bar is 1 M clients in <= 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
+from _timing import timed
+
 from advisor.datasets import PRODUCTS, DemoPortfolioSCM
-
-
-def timed(step: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Return the best and median wall time of ``step`` over ``repeats`` runs."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
 
 
 def main() -> None:
