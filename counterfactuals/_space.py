@@ -1,0 +1,230 @@
+"""The feature space models, engines and the app share: order, kinds and encoding.
+
+A constraint file defines the model's features. Every component sees them in the same order
+and the same encoding, in three layers:
+
+- *business values*: a client frame (labels, amounts), what callers pass and get back;
+- *codes*: the constraint set's numeric array (categories as their position in the file's
+  list, binary features as 0/1), what engines search over;
+- *design matrix*: what a model is fitted on: codes, with each categorical feature expanded to
+  one indicator column per category (ordinal features stay one column: their rank).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from constraints import ConstraintError, ConstraintSet, FeatureSpec
+from counterfactuals.errors import CounterfactualError
+
+__all__ = ["FeatureSpace"]
+
+FloatArray = NDArray[np.float64]
+_KINDS = ("continuous", "integer", "binary", "categorical", "ordinal")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeatureSpace:
+    """Feature order, kinds and categories, and the conversions between the three layers.
+
+    Parameters
+    ----------
+    names
+        Feature names, in the model's order.
+    kinds
+        One of continuous, integer, binary, categorical, ordinal per feature.
+    categories
+        Per feature: the categories (categorical), the order (ordinal), the (false, true)
+        labels of a binary feature when it has some, otherwise empty.
+
+    Examples
+    --------
+    >>> space = FeatureSpace(
+    ...     names=("age", "plan"), kinds=("integer", "categorical"), categories=((), ("a", "b"))
+    ... )
+    >>> space.design_names
+    ('age', 'plan=a', 'plan=b')
+    >>> space.to_design(space.to_codes({"age": 40, "plan": "b"}))
+    array([[40.,  0.,  1.]])
+    """
+
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    categories: tuple[tuple[str | int | bool, ...], ...]
+    _specs: tuple[FeatureSpec, ...] = field(init=False, repr=False, compare=False)
+    _columns: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
+    design_names: tuple[str, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.names)
+        if n == 0:
+            raise CounterfactualError("FeatureSpace.names: must list at least one feature.")
+        if len(self.kinds) != n or len(self.categories) != n:
+            raise CounterfactualError(
+                f"FeatureSpace: names, kinds and categories must have one entry per feature. "
+                f"Got {n}, {len(self.kinds)} and {len(self.categories)}."
+            )
+        if len(set(self.names)) != n:
+            dup = sorted({x for x in self.names if self.names.count(x) > 1})
+            raise CounterfactualError(f"FeatureSpace.names: must be unique. Got {dup} twice.")
+        specs = []
+        for name, kind, cats in zip(self.names, self.kinds, self.categories, strict=True):
+            if kind not in _KINDS:
+                raise CounterfactualError(
+                    f"FeatureSpace.kinds.{name}: must be one of {', '.join(_KINDS)}. Got {kind!r}."
+                )
+            try:
+                specs.append(
+                    FeatureSpec(name=name, kind=kind, role="context", categories=tuple(cats))  # type: ignore[arg-type]
+                )
+            except ConstraintError as exc:
+                raise CounterfactualError(f"FeatureSpace: {exc}") from exc
+        columns: list[tuple[int, int]] = []
+        design: list[str] = []
+        for spec in specs:
+            width = len(spec.categories) if spec.kind == "categorical" else 1
+            columns.append((len(design), width))
+            if spec.kind == "categorical":
+                design.extend(f"{spec.name}={c}" for c in spec.categories)
+            else:
+                design.append(spec.name)
+        object.__setattr__(self, "_specs", tuple(specs))
+        object.__setattr__(self, "_columns", tuple(columns))
+        object.__setattr__(self, "design_names", tuple(design))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_constraints(cls, constraints: ConstraintSet) -> FeatureSpace:
+        """Return the feature space of a constraint set (its features, in its order)."""
+        if not isinstance(constraints, ConstraintSet):
+            raise CounterfactualError(
+                f"constraints: must be a ConstraintSet (see constraints.load_constraints). "
+                f"Got {type(constraints).__name__}."
+            )
+        return cls(
+            names=constraints.feature_names,
+            kinds=tuple(f.kind for f in constraints.features),
+            categories=tuple(f.categories for f in constraints.features),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable description (see :meth:`from_dict`)."""
+        return {
+            "features": [
+                {"name": n, "kind": k, "categories": list(c)}
+                for n, k, c in zip(self.names, self.kinds, self.categories, strict=True)
+            ]
+        }
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> FeatureSpace:
+        """Rebuild a feature space from :meth:`to_dict`'s output, with clear errors."""
+        features = payload.get("features") if isinstance(payload, Mapping) else None
+        if not isinstance(features, list) or not features:
+            raise CounterfactualError(
+                "feature space: must hold a non-empty 'features' list. Got "
+                f"{type(features).__name__}."
+            )
+        names, kinds, cats = [], [], []
+        for i, item in enumerate(features):
+            ok = isinstance(item, Mapping) and {"name", "kind", "categories"} <= set(item)
+            if not ok or not isinstance(item["categories"], list):
+                raise CounterfactualError(
+                    f"feature space.features[{i}]: must have name, kind and a categories list. "
+                    f"Got {item!r}."
+                )
+            names.append(str(item["name"]))
+            kinds.append(str(item["kind"]))
+            cats.append(tuple(item["categories"]))
+        return cls(names=tuple(names), kinds=tuple(kinds), categories=tuple(cats))
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_features(self) -> int:
+        """Number of features (columns of the codes array)."""
+        return len(self.names)
+
+    @property
+    def n_design(self) -> int:
+        """Number of columns of the design matrix."""
+        return len(self.design_names)
+
+    def design_columns(self, feature: str) -> slice:
+        """Return the design-matrix columns of one feature."""
+        if feature not in self.names:
+            raise CounterfactualError(
+                f"feature: must be one of the model's features. Got {feature!r}."
+            )
+        start, width = self._columns[self.names.index(feature)]
+        return slice(start, start + width)
+
+    # ------------------------------------------------------------------ conversions
+    def to_codes(self, clients: pd.DataFrame | pd.Series | Mapping[str, Any] | Any) -> FloatArray:
+        """Return the (n, d) codes of clients given in business values.
+
+        Columns that are not features are ignored; a missing feature column, an unknown
+        category or a missing value raises an error naming the column.
+        """
+        try:
+            codes = ConstraintSet(name="feature space", features=self._specs).to_array(clients)
+        except ConstraintError as exc:
+            raise CounterfactualError(str(exc)) from exc
+        if np.isnan(codes).any():
+            bad = [self.names[j] for j in np.flatnonzero(np.isnan(codes).any(axis=0))]
+            raise CounterfactualError(
+                f"clients: values must not be missing. Got missing values in {bad}."
+            )
+        return codes
+
+    def to_frame(self, codes: FloatArray) -> pd.DataFrame:
+        """Return business values (labels, amounts) for an (n, d) codes array."""
+        array = self._check_codes(codes)
+        return ConstraintSet(name="feature space", features=self._specs).to_frame(array)
+
+    def to_design(self, codes: FloatArray) -> FloatArray:
+        """Return the design matrix of an (n, d) codes array (categoricals one-hot)."""
+        array = self._check_codes(codes)
+        out = np.zeros((len(array), self.n_design), dtype=np.float64)
+        for j, (start, width) in enumerate(self._columns):
+            if self.kinds[j] != "categorical":
+                out[:, start] = array[:, j]
+                continue
+            code = np.rint(array[:, j]).astype(np.int64)
+            bad = (code < 0) | (code >= width) | (code != array[:, j])
+            if bad.any():
+                raise CounterfactualError(
+                    f"codes.{self.names[j]}: must be a category code in 0..{width - 1}. "
+                    f"Got {array[bad, j][0]!r}."
+                )
+            out[np.arange(len(array)), start + code] = 1.0
+        return out
+
+    def design_from_frame(self, clients: pd.DataFrame) -> FloatArray:
+        """Return the design matrix of clients given in business values."""
+        return self.to_design(self.to_codes(clients))
+
+    def _check_codes(self, codes: FloatArray | Sequence[Sequence[float]]) -> FloatArray:
+        try:
+            array = np.asarray(codes, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise CounterfactualError(
+                f"codes: must be a numeric array with {self.n_features} columns. Got "
+                f"{type(codes).__name__}."
+            ) from exc
+        if array.ndim == 1:
+            array = array[None, :]
+        if array.ndim != 2 or array.shape[1] != self.n_features:
+            raise CounterfactualError(
+                f"codes: must have {self.n_features} columns, one per feature "
+                f"({', '.join(self.names[:5])}{', ...' if self.n_features > 5 else ''}). "
+                f"Got shape {array.shape}."
+            )
+        if not np.isfinite(array).all():
+            raise CounterfactualError("codes: values must be finite. Got NaN or infinity.")
+        return array
