@@ -7,7 +7,13 @@ handlers keep working. Messages follow the house shape ``<where>: <what must hol
 
 from __future__ import annotations
 
-__all__ = ["AdvisorError", "DatasetError", "DatasetFileNotFoundError"]
+__all__ = [
+    "AdvisorError",
+    "BundleError",
+    "DatasetError",
+    "DatasetFileNotFoundError",
+    "ModelError",
+]
 
 
 class AdvisorError(ValueError):
@@ -20,3 +26,11 @@ class DatasetError(AdvisorError):
 
 class DatasetFileNotFoundError(DatasetError, FileNotFoundError):
     """A data file (or the folder that should hold it) does not exist."""
+
+
+class ModelError(AdvisorError):
+    """A model cannot be trained or used as asked (bad target, too few positives, ...)."""
+
+
+class BundleError(AdvisorError):
+    """A model bundle folder is missing, corrupted, tampered with or of another version."""

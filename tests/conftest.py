@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -29,3 +30,36 @@ def small_portfolio() -> pd.DataFrame:
 def demo_constraints(small_portfolio: pd.DataFrame) -> ConstraintSet:
     """configs/demo-portfolio.yaml bound to the small portfolio."""
     return load_constraints(REPO_ROOT / "configs" / "demo-portfolio.yaml", small_portfolio)
+
+
+@pytest.fixture(scope="session")
+def model_clients() -> pd.DataFrame:
+    """A demo portfolio large enough to train small models on (3,000 clients)."""
+    return make_demo_portfolio(n_clients=3_000, seed=1)
+
+
+@pytest.fixture(scope="session")
+def model_constraints(model_clients: pd.DataFrame) -> ConstraintSet:
+    """configs/demo-portfolio.yaml bound to ``model_clients``."""
+    return load_constraints(REPO_ROOT / "configs" / "demo-portfolio.yaml", model_clients)
+
+
+@pytest.fixture(scope="session")
+def trained(model_clients: pd.DataFrame, model_constraints: ConstraintSet) -> dict[str, Any]:
+    """Tiny fitted models of each family: life-insurance take-up among non-holders."""
+    from advisor.models import train
+
+    clients = model_clients.loc[~model_clients["has_life_insurance"]]
+    return {
+        family: train(
+            clients,
+            "take_life_insurance",
+            model_constraints,
+            families=(family,),
+            n_trials=1,
+            budget_s=None,
+            n_folds=3,
+            seed=0,
+        )
+        for family in ("logistic", "xgboost", "mlp")
+    }

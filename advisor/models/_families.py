@@ -1,0 +1,339 @@
+"""The three model families behind one interface: search space, defaults, fit, margin, files.
+
+Every family is fitted on the design matrix of a :class:`counterfactuals.FeatureSpace` and
+returns a fitted estimator whose ``margin`` is the raw score (a log-odds before calibration).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from pickle import UnpicklingError
+from typing import Any, Protocol
+
+import numpy as np
+import optuna
+import torch
+import xgboost as xgb
+from numpy.typing import NDArray
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from advisor.errors import BundleError, ModelError
+from advisor.models._mlp import TorchMLPClassifier, mlp_from_state, mlp_state
+from advisor.models._skops import load_sklearn, save_sklearn
+
+__all__ = [
+    "FAMILIES",
+    "Estimator",
+    "Family",
+    "LogisticEstimator",
+    "MLPEstimator",
+    "XGBoostEstimator",
+    "check_families",
+    "load_estimator",
+]
+
+FloatArray = NDArray[np.float64]
+Params = dict[str, Any]
+
+
+class Estimator(Protocol):
+    """A fitted model of one family: raw margins on the design matrix, and its files."""
+
+    @property
+    def family(self) -> str:
+        """The family name (logistic, xgboost, mlp)."""
+        ...
+
+    def margin(self, design: FloatArray) -> FloatArray:
+        """Return the raw score (log-odds scale, before calibration) of each row."""
+        ...
+
+    def save(self, directory: Path) -> tuple[str, ...]:
+        """Write the model's files into ``directory``; return their names."""
+        ...
+
+
+# ---------------------------------------------------------------------------- logistic
+@dataclass(frozen=True, slots=True)
+class LogisticEstimator:
+    """Standardisation then an L2-penalised logistic regression (scikit-learn, saved by skops)."""
+
+    pipeline: Pipeline
+
+    @property
+    def family(self) -> str:
+        """Return ``"logistic"``."""
+        return "logistic"
+
+    def margin(self, design: FloatArray) -> FloatArray:
+        """Return the linear score of each row."""
+        return np.asarray(self.pipeline.decision_function(design), dtype=np.float64)
+
+    def save(self, directory: Path) -> tuple[str, ...]:
+        """Write ``logistic.skops``."""
+        save_sklearn(self.pipeline, directory / "logistic.skops")
+        return ("logistic.skops",)
+
+    @classmethod
+    def load(cls, directory: Path) -> LogisticEstimator:
+        """Read ``logistic.skops`` (only the trusted scikit-learn types are accepted)."""
+        return cls(load_sklearn(directory / "logistic.skops", Pipeline))
+
+
+def _suggest_logistic(trial: optuna.Trial) -> Params:
+    return {"C": trial.suggest_float("logistic.C", 1e-4, 1e2, log=True)}
+
+
+def _fit_logistic(
+    design: FloatArray, y: NDArray[np.int64], params: Mapping[str, Any], seed: int, _: Any
+) -> LogisticEstimator:
+    model = LogisticRegression(C=float(params["C"]), max_iter=5000, random_state=seed)
+    pipeline = Pipeline([("scale", StandardScaler()), ("model", model)])
+    pipeline.fit(design, y)
+    return LogisticEstimator(pipeline)
+
+
+# ---------------------------------------------------------------------------- xgboost
+@dataclass(frozen=True, slots=True)
+class XGBoostEstimator:
+    """A gradient-boosted tree ensemble (XGBoost booster, saved as JSON)."""
+
+    booster: xgb.Booster
+
+    @property
+    def family(self) -> str:
+        """Return ``"xgboost"``."""
+        return "xgboost"
+
+    def margin(self, design: FloatArray) -> FloatArray:
+        """Return the sum of the trees' leaf values plus the base score, per row."""
+        raw = self.booster.inplace_predict(design, predict_type="margin")
+        return np.asarray(raw, dtype=np.float64).reshape(len(design))
+
+    def save(self, directory: Path) -> tuple[str, ...]:
+        """Write ``xgboost.json`` (XGBoost's own JSON model format)."""
+        self.booster.save_model(directory / "xgboost.json")
+        return ("xgboost.json",)
+
+    @classmethod
+    def load(cls, directory: Path) -> XGBoostEstimator:
+        """Read ``xgboost.json``."""
+        booster = xgb.Booster()
+        try:
+            booster.load_model(directory / "xgboost.json")
+        except xgb.core.XGBoostError as exc:
+            raise BundleError(
+                f"{directory / 'xgboost.json'}: must be an XGBoost JSON model. Got a file "
+                f"XGBoost cannot read ({str(exc).splitlines()[0][:120]})."
+            ) from exc
+        return cls(booster)
+
+
+XGB_DEFAULTS: Params = {
+    "n_estimators": 100,
+    "max_depth": 6,
+    "learning_rate": 0.3,
+    "subsample": 1.0,
+    "colsample_bytree": 1.0,
+    "min_child_weight": 1.0,
+    "reg_lambda": 1.0,
+    "gamma": 0.0,
+}
+
+
+def _suggest_xgboost(trial: optuna.Trial) -> Params:
+    return {
+        # At most 300 trees of depth <= 6 keeps the exact counterfactual engine fast.
+        "n_estimators": trial.suggest_int("xgboost.n_estimators", 50, 300, step=25),
+        "max_depth": trial.suggest_int("xgboost.max_depth", 2, 6),
+        "learning_rate": trial.suggest_float("xgboost.learning_rate", 0.01, 0.3, log=True),
+        "subsample": trial.suggest_float("xgboost.subsample", 0.5, 1.0),
+        "colsample_bytree": trial.suggest_float("xgboost.colsample_bytree", 0.3, 1.0),
+        "min_child_weight": trial.suggest_float("xgboost.min_child_weight", 1.0, 100.0, log=True),
+        "reg_lambda": trial.suggest_float("xgboost.reg_lambda", 1e-3, 100.0, log=True),
+        "gamma": trial.suggest_float("xgboost.gamma", 0.0, 5.0),
+    }
+
+
+def _fit_xgboost(
+    design: FloatArray,
+    y: NDArray[np.int64],
+    params: Mapping[str, Any],
+    seed: int,
+    monotone: tuple[int, ...] | None,
+) -> XGBoostEstimator:
+    model = xgb.XGBClassifier(
+        **params,
+        tree_method="hist",
+        random_state=seed,
+        n_jobs=2,
+        monotone_constraints=monotone,
+    )
+    model.fit(design, y)
+    return XGBoostEstimator(model.get_booster())
+
+
+# ---------------------------------------------------------------------------- torch MLP
+@dataclass(frozen=True, slots=True)
+class MLPEstimator:
+    """Standardisation then a torch MLP (scaler by skops, weights as a ``state_dict``)."""
+
+    scaler: StandardScaler
+    mlp: TorchMLPClassifier
+
+    @property
+    def family(self) -> str:
+        """Return ``"mlp"``."""
+        return "mlp"
+
+    def margin(self, design: FloatArray) -> FloatArray:
+        """Return the network's positive-class logit per row."""
+        logits = self.mlp.decision_function(self.scaler.transform(design))
+        return np.asarray(logits, dtype=np.float64)
+
+    def save(self, directory: Path) -> tuple[str, ...]:
+        """Write ``scaler.skops``, ``mlp.json`` (architecture) and ``mlp.pt`` (weights)."""
+        save_sklearn(self.scaler, directory / "scaler.skops")
+        config, state = mlp_state(self.mlp)
+        (directory / "mlp.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        torch.save(state, directory / "mlp.pt")
+        return ("mlp.json", "mlp.pt", "scaler.skops")
+
+    @classmethod
+    def load(cls, directory: Path) -> MLPEstimator:
+        """Read the scaler, the architecture and the weights (``weights_only=True``)."""
+        scaler = load_sklearn(directory / "scaler.skops", StandardScaler)
+        try:
+            config = json.loads((directory / "mlp.json").read_text())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # torch warns on foreign pickles
+                state = torch.load(directory / "mlp.pt", weights_only=True, map_location="cpu")
+            mlp = mlp_from_state(config, state)
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError, UnpicklingError) as exc:
+            raise BundleError(
+                f"{directory}: mlp.json and mlp.pt must describe one torch MLP. Got an "
+                f"unreadable or inconsistent pair ({str(exc).splitlines()[0][:160]})."
+            ) from exc
+        return cls(scaler, mlp)
+
+
+_MLP_LAYERS = ("32", "64", "128", "64x32", "128x64", "256x128")
+
+
+def _suggest_mlp(trial: optuna.Trial) -> Params:
+    return {
+        "hidden_layer_sizes": trial.suggest_categorical("mlp.hidden_layer_sizes", _MLP_LAYERS),
+        "learning_rate": trial.suggest_float("mlp.learning_rate", 1e-4, 1e-2, log=True),
+        "alpha": trial.suggest_float("mlp.alpha", 1e-6, 1e-2, log=True),
+        "batch_size": trial.suggest_categorical("mlp.batch_size", (128, 256, 512)),
+        "activation": trial.suggest_categorical("mlp.activation", ("relu", "gelu", "tanh")),
+    }
+
+
+def _layers(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in str(text).split("x"))
+
+
+def _fit_mlp(
+    design: FloatArray, y: NDArray[np.int64], params: Mapping[str, Any], seed: int, _: Any
+) -> MLPEstimator:
+    scaler = StandardScaler().fit(design)
+    mlp = TorchMLPClassifier(
+        hidden_layer_sizes=_layers(params["hidden_layer_sizes"]),
+        activation=params["activation"],
+        alpha=float(params["alpha"]),
+        learning_rate=float(params["learning_rate"]),
+        batch_size=int(params["batch_size"]),
+        max_epochs=60,
+        early_stopping=True,
+        n_iter_no_change=6,
+        random_state=seed,
+    )
+    mlp.fit(scaler.transform(design), y)
+    return MLPEstimator(scaler, mlp)
+
+
+# ---------------------------------------------------------------------------- registry
+FitFunction = Callable[
+    [FloatArray, NDArray[np.int64], Mapping[str, Any], int, "tuple[int, ...] | None"], Estimator
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A model family: its default parameters, its optuna search space and how to fit it."""
+
+    name: str
+    defaults: Mapping[str, Any]
+    suggest: Callable[[optuna.Trial], Params]
+    fit: FitFunction
+    supports_monotone: bool
+    loader: Callable[[Path], Estimator]
+
+    def default_trial(self) -> dict[str, Any]:
+        """Return the default parameters as an optuna trial to enqueue."""
+        return {"family": self.name, **{f"{self.name}.{k}": v for k, v in self.defaults.items()}}
+
+
+FAMILIES: dict[str, Family] = {
+    "logistic": Family(
+        name="logistic",
+        defaults={"C": 1.0},
+        suggest=_suggest_logistic,
+        fit=_fit_logistic,
+        supports_monotone=False,
+        loader=LogisticEstimator.load,
+    ),
+    "xgboost": Family(
+        name="xgboost",
+        defaults=XGB_DEFAULTS,
+        suggest=_suggest_xgboost,
+        fit=_fit_xgboost,
+        supports_monotone=True,
+        loader=XGBoostEstimator.load,
+    ),
+    "mlp": Family(
+        name="mlp",
+        defaults={
+            "hidden_layer_sizes": "64x32",
+            "learning_rate": 1e-3,
+            "alpha": 1e-4,
+            "batch_size": 256,
+            "activation": "relu",
+        },
+        suggest=_suggest_mlp,
+        fit=_fit_mlp,
+        supports_monotone=False,
+        loader=MLPEstimator.load,
+    ),
+}
+
+
+def load_estimator(family: str, directory: Path) -> Estimator:
+    """Read a fitted estimator of ``family`` from ``directory``."""
+    if family not in FAMILIES:
+        raise BundleError(
+            f"{directory}: the model family must be one of {', '.join(FAMILIES)}. Got {family!r}."
+        )
+    return FAMILIES[family].loader(directory)
+
+
+def check_families(families: object) -> tuple[str, ...]:
+    """Return validated family names (a name or a sequence of names, in the given order)."""
+    names = (families,) if isinstance(families, str) else families
+    if not isinstance(names, (list, tuple)) or not names:
+        raise ModelError(
+            f"families: must be a non-empty list among {', '.join(FAMILIES)}. Got {families!r}."
+        )
+    unknown = [n for n in names if n not in FAMILIES]
+    if unknown:
+        raise ModelError(
+            f"families: must be among {', '.join(FAMILIES)}. Got {', '.join(map(repr, unknown))}."
+        )
+    return tuple(dict.fromkeys(str(n) for n in names))

@@ -1,0 +1,89 @@
+"""scikit-learn parts saved with skops, loaded only when every stored type is on our list."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+import skops.io as sio
+
+from advisor.errors import BundleError
+
+__all__ = ["TRUSTED_TYPES", "load_sklearn", "save_sklearn", "stored_types"]
+
+T = TypeVar("T")
+
+#: Every object type a bundle's ``.skops`` file may hold. Anything else is refused before
+#: skops builds a single object (skops itself never unpickles).
+TRUSTED_TYPES: tuple[str, ...] = (
+    "builtins.dict",
+    "builtins.list",
+    "builtins.str",
+    "builtins.tuple",
+    "builtins.int",
+    "builtins.float",
+    "builtins.bool",
+    "builtins.NoneType",
+    "numpy.ndarray",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.dtype",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.isotonic.IsotonicRegression",
+)
+
+
+def save_sklearn(obj: object, path: Path) -> None:
+    """Write a scikit-learn object with skops."""
+    sio.dump(obj, path)
+
+
+def _collect(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        if "__class__" in node and "__module__" in node:
+            found.add(f"{node['__module__']}.{node['__class__']}")
+        for value in node.values():
+            _collect(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _collect(value, found)
+
+
+def stored_types(path: Path) -> set[str]:
+    """Return the fully qualified type names a ``.skops`` file declares."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except FileNotFoundError as exc:
+        raise BundleError(f"{path}: must exist in the bundle. Got no such file.") from exc
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as exc:
+        raise BundleError(
+            f"{path}: must be a skops file (a zip holding schema.json). Got a corrupted file."
+        ) from exc
+    found: set[str] = set()
+    _collect(schema, found)
+    return found
+
+
+def load_sklearn(path: Path, expected: type[T]) -> T:
+    """Load a skops file holding only :data:`TRUSTED_TYPES`, and check the result's type."""
+    untrusted = sorted(stored_types(path) - set(TRUSTED_TYPES))
+    if untrusted:
+        raise BundleError(
+            f"{path}: may only hold trusted scikit-learn types. Got {', '.join(untrusted)}. "
+            "Hint: the file was not written by Levers or was tampered with; retrain the model."
+        )
+    try:
+        obj = sio.load(path, trusted=list(TRUSTED_TYPES))
+    except Exception as exc:  # skops raises many types on a damaged file
+        raise BundleError(
+            f"{path}: must be a readable skops file. Got {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160] if str(exc) else 'no detail'}."
+        ) from exc
+    if not isinstance(obj, expected):
+        raise BundleError(f"{path}: must hold a {expected.__name__}. Got {type(obj).__name__}.")
+    return obj

@@ -1,0 +1,231 @@
+"""AutoML: one feature space, three families, leaderboard, calibration, determinism, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.errors import ModelError
+from advisor.models import TrainingResult, monotone_constraints, train
+from advisor.models._propensity import fit_calibrator
+from constraints import ConstraintSet
+from counterfactuals import FeatureSpace
+
+FAMILY_NAMES = ("logistic", "xgboost", "mlp")
+
+
+def non_holders(clients: pd.DataFrame) -> pd.DataFrame:
+    return clients.loc[~clients["has_life_insurance"]]
+
+
+@pytest.mark.parametrize("family", FAMILY_NAMES)
+def test_every_family_trains_a_calibrated_model(trained: dict[str, Any], family: str) -> None:
+    result: TrainingResult = trained[family]
+    assert result.model.family == family
+    m = result.metrics
+    assert 0.6 < m.auc <= 1.0, m
+    assert 0.0 < m.brier < 0.25
+    assert sum(m.calibration_count) == m.n_test
+    assert all(0.0 <= p <= 1.0 for p in m.calibration_predicted)
+    # calibrated: the mean prediction on the test set is close to the observed rate
+    mean_prediction = float(np.dot(m.calibration_predicted, m.calibration_count)) / m.n_test
+    assert abs(mean_prediction - m.positive_rate) < 0.05
+    board = result.leaderboard
+    assert list(board.columns) == [
+        "trial",
+        "family",
+        "state",
+        "cv_roc_auc",
+        "cv_std",
+        "fit_time_s",
+        "params",
+    ]
+    assert (board["family"] == family).all()
+    assert board["fit_time_s"].gt(0).all()
+
+
+def test_models_take_business_frames_in_the_constraint_files_order(
+    trained: dict[str, Any], model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    model = trained["xgboost"].model
+    assert model.feature_names == model_constraints.feature_names
+    clients = model_clients.head(50)
+    shuffled = clients[list(reversed(clients.columns))]
+    np.testing.assert_array_equal(model.score(clients), model.score(shuffled))
+    codes = FeatureSpace.from_constraints(model_constraints).to_codes(clients)
+    np.testing.assert_array_equal(model.score(clients), model.score_codes(codes))
+    proba = model.predict_proba(clients)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(model.predict(clients)) <= {False, True}
+    report = trained["xgboost"].report
+    assert "client_id" in report.ignored_columns
+    assert "take_savings_account" in report.ignored_columns
+    assert "take_life_insurance" not in report.ignored_columns
+
+
+def test_same_seed_same_model_bit_for_bit(
+    model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    def run(seed: int) -> TrainingResult:
+        return train(
+            non_holders(model_clients),
+            "take_life_insurance",
+            model_constraints,
+            families=("logistic", "xgboost"),
+            n_trials=4,
+            budget_s=None,
+            n_folds=3,
+            seed=seed,
+        )
+
+    first, second, other = run(3), run(3), run(4)
+    columns = ["trial", "family", "state", "cv_roc_auc", "params"]
+    pd.testing.assert_frame_equal(first.leaderboard[columns], second.leaderboard[columns])
+    clients = model_clients.head(200)
+    np.testing.assert_array_equal(first.model.score(clients), second.model.score(clients))
+    assert first.metrics == second.metrics
+    assert not first.leaderboard[columns].equals(other.leaderboard[columns])
+    # the defaults are tried first: trial 0 is logistic with C=1, trial 1 default XGBoost
+    params = dict(zip(first.leaderboard["trial"], first.leaderboard["params"], strict=True))
+    assert params[0] == {"C": 1.0}
+    assert params[1]["n_estimators"] == 100
+
+
+def test_monotone_xgboost_never_lowers_the_score_along_a_lever(
+    model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    result = train(
+        non_holders(model_clients),
+        "take_life_insurance",
+        model_constraints,
+        families=("logistic", "xgboost"),
+        monotone=True,
+        n_trials=2,
+        budget_s=None,
+        n_folds=3,
+    )
+    assert result.model.family == "xgboost"
+    assert result.report.excluded_families == ("logistic",)
+    space = result.model.space
+    signs = monotone_constraints(model_constraints, space)
+    assert signs[space.design_columns("monthly_savings_transfer").start] == 1
+    assert signs[space.design_columns("overdraft_days_per_month").start] == -1
+    assert signs[space.design_columns("age").start] == 0  # context, not a lever
+    codes = space.to_codes(model_clients.head(300))
+    base = result.model.margin_codes(codes)
+    for spec in model_constraints.features:
+        if spec.role != "actionable" or spec.direction == "any":
+            continue
+        j = space.names.index(spec.name)
+        step = 1.0 if spec.kind == "binary" else float(np.std(codes[:, j]) or 1.0)
+        moved = codes.copy()
+        moved[:, j] += step if spec.direction == "increase" else -step
+        if spec.kind == "binary":
+            moved[:, j] = np.minimum(moved[:, j], 1.0)
+        assert (result.model.margin_codes(moved) >= base - 1e-6).all(), spec.name
+
+
+def test_average_precision_objective(
+    model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    result = train(
+        non_holders(model_clients),
+        "take_life_insurance",
+        model_constraints,
+        families="logistic",
+        metric="average_precision",
+        n_trials=2,
+        budget_s=None,
+        n_folds=3,
+    )
+    assert "cv_average_precision" in result.leaderboard.columns
+    assert result.report.metric == "average_precision"
+
+
+def test_budget_stops_the_study(
+    model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    result = train(
+        non_holders(model_clients),
+        "take_life_insurance",
+        model_constraints,
+        families=("logistic",),
+        budget_s=3.0,
+        n_folds=3,
+    )
+    assert result.report.stopped_by == "budget"
+    assert result.report.elapsed_s < 6.0
+    assert result.report.n_trials >= 1
+
+
+def test_calibrator_inverse() -> None:
+    rng = np.random.default_rng(0)
+    margin = rng.normal(size=4000)
+    y = (rng.random(4000) < 1 / (1 + np.exp(-2 * margin))).astype(np.int64)
+    for method in ("sigmoid", "isotonic"):
+        calibrator = fit_calibrator(margin, y, method)
+        for p in (0.2, 0.5, 0.8):
+            m = calibrator.margin_for(p)
+            assert calibrator.transform(np.array([m + 1e-6]))[0] >= p - 1e-9
+            assert calibrator.transform(np.array([m - 0.05]))[0] < p + 1e-9
+    with pytest.raises(ModelError, match=r"^probability: must be strictly between 0 and 1"):
+        calibrator.margin_for(1.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"target": "nope"}, r"^target: must be a column of the data\. Got 'nope'\."),
+        ({"target": "age"}, r"^constraints: the target 'age' must not be a feature"),
+        ({"target": "segment"}, r"^target 'segment': must hold exactly two classes\. Got 5"),
+        ({"positive": "maybe"}, r"^positive: must be one of the target's values"),
+        ({"families": ["forest"]}, r"^families: must be among logistic, xgboost, mlp"),
+        ({"metric": "accuracy"}, r"^metric: must be 'roc_auc' or 'average_precision'"),
+        ({"budget_s": None, "n_trials": None}, r"^budget_s, n_trials: at least one must be set"),
+        ({"n_folds": 1}, r"^n_folds: must be a whole number from 2 to 20"),
+        ({"seed": -1}, r"^seed: must be a whole number >= 0"),
+        ({"constraints": "missing.yaml"}, r"^constraints: must be an existing constraint file"),
+        ({"families": ("logistic", "mlp"), "monotone": True}, r"^families: monotone=True"),
+    ],
+)
+def test_bad_requests_get_clear_errors(
+    model_clients: pd.DataFrame,
+    model_constraints: ConstraintSet,
+    change: dict[str, Any],
+    message: str,
+) -> None:
+    args: dict[str, Any] = {
+        "data": model_clients.assign(segment=model_clients["region"]),
+        "target": "take_life_insurance",
+        "constraints": model_constraints,
+        "n_trials": 1,
+    }
+    args.update(change)
+    with pytest.raises(ModelError, match=message):
+        train(**args)
+
+
+def test_positive_class_is_inferred_or_must_be_named(
+    model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    clients = non_holders(model_clients).copy()
+    clients["outcome"] = np.where(clients["take_life_insurance"], "signed", "declined")
+    with pytest.raises(ModelError, match=r"^target 'outcome': the positive class must be named"):
+        train(clients, "outcome", model_constraints, n_trials=1)
+    result = train(
+        clients,
+        "outcome",
+        model_constraints,
+        positive="signed",
+        families="logistic",
+        n_trials=1,
+        budget_s=None,
+        n_folds=3,
+    )
+    assert result.model.classes == ("declined", "signed")
+    few = clients.head(40)
+    with pytest.raises(ModelError, match=r"^target 'outcome': each class must have at least"):
+        train(few, "outcome", model_constraints, positive="signed", n_trials=1)
