@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from advisor._cli_models import models_app, train_command
 from advisor.datasets import (
     describe_table,
     make_demo_portfolio,
@@ -46,6 +47,8 @@ constraints_app = typer.Typer(
     help="Write and check constraint files (what a lever may change).", no_args_is_help=True
 )
 app.add_typer(constraints_app, name="constraints")
+app.command("train")(train_command)
+app.add_typer(models_app, name="models")
 console = Console(width=None if sys.stdout.isatty() else 120)
 
 

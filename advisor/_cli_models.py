@@ -1,0 +1,260 @@
+"""``levers train`` and ``levers models show``: train, select and inspect model bundles."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from advisor.datasets import read_client_data
+from advisor.errors import AdvisorError
+from advisor.models import (
+    FAMILIES,
+    ModelBundle,
+    TrainingResult,
+    TrialProgress,
+    load_bundle,
+    save_bundle,
+    train,
+)
+from advisor.models._data import infer_positive
+from advisor.models._demo import DemoBundleSettings, build_demo_bundle
+from constraints import ConstraintError
+
+__all__ = ["models_app", "train_command"]
+
+console = Console(width=None if sys.stdout.isatty() else 120)
+models_app = typer.Typer(help="Inspect trained model bundles.", no_args_is_help=True)
+
+
+def _error(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(code=code)
+
+
+def _families(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in FAMILIES]
+    if unknown or not names:
+        raise _error(
+            f"--families: must be a comma-separated list among {', '.join(FAMILIES)}. Got {text!r}."
+        )
+    return names
+
+
+def _positive(frame: pd.DataFrame, target: str, given: str | None) -> Any:
+    """Return the positive class: given, inferred from yes/1/true, or asked on a terminal."""
+    if given is not None or target not in frame.columns:
+        return given
+    values = sorted(pd.unique(frame[target].dropna().to_numpy(dtype=object)), key=str)
+    try:
+        return infer_positive(values, target)
+    except AdvisorError:
+        if len(values) != 2 or not sys.stdin.isatty():
+            raise
+    choice: str = typer.prompt(
+        f"Which value of {target!r} is the positive class ({' / '.join(map(str, values))})?"
+    )
+    return choice
+
+
+class _TrialBar:
+    """A rich progress bar over the time budget (or the number of trials)."""
+
+    def __init__(self, progress: Progress, total: float, by_time: bool) -> None:
+        self.progress, self.by_time = progress, by_time
+        self.task = progress.add_task("starting", total=total)
+
+    def __call__(self, event: TrialProgress, product: str = "") -> None:
+        best = "" if event.best_score is None else f"best {event.best_score:.4f}"
+        where = f"{product}: " if product else ""
+        self.progress.update(
+            self.task,
+            completed=event.elapsed_s if self.by_time else event.trial + 1,
+            description=f"{where}trial {event.trial} {event.family} {event.state} {best}",
+        )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _leaderboard_table(result: TrainingResult, top: int = 10) -> Table:
+    board = result.leaderboard
+    metric = f"cv_{result.report.metric}"
+    table = Table(
+        "rank", "trial", "family", metric, "std", "fit s", "parameters", title="Leaderboard"
+    )
+    for rank, values in enumerate(board.head(top).to_dict(orient="records"), start=1):
+        params = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in values["params"].items()
+        )
+        score = values[metric]
+        table.add_row(
+            str(rank),
+            str(values["trial"]),
+            str(values["family"]),
+            "" if pd.isna(score) else f"{score:.4f}",
+            "" if pd.isna(values["cv_std"]) else f"{values['cv_std']:.4f}",
+            "" if pd.isna(values["fit_time_s"]) else f"{values['fit_time_s']:.2f}",
+            f"{params}" if values["state"] == "complete" else f"({values['state']}) {params}",
+        )
+    return table
+
+
+def _print_result(result: TrainingResult, out: Path) -> None:
+    console.print(_leaderboard_table(result))
+    m, r = result.metrics, result.report
+    console.print(
+        f"Selected: [bold]{result.model.family}[/] after {r.n_trials} trials "
+        f"({r.elapsed_s:.0f} s, stopped by {r.stopped_by}). Test set ({m.n_test:,} clients): "
+        f"AUC {m.auc:.4f}, average precision {m.average_precision:.4f}, Brier {m.brier:.4f}.",
+        highlight=False,
+    )
+    if r.ignored_columns:
+        console.print(
+            f"Ignored columns (not in the constraint file): {', '.join(r.ignored_columns)}"
+        )
+    if r.excluded_families:
+        console.print(f"Excluded (no monotone support): {', '.join(r.excluded_families)}")
+    console.print(f"Saved the bundle to {out}.")
+
+
+def train_command(
+    data: Annotated[
+        str | None,
+        typer.Option(help="Training data: CSV (separator detected), Parquet, or a known data set."),
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="The binary target column.")] = None,
+    constraints: Annotated[
+        Path | None, typer.Option(help="The constraint file: its features are the model's.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Bundle folder to write.")] = None,
+    budget_s: Annotated[float, typer.Option(help="Time budget in seconds.")] = 300.0,
+    families: Annotated[
+        str, typer.Option(help="Comma-separated families: logistic,xgboost,mlp.")
+    ] = "logistic,xgboost,mlp",
+    metric: Annotated[str, typer.Option(help="roc_auc or average_precision.")] = "roc_auc",
+    positive: Annotated[
+        str | None, typer.Option(help="Positive class (inferred from yes/1/true otherwise).")
+    ] = None,
+    n_trials: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
+    monotone: Annotated[
+        bool, typer.Option(help="Levers moved in their allowed direction never lower the score.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the split, folds, sampler and models.")] = 0,
+    force: Annotated[bool, typer.Option(help="Replace an existing bundle folder.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Build the demo bundle the app opens on (other options ignored).")
+    ] = False,
+) -> None:
+    """Select and tune a model (AutoML), calibrate it, test it and save a bundle."""
+    if demo:
+        _train_demo(out)
+        return
+    if data is None or target is None or constraints is None or out is None:
+        given = {"--data": data, "--target": target, "--constraints": constraints, "--out": out}
+        missing = ", ".join(name for name, value in given.items() if value is None)
+        raise _error(f"train: {missing} must be given (or --demo). Got none.")
+    try:
+        frame = read_client_data(data)
+        label = _positive(frame, target, positive)
+        with _progress() as progress:
+            bar = _TrialBar(progress, budget_s if n_trials is None else n_trials, n_trials is None)
+            result = train(
+                frame,
+                target,
+                constraints,
+                families=_families(families),
+                budget_s=budget_s,
+                n_trials=n_trials,
+                metric=metric,  # type: ignore[arg-type]
+                positive=label,
+                monotone=monotone,
+                seed=seed,
+                progress=bar,
+            )
+        path = save_bundle(result, out, overwrite=force)
+    except (AdvisorError, ConstraintError) as exc:
+        raise _error(str(exc)) from exc
+    _print_result(result, path)
+
+
+def _train_demo(out: Path | None) -> None:
+    settings = DemoBundleSettings.from_env()
+    if out is not None:
+        settings = DemoBundleSettings(**{**_fields(settings), "out": out})
+    try:
+        with _progress() as progress:
+            bar = _TrialBar(progress, settings.budget_s, True)
+            path = build_demo_bundle(settings, progress=lambda product, e: bar(e, product))
+    except (AdvisorError, ConstraintError) as exc:
+        raise _error(str(exc)) from exc
+    console.print(_card_table(load_bundle(path)))
+    console.print(f"Saved the demo bundle to {path}.")
+
+
+def _fields(settings: DemoBundleSettings) -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
+
+
+def _card_table(bundle: ModelBundle) -> Table:
+    table = Table(
+        "model", "family", "cv", "test AUC", "test AP", "Brier", "trials", "rows", title="Models"
+    )
+    for name, entry in bundle.card.models.items():
+        test = entry["test"]
+        table.add_row(
+            name,
+            str(entry["family"]),
+            f"{entry['cv_score']:.4f} {entry['metric']}",
+            f"{test['auc']:.4f}",
+            f"{test['average_precision']:.4f}",
+            f"{test['brier']:.4f}",
+            str(entry["n_trials"]),
+            f"{entry['n_rows']:,}",
+        )
+    return table
+
+
+@models_app.command("show")
+def models_show(
+    bundle: Annotated[Path, typer.Argument(help="A model bundle folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw model card.")] = False,
+) -> None:
+    """Print a bundle's model card (after checking every file against it)."""
+    try:
+        loaded = load_bundle(bundle)
+    except AdvisorError as exc:
+        raise _error(str(exc), code=1) from exc
+    card = loaded.card
+    if as_json:
+        sys.stdout.write(json.dumps(card.model_dump(), indent=2) + "\n")
+        return
+    console.print(
+        f"[bold]{bundle}[/]: {card.kind} bundle created {card.created_at}, seed {card.seed}, "
+        f"{len(card.features)} features; constraint file {card.constraint_file.get('name')} "
+        f"(sha256 {str(card.constraint_file.get('sha256'))[:12]}).",
+        highlight=False,
+    )
+    console.print(f"Integrity: all {len(card.files)} files match the card.")
+    console.print(_card_table(loaded))
+    console.print("Features: " + ", ".join(card.features), highlight=False)
+    console.print(
+        "Libraries: " + ", ".join(f"{k} {v}" for k, v in card.libraries.items()), highlight=False
+    )

@@ -1,0 +1,102 @@
+"""`levers train` and `levers models show`: CSV in, bundle out, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+from advisor.models import load_bundle
+from tests.conftest import REPO_ROOT
+
+runner = CliRunner()
+CONSTRAINTS = str(REPO_ROOT / "configs" / "demo-portfolio.yaml")
+
+
+@pytest.fixture(scope="module")
+def csv_file(model_clients: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    clients = model_clients.loc[~model_clients["has_life_insurance"]].copy()
+    clients["took"] = np.where(clients.pop("take_life_insurance"), "yes", "no")
+    clients["outcome"] = np.where(clients["took"] == "yes", "signed", "declined")
+    path = tmp_path_factory.mktemp("cli") / "clients.csv"
+    clients.to_csv(path, sep=";", index=False)
+    return path
+
+
+def test_train_then_show(csv_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    args = ["train", "--data", str(csv_file), "--target", "took", "--constraints", CONSTRAINTS]
+    args += ["--out", str(out), "--families", "logistic,xgboost", "--n-trials", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Leaderboard" in result.output
+    assert "Selected:" in result.output
+    assert "Ignored columns (not in the constraint file): client_id" in result.output
+    bundle = load_bundle(out)
+    assert bundle.model.classes == ("no", "yes")
+    assert bundle.card.models["propensity"]["n_trials"] == 2
+    shown = runner.invoke(app, ["models", "show", str(out)])
+    assert shown.exit_code == 0, shown.output
+    assert "Integrity: all" in shown.output
+    assert "test AUC" in shown.output
+    raw = runner.invoke(app, ["models", "show", str(out), "--json"])
+    assert json.loads(raw.output)["kind"] == "propensity"
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2
+    assert "must not exist yet" in again.output
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--target", "outcome"], "the positive class must be named"),
+        (["--target", "nope"], "target: must be a column of the data"),
+        (["--target", "took", "--families", "forest"], "--families: must be a comma-separated"),
+        (["--target", "took", "--metric", "accuracy"], "metric: must be 'roc_auc'"),
+    ],
+)
+def test_train_errors(csv_file: Path, tmp_path: Path, extra: list[str], message: str) -> None:
+    args = ["train", "--data", str(csv_file), "--constraints", CONSTRAINTS]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--n-trials", "1", *extra])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+
+
+def test_train_needs_its_options() -> None:
+    result = runner.invoke(app, ["train", "--target", "y"])
+    assert result.exit_code == 2
+    assert "--data, --constraints, --out must be given (or --demo)" in result.output
+
+
+def test_train_with_a_named_positive_class(csv_file: Path, tmp_path: Path) -> None:
+    args = ["train", "--data", str(csv_file), "--target", "outcome", "--positive", "signed"]
+    args += ["--constraints", CONSTRAINTS, "--out", str(tmp_path / "b")]
+    result = runner.invoke(app, [*args, "--families", "logistic", "--n-trials", "1"])
+    assert result.exit_code == 0, result.output
+    assert load_bundle(tmp_path / "b").model.classes == ("declined", "signed")
+
+
+def test_models_show_reports_a_broken_bundle(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["models", "show", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "Got no such folder" in " ".join(result.output.split())
+
+
+def test_demo_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEVERS_DEMO_CLIENTS", "2000")
+    monkeypatch.setenv("LEVERS_DEMO_TRIALS", "1")
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["train", "--demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    bundle = load_bundle(out)
+    assert bundle.card.kind == "recommender"
+    assert bundle.recommender is not None
+    assert len(bundle.recommender.products) == 8
+    assert bundle.constraint_text is not None
+    assert "Saved the demo bundle" in result.output
