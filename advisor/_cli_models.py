@@ -112,7 +112,7 @@ def _leaderboard_table(result: TrainingResult, top: int = 10) -> Table:
             "" if pd.isna(score) else f"{score:.4f}",
             "" if pd.isna(values["cv_std"]) else f"{values['cv_std']:.4f}",
             "" if pd.isna(values["fit_time_s"]) else f"{values['fit_time_s']:.2f}",
-            f"{params}" if values["state"] == "complete" else f"({values['state']}) {params}",
+            params if values["state"] == "complete" else f"({values['note']}) {params}",
         )
     return table
 

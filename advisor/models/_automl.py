@@ -35,6 +35,8 @@ __all__ = ["TrainingReport", "TrainingResult", "TrialProgress", "monotone_constr
 
 FloatArray = NDArray[np.float64]
 Metric = Literal["roc_auc", "average_precision"]
+# A trial failing with one of these is recorded as failed; the study goes on.
+_TRIAL_ERRORS = (ValueError, RuntimeError, FloatingPointError, xgb.core.XGBoostError)
 _Part = tuple[NDArray[np.intp], FloatArray, NDArray[np.int64]]
 _METRICS: dict[str, Callable[[NDArray[np.int64], FloatArray], float]] = {
     "roc_auc": lambda y, s: float(roc_auc_score(y, s)),
@@ -149,16 +151,25 @@ class _Objective:
         fit_times: list[float] = []
         for k, (train_idx, valid_idx) in enumerate(self.folds):
             start = time.perf_counter()
-            estimator = family.fit(
-                self.design[train_idx], self.y[train_idx], params, self.seed, self.monotone
-            )
+            try:
+                estimator = family.fit(
+                    self.design[train_idx], self.y[train_idx], params, self.seed, self.monotone
+                )
+            except _TRIAL_ERRORS as exc:
+                trial.set_user_attr("note", f"failed: {type(exc).__name__}: {str(exc)[:160]}")
+                raise
             fit_times.append(time.perf_counter() - start)
             oof[valid_idx] = estimator.margin(self.design[valid_idx])
             scores.append(_METRICS[self.metric](self.y[valid_idx], oof[valid_idx]))
             trial.set_user_attr("fit_time_s", float(np.mean(fit_times)))
             trial.report(float(np.mean(scores)), k)
             if k < len(self.folds) - 1 and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after fold {k + 1}")
+                trial.set_user_attr(
+                    "note",
+                    f"pruned after fold {k + 1} of {len(self.folds)} "
+                    f"(mean so far {np.mean(scores):.4f})",
+                )
+                raise optuna.TrialPruned()
         score = float(np.mean(scores))
         trial.set_user_attr("cv_std", float(np.std(scores)))
         if score > self.best.score:
@@ -171,15 +182,17 @@ def _leaderboard(study: optuna.Study, metric: str) -> pd.DataFrame:
     for t in study.trials:
         family = str(t.params.get("family", ""))
         prefix = f"{family}."
+        complete = t.state == optuna.trial.TrialState.COMPLETE
         rows.append(
             {
                 "trial": t.number,
                 "family": family,
                 "state": t.state.name.lower(),
-                f"cv_{metric}": t.value if t.value is not None else np.nan,
+                f"cv_{metric}": t.value if complete and t.value is not None else np.nan,
                 "cv_std": t.user_attrs.get("cv_std", np.nan),
                 "fit_time_s": t.user_attrs.get("fit_time_s", np.nan),
                 "params": {k[len(prefix) :]: v for k, v in t.params.items() if k != "family"},
+                "note": t.user_attrs.get("note", ""),
             }
         )
     board = pd.DataFrame(rows)
@@ -262,10 +275,10 @@ def _run_study(
             n_trials=n_trials,
             timeout=budget_s,
             callbacks=[_stopper(budget_s, started, progress)],
-            catch=(ValueError, RuntimeError, FloatingPointError, xgb.core.XGBoostError),
+            catch=_TRIAL_ERRORS,
         )
     if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
-        errors = {t.user_attrs.get("error", "") for t in study.trials} - {""}
+        errors = {t.user_attrs.get("note", "") for t in study.trials} - {""}
         raise ModelError(
             f"train: at least one trial must complete. Got {len(study.trials)} failed or pruned "
             f"trials{': ' + '; '.join(sorted(errors)) if errors else ''}. Hint: raise budget_s."

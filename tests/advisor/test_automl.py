@@ -21,6 +21,14 @@ def non_holders(clients: pd.DataFrame) -> pd.DataFrame:
     return clients.loc[~clients["has_life_insurance"]]
 
 
+def quick_train(
+    clients: pd.DataFrame, constraints: ConstraintSet, **options: Any
+) -> TrainingResult:
+    """Train on life-insurance take-up among non-holders: few trials, 3 folds, no budget."""
+    settings: dict[str, Any] = {"n_trials": 2, "budget_s": None, "n_folds": 3, **options}
+    return train(non_holders(clients), "take_life_insurance", constraints, **settings)
+
+
 @pytest.mark.parametrize("family", FAMILY_NAMES)
 def test_every_family_trains_a_calibrated_model(trained: dict[str, Any], family: str) -> None:
     result: TrainingResult = trained[family]
@@ -42,6 +50,7 @@ def test_every_family_trains_a_calibrated_model(trained: dict[str, Any], family:
         "cv_std",
         "fit_time_s",
         "params",
+        "note",
     ]
     assert (board["family"] == family).all()
     assert board["fit_time_s"].gt(0).all()
@@ -60,6 +69,8 @@ def test_models_take_business_frames_in_the_constraint_files_order(
     proba = model.predict_proba(clients)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert set(model.predict(clients)) <= {False, True}
+    with pytest.raises(ModelError, match=r"^clients: must be a DataFrame .* Got a numpy array"):
+        model.score(codes)
     report = trained["xgboost"].report
     assert "client_id" in report.ignored_columns
     assert "take_savings_account" in report.ignored_columns
@@ -70,14 +81,11 @@ def test_same_seed_same_model_bit_for_bit(
     model_clients: pd.DataFrame, model_constraints: ConstraintSet
 ) -> None:
     def run(seed: int) -> TrainingResult:
-        return train(
-            non_holders(model_clients),
-            "take_life_insurance",
+        return quick_train(
+            model_clients,
             model_constraints,
             families=("logistic", "xgboost"),
             n_trials=4,
-            budget_s=None,
-            n_folds=3,
             seed=seed,
         )
 
@@ -97,15 +105,8 @@ def test_same_seed_same_model_bit_for_bit(
 def test_monotone_xgboost_never_lowers_the_score_along_a_lever(
     model_clients: pd.DataFrame, model_constraints: ConstraintSet
 ) -> None:
-    result = train(
-        non_holders(model_clients),
-        "take_life_insurance",
-        model_constraints,
-        families=("logistic", "xgboost"),
-        monotone=True,
-        n_trials=2,
-        budget_s=None,
-        n_folds=3,
+    result = quick_train(
+        model_clients, model_constraints, families=("logistic", "xgboost"), monotone=True
     )
     assert result.model.family == "xgboost"
     assert result.report.excluded_families == ("logistic",)
@@ -131,15 +132,8 @@ def test_monotone_xgboost_never_lowers_the_score_along_a_lever(
 def test_average_precision_objective(
     model_clients: pd.DataFrame, model_constraints: ConstraintSet
 ) -> None:
-    result = train(
-        non_holders(model_clients),
-        "take_life_insurance",
-        model_constraints,
-        families="logistic",
-        metric="average_precision",
-        n_trials=2,
-        budget_s=None,
-        n_folds=3,
+    result = quick_train(
+        model_clients, model_constraints, families="logistic", metric="average_precision"
     )
     assert "cv_average_precision" in result.leaderboard.columns
     assert result.report.metric == "average_precision"
@@ -148,13 +142,8 @@ def test_average_precision_objective(
 def test_budget_stops_the_study(
     model_clients: pd.DataFrame, model_constraints: ConstraintSet
 ) -> None:
-    result = train(
-        non_holders(model_clients),
-        "take_life_insurance",
-        model_constraints,
-        families=("logistic",),
-        budget_s=3.0,
-        n_folds=3,
+    result = quick_train(
+        model_clients, model_constraints, families=("logistic",), budget_s=3.0, n_trials=None
     )
     assert result.report.stopped_by == "budget"
     assert result.report.elapsed_s < 6.0
@@ -229,3 +218,22 @@ def test_positive_class_is_inferred_or_must_be_named(
     few = clients.head(40)
     with pytest.raises(ModelError, match=r"^target 'outcome': each class must have at least"):
         train(few, "outcome", model_constraints, positive="signed", n_trials=1)
+
+
+def test_pruned_trials_are_listed_without_a_full_score(
+    model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    result = quick_train(
+        model_clients, model_constraints, families=("logistic", "xgboost"), n_trials=16
+    )
+    board = result.leaderboard
+    assert len(board) == 16
+    pruned = board[board["state"] == "pruned"]
+    assert len(pruned) > 0
+    assert pruned["cv_roc_auc"].isna().all()
+    assert pruned["note"].str.match(r"^pruned after fold [12] of 3 \(mean so far 0\.\d{4}\)$").all()
+    complete = board[board["state"] == "complete"]
+    assert complete["note"].eq("").all()
+    # complete trials first, best first
+    assert board.index[board["state"] == "complete"].max() < pruned.index.min()
+    assert complete["cv_roc_auc"].is_monotonic_decreasing

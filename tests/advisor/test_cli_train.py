@@ -100,3 +100,13 @@ def test_demo_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(bundle.recommender.products) == 8
     assert bundle.constraint_text is not None
     assert "Saved the demo bundle" in result.output
+
+
+def test_train_reads_parquet(model_clients: pd.DataFrame, tmp_path: Path) -> None:
+    data = tmp_path / "clients.parquet"
+    model_clients.loc[~model_clients["has_life_insurance"]].to_parquet(data)
+    args = ["train", "--data", str(data), "--target", "take_life_insurance"]
+    args += ["--constraints", CONSTRAINTS, "--out", str(tmp_path / "b"), "--families", "mlp"]
+    result = runner.invoke(app, [*args, "--n-trials", "1"])
+    assert result.exit_code == 0, result.output
+    assert load_bundle(tmp_path / "b").model.family == "mlp"

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor.errors import ModelError
 from advisor.models import (
@@ -140,3 +142,19 @@ def test_bad_requests(
         ModelError, match=r"products\.p\.held: must be a binary feature\. Got kind integer"
     ):
         catalog.check_against(training.constraints)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(holdings=st.lists(st.booleans(), min_size=3, max_size=3), top=st.integers(1, 4))
+def test_property_held_products_never_come_back(
+    training: RecommenderTraining, model_clients: pd.DataFrame, holdings: list[bool], top: int
+) -> None:
+    recommender = training.recommender
+    clients = model_clients.head(20).copy()
+    held_columns = [p.held for p in recommender.catalog.products.values()]
+    for column, value in zip(held_columns, holdings, strict=True):
+        clients[column] = value
+    table = recommender.recommend(clients, top=top)
+    held = {p for p, spec in recommender.catalog.products.items() if clients[spec.held].all()}
+    assert not set(table["product"]) & held
+    assert len(table) == len(clients) * min(top, 3 - sum(holdings))
