@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +27,7 @@ from advisor.models import (
     train,
 )
 from advisor.models._data import infer_positive
-from advisor.models._demo import DemoBundleSettings, build_demo_bundle
+from advisor.models._demo import DemoBundleSettings, build_demo_bundle, demo_catalog
 from constraints import ConstraintError
 
 __all__ = ["models_app", "train_command"]
@@ -72,13 +73,18 @@ class _TrialBar:
     def __init__(self, progress: Progress, total: float, by_time: bool) -> None:
         self.progress, self.by_time = progress, by_time
         self.task = progress.add_task("starting", total=total)
+        self.product, self.done_before, self.done = "", 0.0, 0.0
 
     def __call__(self, event: TrialProgress, product: str = "") -> None:
+        if product != self.product:  # a recommender trains one study per product, in turn
+            self.product, self.done_before = product, self.done
+        step = event.elapsed_s if self.by_time else event.trial + 1
+        self.done = self.done_before + step
         best = "" if event.best_score is None else f"best {event.best_score:.4f}"
         where = f"{product}: " if product else ""
         self.progress.update(
             self.task,
-            completed=event.elapsed_s if self.by_time else event.trial + 1,
+            completed=self.done,
             description=f"{where}trial {event.trial} {event.family} {event.state} {best}",
         )
 
@@ -198,10 +204,13 @@ def train_command(
 def _train_demo(out: Path | None) -> None:
     settings = DemoBundleSettings.from_env()
     if out is not None:
-        settings = DemoBundleSettings(**{**_fields(settings), "out": out})
+        settings = replace(settings, out=out)
+    by_time = settings.n_trials is None
     try:
+        n_products = len(demo_catalog().products)
+        total = settings.budget_s if by_time else n_products * (settings.n_trials or 1)
         with _progress() as progress:
-            bar = _TrialBar(progress, settings.budget_s, True)
+            bar = _TrialBar(progress, total, by_time)
             path = build_demo_bundle(settings, progress=lambda product, e: bar(e, product))
     except (AdvisorError, ConstraintError) as exc:
         raise _error(str(exc)) from exc
@@ -209,25 +218,26 @@ def _train_demo(out: Path | None) -> None:
     console.print(f"Saved the demo bundle to {path}.")
 
 
-def _fields(settings: DemoBundleSettings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
-
-
 def _card_table(bundle: ModelBundle) -> Table:
-    table = Table(
-        "model", "family", "cv", "test AUC", "test AP", "Brier", "trials", "rows", title="Models"
-    )
+    metrics = {str(entry["metric"]) for entry in bundle.card.models.values()}
+    names = {"roc_auc": "CV AUC", "average_precision": "CV AP"}
+    cv = names.get(metrics.pop(), "CV") if len(metrics) == 1 else "CV score"
+    table = Table(title="Models (CV: cross-validation; AUC, AP, Brier: held-out test set)")
+    longest = max(len(name) for name in bundle.card.models)
+    table.add_column("model", no_wrap=True, min_width=longest)
+    table.add_column("family", no_wrap=True, min_width=8)
+    for header in (cv, "AUC", "AP", "Brier", "trials"):
+        table.add_column(header, justify="right", no_wrap=True, min_width=6)
     for name, entry in bundle.card.models.items():
         test = entry["test"]
         table.add_row(
             name,
             str(entry["family"]),
-            f"{entry['cv_score']:.4f} {entry['metric']}",
+            f"{entry['cv_score']:.4f}",
             f"{test['auc']:.4f}",
             f"{test['average_precision']:.4f}",
             f"{test['brier']:.4f}",
             str(entry["n_trials"]),
-            f"{entry['n_rows']:,}",
         )
     return table
 

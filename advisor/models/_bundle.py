@@ -111,8 +111,8 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _write_json(path: Path, payload: Any) -> None:
-    path.write_text(json.dumps(_json_safe(payload), indent=2, sort_keys=True) + "\n")
+def _write_json(path: Path, payload: Any, *, sort_keys: bool = True) -> None:
+    path.write_text(json.dumps(_json_safe(payload), indent=2, sort_keys=sort_keys) + "\n")
 
 
 def _model_entry(result: TrainingResult) -> dict[str, Any]:
@@ -196,7 +196,7 @@ def save_bundle(
             if p.is_file()
         }
         ModelCard.model_validate(card)
-        _write_json(staging / "model_card.json", card)
+        _write_json(staging / "model_card.json", card, sort_keys=False)  # products in order
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

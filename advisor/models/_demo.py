@@ -12,9 +12,9 @@ from advisor.datasets import make_demo_portfolio
 from advisor.errors import ModelError
 from advisor.models._automl import TrialProgress
 from advisor.models._bundle import save_bundle
-from advisor.models._products import load_product_catalog, train_recommender
+from advisor.models._products import ProductCatalog, load_product_catalog, train_recommender
 
-__all__ = ["DemoBundleSettings", "build_demo_bundle", "config_dir"]
+__all__ = ["DemoBundleSettings", "build_demo_bundle", "config_dir", "demo_catalog"]
 
 _REPO = Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,11 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
             f"LEVERS_CONFIG_DIR: must be a folder holding demo-portfolio.yaml. Got {str(folder)!r}."
         )
     return folder
+
+
+def demo_catalog() -> ProductCatalog:
+    """Return the demo portfolio's product catalogue (``catalogs/demo-products.yaml``)."""
+    return load_product_catalog(config_dir() / "catalogs" / "demo-products.yaml")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,7 +92,7 @@ def build_demo_bundle(
     data = make_demo_portfolio(n_clients=settings.n_clients, seed=settings.seed)
     training = train_recommender(
         data,
-        load_product_catalog(configs / "catalogs" / "demo-products.yaml"),
+        demo_catalog(),
         configs / "demo-portfolio.yaml",
         budget_s=settings.budget_s,
         seed=settings.seed,
