@@ -184,12 +184,12 @@ class FeatureSpace:
 
     def to_frame(self, codes: FloatArray) -> pd.DataFrame:
         """Return business values (labels, amounts) for an (n, d) codes array."""
-        array = self._check_codes(codes)
+        array = self.check_codes(codes)
         return ConstraintSet(name="feature space", features=self._specs).to_frame(array)
 
     def to_design(self, codes: FloatArray) -> FloatArray:
         """Return the design matrix of an (n, d) codes array (categoricals one-hot)."""
-        array = self._check_codes(codes)
+        array = self.check_codes(codes)
         out = np.zeros((len(array), self.n_design), dtype=np.float64)
         for j, (start, width) in enumerate(self._columns):
             if self.kinds[j] != "categorical":
@@ -209,7 +209,8 @@ class FeatureSpace:
         """Return the design matrix of clients given in business values."""
         return self.to_design(self.to_codes(clients))
 
-    def _check_codes(self, codes: FloatArray | Sequence[Sequence[float]]) -> FloatArray:
+    def check_codes(self, codes: FloatArray | Sequence[Sequence[float]]) -> FloatArray:
+        """Return ``codes`` as a finite (n, d) float array, or raise naming what is wrong."""
         try:
             array = np.asarray(codes, dtype=np.float64)
         except (TypeError, ValueError) as exc:

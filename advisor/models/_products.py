@@ -147,14 +147,20 @@ class ProductRecommender:
         """Value of one sale per product, in catalogue order."""
         return np.array([p.value for p in self.catalog.products.values()], dtype=np.float64)
 
+    def _checked(self, codes: FloatArray) -> FloatArray:
+        try:
+            return self.space.check_codes(codes)
+        except CounterfactualError as exc:
+            raise ModelError(str(exc)) from exc
+
     def held_codes(self, codes: FloatArray) -> NDArray[np.bool_]:
         """Return an (n, P) mask: the client already holds the product."""
         columns = [self.space.names.index(p.held) for p in self.catalog.products.values()]
-        return np.asarray(codes, dtype=np.float64)[:, columns] >= 0.5
+        return self._checked(codes)[:, columns] >= 0.5
 
     def propensity_codes(self, codes: FloatArray) -> FloatArray:
         """Return (n, P) propensities for codes, 0 for held products (one call per model)."""
-        array = np.asarray(codes, dtype=np.float64)
+        array = self._checked(codes)
         scores = np.column_stack([self.models[p].score_codes(array) for p in self.products])
         return np.where(self.held_codes(array), 0.0, scores)
 

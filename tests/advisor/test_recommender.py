@@ -118,6 +118,8 @@ def test_recommender_bundle_round_trip(
 def test_bad_requests(
     training: RecommenderTraining, model_clients: pd.DataFrame, tmp_path: Path
 ) -> None:
+    with pytest.raises(ModelError, match=r"^codes: must have 27 columns, one per feature"):
+        training.recommender.propensity_codes(np.zeros((2, 5)))
     with pytest.raises(ModelError, match=r"^top: must be a whole number >= 1\. Got 0\."):
         training.recommender.recommend(model_clients.head(3), top=0)
     with pytest.raises(ModelError, match=r"^by: must be 'expected_value' or 'propensity'"):
