@@ -21,7 +21,7 @@ __all__ = ["ConstraintSource", "TrainingData", "infer_positive", "prepare_traini
 
 FloatArray = NDArray[np.float64]
 ConstraintSource = ConstraintSet | str | os.PathLike[str]
-_POSITIVE_WORDS = ("yes", "1", "true", "y", "t", "good", "1.0")
+_POSITIVE_WORDS = ("yes", "1", "true", "y", "t", "1.0")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
