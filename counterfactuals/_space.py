@@ -57,7 +57,7 @@ class FeatureSpace:
     names: tuple[str, ...]
     kinds: tuple[str, ...]
     categories: tuple[tuple[str | int | bool, ...], ...]
-    _specs: tuple[FeatureSpec, ...] = field(init=False, repr=False, compare=False)
+    _encoder: ConstraintSet = field(init=False, repr=False, compare=False)
     _columns: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
     design_names: tuple[str, ...] = field(init=False, compare=False)
 
@@ -94,7 +94,10 @@ class FeatureSpace:
                 design.extend(f"{spec.name}={c}" for c in spec.categories)
             else:
                 design.append(spec.name)
-        object.__setattr__(self, "_specs", tuple(specs))
+        # business values <-> codes: the constraint package's conversion, built once
+        object.__setattr__(
+            self, "_encoder", ConstraintSet(name="feature space", features=tuple(specs))
+        )
         object.__setattr__(self, "_columns", tuple(columns))
         object.__setattr__(self, "design_names", tuple(design))
 
@@ -172,7 +175,7 @@ class FeatureSpace:
         category or a missing value raises an error naming the column.
         """
         try:
-            codes = ConstraintSet(name="feature space", features=self._specs).to_array(clients)
+            codes = self._encoder.to_array(clients)
         except ConstraintError as exc:
             raise CounterfactualError(str(exc)) from exc
         if np.isnan(codes).any():
@@ -185,7 +188,7 @@ class FeatureSpace:
     def to_frame(self, codes: FloatArray) -> pd.DataFrame:
         """Return business values (labels, amounts) for an (n, d) codes array."""
         array = self.check_codes(codes)
-        return ConstraintSet(name="feature space", features=self._specs).to_frame(array)
+        return self._encoder.to_frame(array)
 
     def to_design(self, codes: FloatArray) -> FloatArray:
         """Return the design matrix of an (n, d) codes array (categoricals one-hot)."""

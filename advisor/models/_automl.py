@@ -120,10 +120,13 @@ def monotone_constraints(constraints: ConstraintSet, space: FeatureSpace) -> tup
     return tuple(signs)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Best:
-    score: float = -np.inf
-    oof: FloatArray | None = None
+    """The best complete trial so far: its number, CV score and out-of-fold margins."""
+
+    number: int
+    score: float
+    oof: FloatArray
 
 
 class _Objective:
@@ -140,7 +143,7 @@ class _Objective:
         self.metric, n_folds, self.seed, self.monotone = settings
         folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=self.seed)
         self.folds = list(folds.split(self.design, self.y))
-        self.best = _Best()
+        self.best: _Best | None = None
 
     def __call__(self, trial: optuna.Trial) -> float:
         name = trial.suggest_categorical("family", self.families)
@@ -172,8 +175,8 @@ class _Objective:
                 raise optuna.TrialPruned()
         score = float(np.mean(scores))
         trial.set_user_attr("cv_std", float(np.std(scores)))
-        if score > self.best.score:
-            self.best = _Best(score, oof)
+        if self.best is None or score > self.best.score:
+            self.best = _Best(trial.number, score, oof)
         return score
 
 
@@ -364,11 +367,11 @@ def train(
     objective = _Objective((x_train, y_train), names, (metric, n_folds, seed, signs))
     remaining = None if budget_s is None else budget_s - (time.perf_counter() - started)
     study, _ = _run_study(objective, seed, (remaining, n_trials), progress)
-    best = study.best_trial
+    if objective.best is None:  # pragma: no cover - _run_study raises without a complete trial
+        raise ModelError("train: at least one trial must complete. Got none.")
+    best = study.trials[objective.best.number]
     family = FAMILIES[str(best.params["family"])]
     params = {k.split(".", 1)[1]: v for k, v in best.params.items() if k != "family"}
-    if objective.best.oof is None:  # pragma: no cover - a completed trial always sets it
-        raise ModelError("train: the best trial kept no out-of-fold scores.")
     calibrator = fit_calibrator(objective.best.oof, y_train, calibration)
     estimator = family.fit(x_train, y_train, params, seed, signs)
     model = PropensityModel(

@@ -138,7 +138,7 @@ def prepare_training_data(
         if len(observed) != 2:
             infer_positive(observed, target)  # raises the two-class message
     negative = _label(next(v for v in observed if v != positive))
-    y = np.asarray([v == positive for v in labels.to_numpy(dtype=object)], dtype=np.int64)
+    y = np.asarray(labels.to_numpy(dtype=object) == positive, dtype=np.int64)
     space = FeatureSpace.from_constraints(constraint_set)
     try:
         codes = space.to_codes(data)

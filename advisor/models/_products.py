@@ -161,8 +161,11 @@ class ProductRecommender:
     def propensity_codes(self, codes: FloatArray) -> FloatArray:
         """Return (n, P) propensities for codes, 0 for held products (one call per model)."""
         array = self._checked(codes)
-        scores = np.column_stack([self.models[p].score_codes(array) for p in self.products])
-        return np.where(self.held_codes(array), 0.0, scores)
+        return self._scores(array, self.held_codes(array))
+
+    def _scores(self, codes: FloatArray, held: NDArray[np.bool_]) -> FloatArray:
+        scores = np.column_stack([self.models[p].score_codes(codes) for p in self.products])
+        return np.where(held, 0.0, scores)
 
     def _codes(self, clients: Any) -> FloatArray:
         try:
@@ -198,7 +201,7 @@ class ProductRecommender:
             raise ModelError(f"by: must be 'expected_value' or 'propensity'. Got {by!r}.")
         codes = self._codes(clients)
         held = self.held_codes(codes)
-        p = self.propensity_codes(codes)
+        p = self._scores(codes, held)
         ev = p * self.values
         key = np.where(held, -np.inf, ev if by == "expected_value" else p)
         order = np.argsort(-key, axis=1, kind="stable")[:, :top]
