@@ -26,7 +26,7 @@ from advisor.models import (
     save_bundle,
     train,
 )
-from advisor.models._data import infer_positive
+from advisor.models._data import infer_positive, observed_classes
 from advisor.models._demo import DemoBundleSettings, build_demo_bundle, demo_catalog
 from constraints import ConstraintError
 
@@ -55,7 +55,7 @@ def _positive(frame: pd.DataFrame, target: str, given: str | None) -> Any:
     """Return the positive class: given, inferred from yes/1/true, or asked on a terminal."""
     if given is not None or target not in frame.columns:
         return given
-    values = sorted(pd.unique(frame[target].dropna().to_numpy(dtype=object)), key=str)
+    values = observed_classes(frame[target])
     try:
         return infer_positive(values, target)
     except AdvisorError:

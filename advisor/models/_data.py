@@ -17,7 +17,13 @@ from advisor.errors import ModelError
 from constraints import ConstraintSet, load_constraints
 from counterfactuals import CounterfactualError, FeatureSpace
 
-__all__ = ["ConstraintSource", "TrainingData", "infer_positive", "prepare_training_data"]
+__all__ = [
+    "ConstraintSource",
+    "TrainingData",
+    "infer_positive",
+    "observed_classes",
+    "prepare_training_data",
+]
 
 FloatArray = NDArray[np.float64]
 ConstraintSource = ConstraintSet | str | os.PathLike[str]
@@ -43,6 +49,11 @@ class TrainingData:
 
 def _label(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def observed_classes(labels: pd.Series) -> list[Any]:
+    """Return the distinct non-missing values of a target column, in a stable order."""
+    return sorted(pd.unique(labels.dropna().to_numpy(dtype=object)), key=str)
 
 
 def infer_positive(values: Sequence[Any], target: str) -> Any:
@@ -124,7 +135,7 @@ def prepare_training_data(
             f"constraints: the target {target!r} must not be a feature of the constraint file. "
             "Got it listed. Hint: remove it from the file's features."
         )
-    observed = sorted(pd.unique(labels.to_numpy(dtype=object)), key=str)
+    observed = observed_classes(labels)
     if positive is None:
         positive = infer_positive(observed, target)
     else:
