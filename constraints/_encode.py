@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -125,6 +126,49 @@ def encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
     return values
 
 
+_FAST_ROWS = 512
+
+
+@lru_cache(maxsize=4096)
+def _lookup(spec: FeatureSpec) -> dict[Any, float] | None:
+    """Exact value -> code of a coded feature (``None`` for numeric features)."""
+    if spec.kind not in ("binary", "categorical", "ordinal"):
+        return None
+    table: dict[Any, float] = {}
+    if spec.kind == "binary":
+        table.update({False: 0.0, True: 1.0})
+        words = [*(spec.categories or ()), *sorted(_FALSE), *sorted(_TRUE)]
+        codes = [float(i) for i in range(len(spec.categories))] + [0.0] * len(_FALSE)
+        codes += [1.0] * len(_TRUE)
+        for word, code in zip(words, codes, strict=True):
+            table.setdefault(str(word).lower(), code)
+        return table
+    for code, category in enumerate(spec.categories):
+        table.setdefault(category, float(code))
+        table.setdefault(str(category), float(code))
+    return table
+
+
+def _encode_small(features: tuple[FeatureSpec, ...], data: pd.DataFrame) -> FloatArray | None:
+    """Encode a few rows value by value; ``None`` when a value needs the full path."""
+    block = data[[f.name for f in features]].to_numpy(dtype=object)
+    out = np.empty(block.shape, dtype=np.float64)
+    for j, spec in enumerate(features):
+        table = _lookup(spec)
+        column = block[:, j]
+        try:
+            if table is None:
+                values = column.astype(np.float64)
+                if np.isnan(values).any():
+                    return None
+                out[:, j] = values
+            else:
+                out[:, j] = [table[v] for v in column]
+        except (KeyError, TypeError, ValueError):
+            return None
+    return out
+
+
 def encode_values(features: tuple[FeatureSpec, ...], data: Any) -> FloatArray:
     """Return an (n, d) float array in the features' order from a frame, a row or an array."""
     names = [f.name for f in features]
@@ -143,6 +187,10 @@ def encode_values(features: tuple[FeatureSpec, ...], data: Any) -> FloatArray:
         if data.columns.duplicated().any():
             dup = sorted(set(data.columns[data.columns.duplicated()]))
             raise ConstraintError(f"data: column names must be unique. Got {dup} twice.")
+        if len(data) <= _FAST_ROWS:
+            fast = _encode_small(features, data)
+            if fast is not None:
+                return fast
         out = np.empty((len(data), len(names)), dtype=np.float64)
         for j, spec in enumerate(features):
             out[:, j] = encode_column(spec, data[spec.name])

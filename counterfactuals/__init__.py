@@ -3,7 +3,58 @@
 May import :mod:`constraints`; never :mod:`advisor` nor :mod:`app`.
 """
 
+from counterfactuals._adapters import margin_model_of as margin_model
+from counterfactuals._api import generate, generate_many
+from counterfactuals._engine import ENGINES, Engine, EngineOutput, Problem, register_engine
+from counterfactuals._exact import ExactEngine
+from counterfactuals._gradient import GradientEngine
+from counterfactuals._model import (
+    LinearFunction,
+    Link,
+    MarginModel,
+    ModelAdapter,
+    ScoreModel,
+    TorchFunction,
+    TreeEnsemble,
+    adapt,
+    identity_link,
+    logistic_link,
+)
+from counterfactuals._result import STATUSES, Change, Counterfactual, CounterfactualResult, Status
+from counterfactuals._search import SearchEngine
 from counterfactuals._space import FeatureSpace
+from counterfactuals._target import BoundTarget, Target
 from counterfactuals.errors import CounterfactualError
 
-__all__ = ["CounterfactualError", "FeatureSpace"]
+__all__ = [
+    "ENGINES",
+    "STATUSES",
+    "BoundTarget",
+    "Change",
+    "Counterfactual",
+    "CounterfactualError",
+    "CounterfactualResult",
+    "Engine",
+    "EngineOutput",
+    "ExactEngine",
+    "FeatureSpace",
+    "GradientEngine",
+    "LinearFunction",
+    "Link",
+    "MarginModel",
+    "ModelAdapter",
+    "Problem",
+    "ScoreModel",
+    "SearchEngine",
+    "Status",
+    "Target",
+    "TorchFunction",
+    "TreeEnsemble",
+    "adapt",
+    "generate",
+    "generate_many",
+    "identity_link",
+    "logistic_link",
+    "margin_model",
+    "register_engine",
+]

@@ -63,3 +63,14 @@ def trained(model_clients: pd.DataFrame, model_constraints: ConstraintSet) -> di
         )
         for family in ("logistic", "xgboost", "mlp")
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread() -> Any:
+    """Tiny torch batches run faster on one thread (and the suite shares 2 cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

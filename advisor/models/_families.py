@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from advisor.errors import BundleError, ModelError
 from advisor.models._mlp import TorchMLPClassifier, mlp_from_state, mlp_state
 from advisor.models._skops import load_sklearn, save_sklearn
+from counterfactuals import LinearFunction, TorchFunction, TreeEnsemble, margin_model
 
 __all__ = [
     "FAMILIES",
@@ -54,9 +55,20 @@ class Estimator(Protocol):
         """Return the raw score (log-odds scale, before calibration) of each row."""
         ...
 
+    def structure(self) -> TreeEnsemble | LinearFunction | TorchFunction:
+        """Return the margin as a function of the design matrix (for counterfactual engines)."""
+        ...
+
     def save(self, directory: Path) -> tuple[str, ...]:
         """Write the model's files into ``directory``; return their names."""
         ...
+
+
+def _structure_of(model: Any, kind: type[Any]) -> Any:
+    found = margin_model(model)
+    if found is None or not isinstance(found.function, kind):
+        raise ModelError(f"model: its structure cannot be read as {kind.__name__}.")
+    return found.function
 
 
 # ---------------------------------------------------------------------------- logistic
@@ -74,6 +86,11 @@ class LogisticEstimator:
     def margin(self, design: FloatArray) -> FloatArray:
         """Return the linear score of each row."""
         return np.asarray(self.pipeline.decision_function(design), dtype=np.float64)
+
+    def structure(self) -> LinearFunction:
+        """Return the score as one linear function of the design matrix (scaler folded in)."""
+        found: LinearFunction = _structure_of(self.pipeline, LinearFunction)
+        return found
 
     def save(self, directory: Path) -> tuple[str, ...]:
         """Write ``logistic.skops``."""
@@ -115,6 +132,11 @@ class XGBoostEstimator:
         """Return the sum of the trees' leaf values plus the base score, per row."""
         raw = self.booster.inplace_predict(design, predict_type="margin")
         return np.asarray(raw, dtype=np.float64).reshape(len(design))
+
+    def structure(self) -> TreeEnsemble:
+        """Return the trees (float32 thresholds, XGBoost's ``x < t`` goes left)."""
+        found: TreeEnsemble = _structure_of(self.booster, TreeEnsemble)
+        return found
 
     def save(self, directory: Path) -> tuple[str, ...]:
         """Write ``xgboost.json`` (XGBoost's own JSON model format)."""
@@ -196,6 +218,15 @@ class MLPEstimator:
         """Return the network's positive-class logit per row."""
         logits = self.mlp.decision_function(self.scaler.transform(design))
         return np.asarray(logits, dtype=np.float64)
+
+    def structure(self) -> TorchFunction:
+        """Return the network with its standardisation (positive logit in column 0)."""
+        return TorchFunction(
+            module=self.mlp.module_,
+            mean=np.asarray(self.scaler.mean_, dtype=np.float64),
+            scale=np.asarray(self.scaler.scale_, dtype=np.float64),
+            column=0,
+        )
 
     def save(self, directory: Path) -> tuple[str, ...]:
         """Write ``scaler.skops``, ``mlp.json`` (architecture) and ``mlp.pt`` (weights)."""

@@ -19,7 +19,7 @@ from advisor.errors import ModelError
 from advisor.models._automl import TrainingResult, TrialProgress, train
 from advisor.models._propensity import PropensityModel
 from constraints import ConstraintSet, load_constraints
-from counterfactuals import CounterfactualError, FeatureSpace
+from counterfactuals import CounterfactualError, FeatureSpace, ModelAdapter
 
 __all__ = [
     "Product",
@@ -178,6 +178,22 @@ class ProductRecommender:
         index = clients.index if isinstance(clients, pd.DataFrame) else None
         return pd.DataFrame(
             self.propensity_codes(self._codes(clients)), columns=list(self.products), index=index
+        )
+
+    def counterfactual_adapter(self) -> ModelAdapter:
+        """Return how counterfactual engines see the recommender (outputs are products)."""
+        return ModelAdapter(
+            space=self.space,
+            outputs=self.products,
+            proba_codes=self.propensity_codes,
+            proba_frame=lambda frame: self.propensities(frame).to_numpy(dtype=np.float64),
+            structure=lambda: {
+                j: self.models[p].margin_model() for j, p in enumerate(self.products)
+            },
+            ranked=True,
+            values=self.values,
+            held=self.held_codes,
+            family="recommender",
         )
 
     def recommend(

@@ -19,7 +19,14 @@ from sklearn.linear_model import LogisticRegression
 
 from advisor.errors import ModelError
 from advisor.models._families import Estimator
-from counterfactuals import CounterfactualError, FeatureSpace
+from counterfactuals import (
+    CounterfactualError,
+    FeatureSpace,
+    Link,
+    MarginModel,
+    ModelAdapter,
+    logistic_link,
+)
 
 __all__ = ["Calibrator", "PropensityModel", "fit_calibrator"]
 
@@ -45,6 +52,12 @@ class Calibrator:
         if isinstance(self.model, LogisticRegression):
             return np.asarray(self.model.predict_proba(m[:, None])[:, 1], dtype=np.float64)
         return np.asarray(self.model.predict(m), dtype=np.float64)
+
+    def link(self) -> Link:
+        """Return the calibration as a counterfactual-engine link (margin -> probability)."""
+        if isinstance(self.model, LogisticRegression):
+            return logistic_link(float(self.model.coef_[0, 0]), float(self.model.intercept_[0]))
+        return Link(name="isotonic", probability=self.transform, margin_for=self.margin_for)
 
     def margin_for(self, probability: float) -> float:
         """Return the smallest margin whose calibrated probability reaches ``probability``."""
@@ -146,6 +159,26 @@ class PropensityModel:
     def score_codes(self, codes: FloatArray) -> FloatArray:
         """Return the calibrated probability of the positive class for an (n, d) codes array."""
         return self.calibrator.transform(self.margin_codes(codes))
+
+    def proba_codes(self, codes: FloatArray) -> FloatArray:
+        """Return (n, 2) probabilities of the negative and positive class for codes."""
+        p = self.score_codes(codes)
+        return np.column_stack([1.0 - p, p])
+
+    def margin_model(self) -> MarginModel:
+        """Return the margin's structure on the design matrix and the calibration link."""
+        return MarginModel(function=self.estimator.structure(), link=self.calibrator.link())
+
+    def counterfactual_adapter(self) -> ModelAdapter:
+        """Return how counterfactual engines see this model (fast path, real path, structure)."""
+        return ModelAdapter(
+            space=self.space,
+            outputs=tuple(self.classes),
+            proba_codes=self.proba_codes,
+            proba_frame=self.predict_proba,
+            structure=lambda: {1: self.margin_model()},
+            family=self.family,
+        )
 
     def score(self, clients: pd.DataFrame | pd.Series | dict[str, Any]) -> FloatArray:
         """Return the calibrated probability of the positive class, one per client."""

@@ -1,0 +1,174 @@
+"""Adapters for plain classifiers: XGBoost, scikit-learn, torch modules, any ``predict_proba``.
+
+Classifiers trained on the feature space's design matrix (``FeatureSpace.to_design``) get
+their structure read (trees, linear coefficients, torch module) so exact and gradient
+engines can use them; anything else with ``predict_proba`` on business frames is a black box
+for the model-agnostic engines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from counterfactuals._model import (
+    MarginModel,
+    ModelAdapter,
+    TorchFunction,
+    logistic_link,
+)
+from counterfactuals._space import FeatureSpace
+from counterfactuals.errors import CounterfactualError
+
+__all__ = ["adapt_estimator", "margin_model_of"]
+
+FloatArray = NDArray[np.float64]
+
+_TREES = (
+    "DecisionTreeClassifier",
+    "ExtraTreeClassifier",
+    "RandomForestClassifier",
+    "ExtraTreesClassifier",
+    "GradientBoostingClassifier",
+)
+
+
+def _as_proba(raw: Any, n: int) -> FloatArray:
+    p = np.asarray(raw, dtype=np.float64)
+    if p.ndim == 1:
+        p = np.column_stack([1.0 - p, p])
+    if p.ndim != 2 or len(p) != n:
+        raise CounterfactualError(
+            f"model.predict_proba: must return one row of probabilities per client. "
+            f"Got shape {p.shape} for {n} clients."
+        )
+    return p
+
+
+def margin_model_of(estimator: Any) -> MarginModel | None:
+    """Return the margin structure of a binary design-matrix classifier, or ``None``."""
+    from counterfactuals import _trees
+
+    name = type(estimator).__name__
+    if name in ("XGBClassifier", "Booster"):
+        return MarginModel(
+            function=_trees.tree_ensemble_from_xgboost(estimator), link=logistic_link()
+        )
+    if name in _TREES:
+        ensemble, link = _trees.tree_ensemble_from_sklearn(estimator)
+        return MarginModel(function=ensemble, link=link)
+    last = estimator.steps[-1][1] if name == "Pipeline" else estimator
+    if type(last).__name__ == "LogisticRegression":
+        return MarginModel(function=_trees.linear_from_sklearn(estimator), link=logistic_link())
+    return None
+
+
+def _torch_adapter(module: Any, space: FeatureSpace) -> ModelAdapter:
+    import torch
+
+    def proba(codes: FloatArray) -> FloatArray:
+        x = torch.as_tensor(space.to_design(codes), dtype=torch.float32)
+        with torch.no_grad():
+            logits = module(x)
+        if logits.ndim != 2 or logits.shape[1] != 1:
+            raise CounterfactualError(
+                "model: a torch module must return one logit per row, shape (n, 1). "
+                f"Got {tuple(logits.shape)}."
+            )
+        p = torch.sigmoid(logits[:, 0]).double().numpy()
+        return np.column_stack([1.0 - p, p])
+
+    function = TorchFunction(
+        module=module, mean=np.zeros(space.n_design), scale=np.ones(space.n_design), column=0
+    )
+    return ModelAdapter(
+        space=space,
+        outputs=(0, 1),
+        proba_codes=proba,
+        proba_frame=lambda frame: proba(space.to_codes(frame)),
+        structure={1: MarginModel(function=function, link=logistic_link())},
+        family="torch",
+    )
+
+
+def _reads_design(model: Any, space: FeatureSpace) -> bool:
+    n_in = getattr(model, "n_features_in_", None)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        return False
+    if isinstance(model, _xgb_types()):
+        return True
+    return n_in == space.n_design and n_in != space.n_features
+
+
+def _xgb_types() -> tuple[type, ...]:
+    try:
+        import xgboost
+    except ImportError:  # pragma: no cover - xgboost is a core dependency
+        return ()
+    return (xgboost.XGBClassifier, xgboost.Booster)
+
+
+def adapt_estimator(model: Any, space: FeatureSpace) -> ModelAdapter:
+    """Return the adapter of a plain classifier (see the module docstring)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        torch = None  # type: ignore[assignment]
+    if torch is not None and isinstance(model, torch.nn.Module):
+        return _torch_adapter(model.eval(), space)
+    if isinstance(model, _xgb_types()) and type(model).__name__ == "Booster":
+        booster: Any = model
+
+        def booster_proba(codes: FloatArray) -> FloatArray:
+            raw = booster.inplace_predict(space.to_design(codes))
+            return _as_proba(raw, len(codes))
+
+        return ModelAdapter(
+            space=space,
+            outputs=(0, 1),
+            proba_codes=booster_proba,
+            proba_frame=lambda frame: booster_proba(space.to_codes(frame)),
+            structure=lambda: {1: margin_model_of(model)},  # type: ignore[dict-item]
+            family="xgboost",
+        )
+    if not callable(getattr(model, "predict_proba", None)):
+        raise CounterfactualError(
+            f"model: must offer predict_proba (or counterfactual_adapter). "
+            f"Got {type(model).__name__}."
+        )
+    classes = tuple(getattr(model, "classes_", (0, 1)))
+    if _reads_design(model, space):
+        return _design_adapter(model, space, classes)
+
+    def frame_proba(frame: pd.DataFrame) -> FloatArray:
+        return _as_proba(model.predict_proba(frame[list(space.names)]), len(frame))
+
+    return ModelAdapter(
+        space=space,
+        outputs=classes,
+        proba_codes=lambda codes: frame_proba(space.to_frame(codes)),
+        proba_frame=frame_proba,
+        family=type(model).__name__,
+    )
+
+
+def _design_adapter(model: Any, space: FeatureSpace, classes: tuple[Any, ...]) -> ModelAdapter:
+    def proba(codes: FloatArray) -> FloatArray:
+        return _as_proba(model.predict_proba(space.to_design(codes)), len(codes))
+
+    def structure() -> dict[int, MarginModel]:
+        found = margin_model_of(model) if len(classes) == 2 else None
+        return {1: found} if found is not None else {}
+
+    return ModelAdapter(
+        space=space,
+        outputs=classes,
+        proba_codes=proba,
+        proba_frame=lambda frame: proba(space.to_codes(frame)),
+        structure=structure,
+        family=type(model).__name__,
+    )

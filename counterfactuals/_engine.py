@@ -1,0 +1,120 @@
+"""The engine contract: a bound problem in, candidate codes out (the API verifies them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from constraints import ClientBounds, ConstraintSet
+from counterfactuals._model import ModelAdapter
+from counterfactuals._target import BoundTarget
+from counterfactuals.errors import CounterfactualError
+
+__all__ = ["ENGINES", "Engine", "EngineOutput", "Problem", "register_engine"]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """One client's search request, bound and validated (codes in feature-space order).
+
+    ``client`` is the client's (d,) codes; ``bounds`` what each feature may become for this
+    client (:meth:`ConstraintSet.bounds_for`); ``deadline`` a ``time.perf_counter()`` value
+    after which engines stop (``None``: no limit).
+    """
+
+    adapter: ModelAdapter
+    constraints: ConstraintSet
+    client: FloatArray
+    target: BoundTarget
+    bounds: ClientBounds
+    baseline: FloatArray
+    deadline: float | None = None
+
+    def proba(self, codes: FloatArray) -> FloatArray:
+        """(m, d) codes -> (m, k) probabilities through the fast path (one model call)."""
+        return self.adapter.proba_codes(np.asarray(codes, dtype=np.float64))
+
+    def slack(self, codes: FloatArray, proba: FloatArray | None = None) -> FloatArray:
+        """How far each row is past the goal (>= 0: reached), (m,); one model call."""
+        codes = np.asarray(codes, dtype=np.float64)
+        p = self.proba(codes) if proba is None else proba
+        held = self.adapter.held(codes) if self.adapter.held is not None else None
+        return self.target.slack(p, held, self.adapter.values)
+
+    def time_left(self) -> float:
+        """Seconds left before the deadline (inf without one)."""
+        if self.deadline is None:
+            return float("inf")
+        return self.deadline - time.perf_counter()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineOutput:
+    """What an engine returns; the API verifies every candidate before it reaches a caller.
+
+    Parameters
+    ----------
+    candidates
+        (m, d) codes, best first (at most a few more than asked for is fine).
+    proved_none
+        The engine proved that no counterfactual exists within the constraints (exact
+        engines' infeasibility certificate; or a finite search space fully enumerated).
+    timed_out
+        The deadline stopped the engine before it finished.
+    optimal
+        The first candidate is proved cost-minimal.
+    gap
+        Relative optimality gap of the first candidate (``None`` for heuristics).
+    best_codes
+        When nothing reaches the goal: the best point the engine found (for the reason).
+    binding
+        Constraints the engine found binding (names as in the file, e.g. ``max_changes``,
+        ``rule:savings within means``, ``immutable:age``).
+    notes
+        Free text for the result's ``notes``.
+    """
+
+    candidates: FloatArray
+    proved_none: bool = False
+    timed_out: bool = False
+    optimal: bool = False
+    gap: float | None = None
+    best_codes: FloatArray | None = None
+    binding: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """A search algorithm with its hyper-parameters (a small frozen dataclass)."""
+
+    name: ClassVar[str]
+
+    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> str:
+        """Return why this engine cannot serve the request ('' when it can)."""
+
+    def solve(self, problem: Problem, n: int, seed: int) -> EngineOutput:
+        """Search one client's counterfactuals."""
+
+    def solve_many(self, problems: Sequence[Problem], n: int, seed: int) -> list[EngineOutput]:
+        """Search many clients at once (share model calls); same answers as ``solve``."""
+
+
+ENGINES: dict[str, type[Any]] = {}
+
+
+def register_engine(cls: type[Any]) -> type[Any]:
+    """Class decorator: add an engine to the registry under its ``name``."""
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise CounterfactualError(f"{cls.__name__}.name: must be a non-empty string.")
+    ENGINES[name] = cls
+    return cls

@@ -1,0 +1,311 @@
+"""The ``exact`` engine: cost-optimal counterfactuals of tree ensembles and linear models.
+
+An OCEAN-style mixed-integer program over the client's codes (Parmentier & Vidal, 2021),
+solved with HiGHS through ``scipy.optimize.milp``:
+
+- features: fixed values, numeric values with up/down change binaries (``step * k`` on a
+  step grid), one binary per reachable category, derived features as expressions
+  (:mod:`counterfactuals._exact_vars`);
+- the margin: trees pruned against the client's feasible box, then threshold indicators and
+  leaf flows; or the linear function (:mod:`counterfactuals._exact_trees`);
+- the constraint file: bounds, directions, steps, transitions, rules, one-hot groups,
+  change groups and ``max_changes`` (:mod:`counterfactuals._exact_rules`);
+- the goal: ``margin >= link.margin_for(p)`` (or ``<=``), the objective: the file's cost plus
+  tie-breaks (fewer changes, then smaller moves).
+
+``n`` diverse candidates come from no-good cuts: each next one leaves unchanged at least one
+feature of every earlier one (no repeated set of changes, and no superset of one). When no
+counterfactual exists, the engine proves it, reports the point of best margin, and which
+constraint families block (:mod:`counterfactuals._exact_explain`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from constraints import ClientBounds, ConstraintSet
+from counterfactuals._engine import EngineOutput, Problem, register_engine
+from counterfactuals._exact_explain import binding_constraints, used_features
+from counterfactuals._exact_model import ExactModel
+from counterfactuals._milp import MilpResult
+from counterfactuals._model import ModelAdapter
+from counterfactuals._target import BoundTarget
+from counterfactuals.errors import CounterfactualError
+
+__all__ = ["ExactEngine"]
+
+FloatArray = NDArray[np.float64]
+# Goal margins past the threshold tried in turn, relative to (1 + |threshold|): the first is
+# exact; the others absorb float32 sums (XGBoost) when a candidate lands on the threshold.
+_GOAL_EPS = (0.0, 1e-6, 1e-3)
+
+
+@dataclass(slots=True)
+class _Run:
+    """Mutable state of one solve call."""
+
+    problem: Problem
+    model: ExactModel
+    op: str
+    bound: float
+    deadline: float
+    notes: list[str]
+    timed_out: bool = False
+    first_status: str = ""
+    best: MilpResult | None = None
+    n_dropped: int = 0
+
+
+def _stats(model: ExactModel, build_s: float, search_s: float) -> dict[str, Any]:
+    """Size of the program and where the time went."""
+    return {
+        "n_trees": model.stats.n_trees,
+        "n_live_trees": model.stats.n_live_trees,
+        "n_splits": model.stats.n_splits,
+        "n_vars": model.b.n_vars,
+        "n_rows": model.b.n_rows,
+        "build_s": build_s,
+        "search_s": search_s,
+    }
+
+
+@register_engine
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExactEngine:
+    """Exact counterfactuals of tree ensembles and linear models (a mixed-integer program).
+
+    Parameters
+    ----------
+    time_limit_s
+        Seconds for one client (all candidates and the infeasibility analysis); the
+        problem's deadline shortens it.
+    mip_rel_gap
+        Relative optimality gap at which HiGHS stops (the first candidate is ``optimal``
+        within it).
+    change_weight
+        Tie-break added to the cost per changed feature (or group).
+    distance_weight
+        Tie-break per MAD moved, so that free moves stay small.
+    explain
+        When nothing reaches the goal, find the binding constraint families.
+    explain_time_s
+        At most this many seconds (within ``time_limit_s``) for the point of best margin and
+        the binding constraints, once the absence of a counterfactual is proved.
+    presolve
+        Let HiGHS presolve the program (measured a wash on pruned tree ensembles: it speeds
+        up some hard programs and slows down some easy ones).
+    """
+
+    name: ClassVar[str] = "exact"
+    time_limit_s: float = 10.0
+    mip_rel_gap: float = 1e-4
+    change_weight: float = 1e-3
+    distance_weight: float = 1e-4
+    explain: bool = True
+    explain_time_s: float = 5.0
+    presolve: bool = True
+
+    def __post_init__(self) -> None:
+        for key, rule in (
+            ("time_limit_s", "> 0"),
+            ("mip_rel_gap", "in [0, 1]"),
+            ("change_weight", ">= 0"),
+            ("distance_weight", ">= 0"),
+            ("explain_time_s", ">= 0"),
+        ):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise CounterfactualError(f"ExactEngine.{key}: must be a number. Got {value!r}.")
+            ok = math.isfinite(value) and value >= 0 and (key != "time_limit_s" or value > 0)
+            if not ok or (key == "mip_rel_gap" and value > 1):
+                raise CounterfactualError(f"ExactEngine.{key}: must be {rule}. Got {value!r}.")
+        for key in ("explain", "presolve"):
+            if not isinstance(getattr(self, key), bool):
+                raise CounterfactualError(
+                    f"ExactEngine.{key}: must be True or False. Got {getattr(self, key)!r}."
+                )
+
+    # ------------------------------------------------------------------ contract
+    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> str:
+        """Return why the engine cannot serve the request ('' when it can)."""
+        goal = target.linear_goal()
+        if goal is None:
+            return (
+                "the exact engine needs a goal on one output's probability (a probability "
+                "threshold or a binary flip); this target compares outputs"
+            )
+        margin = adapter.margins.get(goal[0])
+        if margin is None:
+            return (
+                "the exact engine needs the model's structure (trees or linear) for output "
+                f"{adapter.outputs[goal[0]]!r}; this {adapter.family} model does not expose it"
+            )
+        if margin.kind not in ("trees", "linear"):
+            return f"the exact engine handles trees and linear models, not {margin.kind}"
+        return ""
+
+    def solve_many(self, problems: Sequence[Problem], n: int, seed: int) -> list[EngineOutput]:
+        """Solve each problem in turn (one program per client)."""
+        return [self.solve(p, n, seed) for p in problems]
+
+    def solve(self, problem: Problem, n: int, seed: int) -> EngineOutput:
+        """Search up to ``n`` cost-ordered counterfactuals with distinct changed features.
+
+        ``seed`` is unused: HiGHS is deterministic (up to the time limit).
+        """
+        start = time.perf_counter()
+        reason = self.supports(problem.adapter, problem.target)
+        if reason:
+            raise CounterfactualError(f"exact engine: {reason}.")
+        column, op, p = problem.target.linear_goal() or (0, ">=", 0.5)
+        bound = float(problem.adapter.margins[column].link.margin_for(p))
+        deadline = start + max(0.0, min(self.time_limit_s, problem.time_left()))
+        model = self._build(problem, problem.constraints, problem.bounds)
+        run = _Run(problem, model, op, bound, deadline, self._capping_notes(problem, model))
+        build_s = time.perf_counter() - start
+        found = self._candidates(run, n)
+        stats = _stats(model, build_s, time.perf_counter() - start - build_s)
+        if found or run.first_status != "infeasible":
+            best = run.best
+            out = EngineOutput(
+                candidates=np.vstack(found) if found else np.empty((0, len(problem.client))),
+                timed_out=run.timed_out,
+                optimal=best is not None and best.status == "optimal",
+                gap=None if best is None else best.gap,
+                notes=tuple(run.notes),
+            )
+        else:
+            out = self._no_counterfactual(run)
+        stats["elapsed_s"] = time.perf_counter() - start
+        return dataclasses.replace(out, stats=stats)
+
+    # ------------------------------------------------------------------ internals
+    def _build(self, problem: Problem, cs: ConstraintSet, bounds: ClientBounds) -> ExactModel:
+        column = (problem.target.linear_goal() or (0, "", 0.0))[0]
+        return ExactModel(
+            problem.adapter.space,
+            cs,
+            bounds,
+            problem.adapter.margins[column],
+            (self.change_weight, self.distance_weight),
+        )
+
+    @staticmethod
+    def _capping_notes(problem: Problem, model: ExactModel) -> list[str]:
+        names = [problem.constraints.feature_names[j] for j in model.capped]
+        if not names:
+            return []
+        return [
+            "features without a finite bound were searched within the data's range "
+            f"(0.5-99.5 %, at least 3 MAD around the client): {', '.join(names)}."
+        ]
+
+    @staticmethod
+    def _valid(run: _Run, codes: FloatArray) -> tuple[bool, bool]:
+        """Return (passes check, reaches the goal) for one decoded candidate."""
+        problem = run.problem
+        ok = bool(problem.constraints.check(problem.client[None, :], codes[None, :]).ok[0])
+        reached = bool(problem.slack(codes[None, :])[0] >= 0)
+        return ok, reached
+
+    def _next(self, run: _Run) -> tuple[MilpResult | None, FloatArray | None, FloatArray | None]:
+        """Solve for the next candidate: (result, valid codes, decoded codes).
+
+        When the decoded point misses the goal only by float rounding (XGBoost sums in
+        float32), the goal margin is widened and the program solved again.
+        """
+        res: MilpResult | None = None
+        decoded = None
+        for eps in _GOAL_EPS:
+            left = run.deadline - time.perf_counter()
+            if left <= 0:
+                run.timed_out = True
+                break
+            run.model.set_goal(run.op, run.bound, eps * (1.0 + abs(run.bound)))
+            res = run.model.solve(
+                time_limit=left, mip_rel_gap=self.mip_rel_gap, presolve=self.presolve
+            )
+            run.first_status = run.first_status or res.status
+            run.timed_out |= res.status in ("feasible", "timeout")
+            if res.x is None:
+                if res.status == "error":
+                    run.notes.append(f"the solver failed: {res.message}")
+                return res, None, None
+            decoded = run.model.decode(res.x)
+            ok, reached = self._valid(run, decoded)
+            if ok and reached:
+                return res, decoded, decoded
+            if not ok:
+                break
+        return res, None, decoded
+
+    def _candidates(self, run: _Run, n: int) -> list[FloatArray]:
+        found: list[FloatArray] = []
+        attempts = 0
+        while len(found) < n and attempts < 2 * n + 2:
+            attempts += 1
+            res, valid, decoded = self._next(run)
+            if decoded is None:
+                break
+            if valid is not None:
+                run.best = run.best or res
+                found.append(valid)
+            else:
+                run.n_dropped += 1
+            run.model.forbid(run.model.changed(decoded), supersets=valid is not None)
+            if run.timed_out:
+                break
+        if run.n_dropped:
+            run.notes.append(
+                f"{run.n_dropped} solution(s) failed verification against the constraints or "
+                "the model and were dropped."
+            )
+        return found
+
+    def _no_counterfactual(self, run: _Run) -> EngineOutput:
+        """Certificate: the point of best margin, and the binding constraint families."""
+        problem, model = run.problem, run.model
+        deadline = min(run.deadline, time.perf_counter() + self.explain_time_s)
+        model.set_goal(None)
+        sign = -1.0 if run.op == ">=" else 1.0
+        left = deadline - time.perf_counter()
+        best = None
+        if left > 0.02:
+            share = left / 3 if self.explain else left
+            res = model.solve(
+                time_limit=share,
+                mip_rel_gap=self.mip_rel_gap,
+                objective=model.margin * sign,
+                presolve=self.presolve,
+            )
+            best = None if res.x is None else model.decode(res.x)
+        binding: tuple[str, ...] = ()
+        notes = list(run.notes)
+        if self.explain:
+            column = (problem.target.linear_goal() or (0, "", 0.0))[0]
+            used = used_features(problem.adapter.space, problem.adapter.margins[column])
+
+            def build(cs: ConstraintSet) -> ExactModel:
+                relaxed = self._build(problem, cs, cs.bounds_for(problem.client[None, :]))
+                relaxed.set_goal(run.op, run.bound, _GOAL_EPS[0] * (1.0 + abs(run.bound)))
+                return relaxed
+
+            binding, more = binding_constraints(
+                problem.constraints, used, build, deadline, presolve=self.presolve
+            )
+            notes.extend(more)
+        return EngineOutput(
+            candidates=np.empty((0, len(problem.client))),
+            proved_none=True,
+            best_codes=best,
+            binding=binding,
+            notes=tuple(notes),
+        )

@@ -1,0 +1,163 @@
+"""The gradient engine's relaxed problem: variables, bounds and prices of a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from constraints import ConstraintSet
+from counterfactuals._engine import Problem
+from counterfactuals._model import TorchFunction
+from counterfactuals.errors import CounterfactualError
+
+if TYPE_CHECKING:
+    from counterfactuals._gradient import GradientEngine
+
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+BoolArray = NDArray[np.bool_]
+
+
+# ----------------------------------------------------------------------------- relaxation
+@dataclass(frozen=True, slots=True)
+class Relaxation:
+    """Arrays of one batch; rows are (client, start) pairs, client-major.
+
+    The variables are ``u = (x - client) / scale`` (every feature but categories) and one
+    logit per (categorical feature, category); the model reads the standardised design
+    ``base + u @ through + weights @ categories``.
+    """
+
+    problems: tuple[Problem, ...]
+    owner: IntArray  # (N,) problem of each row
+    clients: FloatArray  # (N, d) codes
+    lower: FloatArray  # (N, d) bounds of u
+    upper: FloatArray
+    allowed: dict[int, BoolArray]  # coded feature -> (N, k) reachable codes
+    categorical: tuple[int, ...]
+    mask: BoolArray  # (N, n_categorical, k_max) categories a row may take (padding False)
+    current: IntArray  # (N, n_categorical) the client's categories
+    l1: FloatArray  # (N,)
+    weight: FloatArray  # (d,) price of moving each feature by one scale (a category: once)
+    bound: FloatArray  # (N,) margin bound
+    sign: FloatArray  # (N,) +1: margin >= bound, -1: margin <= bound
+    base: FloatArray  # (N, n_design)
+    through: FloatArray  # (d, n_design), derived features included
+    categories: FloatArray  # (n_categorical * k_max, n_design)
+    function: TorchFunction
+
+    def rows(self, keep: IntArray, **changes: Any) -> Relaxation:
+        """Return the relaxation of rows ``keep`` (with some arrays replaced)."""
+        per_row = ("owner", "clients", "lower", "upper", "mask", "current", "l1", "bound")
+        new = {k: getattr(self, k)[keep] for k in (*per_row, "sign", "base")}
+        new["allowed"] = {j: a[keep] for j, a in self.allowed.items()}
+        return replace(self, **{**new, **changes})
+
+
+def box(problem: Problem, scales: FloatArray, kinds: Sequence[str]) -> tuple[FloatArray, ...]:
+    """Return the bounds of one client's u (0 included: no change)."""
+    b, c = problem.bounds, problem.client
+    lo, hi = np.zeros(len(c)), np.zeros(len(c))
+    for j in np.flatnonzero(b.movable).tolist():
+        if kinds[j] != "categorical":
+            codes = b.allowed[j]
+            a, z = (min(codes), max(codes)) if codes else (b.lower[j], b.upper[j])
+            lo[j], hi[j] = min((a - c[j]) / scales[j], 0.0), max((z - c[j]) / scales[j], 0.0)
+    return lo, hi
+
+
+def design_maps(
+    cs: ConstraintSet, space: Any, f: TorchFunction, k_max: int
+) -> tuple[FloatArray, ...]:
+    """Return the design maps of codes (d, n_design) and categories, and the derived spread."""
+    d = cs.n_features
+    spread = np.eye(d)  # a change of codes -> the change with derived features recomputed
+    for item in cs._compiled.derived:
+        spread[item.j, item.j] = 0.0
+        spread[item.idx, item.j] = item.coef
+    codes = np.zeros((d, space.n_design))
+    categories = np.zeros((0, space.n_design))
+    for j, spec in enumerate(cs.features):
+        cols = space.design_columns(spec.name)
+        if spec.kind == "categorical":
+            block = np.zeros((k_max, space.n_design))
+            block[: cols.stop - cols.start, cols] = np.eye(cols.stop - cols.start)
+            categories = np.vstack([categories, block])
+        else:
+            codes[j, cols.start] = 1.0
+    scale = np.asarray(f.scale, dtype=np.float64)
+    return codes / scale, categories / scale, spread
+
+
+def prices(cs: ConstraintSet) -> FloatArray:
+    """Return the cost of moving each feature by one scale (per change + per unit x scale).
+
+    Features the file gives no cost get a tenth of the mean price, so they still count.
+    """
+    cp = cs._compiled
+    price = cp.cost_per_change + cp.cost_per_unit * cp.scale
+    positive = price[cp.mutable & (price > 0)]
+    if not positive.size:
+        return np.ones(cs.n_features)
+    return np.maximum(price, 0.1 * float(positive.mean())) / float(positive.mean())
+
+
+def reachable(cs: ConstraintSet, problems: Sequence[Problem], r: int) -> dict[int, BoolArray]:
+    """Return the codes each coded feature may take, (r rows per client, k)."""
+    allowed: dict[int, BoolArray] = {}
+    for j, spec in enumerate(cs.features):
+        if spec.kind in ("binary", "categorical", "ordinal"):
+            mask = np.zeros((len(problems), spec.n_categories), dtype=bool)
+            for i, p in enumerate(problems):
+                codes = p.bounds.allowed[j] if p.bounds.movable[j] else None
+                mask[i, sorted(codes or {round(p.client[j])})] = True
+            allowed[j] = np.repeat(mask, r, axis=0)
+    return allowed
+
+
+def relax(engine: GradientEngine, problems: Sequence[Problem]) -> Relaxation:
+    """Return the relaxed problem of a batch of clients (same adapter and goal column)."""
+    p0 = problems[0]
+    cs, r = p0.constraints, engine.restarts * len(engine.l1_weights)
+    kinds = [f.kind for f in cs.features]
+    clients = np.repeat(np.stack([p.client for p in problems]), r, axis=0)
+    allowed = reachable(cs, problems, r)
+    categorical = tuple(j for j, k in enumerate(kinds) if k == "categorical")
+    k_max = max([allowed[j].shape[1] for j in categorical], default=1)
+    padded = np.zeros((len(clients), len(categorical), k_max), dtype=bool)
+    for k, j in enumerate(categorical):
+        padded[:, k, : allowed[j].shape[1]] = allowed[j]
+    goals = [p.target.linear_goal() or (0, ">=", 0.5) for p in problems]
+    margin = p0.adapter.margins[goals[0][0]]
+    f = margin.function
+    if not isinstance(f, TorchFunction):  # supports() said so already
+        raise CounterfactualError("engine: gradient needs a torch model's margin.")
+    codes_map, categories_map, spread = design_maps(cs, p0.adapter.space, f, k_max)
+    boxes = [box(p, cs.scales, kinds) for p in problems]
+    return Relaxation(
+        problems=tuple(problems),
+        owner=np.repeat(np.arange(len(problems)), r),
+        clients=clients,
+        lower=np.repeat(np.stack([b[0] for b in boxes]), r, axis=0),
+        upper=np.repeat(np.stack([b[1] for b in boxes]), r, axis=0),
+        allowed=allowed,
+        categorical=categorical,
+        mask=padded,
+        current=np.rint(clients[:, list(categorical)]).astype(np.intp),
+        l1=np.tile(np.array(engine.l1_weights), engine.restarts * len(problems)),
+        weight=prices(cs) if engine.cost_weighted else np.ones(cs.n_features),
+        bound=np.repeat([margin.link.margin_for(g[2]) for g in goals], r),
+        sign=np.repeat([1.0 if g[1] == ">=" else -1.0 for g in goals], r),
+        base=clients @ codes_map - np.asarray(f.mean) / np.asarray(f.scale),
+        through=(cs.scales[:, None] * spread) @ codes_map,
+        categories=categories_map,
+        function=f,
+    )
+
+
+# ----------------------------------------------------------------------------- optimisation

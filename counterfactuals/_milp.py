@@ -1,0 +1,208 @@
+"""A small mixed-integer model builder over scipy's HiGHS interface (``scipy.optimize.milp``)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+__all__ = ["Lin", "MilpBuilder", "MilpResult"]
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Lin:
+    """An affine expression ``const + sum(coef * var)`` over variable indices."""
+
+    terms: Mapping[int, float]
+    const: float = 0.0
+
+    @staticmethod
+    def var(index: int, coef: float = 1.0) -> Lin:
+        """Return ``coef * var``."""
+        return Lin({index: coef})
+
+    @staticmethod
+    def constant(value: float) -> Lin:
+        """Return a constant expression."""
+        return Lin({}, float(value))
+
+    @staticmethod
+    def total(items: Iterable[Lin]) -> Lin:
+        """Return the sum of expressions."""
+        terms: dict[int, float] = {}
+        const = 0.0
+        for item in items:
+            const += item.const
+            for k, v in item.terms.items():
+                terms[k] = terms.get(k, 0.0) + v
+        return Lin(terms, const)
+
+    def __add__(self, other: Lin | float) -> Lin:
+        if not isinstance(other, Lin):
+            return Lin(self.terms, self.const + float(other))
+        return Lin.total((self, other))
+
+    def __radd__(self, other: float) -> Lin:
+        return self + other
+
+    def __sub__(self, other: Lin | float) -> Lin:
+        return self + (other * -1.0 if isinstance(other, Lin) else -float(other))
+
+    def __rsub__(self, other: float) -> Lin:
+        return self * -1.0 + other
+
+    def __mul__(self, factor: float) -> Lin:
+        f = float(factor)
+        return Lin({k: v * f for k, v in self.terms.items()}, self.const * f)
+
+    __rmul__ = __mul__
+
+    @property
+    def is_constant(self) -> bool:
+        """Whether no variable has a non-zero coefficient."""
+        return not any(self.terms.values())
+
+    def value(self, x: FloatArray) -> float:
+        """Evaluate at a solution vector."""
+        return self.const + sum(v * float(x[k]) for k, v in self.terms.items())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MilpResult:
+    """Outcome of one solve.
+
+    ``status`` is optimal, feasible (stopped early), infeasible, timeout (stopped with no
+    solution) or error; ``x`` is the solution when there is one.
+    """
+
+    status: str
+    x: FloatArray | None
+    objective: float
+    gap: float | None
+    elapsed_s: float
+    message: str
+
+
+class MilpBuilder:
+    """Variables with bounds and integrality, and rows ``lo <= expr <= hi``."""
+
+    def __init__(self) -> None:
+        self.lb: list[float] = []
+        self.ub: list[float] = []
+        self.integer: list[int] = []
+        self._rows: list[tuple[NDArray[np.intp], FloatArray]] = []
+        self.row_lo: list[float] = []
+        self.row_hi: list[float] = []
+
+    @property
+    def n_vars(self) -> int:
+        """Number of variables."""
+        return len(self.lb)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return len(self._rows)
+
+    def add_var(self, lo: float, hi: float, *, integer: bool = False) -> int:
+        """Add a variable in [lo, hi]; return its index."""
+        self.lb.append(float(lo))
+        self.ub.append(float(hi))
+        self.integer.append(1 if integer else 0)
+        return len(self.lb) - 1
+
+    def add_binary(self) -> int:
+        """Add a 0/1 variable."""
+        return self.add_var(0.0, 1.0, integer=True)
+
+    def add_row(self, expr: Lin, lo: float = -math.inf, hi: float = math.inf) -> int:
+        """Add ``lo <= expr <= hi``; return the row index (constant rows are checked only)."""
+        keys = [k for k, v in expr.terms.items() if v != 0.0]
+        idx = np.asarray(keys, dtype=np.intp)
+        val = np.asarray([expr.terms[k] for k in keys], dtype=np.float64)
+        return self.add_raw(idx, val, lo - expr.const, hi - expr.const)
+
+    def add_raw(self, idx: NDArray[np.intp], val: FloatArray, lo: float, hi: float) -> int:
+        """Add ``lo <= val @ x[idx] <= hi`` from arrays."""
+        self._rows.append((idx, val))
+        self.row_lo.append(float(lo))
+        self.row_hi.append(float(hi))
+        return len(self._rows) - 1
+
+    def set_row_bounds(self, row: int, lo: float, hi: float) -> None:
+        """Change the bounds of a row (e.g. relax it with infinities)."""
+        self.row_lo[row], self.row_hi[row] = float(lo), float(hi)
+
+    def bounds_of(self, expr: Lin) -> tuple[float, float]:
+        """Smallest and largest value of ``expr`` over the variables' bounds."""
+        lo = hi = expr.const
+        for k, v in expr.terms.items():
+            a, b = self.lb[k] * v, self.ub[k] * v
+            lo += min(a, b)
+            hi += max(a, b)
+        return lo, hi
+
+    def _matrix(self) -> sparse.csr_matrix:
+        n = self.n_vars
+        if not self._rows:
+            return sparse.csr_matrix((0, n))
+        lengths = np.fromiter((len(i) for i, _ in self._rows), dtype=np.intp)
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        indices = np.concatenate([i for i, _ in self._rows]).astype(np.int32)
+        data = np.concatenate([v for _, v in self._rows])
+        return sparse.csr_matrix((data, indices, indptr), shape=(len(self._rows), n))
+
+    def solve(
+        self, objective: Lin, *, time_limit: float, mip_rel_gap: float, presolve: bool = True
+    ) -> MilpResult:
+        """Minimise ``objective`` with HiGHS; never raises on solver outcomes.
+
+        HiGHS may end in "Solve error" (its own tolerance check after presolve); the solve is
+        then repeated with presolve toggled.
+        """
+        start = time.perf_counter()
+        c = np.zeros(self.n_vars)
+        for k, v in objective.terms.items():
+            c[k] += v
+        constraints = LinearConstraint(
+            self._matrix(), np.asarray(self.row_lo), np.asarray(self.row_hi)
+        )
+        options: dict[str, float | bool] = {"mip_rel_gap": mip_rel_gap}
+        for attempt in (presolve, not presolve):
+            left = float(time_limit) - (time.perf_counter() - start)
+            res = milp(
+                c,
+                integrality=np.asarray(self.integer),
+                bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),
+                constraints=constraints if self.n_rows else None,
+                options={**options, "time_limit": max(left, 1e-3), "presolve": attempt},
+            )
+            if res.status != 4:
+                break
+        elapsed = time.perf_counter() - start
+        x = None if res.x is None else np.asarray(res.x, dtype=np.float64)
+        if res.status == 0 and x is not None:
+            status = "optimal"
+        elif res.status == 1:
+            status = "feasible" if x is not None else "timeout"
+        elif res.status == 2:
+            status = "infeasible"
+        else:
+            status = "error"
+        gap = getattr(res, "mip_gap", None)
+        return MilpResult(
+            status=status,
+            x=x,
+            objective=float(res.fun) + objective.const if x is not None else math.inf,
+            gap=None if gap is None else float(gap),
+            elapsed_s=elapsed,
+            message=str(res.message),
+        )

@@ -1,0 +1,179 @@
+"""The model-agnostic ``search`` engine: sparse first, feasible only, minimal, diverse, batched.
+
+For each client it tries every feasible single change in one batched model call, then
+combinations of 2, 3... changes built from the most promising ones (a seeded beam), up to
+the constraint set's ``max_changes``, and stops at the first level where enough distinct
+feature sets reach the goal. Candidates are drawn only from the feasible set: numeric
+features from a grid between the client's value and each reachable end, coded features
+from their allowed codes, derived features recomputed, every row checked by the constraint
+set before it is scored. Valid candidates are shrunk toward the client, feature by
+feature (a vectorised bisection on the step grid), then ranked by the constraint file's
+cost and the MAD-normalised L1 distance, one per changed-feature set.
+
+:meth:`SearchEngine.solve_many` runs many clients in lock step so that each stage is one
+model call over all of their candidates; each client's answer is the one
+:meth:`SearchEngine.solve` gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from counterfactuals._engine import EngineOutput, Problem, register_engine
+from counterfactuals._model import ModelAdapter
+from counterfactuals._search_run import Search, run_search
+from counterfactuals._target import BoundTarget
+from counterfactuals.errors import CounterfactualError
+
+__all__ = ["SearchEngine"]
+
+FloatArray = NDArray[np.float64]
+
+_MINIMUM = {
+    "n_grid": 2,
+    "n_enumerate": 0,
+    "beam_width": 1,
+    "n_values": 1,
+    "n_random_units": 0,
+    "n_parents": 1,
+    "n_refine_points": 1,
+    "n_refine_rounds": 0,
+    "max_level": 1,
+    "n_deep": 1,
+    "max_exhaustive": 0,
+    "max_rows": 1,
+    "batch_problems": 1,
+}
+
+
+@register_engine
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchEngine:
+    """Sparse-first batched search over the feasible set; works with any model.
+
+    Parameters
+    ----------
+    n_grid
+        Values tried per numeric feature and direction (every value when the step grid
+        holds fewer).
+    beam_width
+        Units (features or groups) whose moves are combined at the next level, the most
+        promising first.
+    n_values
+        Values per beam unit, those closest to the goal.
+    n_random_units
+        Units added to the beam at random (seeded), for diversity.
+    n_parents
+        Combinations extended by one more unit at the next level.
+    n_refine_points
+        Values scored per bisection round (a round is one model call).
+    n_refine_rounds
+        Rounds per changed numeric feature (0: no refinement).
+    max_level
+        Most changes per candidate (``None``: the constraint set's ``max_changes``).
+    max_exhaustive
+        When nothing is found and the feasible space is finite with at most this many
+        points, all of them are scored (``proved_none`` when none reaches the goal).
+    max_rows
+        Rows per model call in :meth:`solve_many`.
+    batch_problems
+        Clients searched in lock step by :meth:`solve_many` (bounds memory).
+    """
+
+    name: ClassVar[str] = "search"
+
+    n_grid: int = 12
+    n_enumerate: int = 32
+    beam_width: int = 6
+    n_values: int = 8
+    n_random_units: int = 1
+    n_parents: int = 24
+    n_refine_points: int = 7
+    n_refine_rounds: int = 2
+    max_level: int | None = None
+    n_deep: int | None = 2
+    max_exhaustive: int = 4096
+    max_rows: int = 200_000
+    batch_problems: int = 256
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is None and item.name in ("max_level", "n_deep"):
+                continue
+            low = _MINIMUM[item.name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise CounterfactualError(
+                    f"SearchEngine.{item.name}: must be an integer >= {low}. Got {value!r}."
+                )
+
+    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> str:
+        """Return '' (any model with batched probabilities, any target)."""
+        return ""
+
+    def solve(self, problem: Problem, n: int, seed: int) -> EngineOutput:
+        """Search one client's counterfactuals (at most ``n``, best first)."""
+        return self.solve_many([problem], n, seed)[0]
+
+    def solve_many(self, problems: Sequence[Problem], n: int, seed: int) -> list[EngineOutput]:
+        """Search many clients, sharing model calls; each answer equals :meth:`solve`'s."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise CounterfactualError(f"n: must be a whole number >= 1. Got {n!r}.")
+        out: list[EngineOutput] = []
+        for start in range(0, len(problems), self.batch_problems):
+            block = list(problems[start : start + self.batch_problems])
+            searches = [run_search(p, int(n), seed, self) for p in block]
+            out.extend(_drive(block, searches, self.max_rows))
+        return out
+
+
+def _drive(problems: list[Problem], searches: list[Search], max_rows: int) -> list[EngineOutput]:
+    """Run searches in lock step: each round scores every pending request in one call."""
+    outputs: list[EngineOutput | None] = [None] * len(searches)
+    pending: dict[int, FloatArray] = {}
+
+    def advance(i: int, slack: FloatArray | None) -> None:
+        try:
+            request = searches[i].send(slack) if slack is not None else next(searches[i])
+        except StopIteration as stop:
+            outputs[i] = stop.value
+            return
+        pending[i] = request
+
+    for i in range(len(searches)):
+        advance(i, None)
+    while pending:
+        batch = sorted(pending.items())
+        pending.clear()
+        for (i, _), slack in zip(batch, _slack_batch(problems, batch, max_rows), strict=True):
+            advance(i, slack)
+    return [o for o in outputs if o is not None]
+
+
+def _slack_batch(
+    problems: list[Problem], batch: list[tuple[int, FloatArray]], max_rows: int
+) -> list[FloatArray]:
+    """Slack of each request; requests of problems sharing a model share its calls."""
+    groups: dict[int, list[int]] = {}
+    for k, (i, _) in enumerate(batch):
+        groups.setdefault(id(problems[i].adapter), []).append(k)
+    out: list[FloatArray] = [np.zeros(0)] * len(batch)
+    for members in groups.values():
+        codes = np.vstack([batch[k][1] for k in members])
+        adapter = problems[batch[members[0]][0]].adapter
+        proba = np.vstack(
+            [
+                np.asarray(adapter.proba_codes(codes[s : s + max_rows]), dtype=np.float64)
+                for s in range(0, len(codes), max_rows)
+            ]
+        )
+        edges = np.cumsum([0] + [len(batch[k][1]) for k in members])
+        for k, lo, hi in zip(members, edges[:-1], edges[1:], strict=True):
+            i, rows = batch[k]
+            out[k] = problems[i].slack(rows, proba[lo:hi])
+    return out

@@ -1,0 +1,138 @@
+"""Independent verification: the real model and ``ConstraintSet.check`` judge every candidate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from constraints import ConstraintSet
+from counterfactuals._engine import Problem
+from counterfactuals._result import Change, Counterfactual
+
+__all__ = ["Verified", "proximity", "to_counterfactuals", "verify"]
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+def proximity(constraints: ConstraintSet, client: FloatArray, codes: FloatArray) -> FloatArray:
+    """MAD-normalised L1 over numeric and ordinal features plus categorical mismatches."""
+    delta = np.abs(np.atleast_2d(codes) - client)
+    unordered = np.array([f.kind in ("categorical", "binary") for f in constraints.features])
+    scaled = delta / constraints.scales
+    out: FloatArray = np.where(unordered, delta > 1e-9, scaled).sum(axis=1)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """Candidates that passed verification, with the real model's scores (one problem)."""
+
+    codes: FloatArray
+    proba: FloatArray
+    n_rejected_model: int
+    n_rejected_constraints: int
+
+
+def _unique_changed(client: FloatArray, codes: FloatArray) -> BoolArray:
+    """Rows that change something and are not repeats of an earlier row."""
+    changed = (np.abs(codes - client) > 1e-9 * (1.0 + np.abs(client))).any(axis=1)
+    _, first = np.unique(codes, axis=0, return_index=True)
+    unique = np.zeros(len(codes), dtype=bool)
+    unique[first] = True
+    return changed & unique
+
+
+def verify(problems: Sequence[Problem], candidates: Sequence[FloatArray]) -> list[Verified]:
+    """Re-score every candidate with the real model (business frames) and re-check the rules.
+
+    One model call and one constraint check serve all problems (they share model and
+    constraints).
+    """
+    if not problems:
+        return []
+    first = problems[0]
+    sizes = [len(c) for c in candidates]
+    d = first.client.shape[0]
+    codes = np.vstack([np.asarray(c, dtype=np.float64).reshape(-1, d) for c in candidates])
+    clients = np.repeat(np.vstack([p.client for p in problems]), sizes, axis=0)
+    keep = np.zeros(len(codes), dtype=bool)
+    proba = np.zeros((len(codes), len(first.adapter.outputs)))
+    if len(codes):
+        keep = _unique_changed_many(clients, codes, sizes)
+        rows = np.flatnonzero(keep)
+        if len(rows):
+            frame = first.adapter.space.to_frame(codes[rows])
+            proba[rows] = first.adapter.proba_frame(frame)
+    feasible = np.zeros(len(codes), dtype=bool)
+    if keep.any():
+        rows = np.flatnonzero(keep)
+        feasible[rows] = first.constraints.check(clients[rows], codes[rows]).ok
+    out: list[Verified] = []
+    start = 0
+    for problem, size in zip(problems, sizes, strict=True):
+        part = slice(start, start + size)
+        start += size
+        c, p, k, f = codes[part], proba[part], keep[part], feasible[part]
+        held = problem.adapter.held(c) if problem.adapter.held is not None and size else None
+        valid = (problem.target.slack(p, held, problem.adapter.values) >= 0) if size else k
+        ok = k & valid & f
+        out.append(
+            Verified(
+                codes=c[ok],
+                proba=p[ok],
+                n_rejected_model=int((k & ~valid).sum()),
+                n_rejected_constraints=int((k & valid & ~f).sum()),
+            )
+        )
+    return out
+
+
+def _unique_changed_many(clients: FloatArray, codes: FloatArray, sizes: list[int]) -> BoolArray:
+    keep = np.zeros(len(codes), dtype=bool)
+    start = 0
+    for size in sizes:
+        if size:
+            part = slice(start, start + size)
+            keep[part] = _unique_changed(clients[start], codes[part])
+        start += size
+    return keep
+
+
+def to_counterfactuals(problem: Problem, verified: Verified, n: int) -> tuple[Counterfactual, ...]:
+    """Turn verified codes into business-value counterfactuals, cheapest first, at most n."""
+    if not len(verified.codes):
+        return ()
+    cs = problem.constraints
+    client = problem.client[None, :]
+    cost = cs.cost(client, verified.codes)
+    distance = proximity(cs, problem.client, verified.codes)
+    order = np.lexsort((distance, cost))[:n]
+    space = problem.adapter.space
+    frame = space.to_frame(np.vstack([client, verified.codes[order]]))
+    records: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
+    before = records[0]
+    scores = problem.target.score(verified.proba[order])
+    out = []
+    for i, row in enumerate(records[1:]):
+        x = verified.codes[order[i]]
+        moved = np.abs(x - problem.client) > 1e-9 * (1.0 + np.abs(problem.client))
+        changes = tuple(
+            Change(feature=name, before=before[name], after=row[name])
+            for name, m in zip(space.names, moved, strict=True)
+            if m
+        )
+        out.append(
+            Counterfactual(
+                values=row,
+                changes=changes,
+                score=float(scores[i]),
+                cost=float(cost[order[i]]),
+                distance=float(distance[order[i]]),
+            )
+        )
+    return tuple(out)

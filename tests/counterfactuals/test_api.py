@@ -1,0 +1,223 @@
+"""generate / generate_many: input validation, statuses, targets, adapters of plain models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from constraints import ConstraintSet
+from counterfactuals import (
+    CounterfactualError,
+    FeatureSpace,
+    Target,
+    adapt,
+    generate,
+    generate_many,
+)
+
+
+@pytest.fixture(scope="module")
+def logistic(trained: dict[str, Any]) -> Any:
+    return trained["logistic"].model
+
+
+@pytest.fixture(scope="module")
+def client(logistic: Any, model_clients: pd.DataFrame) -> pd.DataFrame:
+    pool = model_clients.loc[~model_clients["has_life_insurance"]].iloc[:300]
+    score = logistic.score(pool)
+    chosen: pd.DataFrame = pool.loc[(score > 0.1) & (score < 0.3)].iloc[[0]]
+    return chosen
+
+
+# ------------------------------------------------------------------------ validation
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 0}, r"^n: must be a whole number >= 1\. Got 0\.$"),
+        ({"n": True}, r"^n: must be a whole number >= 1\. Got True\.$"),
+        ({"seed": -1}, r"^seed: must be a whole number >= 0\. Got -1\.$"),
+        (
+            {"time_limit_s": 0},
+            r"^time_limit_s: must be a number of seconds > 0 \(or None\)\. Got 0\.$",
+        ),
+        (
+            {"engine": "dice"},
+            r"^engine: must be one of auto, exact, gradient, search\. Got 'dice'\.$",
+        ),
+    ],
+)
+def test_bad_options_are_named(
+    kwargs: dict[str, Any],
+    message: str,
+    logistic: Any,
+    client: pd.DataFrame,
+    model_constraints: ConstraintSet,
+) -> None:
+    with pytest.raises(CounterfactualError, match=message):
+        generate(logistic, client, model_constraints, Target.probability(0.5), **kwargs)
+
+
+def test_bad_target_constraints_and_client(
+    logistic: Any, client: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    with pytest.raises(CounterfactualError, match=r"^target: must be a Target"):
+        generate(logistic, client, model_constraints, "up")
+    with pytest.raises(CounterfactualError, match=r"^constraints: must be a ConstraintSet"):
+        generate(logistic, client, "configs/demo-portfolio.yaml", "flip")  # type: ignore[arg-type]
+    with pytest.raises(CounterfactualError, match=r"^client: must be one row\. Got 2 rows\."):
+        generate(logistic, pd.concat([client, client]), model_constraints, "flip")
+    with pytest.raises(CounterfactualError, match=r"monthly_income"):
+        generate(logistic, client.drop(columns="monthly_income"), model_constraints, "flip")
+    with pytest.raises(CounterfactualError, match=r"^client: must be a DataFrame"):
+        generate(logistic, np.zeros(3), model_constraints, "flip")  # type: ignore[arg-type]
+    with pytest.raises(CounterfactualError, match=r"^target.threshold: must be a probability"):
+        Target.probability(1.5)
+    with pytest.raises(CounterfactualError, match=r"^target: 'top' needs a product recommender"):
+        generate(logistic, client, model_constraints, Target.top("life"))
+
+
+def test_a_model_without_predict_proba_is_refused(
+    client: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    with pytest.raises(CounterfactualError, match=r"^model: must offer predict_proba"):
+        generate(object(), client, model_constraints, "flip")
+
+
+# ------------------------------------------------------------------------ statuses
+def test_a_client_at_the_target_is_reached(
+    logistic: Any, client: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    result = generate(logistic, client, model_constraints, Target.probability(0.05))
+    assert result.status == "REACHED"
+    assert not result.counterfactuals
+    assert "already meets" in result.reason
+
+
+def test_found_result_in_business_values(
+    logistic: Any, client: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    target = Target.probability(float(logistic.score(client)[0]) * 1.5)
+    result = generate(logistic, client, model_constraints, target, n=3, engine="search")
+    assert result.status == "FOUND"
+    frame = result.to_frame()
+    assert list(frame.columns[:4]) == ["rank", "score", "cost", "n_changes"]
+    cf = result.counterfactuals[0]
+    for change in cf.changes:
+        assert client.iloc[0][change.feature] == change.before
+        assert cf.values[change.feature] == change.after
+    costs = [c.cost for c in result.counterfactuals]
+    assert costs == sorted(costs)
+    payload = result.to_dict()
+    assert payload["status"] == "FOUND"
+    assert payload["target"].startswith("probability")
+    assert result.query["age"] == client.iloc[0]["age"]
+
+
+def test_none_names_binding_constraints(
+    logistic: Any, model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    """A client whose cheapest lever needs two changes: with max_changes 1, exact proves none."""
+    from dataclasses import replace
+
+    tight = replace(model_constraints, max_changes=1)
+    derived = {d.feature for d in model_constraints.derived}
+    pool = model_clients.loc[~model_clients["has_life_insurance"]].iloc[:40]
+    for i in range(len(pool)):
+        client = pool.iloc[[i]]
+        target = Target.probability(min(0.9, float(logistic.score(client)[0]) * 2.5))
+        loose = generate(logistic, client, model_constraints, target, n=1, engine="exact")
+        if not loose.found:
+            continue
+        moved = [c for c in loose.counterfactuals[0].changes if c.feature not in derived]
+        if len(moved) < 2:
+            continue
+        strict = generate(logistic, client, tight, target, n=1, engine="exact")
+        assert strict.status == "NONE"
+        assert strict.reason.startswith("No lever exists within these constraints")
+        assert "max_changes" in strict.binding
+        assert strict.best_score is not None
+        assert strict.best_score < target.threshold
+        return
+    pytest.fail("no client in the pool needs two changes")
+
+
+def test_flip_and_risk_targets(
+    logistic: Any, client: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    flip = generate(logistic, client, model_constraints, "flip", n=1, engine="search")
+    if flip.found:
+        assert flip.counterfactuals[0].score >= 0.5
+    base = float(logistic.score(client)[0])
+    down = generate(
+        logistic, client, model_constraints, Target.probability(base * 0.7, at_most=True), n=2
+    )
+    assert down.status in ("FOUND", "NONE")
+    for cf in down.counterfactuals:
+        assert cf.score <= base * 0.7
+
+
+# ------------------------------------------------------------------------ plain models
+@pytest.fixture(scope="module")
+def design(model_clients: pd.DataFrame, model_constraints: ConstraintSet) -> Any:
+    space = FeatureSpace.from_constraints(model_constraints)
+    data = model_clients.loc[~model_clients["has_life_insurance"]]
+    x = space.to_design(space.to_codes(data))
+    y = data["take_life_insurance"].to_numpy(dtype=int)
+    return space, data, x, y
+
+
+@pytest.mark.parametrize("kind", ["xgboost", "forest", "logistic", "frame"])
+def test_plain_classifiers_are_adapted(
+    kind: str, design: Any, model_constraints: ConstraintSet
+) -> None:
+    import xgboost
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    space, data, x, y = design
+    if kind == "xgboost":
+        model: Any = xgboost.XGBClassifier(n_estimators=30, max_depth=3).fit(x, y)
+    elif kind == "forest":
+        model = RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0).fit(x, y)
+    elif kind == "logistic":
+        model = LogisticRegression(max_iter=500).fit(x, y)
+    else:
+        frame = data[list(space.names)]
+        categorical = [
+            n for n, k in zip(space.names, space.kinds, strict=True) if k == "categorical"
+        ]
+        from sklearn.compose import make_column_transformer
+
+        model = make_pipeline(
+            make_column_transformer(
+                (OneHotEncoder(handle_unknown="ignore"), categorical), remainder="passthrough"
+            ),
+            LogisticRegression(max_iter=300),
+        ).fit(frame, y)
+    adapter = adapt(model, space)
+    assert bool(adapter.margins) == (kind != "frame")
+    client = data.iloc[[3]]
+    p = adapter.proba_frame(client)
+    np.testing.assert_allclose(adapter.proba_codes(space.to_codes(client)), p)
+    result = generate(
+        model, client, model_constraints, Target.probability(min(0.9, p[0, 1] * 1.5)), n=2
+    )
+    assert result.status in ("FOUND", "NONE")
+    for cf in result.counterfactuals:
+        assert cf.score >= min(0.9, p[0, 1] * 1.5) - 1e-12
+
+
+def test_generate_many_answers_every_client(
+    logistic: Any, model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    clients = model_clients.loc[~model_clients["has_life_insurance"]].iloc[:30]
+    results = generate_many(logistic, clients, model_constraints, Target.probability(0.3), n=2)
+    assert len(results) == len(clients)
+    assert {r.status for r in results} <= {"FOUND", "NONE", "REACHED"}
+    for r in results:
+        assert r.status != "NONE" or r.reason
