@@ -17,7 +17,7 @@ from counterfactuals._model import ModelAdapter, adapt
 from counterfactuals._result import Counterfactual, CounterfactualResult
 from counterfactuals._space import FeatureSpace
 from counterfactuals._target import Target
-from counterfactuals._verify import Verified, to_counterfactuals, verify
+from counterfactuals._verify import Verified, records, to_counterfactuals, verify
 from counterfactuals.errors import CounterfactualError
 
 __all__ = ["generate", "generate_many", "resolve_engine"]
@@ -236,9 +236,12 @@ def _run(
     outputs, names, engines = _solve_all(chosen, problems, int(n), int(seed))
     verified = verify(problems, [o.candidates for o in outputs])
     _fallback(chosen, problems, outputs, names, engines, verified, (int(n), int(seed)))
-    queries: list[dict[str, Any]] = frame[list(space.names)].to_dict(orient="records")  # type: ignore[assignment]
+    queries = records(frame[list(space.names)])
     results: list[CounterfactualResult | None] = [None] * len(codes)
-    cfs = [to_counterfactuals(p, v, int(n)) for p, v in zip(problems, verified, strict=True)]
+    cfs = [
+        to_counterfactuals(p, v, int(n), queries[i])
+        for p, v, i in zip(problems, verified, active, strict=True)
+    ]
     missing = [k for k, found in enumerate(cfs) if not found]
     diagnoses = diagnose(
         [problems[k] for k in missing],

@@ -202,6 +202,9 @@ class BoundTarget:
         Exact engines turn it into a margin bound; ``None`` for goals that compare columns.
         """
         t = self.target
+        if t.kind == "probability" and self.k == 2 and self.column == 0:
+            # on the negative class: the same goal on the positive one (p0 = 1 - p1)
+            return (1, ">=" if t.at_most else "<=", 1.0 - t.threshold)
         if t.kind == "probability":
             return (self.column, "<=" if t.at_most else ">=", t.threshold)
         if t.kind == "flip" and self.k == 2:

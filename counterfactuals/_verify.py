@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from constraints import ConstraintSet
 from counterfactuals._engine import Problem
 from counterfactuals._result import Change, Counterfactual
 
-__all__ = ["Verified", "proximity", "to_counterfactuals", "verify"]
+__all__ = ["Verified", "proximity", "records", "to_counterfactuals", "verify"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -28,12 +29,23 @@ def proximity(constraints: ConstraintSet, client: FloatArray, codes: FloatArray)
     return out
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a frame as dicts (much faster than ``to_dict("records")`` on small frames)."""
+    names = [str(c) for c in frame.columns]
+    values = frame.to_numpy(dtype=object)
+    return [
+        {k: v.item() if isinstance(v, np.generic) else v for k, v in zip(names, row, strict=True)}
+        for row in values
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Verified:
     """Candidates that passed verification, with the real model's scores (one problem)."""
 
     codes: FloatArray
     proba: FloatArray
+    rows: list[dict[str, Any]]
     n_rejected_model: int
     n_rejected_constraints: int
 
@@ -62,12 +74,15 @@ def verify(problems: Sequence[Problem], candidates: Sequence[FloatArray]) -> lis
     clients = np.repeat(np.vstack([p.client for p in problems]), sizes, axis=0)
     keep = np.zeros(len(codes), dtype=bool)
     proba = np.zeros((len(codes), len(first.adapter.outputs)))
+    business: list[dict[str, Any] | None] = [None] * len(codes)
     if len(codes):
         keep = _unique_changed_many(clients, codes, sizes)
         rows = np.flatnonzero(keep)
         if len(rows):
             frame = first.adapter.space.to_frame(codes[rows])
             proba[rows] = first.adapter.proba_frame(frame)
+            for i, row in zip(rows, records(frame), strict=True):
+                business[i] = row
     feasible = np.zeros(len(codes), dtype=bool)
     if keep.any():
         rows = np.flatnonzero(keep)
@@ -85,6 +100,7 @@ def verify(problems: Sequence[Problem], candidates: Sequence[FloatArray]) -> lis
             Verified(
                 codes=c[ok],
                 proba=p[ok],
+                rows=[business[part.start + i] for i in np.flatnonzero(ok)],  # type: ignore[misc]
                 n_rejected_model=int((k & ~valid).sum()),
                 n_rejected_constraints=int((k & valid & ~f).sum()),
             )
@@ -103,27 +119,29 @@ def _unique_changed_many(clients: FloatArray, codes: FloatArray, sizes: list[int
     return keep
 
 
-def to_counterfactuals(problem: Problem, verified: Verified, n: int) -> tuple[Counterfactual, ...]:
-    """Turn verified codes into business-value counterfactuals, cheapest first, at most n."""
+def to_counterfactuals(
+    problem: Problem, verified: Verified, n: int, before: dict[str, Any]
+) -> tuple[Counterfactual, ...]:
+    """Turn verified codes into business-value counterfactuals, cheapest first, at most n.
+
+    ``before`` is the client in business values (as the caller gave them).
+    """
     if not len(verified.codes):
         return ()
     cs = problem.constraints
-    client = problem.client[None, :]
-    cost = cs.cost(client, verified.codes)
+    cost = cs.cost(problem.client[None, :], verified.codes)
     distance = proximity(cs, problem.client, verified.codes)
     order = np.lexsort((distance, cost))[:n]
-    space = problem.adapter.space
-    frame = space.to_frame(np.vstack([client, verified.codes[order]]))
-    records: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
-    before = records[0]
+    names = problem.adapter.space.names
     scores = problem.target.score(verified.proba[order])
+    tolerance = 1e-9 * (1.0 + np.abs(problem.client))
     out = []
-    for i, row in enumerate(records[1:]):
-        x = verified.codes[order[i]]
-        moved = np.abs(x - problem.client) > 1e-9 * (1.0 + np.abs(problem.client))
+    for i, k in enumerate(order):
+        row = verified.rows[k]
+        moved = np.abs(verified.codes[k] - problem.client) > tolerance
         changes = tuple(
             Change(feature=name, before=before[name], after=row[name])
-            for name, m in zip(space.names, moved, strict=True)
+            for name, m in zip(names, moved, strict=True)
             if m
         )
         out.append(
@@ -131,8 +149,8 @@ def to_counterfactuals(problem: Problem, verified: Verified, n: int) -> tuple[Co
                 values=row,
                 changes=changes,
                 score=float(scores[i]),
-                cost=float(cost[order[i]]),
-                distance=float(distance[order[i]]),
+                cost=float(cost[k]),
+                distance=float(distance[k]),
             )
         )
     return tuple(out)

@@ -16,8 +16,15 @@ def test_probability_and_risk_targets() -> None:
     np.testing.assert_allclose(down.slack(proba), [0.2, -0.1])
     assert up.linear_goal() == (1, ">=", 0.5)
     assert down.linear_goal() == (1, "<=", 0.5)
-    named = Target.probability(0.5, output=False).bind((False, True), proba[0], ranked=False)
+    named = Target.probability(0.6, output=False).bind((False, True), proba[0], ranked=False)
     assert named.column == 0
+    assert named.linear_goal() == (1, "<=", pytest.approx(0.4))
+    risk = Target.probability(0.6, output=False, at_most=True)
+    assert risk.bind((False, True), proba[0], ranked=False).linear_goal() == (
+        1,
+        ">=",
+        pytest.approx(0.4),
+    )
 
 
 def test_flip_goes_to_the_other_class() -> None:
