@@ -18,13 +18,15 @@ def test_probability_and_risk_targets() -> None:
     assert down.linear_goal() == (1, "<=", 0.5)
     named = Target.probability(0.6, output=False).bind((False, True), proba[0], ranked=False)
     assert named.column == 0
-    assert named.linear_goal() == (1, "<=", pytest.approx(0.4))
+    goal = named.linear_goal()
+    assert goal is not None
+    assert goal[:2] == (1, "<=")
+    assert goal[2] == pytest.approx(0.4)
     risk = Target.probability(0.6, output=False, at_most=True)
-    assert risk.bind((False, True), proba[0], ranked=False).linear_goal() == (
-        1,
-        ">=",
-        pytest.approx(0.4),
-    )
+    goal = risk.bind((False, True), proba[0], ranked=False).linear_goal()
+    assert goal is not None
+    assert goal[:2] == (1, ">=")
+    assert goal[2] == pytest.approx(0.4)
 
 
 def test_flip_goes_to_the_other_class() -> None:
