@@ -76,6 +76,11 @@ class SearchEngine:
         Rounds per changed numeric feature (0: no refinement).
     max_level
         Most changes per candidate (``None``: the constraint set's ``max_changes``).
+    n_deep
+        Levels beyond two changes are searched only while fewer than this many feature
+        sets were found (1: a third change only when nothing sparser works; ``None``: until
+        ``n`` sets). Sparse levers are easier to act on; on bank marketing (n=5) this keeps
+        the mean number of changes at or below 2.
     max_exhaustive
         When nothing is found and the feasible space is finite with at most this many
         points, all of them are scored (``proved_none`` when none reaches the goal).
@@ -96,7 +101,7 @@ class SearchEngine:
     n_refine_points: int = 7
     n_refine_rounds: int = 2
     max_level: int | None = None
-    n_deep: int | None = 2
+    n_deep: int | None = 1
     max_exhaustive: int = 4096
     max_rows: int = 200_000
     batch_problems: int = 256
