@@ -104,6 +104,11 @@ def sparsify(rel: Relaxation, owner: IntArray, codes: FloatArray) -> tuple[IntAr
         trial, trial_cost = projected.values, cs.cost(clients[rows], projected.values)
         good = projected.changed & (slack_of(rel.problems, owner[rows], trial) >= 0)
         good &= trial_cost <= cost[rows] + 1e-12
+        # progress: the trial must change fewer features (projection may re-apply a change,
+        # and an equal-cost trial that changes nothing would loop for ever)
+        tol = 1e-9 * (1.0 + np.abs(clients[rows]))
+        fewer = (np.abs(trial - clients[rows]) > tol).sum(axis=1) < changed[rows].sum(axis=1)
+        good &= fewer
         order = np.lexsort((trial_cost, rows))
         order = order[good[order]]
         pick = order[np.unique(rows[order], return_index=True)[1]]  # each row's cheapest
