@@ -10,23 +10,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from constraints import ConstraintSet
 from counterfactuals._engine import Problem
 from counterfactuals._result import Change, Counterfactual
+from counterfactuals.metrics import proximity
 
-__all__ = ["Verified", "proximity", "records", "to_counterfactuals", "verify"]
+__all__ = ["Verified", "records", "to_counterfactuals", "verify"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
-
-
-def proximity(constraints: ConstraintSet, client: FloatArray, codes: FloatArray) -> FloatArray:
-    """MAD-normalised L1 over numeric and ordinal features plus categorical mismatches."""
-    delta = np.abs(np.atleast_2d(codes) - client)
-    unordered = np.array([f.kind in ("categorical", "binary") for f in constraints.features])
-    scaled = delta / constraints.scales
-    out: FloatArray = np.where(unordered, delta > 1e-9, scaled).sum(axis=1)
-    return out
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
