@@ -186,6 +186,35 @@ class ConstraintSet:
                 )
         return replace(self, allowed_context=self.allowed_context | frozenset(names))
 
+    def freezing(self, *names: str) -> ConstraintSet:
+        """Return a copy where the given features may not change in this run.
+
+        Used when a feature is the goal rather than a lever (opening the very product the
+        levers aim at). Immutable features stay immutable; others become frozen context.
+
+        Examples
+        --------
+        >>> from constraints import parse_constraints
+        >>> cs = parse_constraints('''
+        ... name: tiny
+        ... features:
+        ...   savings: {kind: binary, role: actionable}
+        ...   app: {kind: binary, role: actionable}
+        ... ''')
+        >>> cs.freezing("savings").mutable.tolist()
+        [False, True]
+        """
+        for name in names:
+            self.feature(name)  # raises on unknown names
+        frozen = frozenset(names)
+        features = tuple(
+            replace(spec, role="context")
+            if spec.name in frozen and spec.role != "immutable"
+            else spec
+            for spec in self.features
+        )
+        return replace(self, features=features, allowed_context=self.allowed_context - frozen)
+
     def describe(self) -> pd.DataFrame:
         """One row per feature: kind, role, direction, reachable range, step, max change, label."""
         derived = {d.feature for d in self.derived}

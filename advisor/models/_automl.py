@@ -31,7 +31,14 @@ from advisor.models._propensity import CalibrationMethod, PropensityModel, fit_c
 from constraints import ConstraintSet
 from counterfactuals import FeatureSpace
 
-__all__ = ["TrainingReport", "TrainingResult", "TrialProgress", "monotone_constraints", "train"]
+__all__ = [
+    "TrainingReport",
+    "TrainingResult",
+    "TrialProgress",
+    "monotone_constraints",
+    "train",
+    "training_split",
+]
 
 FloatArray = NDArray[np.float64]
 Metric = Literal["roc_auc", "average_precision"]
@@ -418,10 +425,27 @@ def _split(
             f"{n_folds}-fold cross-validation and a test set. Got {n_pos} positive and "
             f"{len(y) - n_pos} negative rows."
         )
-    train_idx, test_idx = train_test_split(
-        np.arange(len(y)), test_size=test_size, stratify=y, random_state=seed
-    )
+    train_idx, test_idx = training_split(y, test_size=test_size, seed=seed)
     return (train_idx, design[train_idx], y[train_idx]), (test_idx, design[test_idx], y[test_idx])
+
+
+def training_split(
+    y: NDArray[np.int64], *, test_size: float = 0.2, seed: int = 0
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return the (train, test) row positions :func:`train` uses for 0/1 labels ``y``.
+
+    The split is stratified and seeded, so evidence and diagnostics can find the exact
+    training clients of a bundle's model again from the same data.
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1 or not np.isin(labels, (0, 1)).all():
+        raise ModelError("y: must be a 1-d array of 0/1 labels. Got another array.")
+    if not 0.0 < test_size < 1.0:
+        raise ModelError(f"test_size: must be strictly between 0 and 1. Got {test_size}.")
+    train_idx, test_idx = train_test_split(
+        np.arange(len(labels)), test_size=test_size, stratify=labels, random_state=seed
+    )
+    return np.asarray(train_idx, dtype=np.int64), np.asarray(test_idx, dtype=np.int64)
 
 
 def _report(

@@ -1,0 +1,25 @@
+"""Levers for client advisors: counterfactuals turned into actions in business words.
+
+:class:`Advisor` answers, for one client and one product, where the client stands and the
+few concrete levers that lift the score (:class:`Advice` of :class:`Lever` made of
+:class:`Action`), with the reason in plain words when there is none.
+"""
+
+from advisor.levers._advisor import Advisor, client_frame
+from advisor.levers._bundle import load_demo_advisor
+from advisor.levers._types import LANGUAGES, Action, Advice, AdviceStatus, Language, Lever
+from advisor.levers._whatif import Control, WhatIf
+
+__all__ = [
+    "LANGUAGES",
+    "Action",
+    "Advice",
+    "AdviceStatus",
+    "Advisor",
+    "Control",
+    "Language",
+    "Lever",
+    "WhatIf",
+    "client_frame",
+    "load_demo_advisor",
+]

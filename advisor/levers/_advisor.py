@@ -1,0 +1,411 @@
+"""The advisor: for one client, where they stand and the levers that lift a product's score.
+
+``Advisor.advise`` searches diverse counterfactuals with :func:`counterfactuals.generate`
+(every one re-scored by the real model and re-checked against the constraint file), turns
+each into actions in business words, measures its support among similar real clients,
+deduplicates and ranks them (cheapest first; similar costs: larger uplift, then larger
+support first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.errors import AdvisorError, ModelError
+from advisor.evidence import Evidence, SimilarIndex, fit_similar
+from advisor.levers._bundle import advisor_from_bundle
+from advisor.levers._evidence import build_evidence
+from advisor.levers._products import Population, ProductInfo, population_of, products_of
+from advisor.levers._types import Advice, AdviceStatus, Lever, check_language
+from advisor.levers._whatif import Control, WhatIf, controls, what_if
+from advisor.levers._wording import actions_of, held_reason, no_lever_reason, reached_reason
+from advisor.models import ModelBundle, ProductRecommender, PropensityModel
+from constraints import ConstraintSet
+from counterfactuals import ENGINES, CounterfactualResult, Target, generate
+
+__all__ = ["Advisor", "client_frame"]
+
+_N_TRIED = 3  # recommended products tried in turn when no product is named
+_COST_TOLERANCE = 0.05  # levers whose costs differ by less than this are "as cheap"
+
+
+def client_frame(client: Any, constraints: ConstraintSet) -> pd.DataFrame:
+    """Return one client as a one-row frame holding every feature of the file."""
+    if isinstance(client, pd.Series):
+        frame = client.to_frame().T
+    elif isinstance(client, Mapping):
+        frame = pd.DataFrame([dict(client)])
+    elif isinstance(client, pd.DataFrame):
+        frame = client
+    else:
+        raise AdvisorError(
+            f"client: must be a Series, a dict or a one-row DataFrame. Got {type(client).__name__}."
+        )
+    if len(frame) != 1:
+        raise AdvisorError(f"client: must be exactly one client. Got {len(frame)} rows.")
+    missing = [f for f in constraints.feature_names if f not in frame.columns]
+    if missing:
+        raise AdvisorError(
+            f"client: must give every feature of the constraint file. Got none for "
+            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}."
+        )
+    return frame.infer_objects()
+
+
+class Advisor:
+    """Levers and evidence for a model or a next-best-product recommender.
+
+    Parameters
+    ----------
+    model
+        A :class:`~advisor.models.PropensityModel` or a :class:`~advisor.models.ProductRecommender`.
+    constraints
+        The constraint file in force (bound to the data the model was trained on).
+    reference
+        Real clients with their outcomes (the training portfolio): similar-client evidence,
+        support, the default goal and influential clients come from it. Optional.
+    goal
+        The score a lever must reach; ``None``: the score of the ``goal_quantile`` most
+        likely clients of the product's population (0.5 without reference data).
+    goal_quantile
+        See ``goal`` (0.9: levers bring the client among the 10 % most likely clients).
+    min_uplift
+        A lever must also lift the score by at least this much (probability points):
+        levers that only nudge a score over the line are fragile. On the demo portfolio's
+        ground truth, levers lifting the model's score by less than 2 points raised the
+        true propensity for 39 % of clients, those above 5 points for all
+        (``benchmarks/levers_ground_truth.py``).
+    engine, seed, time_limit_s
+        Passed to :func:`counterfactuals.generate`.
+    n_neighbours
+        How many nearest matching clients a lever's support is computed on.
+    training_seed, training_hashes
+        When ``reference`` is the training portfolio: the seed of the train/test split and
+        each product's data fingerprint (from the model card); influential clients need them.
+    """
+
+    def __init__(
+        self,
+        model: PropensityModel | ProductRecommender,
+        constraints: ConstraintSet,
+        *,
+        reference: pd.DataFrame | None = None,
+        goal: float | None = None,
+        goal_quantile: float = 0.9,
+        min_uplift: float = 0.03,
+        engine: str = "auto",
+        seed: int = 0,
+        time_limit_s: float | None = 5.0,
+        n_neighbours: int = 50,
+        training_seed: int | None = None,
+        training_hashes: Mapping[str, str] | None = None,
+    ) -> None:
+        if not isinstance(constraints, ConstraintSet):
+            raise AdvisorError(
+                f"constraints: must be a ConstraintSet. Got {type(constraints).__name__}. "
+                "Hint: constraints.load_constraints(path, data)."
+            )
+        _check_options(goal, goal_quantile, engine, seed, time_limit_s, n_neighbours)
+        if not (isinstance(min_uplift, (int, float)) and 0.0 <= min_uplift < 1.0):
+            raise AdvisorError(f"min_uplift: must be in [0, 1). Got {min_uplift!r}.")
+        if reference is not None and (not isinstance(reference, pd.DataFrame) or reference.empty):
+            raise AdvisorError("reference: must be a non-empty DataFrame of clients, or None.")
+        self.model = model
+        self.constraints = constraints
+        self.reference = reference
+        self.goal = goal
+        self.goal_quantile = goal_quantile
+        self.min_uplift = float(min_uplift)
+        self.engine = engine
+        self.seed = seed
+        self.time_limit_s = time_limit_s
+        self.n_neighbours = n_neighbours
+        self._products = products_of(model, constraints)
+        self._populations: dict[str, Population] = {}
+        self._similar: dict[str, SimilarIndex | None] = {}
+        self._goals: dict[str, float] = {}
+        self.training_seed = training_seed
+        self.training_hashes = dict(training_hashes or {})
+        self.training: dict[str, Any] = {}  # influence indexes, fitted on first use
+
+    # ------------------------------------------------------------------ products
+    @property
+    def products(self) -> tuple[str, ...]:
+        """The products levers can aim at (catalogue order)."""
+        return tuple(self._products)
+
+    @property
+    def is_recommender(self) -> bool:
+        """Whether the model is a next-best-product recommender."""
+        return isinstance(self.model, ProductRecommender)
+
+    def product(self, name: str) -> ProductInfo:
+        """Return what the advisor knows about product ``name``."""
+        if name not in self._products:
+            raise AdvisorError(
+                f"product: must be one of {', '.join(self._products)}. Got {name!r}."
+            )
+        return self._products[name]
+
+    def product_label(self, product: str, language: str = "en") -> str:
+        """Return the product's name for advisors, in ``language``."""
+        return self.product(product).label[check_language(language)]
+
+    def population(self, product: str) -> Population | None:
+        """Return the reference clients of the product's model (``None`` without reference data)."""
+        if self.reference is None:
+            return None
+        if product not in self._populations:
+            self._populations[product] = population_of(self.product(product), self.reference)
+        return self._populations[product]
+
+    def goal_for(self, product: str) -> float:
+        """Return the score a lever must reach for ``product``."""
+        if self.goal is not None:
+            return self.goal
+        if product not in self._goals:
+            population = self.population(product)
+            if population is None or population.frame.empty:
+                self._goals[product] = 0.5
+            else:
+                scores = self.product(product).model.score(population.frame)
+                self._goals[product] = float(np.quantile(scores, self.goal_quantile))
+        return self._goals[product]
+
+    # ------------------------------------------------------------------ scores
+    def client(self, client: Any) -> pd.DataFrame:
+        """Return ``client`` as a checked one-row frame (a reference id is accepted too)."""
+        if isinstance(client, str) and self.reference is not None:
+            if client not in self.reference.index:
+                raise AdvisorError(f"client: must be a reference client id. Got {client!r}.")
+            return self.reference.loc[[client]]
+        return client_frame(client, self.constraints)
+
+    def scores(self, client: Any) -> pd.Series:
+        """Return the client's calibrated score per product (0 for products already held)."""
+        frame = self.client(client)
+        if isinstance(self.model, ProductRecommender):
+            return self.model.propensities(frame).iloc[0]
+        return pd.Series({self.model.target: float(self.model.score(frame)[0])})
+
+    def recommend(self, client: Any) -> pd.DataFrame | None:
+        """Products the client does not hold, best first (``None`` for a single model)."""
+        if not isinstance(self.model, ProductRecommender):
+            return None
+        frame = self.client(client)
+        ranked = self.model.recommend(frame, top=len(self.products)).drop(columns="client")
+        ranked.insert(3, "label_fr", [self.product_label(p, "fr") for p in ranked["product"]])
+        return ranked.rename(columns={"label": "label_en"}).reset_index(drop=True)
+
+    def holds(self, client: Any, product: str) -> bool:
+        """Whether the client already holds ``product``."""
+        held = self.product(product).held
+        return held is not None and bool(self.client(client)[held].astype(bool).iloc[0])
+
+    # ------------------------------------------------------------------ levers
+    def similar_index(self, product: str) -> SimilarIndex | None:
+        """Return the product's similar-client index (``None`` without outcomes)."""
+        if product not in self._similar:
+            population = self.population(product)
+            if population is None or population.outcome is None or population.frame.empty:
+                self._similar[product] = None
+            else:
+                self._similar[product] = fit_similar(
+                    self.product(product).constraints, population.frame, population.outcome
+                )
+        return self._similar[product]
+
+    def advise(self, client: Any, *, product: str | None = None, n_levers: int = 3) -> Advice:
+        """Where the client stands for a product and the best levers to lift the score.
+
+        Parameters
+        ----------
+        client
+            One client in business values (Series, dict, one-row frame or reference id).
+        product
+            The product to aim at. ``None``: for a recommender, the best-ranked products the
+            client does not hold and is below the goal for, tried in turn (up to 3) until one
+            has levers; the model's target for a single model.
+        n_levers
+            How many levers to return at most.
+
+        Returns
+        -------
+        Advice
+            Ranked, deduplicated levers, or the reason in plain words why there is none.
+        """
+        if isinstance(n_levers, bool) or not isinstance(n_levers, int) or not 1 <= n_levers <= 10:
+            raise AdvisorError(f"n_levers: must be a whole number from 1 to 10. Got {n_levers!r}.")
+        frame = self.client(client)
+        if product is not None:
+            return self._advise(frame, self.product(product).name, n_levers)
+        first = None
+        for name in self._candidates(frame):
+            advice = self._advise(frame, name, n_levers)
+            if advice.status == "levers":
+                return advice
+            first = first or advice
+        return first or self._advise(frame, self.products[0], n_levers)
+
+    def _advise(self, frame: pd.DataFrame, name: str, n_levers: int) -> Advice:
+        info = self.product(name)
+        goal = self.goal_for(name)
+        score = float(info.model.score(frame)[0])
+        levers: tuple[Lever, ...] = ()
+        status: AdviceStatus = "levers"
+        reason: dict[str, str] | None = None
+        engine, elapsed = "", 0.0
+        if self.holds(frame, name):
+            status, reason = "reached", held_reason(info.label)
+        elif score >= goal:
+            status, reason = "reached", reached_reason(info.label, score, goal)
+        else:
+            goal = min(max(goal, score + self.min_uplift), 0.999)
+            result = self._search(info, frame, goal, n_levers)
+            engine, elapsed = result.engine, result.elapsed_s
+            if result.status == "REACHED":
+                status, reason = "reached", reached_reason(info.label, score, goal)
+            elif result.status == "NONE":
+                status, reason = "none", no_lever_reason(info.constraints, info.label, result)
+            else:
+                levers = self._levers(info, frame, result, n_levers)
+        return Advice(
+            client=frame.iloc[0],
+            product=name,
+            product_label=info.label,
+            goal=goal,
+            score=score,
+            levers=levers,
+            status=status,
+            reason=reason,
+            recommendations=self.recommend(frame),
+            engine=engine,
+            elapsed_s=elapsed,
+        )
+
+    def _candidates(self, frame: pd.DataFrame) -> list[str]:
+        """Return up to 3 recommended products below their goal, best first (or the top one)."""
+        ranked = self.recommend(frame)
+        if ranked is None or ranked.empty:
+            return [self.products[0]]  # a single model, or the client holds everything
+        below = [
+            str(name)
+            for name, score in zip(ranked["product"], ranked["propensity"], strict=True)
+            if score < self.goal_for(str(name))
+        ]
+        return below[:_N_TRIED] or [str(ranked["product"].iloc[0])]
+
+    # ------------------------------------------------------------------ what-if, evidence
+    def controls(self, client: Any, *, product: str | None = None) -> tuple[Control, ...]:
+        """Return the what-if editor's widgets: values each feature may take for this client."""
+        frame = self.client(client)
+        name = self._candidates(frame)[0] if product is None else product
+        return controls(self.product(name), frame)
+
+    def what_if(self, client: Any, changes: Mapping[str, Any], *, product: str) -> WhatIf:
+        """Re-score the client after ``changes`` and re-check them against the constraint file."""
+        return what_if(self.product(product), self.client(client), changes)
+
+    def evidence(self, advice: Advice, lever: Lever | None = None, *, k: int = 10) -> Evidence:
+        """Similar clients around the lever (or the client) and the most influential clients."""
+        return build_evidence(self, advice, lever, k)
+
+    @classmethod
+    def from_bundle(
+        cls, bundle: ModelBundle, reference: pd.DataFrame | None = None, **options: Any
+    ) -> Advisor:
+        """Build the advisor of a model bundle; ``reference``: its training portfolio.
+
+        The bundle's constraint file is bound to ``reference`` (as at training time);
+        without reference data it is bound alone (percentile bounds need data).
+        """
+        return advisor_from_bundle(cls, bundle, reference, **options)
+
+    def _search(
+        self, info: ProductInfo, frame: pd.DataFrame, goal: float, n_levers: int
+    ) -> CounterfactualResult:
+        try:
+            return generate(
+                info.model,
+                frame,
+                info.constraints,
+                Target.probability(goal),
+                n=max(5, 2 * n_levers),
+                engine=self.engine,
+                seed=self.seed,
+                time_limit_s=self.time_limit_s,
+            )
+        except ModelError as exc:
+            raise AdvisorError(f"client: {exc}") from exc
+
+    def _levers(
+        self, info: ProductInfo, frame: pd.DataFrame, result: CounterfactualResult, n_levers: int
+    ) -> tuple[Lever, ...]:
+        index = self.similar_index(info.name)
+        seen: set[tuple[str, ...]] = set()
+        drafts = []
+        for cf in result.counterfactuals:
+            actions = actions_of(info.constraints, cf.changes)
+            key = tuple(sorted(a.describe("en") for a in actions if not a.consequence))
+            if key in seen:
+                continue
+            seen.add(key)
+            support = None
+            if index is not None:
+                found = index.similar(cf.values, frame, k=1, n_neighbourhood=self.n_neighbours)
+                support = found.support
+            drafts.append((cf, actions, support))
+        drafts.sort(key=lambda d: _rank_key(d[0].cost, d[0].score, d[2]))
+        return tuple(
+            Lever(
+                rank=i + 1,
+                actions=actions,
+                score_before=result.baseline_score,
+                score_after=float(cf.score),
+                cost=float(cf.cost),
+                n_changes=cf.n_changes,
+                support=support,
+                values=dict(cf.values),
+            )
+            for i, (cf, actions, support) in enumerate(drafts[:n_levers])
+        )
+
+
+def _rank_key(cost: float, score: float, support: float | None) -> tuple[float, float, float]:
+    """Cheapest first; costs within the tolerance tie, then larger uplift, then support."""
+    return (math.floor(cost / _COST_TOLERANCE), -round(score, 4), -(support or 0.0))
+
+
+def _check_options(
+    goal: float | None,
+    goal_quantile: float,
+    engine: str,
+    seed: int,
+    time_limit_s: float | None,
+    n_neighbours: int,
+) -> None:
+    if goal is not None and not (isinstance(goal, (int, float)) and 0.0 < goal < 1.0):
+        raise AdvisorError(
+            f"goal: must be a probability strictly between 0 and 1, or None. Got {goal!r}."
+        )
+    if not (isinstance(goal_quantile, (int, float)) and 0.0 < goal_quantile < 1.0):
+        raise AdvisorError(
+            f"goal_quantile: must be strictly between 0 and 1. Got {goal_quantile!r}."
+        )
+    if engine != "auto" and engine not in ENGINES:
+        raise AdvisorError(f"engine: must be auto or one of {', '.join(ENGINES)}. Got {engine!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise AdvisorError(f"seed: must be a whole number >= 0. Got {seed!r}.")
+    if time_limit_s is not None and not (
+        isinstance(time_limit_s, (int, float)) and time_limit_s > 0
+    ):
+        raise AdvisorError(
+            f"time_limit_s: must be a number of seconds > 0, or None. Got {time_limit_s!r}."
+        )
+    if isinstance(n_neighbours, bool) or not isinstance(n_neighbours, int) or n_neighbours < 1:
+        raise AdvisorError(f"n_neighbours: must be a whole number >= 1. Got {n_neighbours!r}.")

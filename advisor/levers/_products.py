@@ -1,0 +1,90 @@
+"""What the advisor knows about each product: its model, label, holding feature, population.
+
+A single-model bundle is one "product" (the model's target); a recommender bundle has one per
+catalogue entry. Each product's *population* is the reference clients the model was trained
+on (those not holding the product), with their observed outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from advisor.errors import AdvisorError
+from advisor.levers._types import LANGUAGES
+from advisor.models import ProductRecommender, PropensityModel
+from constraints import ConstraintSet
+
+__all__ = ["Population", "ProductInfo", "population_of", "products_of"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductInfo:
+    """One product the advisor can build levers for."""
+
+    name: str
+    label: Mapping[str, str]
+    model: PropensityModel
+    held: str | None
+    target: str
+    positive: Any
+    constraints: ConstraintSet
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Population:
+    """The reference clients of one product's model, with their observed outcome."""
+
+    frame: pd.DataFrame
+    outcome: NDArray[np.bool_] | None
+
+
+def products_of(
+    model: PropensityModel | ProductRecommender, constraints: ConstraintSet
+) -> dict[str, ProductInfo]:
+    """Describe every product of a model or recommender (the product's holding is frozen)."""
+    if isinstance(model, ProductRecommender):
+        found = {}
+        for name, product in model.catalog.products.items():
+            found[name] = ProductInfo(
+                name=name,
+                label={lang: getattr(product.label, lang) for lang in LANGUAGES},
+                model=model.models[name],
+                held=product.held,
+                target=product.target,
+                positive=model.models[name].classes[1],
+                constraints=constraints.freezing(product.held),
+            )
+        return found
+    if isinstance(model, PropensityModel):
+        label = model.target.replace("_", " ")
+        return {
+            model.target: ProductInfo(
+                name=model.target,
+                label=dict.fromkeys(LANGUAGES, label),
+                model=model,
+                held=None,
+                target=model.target,
+                positive=model.classes[1],
+                constraints=constraints,
+            )
+        }
+    raise AdvisorError(
+        f"model: must be a PropensityModel or a ProductRecommender. Got {type(model).__name__}."
+    )
+
+
+def population_of(product: ProductInfo, reference: pd.DataFrame) -> Population:
+    """Return the reference clients not holding the product, with their outcome when it is known."""
+    rows = reference
+    if product.held is not None:
+        rows = reference.loc[~reference[product.held].astype(bool).to_numpy()]
+    outcome = None
+    if product.target in rows.columns:
+        outcome = np.asarray(rows[product.target].to_numpy() == product.positive, dtype=bool)
+    return Population(frame=rows, outcome=outcome)

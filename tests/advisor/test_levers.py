@@ -1,0 +1,273 @@
+"""Advisor.advise: levers in business words, ranked, deduplicated, verified; reasons otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from advisor.errors import AdvisorError
+from advisor.levers import Advice, Advisor, load_demo_advisor
+from advisor.levers._advisor import _rank_key
+from advisor.models import DemoBundleSettings, build_demo_bundle
+from constraints import ConstraintSet
+
+N_CLIENTS = 3_000
+
+
+@pytest.fixture(scope="session")
+def recommender_advisor(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
+    """The demo recommender on 3,000 clients (one trial per product) with its portfolio."""
+    settings = DemoBundleSettings(
+        out=tmp_path_factory.mktemp("levers") / "bundle",
+        n_clients=N_CLIENTS,
+        n_trials=1,
+        budget_s=60.0,
+        families=("logistic", "xgboost"),
+    )
+    build_demo_bundle(settings)
+    advisor, _ = load_demo_advisor(settings)
+    return advisor
+
+
+@pytest.fixture(scope="session")
+def advices(recommender_advisor: Advisor) -> list[Advice]:
+    """Advice for the first 15 reference clients (product chosen by the advisor)."""
+    assert recommender_advisor.reference is not None
+    return [recommender_advisor.advise(i) for i in recommender_advisor.reference.index[:15]]
+
+
+@pytest.fixture(scope="session")
+def single_advisors(
+    trained: dict[str, Any], model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> dict[str, Advisor]:
+    """One single-model advisor per family (life insurance among non-holders)."""
+    reference = model_clients.loc[~model_clients["has_life_insurance"]]
+    return {
+        family: Advisor(result.model, model_constraints, reference=reference, seed=0)
+        for family, result in trained.items()
+    }
+
+
+def _check_levers(advisor: Advisor, advice: Advice) -> None:
+    info = advisor.product(advice.product)
+    frame = advice.client.to_frame().T.infer_objects()
+    for lever in advice.levers:
+        after = pd.DataFrame([dict(lever.values)])
+        # the real model agrees, and the goal is met
+        assert info.model.score(after)[0] == pytest.approx(
+            lever.score_after, abs=1e-6
+        )  # torch: float32 batches
+        assert lever.score_after >= advice.goal - 1e-9
+        assert lever.score_before == pytest.approx(advice.score, abs=1e-9)
+        # every rule of the file holds, immutables untouched, the product itself not "opened"
+        assert info.constraints.check(frame, after).ok[0]
+        assert after["sex"].iloc[0] == frame["sex"].iloc[0]
+        if info.held is not None:
+            assert all(a.feature != info.held for a in lever.actions)
+        # words: the file's templates, in both languages, one per change
+        for action in lever.actions:
+            for lang in ("en", "fr"):
+                expected = info.constraints.lever_text(
+                    action.feature, action.before, action.after, lang
+                )
+                assert action.describe(lang) == expected
+        assert lever.n_changes >= len(lever.steps) >= 1
+        assert lever.support is None or 0.0 <= lever.support <= 1.0
+    ranks = [lever.rank for lever in advice.levers]
+    assert ranks == list(range(1, len(ranks) + 1))
+    keys = [_rank_key(lv.cost, lv.score_after, lv.support) for lv in advice.levers]
+    assert keys == sorted(keys)
+    plans = [tuple(sorted(a.describe("en") for a in lv.steps)) for lv in advice.levers]
+    assert len(set(plans)) == len(plans)
+
+
+def test_recommender_levers_are_verified_ranked_and_worded(
+    recommender_advisor: Advisor, advices: list[Advice]
+) -> None:
+    with_levers = [a for a in advices if a.status == "levers"]
+    assert len(with_levers) >= 5
+    for advice in with_levers:
+        _check_levers(recommender_advisor, advice)
+        assert not recommender_advisor.holds(advice.client.to_frame().T, advice.product)
+        assert 1 <= len(advice.levers) <= 3
+        fr = advice.levers[0].describe("fr")
+        assert fr != advice.levers[0].describe("en")
+
+
+def test_no_lever_comes_with_a_reason_in_both_languages(advices: list[Advice]) -> None:
+    for advice in advices:
+        if advice.status == "levers":
+            assert advice.reason is None
+            continue
+        assert not advice.levers
+        en, fr = advice.reason_text("en"), advice.reason_text("fr")
+        assert en
+        assert fr
+        assert en != fr
+        assert advice.product_label["en"] in en
+        assert "lever" in en.lower() or "no lever" in en.lower()
+
+
+@pytest.mark.parametrize("family", ["logistic", "xgboost", "mlp"])
+def test_single_model_levers_for_every_family(
+    single_advisors: dict[str, Advisor], model_clients: pd.DataFrame, family: str
+) -> None:
+    advisor = single_advisors[family]
+    clients = model_clients.loc[~model_clients["has_life_insurance"]].head(8)
+    found = 0
+    for _, row in clients.iterrows():
+        advice = advisor.advise(row)
+        assert advice.product == "take_life_insurance"
+        _check_levers(advisor, advice)
+        found += advice.status == "levers"
+    assert found >= 2
+
+
+def test_advice_is_deterministic(recommender_advisor: Advisor) -> None:
+    assert recommender_advisor.reference is not None
+    client = recommender_advisor.reference.index[1]
+    first = recommender_advisor.advise(client, n_levers=3)
+    again = recommender_advisor.advise(client, n_levers=3)
+    pd.testing.assert_frame_equal(first.to_frame("fr"), again.to_frame("fr"))
+
+
+def test_a_held_product_needs_no_lever(recommender_advisor: Advisor) -> None:
+    reference = recommender_advisor.reference
+    assert reference is not None
+    holder = reference.index[reference["has_savings_account"].astype(bool)][0]
+    advice = recommender_advisor.advise(holder, product="savings_account")
+    assert advice.status == "reached"
+    assert advice.reason_text("en") == "The client already holds Savings account."
+    assert advice.reason_text("fr") == "Le client détient déjà Compte d'épargne."
+
+
+def test_goal_asks_for_a_real_uplift(recommender_advisor: Advisor, advices: list[Advice]) -> None:
+    for advice in advices:
+        if advice.status == "levers":
+            base = recommender_advisor.goal_for(advice.product)
+            assert advice.goal == pytest.approx(max(base, advice.score + 0.03))
+
+
+def test_what_if_rescores_and_rechecks(recommender_advisor: Advisor, advices: list[Advice]) -> None:
+    advice = next(a for a in advices if a.status == "levers")
+    client = advice.client.to_frame().T.infer_objects()
+    lever = advice.levers[0]
+    changes = {a.feature: a.after for a in lever.steps}
+    result = recommender_advisor.what_if(client, changes, product=advice.product)
+    assert result.feasible
+    assert not result.problems
+    assert result.score_after == pytest.approx(lever.score_after, abs=1e-9)
+    assert result.cost == pytest.approx(lever.cost)
+    assert {a.feature for a in result.actions} == {a.feature for a in lever.actions}
+    silly = recommender_advisor.what_if(
+        client, {"monthly_savings_transfer": 1e6}, product=advice.product
+    )
+    assert not silly.feasible
+    assert any("monthly_savings_transfer" in p for p in silly.problems)
+
+
+def test_what_if_recomputes_derived_features(recommender_advisor: Advisor) -> None:
+    reference = recommender_advisor.reference
+    assert reference is not None
+    client = reference.loc[~reference["has_premium_card"].astype(bool)].iloc[[0]]
+    result = recommender_advisor.what_if(
+        client, {"has_premium_card": True}, product="life_insurance"
+    )
+    derived = {a.feature: a for a in result.actions}
+    assert derived["n_products"].after == client["n_products"].iloc[0] + 1
+    assert derived["n_products"].consequence
+
+
+def test_controls_only_offer_allowed_values(recommender_advisor: Advisor) -> None:
+    reference = recommender_advisor.reference
+    assert reference is not None
+    client = reference.iloc[[3]]
+    controls = recommender_advisor.controls(client, product="life_insurance")
+    by_name = {c.feature: c for c in controls}
+    assert not by_name["sex"].movable
+    assert by_name["sex"].reason is not None
+    assert by_name["has_life_insurance"].movable is False  # the product aimed at is the goal
+    assert not by_name["n_products"].movable
+    for control in controls:
+        if control.widget == "number":
+            assert control.low is not None
+            assert control.high is not None
+            assert control.low <= control.value <= control.high
+        else:
+            assert control.options[0] == control.value
+        if control.movable:
+            # every allowed value passes the file's checks on its own
+            values = [control.low, control.high] if control.widget == "number" else control.options
+            for value in values:
+                outcome = recommender_advisor.what_if(
+                    client, {control.feature: value}, product="life_insurance"
+                )
+                assert outcome.feasible, (control.feature, value, outcome.problems)
+
+
+def test_evidence_similar_clients_share_immutables_and_took_the_product(
+    recommender_advisor: Advisor, advices: list[Advice]
+) -> None:
+    advice = next(a for a in advices if a.status == "levers")
+    evidence = recommender_advisor.evidence(advice, advice.levers[0], k=5)
+    assert evidence.similar is not None
+    assert len(evidence.similar) == 5
+    assert evidence.similar["outcome"].all()
+    assert (evidence.similar["sex"] == advice.client["sex"]).all()
+    assert np.all(np.diff(evidence.similar["distance"].to_numpy()) >= 0)
+    assert "client_id" not in evidence.similar.columns
+    assert evidence.support == advice.levers[0].support
+
+
+def test_bad_inputs_get_clear_errors(recommender_advisor: Advisor) -> None:
+    reference = recommender_advisor.reference
+    assert reference is not None
+    client = reference.iloc[[0]]
+    with pytest.raises(
+        AdvisorError, match=r"^n_levers: must be a whole number from 1 to 10\. Got 0\.$"
+    ):
+        recommender_advisor.advise(client, n_levers=0)
+    with pytest.raises(
+        AdvisorError, match=r"^product: must be one of .*savings_account.*\. Got 'yacht'\.$"
+    ):
+        recommender_advisor.advise(client, product="yacht")
+    with pytest.raises(
+        AdvisorError,
+        match=r"^client: must give every feature of the constraint file\. Got none for age",
+    ):
+        recommender_advisor.advise({"sex": "male"})
+    with pytest.raises(AdvisorError, match=r"^client: must be exactly one client\. Got 2 rows\.$"):
+        recommender_advisor.advise(reference.iloc[:2])
+    with pytest.raises(AdvisorError, match=r"^language: must be one of en, fr\. Got 'de'\.$"):
+        recommender_advisor.product_label("life_insurance", "de")
+    with pytest.raises(
+        AdvisorError, match=r"^changes: must name features of the constraint file\. Got wings\.$"
+    ):
+        recommender_advisor.what_if(client, {"wings": 2}, product="life_insurance")
+    with pytest.raises(
+        AdvisorError, match=r"^goal: must be a probability strictly between 0 and 1"
+    ):
+        Advisor(recommender_advisor.model, recommender_advisor.constraints, goal=1.5)
+
+
+def test_bundle_without_its_training_data_says_influence_is_unavailable(
+    recommender_advisor: Advisor, tmp_path: Path
+) -> None:
+    reference = recommender_advisor.reference
+    assert reference is not None
+    other = Advisor(
+        recommender_advisor.model,
+        recommender_advisor.constraints,
+        reference=reference.iloc[::2],
+        training_seed=0,
+        training_hashes=dict.fromkeys(recommender_advisor.products, "0" * 64),
+    )
+    advice = other.advise(reference.index[0])
+    evidence = other.evidence(advice)
+    assert evidence.influential is None
+    assert evidence.note is not None
+    assert "training data" in evidence.note["en"]
