@@ -132,6 +132,7 @@ class Advisor:
         self.training_seed = training_seed
         self.training_hashes = dict(training_hashes or {})
         self.training: dict[str, Any] = {}  # influence indexes, fitted on first use
+        self.training_problems: dict[str, str] = {}  # why an index could not be fitted
 
     # ------------------------------------------------------------------ products
     @property

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import AdvisorError, ModelError
-from advisor.evidence import Evidence
+from advisor.evidence import Evidence, fit_influence
 from advisor.levers._types import Advice, Lever
 from advisor.models import training_split
 from advisor.models._data import prepare_training_data
 
 if TYPE_CHECKING:
-    from advisor.evidence._influence import InfluenceIndex
+    from advisor.evidence import InfluenceIndex
     from advisor.levers._advisor import Advisor
 
 __all__ = ["build_evidence", "influence_index"]
@@ -61,12 +61,13 @@ def influence_index(advisor: Advisor, product: str) -> InfluenceIndex | None:
     y = population.outcome.astype(np.int64)
     if min(int(y.sum()), len(y) - int(y.sum())) < 10:
         return None
-    from advisor.evidence._influence import fit_influence
-
     train, _ = training_split(y, seed=advisor.training_seed)
-    cache[product] = fit_influence(
-        info.model, population.frame.iloc[train], y[train], seed=advisor.seed
-    )
+    try:
+        cache[product] = fit_influence(
+            info.model, population.frame.iloc[train], y[train], seed=advisor.seed
+        )
+    except AdvisorError as exc:  # e.g. a model whose training cannot be replayed
+        advisor.training_problems[product] = str(exc)
     return cache[product]
 
 
@@ -103,6 +104,16 @@ def _influential(
     return table, index.method
 
 
+def _no_influence(advisor: Advisor, product: str) -> Texts:
+    problem = advisor.training_problems.get(product)
+    if problem is None:
+        return _NO_TRAINING
+    return {
+        "en": f"Influential clients are not available for this model: {problem}",
+        "fr": f"Les clients influents ne sont pas disponibles pour ce modèle : {problem}",
+    }
+
+
 def build_evidence(advisor: Advisor, advice: Advice, lever: Lever | None, k: int) -> Evidence:
     """Similar clients around ``lever``'s point (the client's own point without a lever)."""
     if not isinstance(advice, Advice):
@@ -133,5 +144,5 @@ def build_evidence(advisor: Advisor, advice: Advice, lever: Lever | None, k: int
         n_neighbourhood=found.n_neighbourhood,
         influential=influential,
         method=method,
-        note=_NO_TRAINING if influential is None else None,
+        note=None if influential is not None else _no_influence(advisor, advice.product),
     )
