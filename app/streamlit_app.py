@@ -1,4 +1,4 @@
-"""Levers' Streamlit entry point: page configuration and navigation."""
+"""Levers' Streamlit entry point: page configuration, language switch and navigation."""
 
 from __future__ import annotations
 
@@ -12,9 +12,23 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from app.state import language_switch  # noqa: E402  (needs the root on sys.path)
+from app.texts import text  # noqa: E402
+
 st.set_page_config(page_title="Levers", page_icon=":material/tune:", layout="wide")
 
+lang = language_switch()
 pages = [
-    st.Page("app_pages/portfolio.py", title="Portfolio", icon=":material/groups:", default=True),
+    st.Page(
+        "app_pages/client.py",
+        title=text("nav.client", lang),
+        icon=":material/person:",
+        default=True,
+    ),
+    st.Page("app_pages/portfolio.py", title=text("nav.portfolio", lang), icon=":material/groups:"),
+    st.Page("app_pages/model.py", title=text("nav.model", lang), icon=":material/model_training:"),
+    st.Page(
+        "app_pages/constraints.py", title=text("nav.constraints", lang), icon=":material/rule:"
+    ),
 ]
 st.navigation(pages).run()

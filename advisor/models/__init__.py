@@ -14,9 +14,17 @@ from advisor.models._automl import (
     TrialProgress,
     monotone_constraints,
     train,
+    training_split,
 )
 from advisor.models._bundle import ModelBundle, ModelCard, load_bundle, save_bundle
 from advisor.models._demo import DemoBundleSettings, build_demo_bundle, config_dir
+from advisor.models._diagnostics import (
+    ConstraintStatus,
+    HeldOut,
+    held_out_clients,
+    permutation_importance,
+    validate_constraint_text,
+)
 from advisor.models._families import FAMILIES
 from advisor.models._metrics import TestMetrics, evaluate
 from advisor.models._mlp import TorchMLPClassifier
@@ -33,7 +41,9 @@ from advisor.models._propensity import Calibrator, PropensityModel
 __all__ = [
     "FAMILIES",
     "Calibrator",
+    "ConstraintStatus",
     "DemoBundleSettings",
+    "HeldOut",
     "ModelBundle",
     "ModelCard",
     "Product",
@@ -49,10 +59,14 @@ __all__ = [
     "build_demo_bundle",
     "config_dir",
     "evaluate",
+    "held_out_clients",
     "load_bundle",
     "load_product_catalog",
     "monotone_constraints",
+    "permutation_importance",
     "save_bundle",
     "train",
     "train_recommender",
+    "training_split",
+    "validate_constraint_text",
 ]

@@ -1,137 +1,238 @@
-"""The Streamlit app, driven headless with AppTest, and served for real over HTTP."""
+"""The Streamlit app driven headless with AppTest: every page, levers, what-if, language."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from advisor.datasets import make_demo_portfolio
+from advisor.errors import AdvisorError
+from advisor.levers import Advisor
+from advisor.models import save_bundle, train
+from tests.app.conftest import ENTRY, N_CLIENTS
 from tests.conftest import REPO_ROOT
-
-ENTRY = str(REPO_ROOT / "app" / "streamlit_app.py")
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("LEVERS_DEMO_CLIENTS", "2000")
+def app(demo_env: dict[str, str]) -> AppTest:
     return AppTest.from_file(ENTRY, default_timeout=60).run()
 
 
-def test_portfolio_page_lists_clients_and_holdings(app: AppTest) -> None:
+def test_client_page_opens_on_the_first_client(app: AppTest) -> None:
+    assert not app.exception
+    assert app.title[0].value == "Client advice"
+    assert app.selectbox(key="client").value == "C0000000"
+    assert app.container(key="profile")
+    assert app.get("plotly_chart")  # ranked products
+    assert app.segmented_control(key="language").value == "en"
+
+
+def test_selecting_a_client_shows_lever_cards(app: AppTest, with_levers: tuple[str, Any]) -> None:
+    client_id, advice = with_levers
+    app.selectbox(key="client").set_value(client_id).run()
+    assert not app.exception
+    for lever in advice.levers:
+        card = app.container(key=f"lever-{lever.rank}")
+        shown = "\n".join(str(m.value) for m in card.markdown)
+        assert lever.describe("en")[0] in shown
+    assert app.selectbox(key=f"product-{client_id}").value == advice.product
+    assert len(app.metric) >= len(advice.levers)
+
+
+def test_search_narrows_the_clients_and_reports_no_match(app: AppTest) -> None:
+    app.text_input(key="client_search").input("0000012").run()
+    assert not app.exception
+    assert app.selectbox(key="client").options == ["C0000012"]
+    assert app.selectbox(key="client").value == "C0000012"
+    app.text_input(key="client_search").input("nobody").run()
+    assert not app.exception
+    assert "nobody" in app.warning[0].value
+
+
+def test_a_client_without_levers_gets_the_reason(app: AppTest, advisor: Advisor) -> None:
+    assert advisor.reference is not None
+    for client_id in advisor.reference.index[:40]:
+        found = advisor.advise(client_id)
+        if not found.levers:
+            break
+    app.selectbox(key="client").set_value(client_id).run()
+    assert not app.exception
+    reason = found.reason_text("en")
+    assert any(reason == box.value for box in [*app.info, *app.success])
+    with pytest.raises(KeyError):
+        app.container(key="lever-1")
+
+
+def test_what_if_editor_rescores_the_client(
+    app: AppTest, advisor: Advisor, with_levers: tuple[str, Any]
+) -> None:
+    client_id, advice = with_levers
+    app.selectbox(key="client").set_value(client_id).run()
+    controls = advisor.controls(client_id, product=advice.product)
+    numbers = [
+        c for c in controls if c.movable and c.widget == "number" and (c.high or 0) > (c.low or 0)
+    ]
+    assert numbers, "the client has a movable number to edit"
+    control = numbers[0]
+    assert control.high is not None
+    high = int(control.high) if control.integer else float(control.high)
+    key = f"whatif-{client_id}-{advice.product}-{control.feature}"
+    score = next(m for m in app.metric if m.label == "Score with these changes")
+    before = score.value
+    app.slider(key=key).set_value(high).run()
+    assert not app.exception
+    score = next(m for m in app.metric if m.label == "Score with these changes")
+    expected = advisor.what_if(client_id, {control.feature: high}, product=advice.product)
+    assert score.value != before
+    assert score.value == f"{100 * expected.score_after:.1f}%"
+    # a fixed feature's widget is shown, disabled, with the reason as help
+    fixed = next(c for c in controls if not c.movable)
+    widget = app.get(
+        {"toggle": "toggle", "choice": "selectbox", "number": "number_input"}[fixed.widget]
+    )
+    assert any(w.key == f"whatif-{client_id}-{advice.product}-{fixed.feature}" for w in widget)
+    app.button(key="whatif-reset").click().run()
+    assert not app.exception
+    score = next(m for m in app.metric if m.label == "Score with these changes")
+    assert score.value == before
+
+
+def test_language_switch_changes_lever_texts(app: AppTest, with_levers: tuple[str, Any]) -> None:
+    client_id, advice = with_levers
+    app.selectbox(key="client").set_value(client_id).run()
+    lever = advice.levers[0]
+    english = "\n".join(str(m.value) for m in app.container(key="lever-1").markdown)
+    assert lever.describe("en")[0] in english
+    app.segmented_control(key="language").set_value("fr").run()
+    assert not app.exception
+    assert app.title[0].value == "Conseil client"
+    french = "\n".join(str(m.value) for m in app.container(key="lever-1").markdown)
+    assert lever.describe("fr")[0] in french
+    assert lever.describe("en")[0] not in french
+    assert app.selectbox(key="client").value == client_id  # the client stays selected
+
+
+def test_the_language_comes_from_and_goes_to_the_address(demo_env: dict[str, str]) -> None:
+    app = AppTest.from_file(ENTRY, default_timeout=60)
+    app.query_params["lang"] = "fr"
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Conseil client"
+    app.segmented_control(key="language").set_value("en").run()
+    assert app.title[0].value == "Client advice"
+    assert app.query_params["lang"] == "en"
+
+
+def test_evidence_tabs_show_similar_and_influential_clients(
+    app: AppTest, with_levers: tuple[str, Any]
+) -> None:
+    client_id, advice = with_levers
+    app.selectbox(key="client").set_value(client_id).run()
+    assert [t.label for t in app.tabs][-2:] == ["Similar clients", "Influential clients"]
+    chooser = app.segmented_control(key=f"evidence-{client_id}-{advice.product}")
+    assert chooser.value == 1
+    chooser.set_value(0).run()
+    assert not app.exception
+    tables = [d.value for d in app.dataframe]
+    assert any("distance" in t.columns for t in tables)
+    assert any("influence" in t.columns for t in tables)
+
+
+def test_model_page_shows_card_leaderboard_importance_and_calibration(app: AppTest) -> None:
+    app.switch_page("app_pages/model.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Model"
+    card = app.dataframe[0].value
+    assert len(card) == 8
+    assert {"family", "test AUC", "n test"} <= set(card.columns)
+    assert len(app.get("plotly_chart")) == 2  # calibration, importance
+    assert not app.info  # importance found the held-out clients
+    app.selectbox(key="model").set_value("premium_card").run()
+    assert not app.exception
+    app.segmented_control(key="language").set_value("fr").run()
+    assert not app.exception
+    assert app.title[0].value == "Modèle"
+
+
+def test_constraints_page_shows_the_file_and_its_status(app: AppTest) -> None:
+    app.switch_page("app_pages/constraints.py").run()
+    assert not app.exception
+    assert app.success[0].value.startswith("Valid")
+    table = app.dataframe[0].value
+    assert len(table) == 27
+    assert "Net monthly income" in set(table["label"])
+    app.segmented_control(key="language").set_value("fr").run()
     assert not app.exception
     table = app.dataframe[0].value
-    assert len(table) == 2000
+    assert "Revenu mensuel net" in set(table["libellé"])
+    assert "actionnable" in set(table["rôle"])
+
+
+def test_portfolio_page_lists_clients_and_filters_them(app: AppTest) -> None:
+    app.switch_page("app_pages/portfolio.py").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert len(table) == N_CLIENTS
     assert {"client_id", "age", "monthly_income", "home loan", "savings account"} <= set(table)
-    assert app.metric[0].value == "2,000"
+    assert app.metric[0].value == "3,000"
     assert app.title[0].value == "Client portfolio"
-
-
-def test_filters_narrow_the_list(app: AppTest) -> None:
     app.text_input(key="search").input("C000001").run()
-    assert not app.exception
-    table = app.dataframe[0].value
-    assert 0 < len(table) <= 10
-    assert table["client_id"].str.contains("C000001").all()
-    app.slider(key="age_range").set_value((70, 90)).run()
-    assert (app.dataframe[0].value["age"] >= 70).all()
-
-
-def test_a_filter_matching_nobody_shows_an_empty_list(app: AppTest) -> None:
+    assert 0 < len(app.dataframe[0].value) <= 10
     app.text_input(key="search").input("nobody").run()
-    assert not app.exception
     assert len(app.dataframe[0].value) == 0
     assert app.metric[0].value == "0"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def served_app() -> Iterator[str]:
-    """Run `streamlit run` as the README's app command does; yield its base URL."""
-    port = _free_port()
-    env = {**os.environ, "LEVERS_DEMO_CLIENTS": "2000"}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        ENTRY,
-        "--server.headless=true",
-        f"--server.port={port}",
-        "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false",
-    ]
-    process = subprocess.Popen(
-        command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+@pytest.fixture(scope="module")
+def single_model_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A single propensity model (life insurance) on the same 3,000 demo clients."""
+    data = make_demo_portfolio(n_clients=N_CLIENTS, seed=0)
+    result = train(
+        data,
+        "take_life_insurance",
+        REPO_ROOT / "configs" / "demo-portfolio.yaml",
+        families=("logistic",),
+        n_trials=1,
+        seed=0,
     )
-    url = f"http://127.0.0.1:{port}"
+    return save_bundle(result, tmp_path_factory.mktemp("single") / "bundle")
+
+
+def test_a_single_model_bundle_shows_a_gauge_on_every_page(
+    single_model_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEVERS_DEMO_BUNDLE", str(single_model_bundle))
+    monkeypatch.setenv("LEVERS_DEMO_CLIENTS", str(N_CLIENTS))
+    app = AppTest.from_file(ENTRY, default_timeout=60).run()
+    assert not app.exception
+    assert "Recommended products" not in [s.value for s in app.subheader]
+    gauge = app.get("plotly_chart")[0].proto.spec
+    assert '"indicator"' in gauge
+    assert any(s.value.startswith("Levers for") for s in app.subheader)
+    for page in ("app_pages/model.py", "app_pages/constraints.py", "app_pages/portfolio.py"):
+        app.switch_page(page).run()
+        assert not app.exception, page
+    app.switch_page("app_pages/model.py").run()
+    assert len(app.dataframe[0].value) == 1
+    assert not app.info  # importance on the held-out clients
+
+
+def test_evidence_the_advisor_cannot_compute_is_a_warning_not_a_crash(
+    demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import service
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise AdvisorError("train: must be exactly the training clients.")
+
+    monkeypatch.setattr(Advisor, "evidence", fail)
+    service._evidence.clear()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None:
-                    error = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"streamlit exited: {error}") from None
-                time.sleep(0.3)
-        yield url
+        app = AppTest.from_file(ENTRY, default_timeout=60).run()
+        assert not app.exception
+        assert any("training clients" in w.value for w in app.warning)
     finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def test_served_app_answers_the_health_check(served_app: str) -> None:
-    with urllib.request.urlopen(f"{served_app}/_stcore/health", timeout=5) as reply:
-        assert reply.status == 200
-        assert reply.read() == b"ok"
-    with urllib.request.urlopen(served_app, timeout=5) as reply:
-        assert reply.status == 200
-        assert b"<title>" in reply.read()
-
-
-CHROMIUM = Path(os.environ.get("LEVERS_CHROMIUM", "/usr/bin/chromium"))
-
-
-@pytest.mark.browser
-def test_browser_shows_the_portfolio(served_app: str, tmp_path: Path) -> None:
-    """Headless Chromium renders the page; the screenshot is kept for a person to look at."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    shot = Path(os.environ.get("LEVERS_SCREENSHOT_DIR", tmp_path)) / "portfolio.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(served_app)
-        page.get_by_text("Client portfolio").wait_for(timeout=60_000)
-        page.locator("[data-testid='stDataFrame']").wait_for(timeout=60_000)
-        page.get_by_text("2,000").first.wait_for(timeout=30_000)
-        page.screenshot(path=str(shot), full_page=True)
-        browser.close()
-    assert shot.stat().st_size > 10_000
+        service._evidence.clear()

@@ -1,0 +1,42 @@
+"""Client page: who the client is, which product to work on, the levers and the evidence."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import components, service
+from app.state import language
+from app.texts import text
+
+lang = language()
+advisor = service.advisor()
+features = advisor.constraints.features
+units = {spec.name: spec.unit for spec in features}
+labels = {spec.name: spec.label.get(lang) or spec.name for spec in features}
+
+st.title(text("client.title", lang))
+st.caption(text("demo.caption", lang))
+
+client_id = components.client_picker(service.client_ids(), lang)
+if client_id is None:
+    st.stop()
+
+profile, products = st.columns([2, 3], gap="large")
+with profile:
+    components.profile_card(client_id, service.client_row(client_id), features, lang)
+with products:
+    product = components.product_choice(client_id, lang)
+if product is None:
+    st.stop()
+advice = service.advice(client_id, product)
+with products:
+    if advisor.is_recommender:
+        components.product_summary(advice, lang)
+    else:
+        components.propensity_gauge(advice, lang)
+
+components.lever_section(advice, lang, units)
+st.divider()
+components.what_if_editor(client_id, product, lang)
+st.divider()
+components.evidence_section(client_id, product, advice, lang, labels)

@@ -1,0 +1,342 @@
+"""Screen pieces the client page is made of: each draws one part from the advisor's answers.
+
+They only lay out what the advisor returned (through :mod:`app.service`) with the pure
+helpers of :mod:`app.render`; no business rule lives here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import render, service
+from app.state import remember_client, remembered_client
+from app.texts import Language, text
+
+MAX_OPTIONS = 2_000  # clients listed in the selector at most (the search narrows them)
+MAX_LEVERS = 3  # lever cards per row (one lever keeps a card's width)
+PROFILE_HEIGHT = 460  # px: the profile tables scroll beyond (about 12 rows)
+
+
+# ---------------------------------------------------------------- client and profile
+def client_picker(ids: Sequence[str], lang: Language) -> str | None:
+    """Search box and client selector; returns the chosen client id (None: no match)."""
+    search, choose = st.columns([1, 2])
+    query = search.text_input(
+        text("client.search", lang), key="client_search", help=text("client.search.help", lang)
+    ).strip()
+    matches = [i for i in ids if query.upper() in i.upper()] if query else list(ids)
+    if not matches:
+        choose.warning(text("client.none", lang, query=query))
+        return None
+    options = matches[:MAX_OPTIONS]
+    last = remembered_client()
+    client_id = choose.selectbox(
+        text("client.select", lang),
+        options,
+        index=options.index(last) if last in options else 0,
+        key="client",
+        help=text("client.matches", lang, n=len(matches)),
+    )
+    remember_client(client_id)
+    return str(client_id)
+
+
+def profile_card(
+    client_id: str, client: pd.Series, features: Sequence[Any], lang: Language
+) -> None:
+    """The client's situation and habits, labels in the chosen language."""
+    situation, habits = render.profile_tables(client, features, lang)
+    with st.container(border=True, key="profile"):
+        st.subheader(f"{text('profile.title', lang)} · {client_id}")
+        first, second = st.tabs([text("profile.who", lang), text("profile.levers", lang)])
+        for tab, table in ((first, situation), (second, habits)):
+            height = min(35 * len(table) + 38, PROFILE_HEIGHT)
+            tab.dataframe(table, hide_index=True, width="stretch", height=height)
+
+
+# ---------------------------------------------------------------- products
+def product_choice(client_id: str, lang: Language) -> str | None:
+    """Ranked products not held (recommender) and the product to work on; None: all held.
+
+    The selector opens on the advisor's pick: the best-ranked product the client is below
+    the goal for and that has levers (the top recommendation when none has).
+    """
+    advisor = service.advisor()
+    ranked = advisor.recommend(client_id)
+    if ranked is None:
+        return advisor.products[0]
+    st.subheader(text("products.title", lang))
+    if ranked.empty:
+        st.info(text("products.all_held", lang))
+        return None
+    products = [str(p) for p in ranked["product"]]
+    picked = service.advice(client_id).product  # the best-ranked product with levers
+    product = st.selectbox(
+        text("products.choose", lang),
+        products,
+        index=products.index(picked) if picked in products else 0,
+        format_func=lambda p: advisor.product_label(p, lang),
+        key=f"product-{client_id}",
+    )
+    st.plotly_chart(
+        render.recommendations_figure(ranked, lang, selected=product),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+    st.caption(text("products.ranked", lang))
+    return str(product)
+
+
+def product_summary(advice: Any, lang: Language) -> None:
+    """The chosen product's score today, the goal levers aim at and the expected value."""
+    score, goal, value = st.columns(3)
+    score.metric(text("products.score", lang), render.percent(advice.score, lang))
+    goal.metric(text("products.goal", lang), render.percent(advice.goal, lang))
+    ranked = advice.recommendations
+    if ranked is not None and advice.product in set(ranked["product"]):
+        row = ranked.loc[ranked["product"] == advice.product].iloc[0]
+        value.metric(
+            text("products.expected", lang),
+            f"{render.number(float(row['expected_value']), lang, 0)} €",
+            help=text(
+                "products.expected.help",
+                lang,
+                value=render.number(float(row["value"]), lang, 0),
+            ),
+        )
+
+
+def propensity_gauge(advice: Any, lang: Language) -> None:
+    """A single model's score as a gauge, the goal as its threshold."""
+    title = f"{text('gauge.title', lang)} · {advice.product_label[lang]}"
+    st.plotly_chart(
+        render.gauge_figure(advice.score, advice.goal, title),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+
+
+# ---------------------------------------------------------------- levers
+def lever_section(advice: Any, lang: Language, units: dict[str, str]) -> None:
+    """The levers as cards side by side, or the reason why there is none."""
+    st.subheader(text("levers.title", lang, product=advice.product_label[lang]))
+    if advice.engine:
+        st.caption(text("levers.caption", lang, engine=advice.engine, elapsed=advice.elapsed_s))
+    if not advice.levers:
+        (st.success if advice.status == "reached" else st.info)(advice.reason_text(lang))
+        return
+    for column, lever in zip(st.columns(MAX_LEVERS), advice.levers, strict=False):
+        with column:
+            lever_card(lever, lang, units)
+
+
+def lever_card(lever: Any, lang: Language, units: dict[str, str]) -> None:
+    """One lever: what to do, the score before -> after, the effort and its support."""
+    with st.container(border=True, key=f"lever-{lever.rank}"):
+        st.markdown(f"**{text('lever', lang, rank=lever.rank)}**")
+        st.markdown("\n".join(f"- {action.describe(lang)}" for action in lever.steps))
+        consequences = [a.describe(lang) for a in lever.actions if a.consequence]
+        if consequences:
+            st.caption(f"{text('lever.then', lang)}: {'; '.join(consequences)}")
+        score, cost = st.columns(2)
+        score.metric(
+            text("lever.score", lang),
+            render.percent(lever.score_after, lang),
+            delta=render.points(lever.uplift, lang),
+            help=f"{render.percent(lever.score_before, lang)} → "
+            f"{render.percent(lever.score_after, lang)}",
+        )
+        cost.metric(text("lever.cost", lang), render.number(lever.cost, lang, digits=1))
+        if lever.support is not None:
+            st.caption(
+                f"{text('lever.support', lang)}: {render.percent(lever.support, lang, 0)}",
+                help=text("lever.support.help", lang),
+            )
+        with st.expander(text("lever.changes", lang)):
+            table = render.changes_table(lever.actions, lang, units)
+            st.dataframe(table, hide_index=True, width="stretch")
+
+
+# ---------------------------------------------------------------- what-if
+def _widget(control: Any, key: str, lang: Language) -> Any:
+    """The widget for one control; only values the constraint file allows can be picked."""
+    label = control.label[lang] + (f" ({control.unit})" if control.unit else "")
+    help_text = None if control.reason is None else control.reason[lang]
+    fixed = not control.movable
+    if control.widget == "toggle":
+        return st.toggle(
+            label,
+            value=bool(control.value),
+            key=key,
+            disabled=fixed or len(control.options) < 2,
+            help=help_text,
+        )
+    if control.widget == "choice":
+        return st.selectbox(
+            label,
+            list(control.options),
+            index=0,
+            format_func=lambda v: render.value_text(v, "", lang),
+            key=key,
+            disabled=fixed or len(control.options) < 2,
+            help=help_text,
+        )
+    return _number(control, label, key, fixed, help_text)
+
+
+def _number(control: Any, label: str, key: str, fixed: bool, help_text: str | None) -> Any:
+    cast = int if control.integer else float
+    low, high = control.low, control.high
+    bounded = low is not None and high is not None and math.isfinite(low) and math.isfinite(high)
+    if fixed or not bounded or low >= high:
+        return st.number_input(
+            label,
+            value=cast(control.value),
+            min_value=cast(low) if low is not None and math.isfinite(low) else None,
+            max_value=cast(high) if high is not None and math.isfinite(high) else None,
+            step=cast(control.step) if control.step else None,
+            key=key,
+            disabled=fixed,
+            help=help_text,
+        )
+    step = control.step or (high - low) / 100
+    whole = control.integer or float(step).is_integer()
+    return st.slider(
+        label,
+        min_value=cast(low),
+        max_value=cast(high),
+        value=cast(control.value),
+        step=cast(step),
+        format="%d" if control.integer else ("%.0f" if whole else None),
+        key=key,
+        help=help_text,
+    )
+
+
+def _differs(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return not math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a != b)
+
+
+def what_if_editor(client_id: str, product: str, lang: Language) -> None:
+    """Widgets limited to the allowed values, and the client's score re-computed live."""
+    st.subheader(text("whatif.title", lang))
+    st.caption(text("whatif.caption", lang))
+    controls = service.advisor().controls(client_id, product=product)
+    prefix = f"whatif-{client_id}-{product}-"
+    editor, result = st.columns([3, 1])
+    changes: dict[str, Any] = {}
+    with editor:
+        movable = [c for c in controls if c.movable]
+        for i, column in enumerate(st.columns(3)):
+            with column:
+                for control in movable[i::3]:
+                    value = _widget(control, prefix + control.feature, lang)
+                    if _differs(value, control.value):
+                        changes[control.feature] = value
+        fixed = [c for c in controls if not c.movable]
+        with st.expander(text("whatif.fixed", lang, n=len(fixed))):
+            for i, column in enumerate(st.columns(3)):
+                with column:
+                    for control in fixed[i::3]:
+                        _widget(control, prefix + control.feature, lang)
+    with result:
+        what_if_result(client_id, product, changes, prefix, lang)
+
+
+def _reset(prefix: str) -> None:
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]
+
+
+def what_if_result(
+    client_id: str, product: str, changes: dict[str, Any], prefix: str, lang: Language
+) -> None:
+    """The score after the edits, whether the file allows them, and the edits in words."""
+    found = service.what_if(client_id, changes, product)
+    st.metric(
+        text("whatif.score", lang),
+        render.percent(found.score_after, lang),
+        delta=render.points(found.uplift, lang) if changes else None,
+    )
+    if not changes:
+        st.caption(text("whatif.unchanged", lang))
+        return
+    st.markdown("\n".join(f"- {a.describe(lang)}" for a in found.actions))
+    if found.feasible:
+        cost = render.number(found.cost, lang, digits=1)
+        st.success(f"{text('whatif.feasible', lang)} {text('lever.cost', lang)}: {cost}")
+    else:
+        st.warning(
+            "\n".join([text("whatif.infeasible", lang), *(f"- {p}" for p in found.problems)])
+        )
+    st.button(text("whatif.reset", lang), on_click=_reset, args=(prefix,), key="whatif-reset")
+
+
+# ---------------------------------------------------------------- evidence
+def evidence_section(
+    client_id: str, product: str, advice: Any, lang: Language, labels: dict[str, str]
+) -> None:
+    """Similar and influential clients for a lever (or the client today), as tables and charts."""
+    st.subheader(text("evidence.title", lang))
+    ranks = [0, *(lever.rank for lever in advice.levers)]
+    chosen = st.segmented_control(
+        text("evidence.for", lang),
+        ranks,
+        format_func=lambda r: text("lever", lang, rank=r) if r else text("evidence.today", lang),
+        default=ranks[1] if len(ranks) > 1 else 0,
+        required=True,
+        key=f"evidence-{client_id}-{product}",
+    )
+    found = service.evidence(client_id, product, chosen or None)
+    if isinstance(found, str):
+        st.warning(f"{text('evidence.failed', lang)} {found}")
+        return
+    similar, influential = st.tabs(
+        [text("evidence.similar", lang), text("evidence.influential", lang)]
+    )
+    with similar:
+        similar_clients(found, lang, labels)
+    with influential:
+        influential_clients(found, lang, labels)
+
+
+def similar_clients(found: Any, lang: Language, labels: dict[str, str]) -> None:
+    if found.similar is None or found.similar.empty:
+        st.info(found.note[lang] if found.note else text("evidence.none", lang))
+        return
+    if found.support is not None:
+        share = render.percent(found.support, lang, 0)
+        st.caption(text("evidence.support", lang, share=share, n=found.n_neighbourhood))
+    table, chart = st.columns([3, 2])
+    distance = text("col.distance", lang)
+    table.dataframe(
+        render.evidence_table(found.similar, labels, lang),
+        hide_index=True,
+        height=320,
+        column_config={distance: st.column_config.NumberColumn(format="%.2f")},
+    )
+    chart.plotly_chart(render.distance_figure(found.similar, lang), width="stretch")
+
+
+def influential_clients(found: Any, lang: Language, labels: dict[str, str]) -> None:
+    if found.influential is None or found.influential.empty:
+        st.info(found.note[lang] if found.note else text("evidence.none", lang))
+        return
+    if found.method:
+        st.caption(text("evidence.method", lang, method=found.method))
+    table, chart = st.columns([3, 2])
+    influence = text("col.influence", lang)
+    table.dataframe(
+        render.evidence_table(found.influential, labels, lang),
+        hide_index=True,
+        height=320,
+        column_config={influence: st.column_config.NumberColumn(format="%.3g")},
+    )
+    chart.plotly_chart(render.influence_figure(found.influential, lang), width="stretch")

@@ -1,0 +1,147 @@
+"""Pure rendering helpers of the model and constraints pages: card tables and figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from app.render import BLUE, GREY, MARGIN, feature_label, translated
+from app.texts import ROLE_NAMES, Language, text
+
+
+# ---------------------------------------------------------------- model page
+def model_card_table(
+    models: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str], language: Language = "en"
+) -> pd.DataFrame:
+    """One row per model of the card: family, CV and test metrics, sizes."""
+    rows = []
+    for name, entry in models.items():
+        test = entry.get("test", {})
+        rows.append(
+            {
+                text("product", language): labels.get(name, name),
+                text("col.family", language): entry.get("family"),
+                "cv AUC": entry.get("cv_score"),
+                "test AUC": test.get("auc"),
+                "average precision": test.get("average_precision"),
+                "Brier": test.get("brier"),
+                text("col.positive_rate", language): entry.get("positive_rate"),
+                text("col.n_train", language): entry.get("n_train"),
+                text("col.n_test", language): entry.get("n_test"),
+                text("col.trials", language): entry.get("n_trials"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def leaderboard_table(board: pd.DataFrame) -> pd.DataFrame:
+    """The study's trials, best first, parameters as readable text."""
+    table = board.copy()
+    score = next((c for c in table.columns if str(c).startswith("cv_") and c != "cv_std"), None)
+    if score is not None:
+        table = table.sort_values(score, ascending=False, na_position="last", kind="stable")
+    if "params" in table:
+        table["params"] = [
+            ", ".join(f"{k}={_short(v)}" for k, v in p.items()) if isinstance(p, Mapping) else ""
+            for p in table["params"]
+        ]
+    return table.reset_index(drop=True)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def importance_figure(
+    table: pd.DataFrame, labels: Mapping[str, str], language: Language = "en", top: int = 15
+) -> go.Figure:
+    """Horizontal bars with error bars: the features whose shuffling hurts the model most."""
+    shown = table.head(top)
+    figure = go.Figure(
+        go.Bar(
+            x=shown["drop_mean"],
+            y=[labels.get(f, f) for f in shown["feature"]],
+            orientation="h",
+            error_x={"type": "data", "array": shown["drop_std"], "visible": True},
+            marker_color=[BLUE if d > 0 else GREY for d in shown["drop_mean"]],
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=60 + 26 * len(shown),
+        margin=MARGIN,
+        xaxis={"title": text("model.drop", language)},
+        yaxis={"autorange": "reversed"},
+        showlegend=False,
+    )
+    return figure
+
+
+def calibration_figure(test: Mapping[str, Any], language: Language = "en") -> go.Figure:
+    """Observed positive rate against the mean prediction per bin, and the diagonal."""
+    predicted = list(test.get("calibration_predicted", []))
+    observed = list(test.get("calibration_observed", []))
+    count = list(test.get("calibration_count", []))
+    top = max([*predicted, *observed, 0.05]) * 1.05
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=[0, top],
+                y=[0, top],
+                mode="lines",
+                line={"dash": "dash", "color": GREY},
+                name=text("model.perfect", language),
+            ),
+            go.Scatter(
+                x=predicted,
+                y=observed,
+                mode="lines+markers",
+                marker={"size": 9, "color": BLUE},
+                customdata=count,
+                hovertemplate="%{x:.1%} → %{y:.1%} (n=%{customdata})<extra></extra>",
+                name=text("model.bins", language),
+            ),
+        ]
+    )
+    figure.update_layout(
+        height=340,
+        margin=MARGIN,
+        xaxis={"title": text("model.predicted", language), "tickformat": ".0%", "range": [0, top]},
+        yaxis={"title": text("model.observed", language), "tickformat": ".0%", "range": [0, top]},
+        legend={"orientation": "h", "y": 1.12},
+    )
+    return figure
+
+
+# ---------------------------------------------------------------- constraints page
+def constraints_table(
+    described: pd.DataFrame, features: Sequence[Any], language: Language = "en"
+) -> pd.DataFrame:
+    """The constraint file's features as a readable table, labels and headers in ``language``."""
+    table = described.copy()
+    by_name = {spec.name: spec for spec in features}
+    table["label"] = [
+        feature_label(by_name[f], language) if f in by_name else f for f in table["feature"]
+    ]
+    table["role"] = [ROLE_NAMES.get(r, {}).get(language, r) for r in table["role"]]
+    for column in ("kind", "direction"):
+        if column in table:
+            table[column] = [translated(v, language) for v in table[column]]
+    ordered = ["label", *[c for c in table.columns if c != "label"]]
+    headers = {c: text(key, language) for c, key in _CONSTRAINT_COLUMNS.items() if c in table}
+    return table[ordered].rename(columns=headers)
+
+
+_CONSTRAINT_COLUMNS = {
+    "label": "col.label",
+    "feature": "col.feature",
+    "kind": "col.kind",
+    "role": "col.role",
+    "direction": "col.direction.rule",
+    "range": "col.range",
+    "step": "col.step",
+    "max_change": "col.max_change",
+}
