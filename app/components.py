@@ -132,10 +132,12 @@ def lever_section(advice: Any, lang: Language, units: dict[str, str]) -> None:
         return
     for column, lever in zip(st.columns(MAX_LEVERS), advice.levers, strict=False):
         with column:
-            lever_card(lever, lang, units)
+            lever_card(lever, lang, units, advice.support)
 
 
-def lever_card(lever: Any, lang: Language, units: dict[str, str]) -> None:
+def lever_card(
+    lever: Any, lang: Language, units: dict[str, str], today: float | None = None
+) -> None:
     """One lever: what to do, the score before -> after, the effort and its support."""
     with st.container(border=True, key=f"lever-{lever.rank}"):
         st.markdown(f"**{text('lever', lang, rank=lever.rank)}**")
@@ -154,7 +156,12 @@ def lever_card(lever: Any, lang: Language, units: dict[str, str]) -> None:
         cost.metric(text("lever.cost", lang), render.number(lever.cost, lang, digits=1))
         if lever.support is not None:
             st.caption(
-                f"{text('lever.support', lang)}: {render.percent(lever.support, lang, 0)}",
+                f"{text('lever.support', lang)}: {render.percent(lever.support, lang, 0)}"
+                + (
+                    ""
+                    if today is None
+                    else f" ({text('lever.support.today', lang)} {render.percent(today, lang, 0)})"
+                ),
                 help=text("lever.support.help", lang),
             )
         with st.expander(text("lever.changes", lang)):

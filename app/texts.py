@@ -83,6 +83,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     "lever.score": {"en": "Score", "fr": "Score"},
     "lever.cost": {"en": "Effort (cost)", "fr": "Effort (coût)"},
     "lever.support": {"en": "Support", "fr": "Appui"},
+    "lever.support.today": {"en": "today", "fr": "aujourd'hui"},
     "lever.support.help": {
         "en": "Share of the most similar real clients, at the lever's point, who took the product.",
         "fr": "Part des clients réels les plus proches, au point du levier, qui ont pris le "

@@ -287,7 +287,15 @@ class Advisor:
             recommendations=self.recommend(frame),
             engine=engine,
             elapsed_s=elapsed,
+            support=self._support(name, frame, frame),
         )
+
+    def _support(self, product: str, point: Any, frame: pd.DataFrame) -> float | None:
+        """Return the target state's share among the reference clients nearest to ``point``."""
+        index = self.similar_index(product)
+        if index is None:
+            return None
+        return index.similar(point, frame, k=1, n_neighbourhood=self.n_neighbours).support
 
     def _candidates(self, frame: pd.DataFrame) -> list[str]:
         """Return up to 3 recommended products below their goal, best first (or the top one)."""
@@ -347,7 +355,6 @@ class Advisor:
     def _levers(
         self, info: ProductInfo, frame: pd.DataFrame, result: CounterfactualResult, n_levers: int
     ) -> tuple[Lever, ...]:
-        index = self.similar_index(info.name)
         seen: set[tuple[str, ...]] = set()
         drafts = []
         for cf in result.counterfactuals:
@@ -356,11 +363,7 @@ class Advisor:
             if key in seen:
                 continue
             seen.add(key)
-            support = None
-            if index is not None:
-                found = index.similar(cf.values, frame, k=1, n_neighbourhood=self.n_neighbours)
-                support = found.support
-            drafts.append((cf, actions, support))
+            drafts.append((cf, actions, self._support(info.name, cf.values, frame)))
         drafts.sort(key=lambda d: _rank_key(d[0].cost, d[0].score, d[2]))
         return tuple(
             Lever(

@@ -185,6 +185,9 @@ class Advice:
         ``label``, ``propensity``, ``value``, ``expected_value``); ``None`` otherwise.
     engine, elapsed_s
         The counterfactual engine that answered and the time it took.
+    support
+        Share of the target state among the reference clients nearest to the client as
+        they are today (to compare with each lever's support); ``None`` without reference.
     """
 
     client: pd.Series
@@ -198,6 +201,7 @@ class Advice:
     recommendations: pd.DataFrame | None
     engine: str
     elapsed_s: float
+    support: float | None = None
 
     def __post_init__(self) -> None:
         if self.status == "levers" and not self.levers:

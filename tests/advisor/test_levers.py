@@ -221,6 +221,10 @@ def test_evidence_similar_clients_share_immutables_and_took_the_product(
     assert np.all(np.diff(evidence.similar["distance"].to_numpy()) >= 0)
     assert "client_id" not in evidence.similar.columns
     assert evidence.support == advice.levers[0].support
+    today = recommender_advisor.evidence(advice, k=5)
+    assert today.support == advice.support
+    assert advice.support is not None
+    assert 0.0 <= advice.support <= 1.0
 
 
 def test_bad_inputs_get_clear_errors(recommender_advisor: Advisor) -> None:
