@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.datasets import make_demo_portfolio
-from advisor.evidence import fit_influence
+from advisor.evidence import fit_influence, fit_similar
 from advisor.models import FAMILIES, PropensityModel
 from advisor.models._propensity import fit_calibrator
 from constraints import ConstraintSet, load_constraints
@@ -63,7 +63,37 @@ def influence_step(
     return (lambda client: holder["index"].top(client, k=10)), precompute
 
 
-STEPS: dict[str, Step] = {"influence top-10": influence_step}
+def similar_step(
+    setting: Setting, family: str
+) -> tuple[Callable[[pd.Series], Any], Callable[[], Any]]:
+    """Similar clients: ``fit_similar`` once, then the 10 nearest in the target state + support."""
+    holder: dict[str, Any] = {}
+
+    def precompute() -> None:
+        holder["index"] = fit_similar(setting.constraints, setting.train, setting.y)
+
+    return (lambda client: holder["index"].similar(client, client, k=10)), precompute
+
+
+def evidence_step(
+    setting: Setting, family: str
+) -> tuple[Callable[[pd.Series], Any], Callable[[], Any]]:
+    """Both kinds of evidence for one client (what the app shows)."""
+    similar, similar_pre = similar_step(setting, family)
+    influence, influence_pre = influence_step(setting, family)
+
+    def precompute() -> None:
+        similar_pre()
+        influence_pre()
+
+    return (lambda client: (similar(client), influence(client))), precompute
+
+
+STEPS: dict[str, Step] = {
+    "influence top-10": influence_step,
+    "similar clients": similar_step,
+    "evidence (both)": evidence_step,
+}
 
 
 def make_setting(n_train: int, n_clients: int, product: str, families: list[str]) -> Setting:

@@ -109,10 +109,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-clients", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0, help="order in which clients are drawn")
+    parser.add_argument(
+        "--min-uplift", type=float, default=None, help="Advisor.min_uplift (default: its own)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     settings = DemoBundleSettings.from_env()
-    advisor, bundle = load_demo_advisor(settings)
+    options = {} if args.min_uplift is None else {"min_uplift": args.min_uplift}
+    advisor, bundle = load_demo_advisor(settings, **options)
     scm = DemoPortfolioSCM(seed=settings.seed)
     print(
         f"bundle {bundle.path} ({settings.n_clients:,} clients, seed {settings.seed}); "
