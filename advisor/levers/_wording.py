@@ -95,11 +95,11 @@ def _binding_words(constraints: ConstraintSet, name: str) -> Texts:
         return {"en": name, "fr": name}
     label = feature_label(constraints, what)
     spec = constraints.feature(what)
-    way = {"increase": ("up", "à la hausse"), "decrease": ("down", "à la baisse")}
-    up_en, up_fr = way.get(spec.direction, ("one way", "dans un sens"))
+    way = {"increase": ("up", "qu'à la hausse"), "decrease": ("down", "qu'à la baisse")}
+    up_en, up_fr = way.get(spec.direction, ("one way", "que dans un sens"))
     words = {
         "context": ("is not something the advisor can change", "ne dépend pas du conseiller"),
-        "direction": (f"may only move {up_en}", f"ne peut évoluer que {up_fr}"),
+        "direction": (f"may only move {up_en}", f"ne peut évoluer {up_fr}"),
         "max_change": (
             "may only change by a limited amount",
             "ne peut varier que d'un montant limité",

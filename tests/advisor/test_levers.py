@@ -275,3 +275,37 @@ def test_bundle_without_its_training_data_says_influence_is_unavailable(
     assert evidence.influential is None
     assert evidence.note is not None
     assert "training data" in evidence.note["en"]
+
+
+def test_no_lever_reason_says_what_blocks_in_plain_words(
+    recommender_advisor: Advisor,
+) -> None:
+    from advisor.levers._wording import no_lever_reason
+    from counterfactuals import CounterfactualResult, Target
+
+    result = CounterfactualResult(
+        query={},
+        target=Target.probability(0.118),
+        counterfactuals=(),
+        status="NONE",
+        engine="exact",
+        reason="No lever exists within these constraints (exact engine, proved): ...",
+        best_score=0.093,
+        binding=("direction:overdraft_days_per_month", "context:monthly_income", "max_changes"),
+    )
+    cs = recommender_advisor.constraints
+    label = {"en": "Consumer loan", "fr": "Crédit à la consommation"}
+    reason = no_lever_reason(cs, label, result)
+    assert reason["en"] == (
+        "No lever within the constraint file reaches the goal for Consumer loan (11.8\u202f%). "
+        "The best the client can reach is 9.3\u202f%. What blocks it: Overdrawn days per month "
+        "may only move down; Net monthly income is not something the advisor can change; a "
+        "lever may change at most 3 things at once."
+    )
+    assert reason["fr"] == (
+        "Aucun levier permis par le fichier de contraintes n'atteint l'objectif pour Crédit à "
+        "la consommation (11,8\u202f%). Le mieux que le client puisse atteindre est 9,3\u202f%. "
+        "Ce qui bloque : Jours à découvert par mois ne peut évoluer qu'à la baisse ; Revenu "
+        "mensuel net ne dépend pas du conseiller ; un levier ne peut changer que 3 éléments à "
+        "la fois."
+    )
