@@ -217,7 +217,9 @@ def _write_contents(training: TrainingResult | RecommenderTraining, folder: Path
         text = training.constraint_text
         kind = "recommender"
         seed = training.seed
-        _write_json(folder / "catalog.json", training.recommender.catalog.model_dump())
+        _write_json(  # catalogue order is the products order
+            folder / "catalog.json", training.recommender.catalog.model_dump(), sort_keys=False
+        )
     else:
         raise BundleError(
             f"training: must be a TrainingResult or a RecommenderTraining. Got "

@@ -109,6 +109,7 @@ def test_recommender_bundle_round_trip(
     assert bundle.card.kind == "recommender"
     assert set(bundle.card.models) == {"savings_account", "life_insurance", "home_insurance"}
     assert bundle.recommender is not None
+    assert bundle.recommender.products == training.recommender.products  # catalogue order kept
     clients = model_clients.head(200)
     pd.testing.assert_frame_equal(
         bundle.recommender.recommend(clients), training.recommender.recommend(clients)
