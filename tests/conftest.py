@@ -13,6 +13,7 @@ from advisor.datasets import make_demo_portfolio
 from constraints import ConstraintSet, load_constraints
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_TEST_CLIENTS = 3_000
 
 
 def shared_data_dir() -> Path:
@@ -74,3 +75,18 @@ def _one_torch_thread() -> Any:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo recommender on 3,000 clients, one trial per product (about a second)."""
+    from advisor.models import DemoBundleSettings, build_demo_bundle
+
+    settings = DemoBundleSettings(
+        out=tmp_path_factory.mktemp("demo") / "demo-bundle",
+        n_clients=DEMO_TEST_CLIENTS,
+        n_trials=1,
+        budget_s=60.0,
+        families=("logistic", "xgboost"),
+    )
+    return build_demo_bundle(settings)

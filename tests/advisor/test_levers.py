@@ -12,23 +12,15 @@ import pytest
 from advisor.errors import AdvisorError
 from advisor.levers import Advice, Advisor, load_demo_advisor
 from advisor.levers._advisor import _rank_key
-from advisor.models import DemoBundleSettings, build_demo_bundle
+from advisor.models import DemoBundleSettings
 from constraints import ConstraintSet
-
-N_CLIENTS = 3_000
+from tests.conftest import DEMO_TEST_CLIENTS
 
 
 @pytest.fixture(scope="session")
-def recommender_advisor(tmp_path_factory: pytest.TempPathFactory) -> Advisor:
+def recommender_advisor(demo_bundle: Path) -> Advisor:
     """The demo recommender on 3,000 clients (one trial per product) with its portfolio."""
-    settings = DemoBundleSettings(
-        out=tmp_path_factory.mktemp("levers") / "bundle",
-        n_clients=N_CLIENTS,
-        n_trials=1,
-        budget_s=60.0,
-        families=("logistic", "xgboost"),
-    )
-    build_demo_bundle(settings)
+    settings = DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS)
     advisor, _ = load_demo_advisor(settings)
     return advisor
 

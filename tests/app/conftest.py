@@ -8,24 +8,11 @@ from typing import Any
 import pytest
 
 from advisor.levers import Advisor, load_demo_advisor
-from advisor.models import DemoBundleSettings, build_demo_bundle
+from advisor.models import DemoBundleSettings
+from tests.conftest import DEMO_TEST_CLIENTS as N_CLIENTS
 from tests.conftest import REPO_ROOT
 
-N_CLIENTS = 3_000
 ENTRY = str(REPO_ROOT / "app" / "streamlit_app.py")
-
-
-@pytest.fixture(scope="session")
-def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo recommender on 3,000 clients, one trial per product (about a second)."""
-    settings = DemoBundleSettings(
-        out=tmp_path_factory.mktemp("app") / "demo-bundle",
-        n_clients=N_CLIENTS,
-        n_trials=1,
-        budget_s=60.0,
-        families=("logistic", "xgboost"),
-    )
-    return build_demo_bundle(settings)
 
 
 @pytest.fixture

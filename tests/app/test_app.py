@@ -12,7 +12,8 @@ from advisor.datasets import make_demo_portfolio
 from advisor.errors import AdvisorError
 from advisor.levers import Advisor
 from advisor.models import save_bundle, train
-from tests.app.conftest import ENTRY, N_CLIENTS
+from tests.app.conftest import ENTRY
+from tests.conftest import DEMO_TEST_CLIENTS as N_CLIENTS
 from tests.conftest import REPO_ROOT
 
 
