@@ -5,8 +5,9 @@ few concrete levers that lift the score (:class:`Advice` of :class:`Lever` made 
 :class:`Action`), with the reason in plain words when there is none.
 """
 
-from advisor.levers._advisor import Advisor, client_frame
+from advisor.levers._advisor import Advisor
 from advisor.levers._bundle import load_demo_advisor
+from advisor.levers._inputs import client_frame
 from advisor.levers._types import LANGUAGES, Action, Advice, AdviceStatus, Language, Lever
 from advisor.levers._whatif import Control, WhatIf
 

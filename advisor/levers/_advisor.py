@@ -20,41 +20,19 @@ from advisor.errors import AdvisorError, ModelError
 from advisor.evidence import Evidence, SimilarIndex, fit_similar
 from advisor.levers._bundle import advisor_from_bundle
 from advisor.levers._evidence import build_evidence
+from advisor.levers._inputs import check_options, client_frame
 from advisor.levers._products import Population, ProductInfo, population_of, products_of
 from advisor.levers._types import Advice, AdviceStatus, Lever, check_language
 from advisor.levers._whatif import Control, WhatIf, controls, what_if
 from advisor.levers._wording import actions_of, held_reason, no_lever_reason, reached_reason
 from advisor.models import ModelBundle, ProductRecommender, PropensityModel
 from constraints import ConstraintSet
-from counterfactuals import ENGINES, CounterfactualResult, Target, generate
+from counterfactuals import CounterfactualResult, Target, generate
 
-__all__ = ["Advisor", "client_frame"]
+__all__ = ["Advisor"]
 
 _N_TRIED = 3  # recommended products tried in turn when no product is named
 _COST_TOLERANCE = 0.05  # levers whose costs differ by less than this are "as cheap"
-
-
-def client_frame(client: Any, constraints: ConstraintSet) -> pd.DataFrame:
-    """Return one client as a one-row frame holding every feature of the file."""
-    if isinstance(client, pd.Series):
-        frame = client.to_frame().T
-    elif isinstance(client, Mapping):
-        frame = pd.DataFrame([dict(client)])
-    elif isinstance(client, pd.DataFrame):
-        frame = client
-    else:
-        raise AdvisorError(
-            f"client: must be a Series, a dict or a one-row DataFrame. Got {type(client).__name__}."
-        )
-    if len(frame) != 1:
-        raise AdvisorError(f"client: must be exactly one client. Got {len(frame)} rows.")
-    missing = [f for f in constraints.feature_names if f not in frame.columns]
-    if missing:
-        raise AdvisorError(
-            f"client: must give every feature of the constraint file. Got none for "
-            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}."
-        )
-    return frame.infer_objects()
 
 
 class Advisor:
@@ -110,7 +88,7 @@ class Advisor:
                 f"constraints: must be a ConstraintSet. Got {type(constraints).__name__}. "
                 "Hint: constraints.load_constraints(path, data)."
             )
-        _check_options(goal, goal_quantile, engine, seed, time_limit_s, n_neighbours)
+        check_options(goal, goal_quantile, engine, seed, time_limit_s, n_neighbours)
         if not (isinstance(min_uplift, (int, float)) and 0.0 <= min_uplift < 1.0):
             raise AdvisorError(f"min_uplift: must be in [0, 1). Got {min_uplift!r}.")
         if reference is not None and (not isinstance(reference, pd.DataFrame) or reference.empty):
@@ -131,8 +109,8 @@ class Advisor:
         self._goals: dict[str, float] = {}
         self.training_seed = training_seed
         self.training_hashes = dict(training_hashes or {})
-        self.training: dict[str, Any] = {}  # influence indexes, fitted on first use
-        self.training_problems: dict[str, str] = {}  # why an index could not be fitted
+        self.influence_indexes: dict[str, Any] = {}  # per product, fitted on first use
+        self.influence_problems: dict[str, str] = {}  # why an index could not be fitted
 
     # ------------------------------------------------------------------ products
     @property
@@ -383,33 +361,3 @@ class Advisor:
 def _rank_key(cost: float, score: float, support: float | None) -> tuple[float, float, float]:
     """Cheapest first; costs within the tolerance tie, then larger uplift, then support."""
     return (math.floor(cost / _COST_TOLERANCE), -round(score, 4), -(support or 0.0))
-
-
-def _check_options(
-    goal: float | None,
-    goal_quantile: float,
-    engine: str,
-    seed: int,
-    time_limit_s: float | None,
-    n_neighbours: int,
-) -> None:
-    if goal is not None and not (isinstance(goal, (int, float)) and 0.0 < goal < 1.0):
-        raise AdvisorError(
-            f"goal: must be a probability strictly between 0 and 1, or None. Got {goal!r}."
-        )
-    if not (isinstance(goal_quantile, (int, float)) and 0.0 < goal_quantile < 1.0):
-        raise AdvisorError(
-            f"goal_quantile: must be strictly between 0 and 1. Got {goal_quantile!r}."
-        )
-    if engine != "auto" and engine not in ENGINES:
-        raise AdvisorError(f"engine: must be auto or one of {', '.join(ENGINES)}. Got {engine!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise AdvisorError(f"seed: must be a whole number >= 0. Got {seed!r}.")
-    if time_limit_s is not None and not (
-        isinstance(time_limit_s, (int, float)) and time_limit_s > 0
-    ):
-        raise AdvisorError(
-            f"time_limit_s: must be a number of seconds > 0, or None. Got {time_limit_s!r}."
-        )
-    if isinstance(n_neighbours, bool) or not isinstance(n_neighbours, int) or n_neighbours < 1:
-        raise AdvisorError(f"n_neighbours: must be a whole number >= 1. Got {n_neighbours!r}.")

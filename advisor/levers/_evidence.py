@@ -42,7 +42,7 @@ _NO_TRAINING = {
 
 def influence_index(advisor: Advisor, product: str) -> InfluenceIndex | None:
     """Return the product's influence index, fitted once on its training rows, or None."""
-    cache: dict[str, InfluenceIndex | None] = advisor.training
+    cache: dict[str, InfluenceIndex | None] = advisor.influence_indexes
     if product in cache:
         return cache[product]
     cache[product] = None
@@ -67,7 +67,7 @@ def influence_index(advisor: Advisor, product: str) -> InfluenceIndex | None:
             info.model, population.frame.iloc[train], y[train], seed=advisor.seed
         )
     except AdvisorError as exc:  # e.g. a model whose training cannot be replayed
-        advisor.training_problems[product] = str(exc)
+        advisor.influence_problems[product] = str(exc)
     return cache[product]
 
 
@@ -105,7 +105,7 @@ def _influential(
 
 
 def _no_influence(advisor: Advisor, product: str) -> Texts:
-    problem = advisor.training_problems.get(product)
+    problem = advisor.influence_problems.get(product)
     if problem is None:
         return _NO_TRAINING
     return {
