@@ -9,22 +9,21 @@ instead of showing influence computed on the wrong clients.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from advisor.errors import AdvisorError, ModelError
 from advisor.evidence import Evidence, fit_influence
 from advisor.levers._types import Advice, Lever
-from advisor.models import training_split
-from advisor.models._data import prepare_training_data
+from advisor.models import RowSplit, split_rows
 
 if TYPE_CHECKING:
     from advisor.evidence import InfluenceIndex
     from advisor.levers._advisor import Advisor
 
-__all__ = ["build_evidence", "influence_index"]
+__all__ = ["FittedInfluence", "build_evidence", "influence_index"]
 
 Texts = dict[str, str]
 _NO_REFERENCE = {
@@ -40,46 +39,52 @@ _NO_TRAINING = {
 }
 
 
-def influence_index(advisor: Advisor, product: str) -> InfluenceIndex | None:
+@dataclass(frozen=True, slots=True)
+class FittedInfluence:
+    """A product's influence index and the split that found its training rows."""
+
+    index: InfluenceIndex
+    split: RowSplit
+
+
+def influence_index(advisor: Advisor, product: str) -> FittedInfluence | None:
     """Return the product's influence index, fitted once on its training rows, or None."""
-    cache: dict[str, InfluenceIndex | None] = advisor.influence_indexes
+    cache: dict[str, FittedInfluence | None] = advisor.influence_indexes
     if product in cache:
         return cache[product]
     cache[product] = None
     population = advisor.population(product)
-    info = advisor.product(product)
-    if population is None or population.outcome is None or advisor.training_seed is None:
+    if population is None or advisor.training_seed is None:
         return None
-    expected = (advisor.training_hashes or {}).get(product)
-    if expected is not None:
-        try:
-            found = prepare_training_data(population.frame, info.target, info.constraints)
-        except ModelError:
-            return None
-        if found.data_sha256 != expected:
-            return None
-    y = population.outcome.astype(np.int64)
-    if min(int(y.sum()), len(y) - int(y.sum())) < 10:
-        return None
-    train, _ = training_split(y, seed=advisor.training_seed)
+    model = advisor.product(product).model
     try:
-        cache[product] = fit_influence(
-            info.model, population.frame.iloc[train], y[train], seed=advisor.seed
+        split = split_rows(
+            model,
+            population.frame,
+            seed=advisor.training_seed,
+            data_sha256=advisor.training_hashes.get(product),
+            name=product,
         )
+        train = population.frame.iloc[split.train]
+        index = fit_influence(model, train, split.y[split.train], seed=advisor.seed)
+    except ModelError:  # other data than the model's training data: say so, plainly
+        return None
     except AdvisorError as exc:  # e.g. a model whose training cannot be replayed
         advisor.influence_problems[product] = str(exc)
+        return None
+    cache[product] = FittedInfluence(index, split)
     return cache[product]
 
 
 def _influential(
     advisor: Advisor, product: str, frame: pd.DataFrame, k: int
 ) -> tuple[pd.DataFrame | None, str | None]:
-    index = influence_index(advisor, product)
+    fitted = influence_index(advisor, product)
     population = advisor.population(product)
-    if index is None or population is None or population.outcome is None:
+    if fitted is None or population is None:
         return None, None
-    y = population.outcome.astype(np.int64)
-    train, _ = training_split(y, seed=advisor.training_seed or 0)
+    index, split = fitted.index, fitted.split
+    train = split.train
     top = index.top(frame, k=k)
     rows = []
     for direction, positions, values in (
@@ -99,7 +104,7 @@ def _influential(
     features = population.frame[list(advisor.constraints.feature_names)].reset_index(drop=True)
     profiles = features.iloc[table["position"].to_numpy()].reset_index(drop=True)
     table.insert(1, "influential", [f"#{i + 1}" for i in range(len(table))])
-    table["outcome"] = population.outcome[table["position"].to_numpy()]
+    table["outcome"] = split.y[table["position"].to_numpy()].astype(bool)
     table = pd.concat([table.drop(columns="position"), profiles], axis=1)
     return table, index.method
 

@@ -21,8 +21,10 @@ from advisor.models._demo import DemoBundleSettings, build_demo_bundle, config_d
 from advisor.models._diagnostics import (
     ConstraintStatus,
     HeldOut,
+    RowSplit,
     held_out_clients,
     permutation_importance,
+    split_rows,
     validate_constraint_text,
 )
 from advisor.models._families import FAMILIES
@@ -51,6 +53,7 @@ __all__ = [
     "ProductRecommender",
     "PropensityModel",
     "RecommenderTraining",
+    "RowSplit",
     "TestMetrics",
     "TorchMLPClassifier",
     "TrainingReport",
@@ -65,6 +68,7 @@ __all__ = [
     "monotone_constraints",
     "permutation_importance",
     "save_bundle",
+    "split_rows",
     "train",
     "train_recommender",
     "training_split",

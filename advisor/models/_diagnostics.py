@@ -38,8 +38,10 @@ __all__ = [
     "METRICS",
     "ConstraintStatus",
     "HeldOut",
+    "RowSplit",
     "held_out_clients",
     "permutation_importance",
+    "split_rows",
     "validate_constraint_text",
 ]
 
@@ -86,22 +88,55 @@ def held_out_clients(bundle: ModelBundle, data: pd.DataFrame, name: str) -> Held
     if bundle.recommender is not None:
         held = bundle.recommender.catalog.products[name].held
         rows = data.loc[~data[held].astype(bool)] if held in data.columns else data
+    split = split_rows(
+        model, rows, seed=bundle.card.seed, data_sha256=entry.get("data_sha256"), name=name
+    )
+    if len(split.test) != entry.get("n_test"):
+        raise ModelError(
+            f"model {name!r}: the held-out split must have {entry.get('n_test')} rows (the "
+            f"card's n_test). Got {len(split.test)}."
+        )
+    return HeldOut(clients=rows.iloc[split.test], y=split.y[split.test])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowSplit:
+    """Positions of a model's training and test rows in its data, and the rows' 0/1 labels."""
+
+    train: NDArray[np.int64]
+    test: NDArray[np.int64]
+    y: NDArray[np.int64]
+
+
+def split_rows(
+    model: PropensityModel,
+    rows: pd.DataFrame,
+    *,
+    seed: int,
+    data_sha256: str | None,
+    name: str = "model",
+) -> RowSplit:
+    """Split ``rows`` exactly as :func:`~advisor.models.train` did for ``model``.
+
+    ``rows`` must be the data the model was trained on (for a recommender: the clients not
+    holding the product): features and target must hash to ``data_sha256`` (the card's).
+
+    Raises
+    ------
+    ModelError
+        The rows are not the model's training data.
+    """
     columns = [*model.space.names, model.target]
     missing = [c for c in columns if c not in rows.columns]
-    if missing or _hash_frame(rows[columns]) != entry.get("data_sha256"):
+    if missing or data_sha256 is None or _hash_frame(rows[columns]) != data_sha256:
         got = f"missing columns {missing}" if missing else "other rows or values"
         raise ModelError(
             f"data: must be the data model {name!r} was trained on (its card's data_sha256). "
             f"Got {got}. Hint: regenerate the demo portfolio with the bundle's size and seed."
         )
     y = np.asarray(rows[model.target].to_numpy(dtype=object) == model.classes[1], dtype=np.int64)
-    _, test = training_split(y, seed=bundle.card.seed)
-    if len(test) != entry.get("n_test"):
-        raise ModelError(
-            f"model {name!r}: the held-out split must have {entry.get('n_test')} rows (the "
-            f"card's n_test). Got {len(test)}."
-        )
-    return HeldOut(clients=rows.iloc[test], y=y[test])
+    train, test = training_split(y, seed=seed)
+    return RowSplit(train=train, test=test, y=y)
 
 
 def _labels01(model: PropensityModel, y: ArrayLike, n: int) -> NDArray[np.int64]:

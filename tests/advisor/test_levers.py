@@ -301,3 +301,29 @@ def test_no_lever_reason_says_what_blocks_in_plain_words(
         "mensuel net ne dépend pas du conseiller ; un levier ne peut changer que 3 éléments à "
         "la fois."
     )
+
+
+def test_evidence_influential_clients_come_from_the_training_rows(
+    recommender_advisor: Advisor, advices: list[Advice]
+) -> None:
+    advice = next(a for a in advices if a.status == "levers")
+    evidence = recommender_advisor.evidence(advice, k=5)
+    table = evidence.influential
+    assert table is not None
+    assert evidence.note is None
+    assert evidence.method
+    raised = table[table["direction"] == "raised"]
+    lowered = table[table["direction"] == "lowered"]
+    assert len(raised) == 5
+    assert len(lowered) == 5
+    assert (raised["influence"] > 0).all()
+    assert (lowered["influence"] < 0).all()
+    assert list(raised["influence"]) == sorted(raised["influence"], reverse=True)
+    assert "client_id" not in table.columns
+    population = recommender_advisor.population(advice.product)
+    assert population is not None
+    features = list(recommender_advisor.constraints.feature_names)
+    merged = table[features].merge(
+        population.frame[features].drop_duplicates(), how="left", indicator=True
+    )
+    assert (merged["_merge"] == "both").all()
