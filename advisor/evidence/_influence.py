@@ -6,8 +6,8 @@ of every training client's *presence* on any client's raw margin (log-odds befor
 - logistic regression: exact influence functions with the closed-form Hessian of the
   L2-penalised log-loss (Koh & Liang, 2017);
 - XGBoost: BoostIn (Brophy, Hammoudeh & Lowd, JMLR 2023);
-- torch MLP: influence functions with a damped Gauss-Newton Hessian, exact over all the
-  parameters of small networks (the last layers of larger ones).
+- torch MLP: influence functions with a damped EK-FAC approximation of the Gauss-Newton
+  Hessian over all the network's parameters.
 
 :class:`InfluenceIndex` then answers per client: :meth:`InfluenceIndex.influence` (vectorised)
 and :meth:`InfluenceIndex.top` (the strongest supporters and opponents).
@@ -205,7 +205,8 @@ def fit_influence(
     y
         Their 0/1 labels (1 = took the product).
     seed
-        Seed of any sampling (the MLP's Hessian on more than 6,000 rows).
+        Reserved for sampled approximations; validated but unused today (every method here
+        is deterministic).
 
     Returns
     -------
