@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from advisor._cli_advise import advise_command
 from advisor._cli_models import models_app, train_command
 from advisor.datasets import (
     describe_table,
@@ -49,6 +50,7 @@ constraints_app = typer.Typer(
 app.add_typer(constraints_app, name="constraints")
 app.command("train")(train_command)
 app.add_typer(models_app, name="models")
+app.command("advise")(advise_command)
 console = Console(width=None if sys.stdout.isatty() else 120)
 
 

@@ -8,7 +8,15 @@ few concrete levers that lift the score (:class:`Advice` of :class:`Lever` made 
 from advisor.levers._advisor import Advisor
 from advisor.levers._bundle import load_demo_advisor
 from advisor.levers._inputs import client_frame
-from advisor.levers._types import LANGUAGES, Action, Advice, AdviceStatus, Language, Lever
+from advisor.levers._types import (
+    LANGUAGES,
+    Action,
+    Advice,
+    AdviceStatus,
+    Language,
+    Lever,
+    check_language,
+)
 from advisor.levers._whatif import Control, WhatIf
 
 __all__ = [
@@ -21,6 +29,7 @@ __all__ = [
     "Language",
     "Lever",
     "WhatIf",
+    "check_language",
     "client_frame",
     "load_demo_advisor",
 ]

@@ -161,7 +161,10 @@ class Advisor:
         """Return ``client`` as a checked one-row frame (a reference id is accepted too)."""
         if isinstance(client, str) and self.reference is not None:
             if client not in self.reference.index:
-                raise AdvisorError(f"client: must be a reference client id. Got {client!r}.")
+                raise AdvisorError(
+                    f"client: must be a reference client id. Got {client!r}. Hint: ids look "
+                    f"like {self.reference.index[0]!r}."
+                )
             return self.reference.loc[[client]]
         return client_frame(client, self.constraints)
 
