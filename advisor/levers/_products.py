@@ -62,7 +62,7 @@ def products_of(
             )
         return found
     if isinstance(model, PropensityModel):
-        label = model.target.replace("_", " ")
+        label = f"{model.target.replace('_', ' ')} = {model.classes[1]}"
         return {
             model.target: ProductInfo(
                 name=model.target,

@@ -99,6 +99,7 @@ def _binding_words(constraints: ConstraintSet, name: str) -> Texts:
     up_en, up_fr = way.get(spec.direction, ("one way", "que dans un sens"))
     words = {
         "context": ("is not something the advisor can change", "ne dépend pas du conseiller"),
+        "immutable": ("never changes", "ne change jamais"),
         "direction": (f"may only move {up_en}", f"ne peut évoluer {up_fr}"),
         "max_change": (
             "may only change by a limited amount",
