@@ -327,3 +327,34 @@ def test_evidence_influential_clients_come_from_the_training_rows(
         population.frame[features].drop_duplicates(), how="left", indicator=True
     )
     assert (merged["_merge"] == "both").all()
+
+
+def test_a_single_model_bundle_gets_its_influential_clients(
+    model_clients: pd.DataFrame, tmp_path: Path
+) -> None:
+    from advisor.models import load_bundle, save_bundle, train
+    from tests.conftest import REPO_ROOT
+
+    clients = model_clients.loc[~model_clients["has_life_insurance"]].set_index("client_id")
+    result = train(
+        clients,
+        "take_life_insurance",
+        REPO_ROOT / "configs" / "demo-portfolio.yaml",
+        families=("logistic",),
+        n_trials=1,
+        budget_s=None,
+        n_folds=3,
+        seed=0,
+    )
+    bundle = load_bundle(save_bundle(result, tmp_path / "single"))
+    advisor = Advisor.from_bundle(bundle, clients)
+    assert advisor.products == ("take_life_insurance",)
+    assert advisor.product_label("take_life_insurance") == "take life insurance = True"
+    advice = next(
+        a for a in (advisor.advise(i) for i in clients.index[:30]) if a.status == "levers"
+    )
+    evidence = advisor.evidence(advice, advice.levers[0], k=3)
+    assert evidence.influential is not None
+    assert evidence.method is not None
+    assert evidence.method.startswith("influence function (exact Hessian")
+    assert len(evidence.influential) == 6
