@@ -358,3 +358,19 @@ def test_a_single_model_bundle_gets_its_influential_clients(
     assert evidence.method is not None
     assert evidence.method.startswith("influence function (exact Hessian")
     assert len(evidence.influential) == 6
+
+
+def test_the_demo_advisor_trains_its_bundle_when_missing(tmp_path: Path) -> None:
+    settings = DemoBundleSettings(
+        out=tmp_path / "missing",
+        n_clients=1_000,
+        n_trials=1,
+        budget_s=60.0,
+        families=("logistic",),
+    )
+    advisor, bundle = load_demo_advisor(settings)
+    assert (tmp_path / "missing" / "model_card.json").is_file()
+    assert bundle.card.kind == "recommender"
+    assert advisor.reference is not None
+    assert len(advisor.reference) == 1_000
+    assert advisor.reference.index[0] == "C0000000"
