@@ -224,17 +224,20 @@ class Advisor:
         if isinstance(n_levers, bool) or not isinstance(n_levers, int) or not 1 <= n_levers <= 10:
             raise AdvisorError(f"n_levers: must be a whole number from 1 to 10. Got {n_levers!r}.")
         frame = self.client(client)
+        ranked = self.recommend(frame)  # once: every product tried shares it
         if product is not None:
-            return self._advise(frame, self.product(product).name, n_levers)
+            return self._advise(frame, self.product(product).name, n_levers, ranked)
         first = None
-        for name in self._candidates(frame):
-            advice = self._advise(frame, name, n_levers)
+        for name in self._candidates(ranked):
+            advice = self._advise(frame, name, n_levers, ranked)
             if advice.status == "levers":
                 return advice
             first = first or advice
-        return first or self._advise(frame, self.products[0], n_levers)
+        return first or self._advise(frame, self.products[0], n_levers, ranked)
 
-    def _advise(self, frame: pd.DataFrame, name: str, n_levers: int) -> Advice:
+    def _advise(
+        self, frame: pd.DataFrame, name: str, n_levers: int, ranked: pd.DataFrame | None
+    ) -> Advice:
         info = self.product(name)
         goal = self.goal_for(name)
         score = float(info.model.score(frame)[0])
@@ -265,7 +268,7 @@ class Advisor:
             levers=levers,
             status=status,
             reason=reason,
-            recommendations=self.recommend(frame),
+            recommendations=ranked,
             engine=engine,
             elapsed_s=elapsed,
             support=self._support(name, frame, frame),
@@ -278,9 +281,8 @@ class Advisor:
             return None
         return index.similar(point, frame, k=1, n_neighbourhood=self.n_neighbours).support
 
-    def _candidates(self, frame: pd.DataFrame) -> list[str]:
+    def _candidates(self, ranked: pd.DataFrame | None) -> list[str]:
         """Return up to 3 recommended products below their goal, best first (or the top one)."""
-        ranked = self.recommend(frame)
         if ranked is None or ranked.empty:
             return [self.products[0]]  # a single model, or the client holds everything
         below = [
@@ -294,7 +296,7 @@ class Advisor:
     def controls(self, client: Any, *, product: str | None = None) -> tuple[Control, ...]:
         """Return the what-if editor's widgets: values each feature may take for this client."""
         frame = self.client(client)
-        name = self._candidates(frame)[0] if product is None else product
+        name = self._candidates(self.recommend(frame))[0] if product is None else product
         return controls(self.product(name), frame)
 
     def what_if(self, client: Any, changes: Mapping[str, Any], *, product: str) -> WhatIf:
