@@ -64,7 +64,7 @@ def _as_json(advice: Advice, language: str) -> dict[str, Any]:
     return {
         "product": advice.product,
         "product_label": advice.product_label[language],
-        "status": advice.status,
+        "status": advice.status.value,
         "score": advice.score,
         "goal": advice.goal,
         "support": advice.support,

@@ -28,7 +28,7 @@ from constraints import (
     ConstraintError,
     ConstraintFileError,
     ConstraintSet,
-    Problem,
+    FileProblem,
     bind_constraints,
     constraint_file_schema,
     inspect_constraint_file,
@@ -141,7 +141,7 @@ def constraints_schema(
         console.print(f"Wrote the constraint-file schema to {out}.")
 
 
-def _print_problems(problems: tuple[Problem, ...] | list[Problem]) -> None:
+def _print_problems(problems: tuple[FileProblem, ...] | list[FileProblem]) -> None:
     for problem in problems:
         prefix = "[yellow]warning:[/] " if problem.severity == "warning" else "[red]error:[/] "
         console.print(prefix + escape(str(problem)), highlight=False)

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from advisor.levers import Status
 from app import render, service
 from app.state import remember_client, remembered_client
 from app.texts import Language, text
@@ -128,7 +129,7 @@ def lever_section(advice: Any, lang: Language, units: dict[str, str]) -> None:
     if advice.engine:
         st.caption(text("levers.caption", lang, engine=advice.engine, elapsed=advice.elapsed_s))
     if not advice.levers:
-        (st.success if advice.status == "reached" else st.info)(advice.reason_text(lang))
+        (st.success if advice.status is Status.REACHED else st.info)(advice.reason_text(lang))
         return
     for column, lever in zip(st.columns(MAX_LEVERS), advice.levers, strict=False):
         with column:

@@ -253,7 +253,7 @@ def run_ours(s: Setting, engine: str, n: int, time_limit_s: float | None) -> lis
         codes = s.constraints.to_array(result.to_frame()[names]) if result.found else _empty(s)
         runs.append(
             ClientRun(
-                codes=codes, seconds=seconds, status=result.status.lower(), message=result.reason
+                codes=codes, seconds=seconds, status=result.status.value, message=result.reason
             )
         )
     return runs

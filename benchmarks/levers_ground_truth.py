@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.datasets import DemoPortfolioSCM
-from advisor.levers import Advisor, Lever, load_demo_advisor
+from advisor.levers import Advisor, Lever, Status, load_demo_advisor
 from advisor.models import DemoBundleSettings
 
 
@@ -46,14 +46,14 @@ def run(advisor: Advisor, scm: DemoPortfolioSCM, n_clients: int, seed: int) -> p
     order = np.random.default_rng(seed).permutation(len(reference))
     rows: list[dict[str, Any]] = []
     for position in order:
-        if sum(r["status"] == "levers" for r in rows) >= n_clients:
+        if sum(r["status"] == Status.FOUND for r in rows) >= n_clients:
             break
         client = reference.iloc[[position]]
         advice = advisor.advise(client)
         row: dict[str, Any] = {"client": client.index[0], "product": advice.product}
-        row["status"] = advice.status
+        row["status"] = advice.status.value
         row["elapsed_s"] = advice.elapsed_s
-        if advice.status == "levers":
+        if advice.status is Status.FOUND:
             for lever in advice.levers:
                 before, after = _true_effect(scm, client, advice.product, lever)
                 key = "top" if lever.rank == 1 else f"lever{lever.rank}"
@@ -67,7 +67,7 @@ def run(advisor: Advisor, scm: DemoPortfolioSCM, n_clients: int, seed: int) -> p
 
 def report(table: pd.DataFrame) -> None:
     """Print the share of clients whose true propensity rises with the top lever, and more."""
-    found = table[table["status"] == "levers"]
+    found = table[table["status"] == Status.FOUND.value]
     n = len(found)
     top_up = found["top_true_after"] > found["top_true_before"]
     true_uplift = found["top_true_after"] - found["top_true_before"]

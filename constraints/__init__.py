@@ -9,7 +9,14 @@ This package imports nothing else from Levers (it is the bottom of the one-way i
 ``constraints <- counterfactuals <- advisor <- app``).
 """
 
+from constraints._bind import FeatureSupport
 from constraints._check import CheckResult
+from constraints._compiled import (
+    CompiledClause,
+    CompiledConstraints,
+    CompiledDerived,
+    CompiledRule,
+)
 from constraints._load import (
     bind_constraints,
     constraint_file_schema,
@@ -20,9 +27,23 @@ from constraints._load import (
     parse_constraint_file,
     parse_constraints,
 )
+from constraints._params import (
+    AnyOf,
+    Flag,
+    InstanceOf,
+    Number,
+    OneOf,
+    ParamRule,
+    ParamSpec,
+    TupleOf,
+    Whole,
+    check_dataclass,
+    check_params,
+)
 from constraints._project import ClientBounds, Projection
 from constraints._schema import ConstraintFile
 from constraints._set import ConstraintSet
+from constraints._tolerance import RELATIVE_TOLERANCE, changed, tolerance
 from constraints._types import (
     ChangeClause,
     ChangeGroup,
@@ -36,29 +57,47 @@ from constraints._types import (
     Text,
     Violation,
 )
-from constraints.errors import ConstraintError, ConstraintFileError, Problem
+from constraints.errors import ConstraintError, ConstraintFileError, FileProblem
 
 __all__ = [
+    "RELATIVE_TOLERANCE",
+    "AnyOf",
     "ChangeClause",
     "ChangeGroup",
     "CheckResult",
     "Clause",
     "ClientBounds",
+    "CompiledClause",
+    "CompiledConstraints",
+    "CompiledDerived",
+    "CompiledRule",
     "ConstraintError",
     "ConstraintFile",
     "ConstraintFileError",
     "ConstraintSet",
     "DerivedFeature",
     "FeatureSpec",
+    "FeatureSupport",
+    "FileProblem",
+    "Flag",
+    "InstanceOf",
     "LinearClause",
     "MembershipClause",
+    "Number",
     "OneHotGroup",
-    "Problem",
+    "OneOf",
+    "ParamRule",
+    "ParamSpec",
     "Projection",
     "Rule",
     "Text",
+    "TupleOf",
     "Violation",
+    "Whole",
     "bind_constraints",
+    "changed",
+    "check_dataclass",
+    "check_params",
     "constraint_file_schema",
     "dump_constraint_file",
     "inspect_constraint_file",
@@ -66,4 +105,5 @@ __all__ = [
     "load_constraints",
     "parse_constraint_file",
     "parse_constraints",
+    "tolerance",
 ]

@@ -22,7 +22,7 @@ from constraints._types import (
     Text,
 )
 from constraints._yaml_source import SourceMap, format_path
-from constraints.errors import ConstraintError, Problem
+from constraints.errors import ConstraintError, FileProblem
 
 __all__ = ["Bound", "FeatureSupport", "bind_document"]
 
@@ -46,7 +46,7 @@ class Bound:
     one_hot: tuple[OneHotGroup, ...]
     change_groups: tuple[ChangeGroup, ...]
     support: tuple[FeatureSupport | None, ...]
-    notes: tuple[Problem, ...]
+    notes: tuple[FileProblem, ...]
 
 
 def _humanise(name: str) -> str:
@@ -57,13 +57,13 @@ def _humanise(name: str) -> str:
 class _Binder:
     def __init__(self, doc: ConstraintFile, data: pd.DataFrame | None, smap: SourceMap) -> None:
         self.doc, self.data, self.smap = doc, data, smap
-        self.problems: list[Problem] = []
+        self.problems: list[FileProblem] = []
 
     def add(
         self, path: tuple[Any, ...], message: str, hint: str = "", severity: str = "error"
     ) -> None:
         self.problems.append(
-            Problem(
+            FileProblem(
                 source=self.smap.source,
                 line=self.smap.line_of(path),
                 path=format_path(path),

@@ -7,74 +7,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from constraints._compiled import BoolArray, Compiled, CompiledClause, FloatArray, IntArray
+from constraints._compiled import (
+    BoolArray,
+    CompiledConstraints,
+    FloatArray,
+    IntArray,
+    alternatives_hold,
+)
 from constraints._messages import MessageContext, violation_message
+from constraints._tolerance import changed, tolerance
 from constraints._types import Violation
 
 __all__ = [
     "CheckResult",
     "changed_mask",
     "check_arrays",
-    "clause_holds",
 ]
 
 
 def changed_mask(client: FloatArray, candidates: FloatArray) -> tuple[FloatArray, BoolArray]:
     """Return (delta, changed): changed means |delta| above a tolerance relative to the client."""
     delta: FloatArray = candidates - client
-    changed: BoolArray = np.abs(delta) > 1e-9 * (1.0 + np.abs(client))
-    return delta, changed
-
-
-def alternatives_hold(
-    alternatives: tuple[tuple[CompiledClause, ...], ...],
-    x: FloatArray,
-    delta: FloatArray,
-    changed: BoolArray,
-) -> BoolArray:
-    """Evaluate alternatives (``or``) of clauses (``and``); no alternative means true."""
-    if not alternatives:
-        return np.ones(len(x), dtype=bool)
-    out = np.zeros(len(x), dtype=bool)
-    for alternative in alternatives:
-        holds = np.ones(len(x), dtype=bool)
-        for clause in alternative:
-            holds &= clause_holds(clause, x, delta, changed)
-        out |= holds
-    return out
-
-
-def change_limit(cp: Compiled, client: FloatArray) -> FloatArray:
-    """Largest allowed |change| of each feature for each client row (inf when unlimited)."""
-    percent = cp.max_change_percent
-    relative = np.where(np.isfinite(percent), np.nan_to_num(percent, posinf=0.0) / 100.0, 0.0)
-    by_percent = np.where(np.isfinite(percent), relative * np.abs(client), np.inf)
-    return np.minimum(cp.max_change, by_percent)
-
-
-def clause_holds(
-    clause: CompiledClause, x: FloatArray, delta: FloatArray, changed: BoolArray
-) -> BoolArray:
-    """Evaluate one compiled clause on candidate rows."""
-    if clause.kind == "linear":
-        value = x[:, clause.idx] @ clause.coef
-        tol = 1e-9 * (1.0 + abs(clause.bound))
-        if clause.op == "<=":
-            return value <= clause.bound + tol
-        if clause.op == ">=":
-            return value >= clause.bound - tol
-        return np.abs(value - clause.bound) <= tol
-    j = int(clause.idx[0])
-    if clause.kind == "member":
-        codes = np.clip(np.rint(x[:, j]), 0, len(clause.lookup) - 1).astype(np.intp)
-        return clause.lookup[codes]
-    if clause.kind == "changes":
-        return changed[:, j]
-    if clause.kind == "stays":
-        return ~changed[:, j]
-    if clause.kind == "increases":
-        return changed[:, j] & (delta[:, j] > 0)
-    return changed[:, j] & (delta[:, j] < 0)
+    return delta, changed(client, candidates)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,7 +106,7 @@ class CheckResult:
 
 
 def _feature_rules(
-    cp: Compiled, c: FloatArray, x: FloatArray, delta: FloatArray, changed: BoolArray
+    cp: CompiledConstraints, c: FloatArray, x: FloatArray, delta: FloatArray, changed: BoolArray
 ) -> dict[str, tuple[IntArray, BoolArray]]:
     out: dict[str, tuple[IntArray, BoolArray]] = {}
 
@@ -194,17 +148,17 @@ def _feature_rules(
     put(
         "min",
         idx,
-        changed[:, idx] & (x[:, idx] < cp.lower[idx] - 1e-9 * (1 + np.abs(cp.lower[idx]))),
+        changed[:, idx] & (x[:, idx] < cp.lower[idx] - tolerance(cp.lower[idx])),
     )
     idx = cp.bounded_upper
     put(
         "max",
         idx,
-        changed[:, idx] & (x[:, idx] > cp.upper[idx] + 1e-9 * (1 + np.abs(cp.upper[idx]))),
+        changed[:, idx] & (x[:, idx] > cp.upper[idx] + tolerance(cp.upper[idx])),
     )
     idx = cp.limited
     if idx.size:
-        limit = change_limit(cp, c)[:, idx]
+        limit = cp.change_limit(c)[:, idx]
         put(
             "max_change",
             idx,
@@ -228,26 +182,18 @@ def _feature_rules(
         masks = []
         for item in cp.derived:
             expected = c[:, item.j] + delta[:, item.idx] @ item.coef
-            tol = 1e-9 * (1.0 + np.abs(expected))
+            tol = tolerance(expected)
             masks.append(np.abs(x[:, item.j] - expected) > tol)
         put("derived", d_idx, np.column_stack(masks))
     return out
 
 
-def count_changes(cp: Compiled, changed: BoolArray) -> IntArray:
-    """Count changed units per row (a group counts once; derived features never)."""
-    plain = (cp.unit_of >= 0).copy()
-    for group in cp.unit_groups:
-        plain[group] = False
-    total = changed[:, plain].sum(axis=1)
-    for group in cp.unit_groups:
-        total += changed[:, group].any(axis=1)
-    counted: IntArray = total.astype(np.intp)
-    return counted
-
-
 def _global_rules(
-    cp: Compiled, ctx: MessageContext, x: FloatArray, delta: FloatArray, changed: BoolArray
+    cp: CompiledConstraints,
+    ctx: MessageContext,
+    x: FloatArray,
+    delta: FloatArray,
+    changed: BoolArray,
 ) -> dict[str, BoolArray]:
     out: dict[str, BoolArray] = {}
     for g, group in enumerate(cp.groups):
@@ -256,7 +202,7 @@ def _global_rules(
             np.abs(x[:, group].sum(axis=1) - 1.0) > 1e-9
         )
     if cp.max_changes is not None:
-        out["max_changes"] = count_changes(cp, changed) > cp.max_changes
+        out["max_changes"] = cp.count_changes(changed) > cp.max_changes
     for r, rule in enumerate(cp.rules):
         applies = changed[:, rule.idx].any(axis=1)
         applies &= alternatives_hold(rule.condition, x, delta, changed)
@@ -266,7 +212,7 @@ def _global_rules(
 
 
 def check_arrays(
-    cp: Compiled, ctx: MessageContext, client: FloatArray, candidates: FloatArray
+    cp: CompiledConstraints, ctx: MessageContext, client: FloatArray, candidates: FloatArray
 ) -> CheckResult:
     """Check candidates (n, d) against a client (1, d) or one client per row (n, d)."""
     delta, changed = changed_mask(client, candidates)

@@ -15,7 +15,7 @@ from constraints._schema import ConstraintFile
 from constraints._set import ConstraintSet
 from constraints._validate import validate_document
 from constraints._yaml_source import read_yaml
-from constraints.errors import ConstraintError, ConstraintFileError, Problem
+from constraints.errors import ConstraintError, ConstraintFileError, FileProblem
 
 __all__ = [
     "bind_constraints",
@@ -44,7 +44,7 @@ def _read_text(path: str | os.PathLike[str]) -> tuple[str, str]:
 
 def inspect_constraint_file(
     text: str, source: str = "<string>"
-) -> tuple[ConstraintFile | None, tuple[Problem, ...]]:
+) -> tuple[ConstraintFile | None, tuple[FileProblem, ...]]:
     r"""Validate YAML text and return (document or None, every problem and warning), never raising.
 
     Examples

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from constraints._compiled import FloatArray
+from constraints._tolerance import changed
 from constraints._types import ChangeGroup, DerivedFeature, FeatureSpec, OneHotGroup, Rule
 
 __all__ = ["MessageContext", "format_number", "format_value", "violation_message"]
@@ -72,8 +73,8 @@ def _global_message(rule: str, ctx: MessageContext, x: FloatArray, c: FloatArray
     kind, _, key = rule.partition(":")
     if kind == "max_changes":
         derived = {d.feature for d in ctx.derived}
-        changed = {n for j, n in enumerate(names) if abs(x[j] - c[j]) > 1e-9 * (1 + abs(c[j]))}
-        units = {n for n in changed if n not in derived}
+        moved = changed(c, x)
+        units = {n for j, n in enumerate(names) if moved[j] and n not in derived}
         groups: list[OneHotGroup | ChangeGroup] = [*ctx.groups, *ctx.change_groups]
         for group in groups:
             if units & set(group.features):

@@ -7,23 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from constraints._check import (
-    alternatives_hold,
-    change_limit,
-    changed_mask,
-    check_arrays,
-    clause_holds,
-    count_changes,
-)
+from constraints._check import changed_mask, check_arrays
 from constraints._compiled import (
     BoolArray,
-    Compiled,
     CompiledClause,
+    CompiledConstraints,
     CompiledRule,
     FloatArray,
     IntArray,
+    alternatives_hold,
 )
 from constraints._messages import MessageContext, format_value
+from constraints._tolerance import tolerance
 from constraints._types import FeatureSpec
 
 __all__ = [
@@ -36,7 +31,7 @@ __all__ = [
 ]
 
 
-def intervals(cp: Compiled, client: FloatArray) -> tuple[FloatArray, FloatArray]:
+def intervals(cp: CompiledConstraints, client: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Feasible [lo, hi] of each feature for each client row (direction, bounds, max change).
 
     Frozen features get [c, c]; an empty interval (lo > hi) means only the current value.
@@ -46,7 +41,7 @@ def intervals(cp: Compiled, client: FloatArray) -> tuple[FloatArray, FloatArray]
     inc, dec = cp.direction > 0, cp.direction < 0
     lo[:, inc] = np.maximum(lo[:, inc], client[:, inc])
     hi[:, dec] = np.minimum(hi[:, dec], client[:, dec])
-    limit = change_limit(cp, client)
+    limit = cp.change_limit(client)
     lo = np.maximum(lo, client - limit)
     hi = np.minimum(hi, client + limit)
     frozen = ~cp.mutable
@@ -56,7 +51,7 @@ def intervals(cp: Compiled, client: FloatArray) -> tuple[FloatArray, FloatArray]
 
 
 def _allowed_codes(
-    cp: Compiled, j: int, client: FloatArray, lo: FloatArray, hi: FloatArray
+    cp: CompiledConstraints, j: int, client: FloatArray, lo: FloatArray, hi: FloatArray
 ) -> BoolArray:
     """(m, k) mask of categories each client may move to (the current one included)."""
     k = int(cp.n_categories[j])
@@ -124,7 +119,7 @@ def _reason(spec: FeatureSpec, derived: bool, mutable: bool) -> str:
 
 
 def _apply_unary_rules(
-    cp: Compiled,
+    cp: CompiledConstraints,
     c: FloatArray,
     lo: FloatArray,
     hi: FloatArray,
@@ -167,7 +162,7 @@ def _apply_unary_rules(
 
 
 def client_bounds(
-    cp: Compiled, features: tuple[FeatureSpec, ...], client: FloatArray
+    cp: CompiledConstraints, features: tuple[FeatureSpec, ...], client: FloatArray
 ) -> ClientBounds:
     """Feasible values of every feature for one client (client is (1, d))."""
     lo, hi = intervals(cp, client)
@@ -213,7 +208,7 @@ class Projection:
 
 
 def _snap_numeric(
-    cp: Compiled, c: FloatArray, x: FloatArray, lo: FloatArray, hi: FloatArray
+    cp: CompiledConstraints, c: FloatArray, x: FloatArray, lo: FloatArray, hi: FloatArray
 ) -> None:
     idx = np.flatnonzero(~cp.coded & cp.mutable)
     if not idx.size:
@@ -223,15 +218,17 @@ def _snap_numeric(
     has_step = s > 0
     safe = np.where(has_step, s, 1.0)
     grid = np.rint(target / safe) * safe
-    grid = np.where(grid > b + 1e-9 * (1 + np.abs(b)), grid - safe, grid)
-    grid = np.where(grid < a - 1e-9 * (1 + np.abs(a)), grid + safe, grid)
+    grid = np.where(grid > b + tolerance(b), grid - safe, grid)
+    grid = np.where(grid < a - tolerance(a), grid + safe, grid)
     target = np.where(has_step, grid, target)
-    empty = (a > b) | (target < a - 1e-9 * (1 + np.abs(a))) | (target > b + 1e-9 * (1 + np.abs(b)))
+    empty = (a > b) | (target < a - tolerance(a)) | (target > b + tolerance(b))
     keep_client = empty | (np.abs(v - cc) <= np.abs(v - target))
     x[:, idx] = np.where(keep_client, cc, target)
 
 
-def _snap_coded(cp: Compiled, c: FloatArray, x: FloatArray, lo: FloatArray, hi: FloatArray) -> None:
+def _snap_coded(
+    cp: CompiledConstraints, c: FloatArray, x: FloatArray, lo: FloatArray, hi: FloatArray
+) -> None:
     """Round coded features to a reachable category.
 
     Ordinal and binary features take the nearest reachable rank; unordered categories take
@@ -252,7 +249,7 @@ def _snap_coded(cp: Compiled, c: FloatArray, x: FloatArray, lo: FloatArray, hi: 
             x[:, j] = distance.argmin(axis=1).astype(np.float64)
 
 
-def _repair_one_hot(cp: Compiled, c: FloatArray, x: FloatArray) -> None:
+def _repair_one_hot(cp: CompiledConstraints, c: FloatArray, x: FloatArray) -> None:
     for group in cp.groups:
         cc = np.broadcast_to(c[:, group], (len(x), len(group)))
         touched: BoolArray = np.asarray((np.abs(x[:, group] - cc) > 1e-9).any(axis=1))
@@ -262,11 +259,11 @@ def _repair_one_hot(cp: Compiled, c: FloatArray, x: FloatArray) -> None:
         x[:, group] = np.where(touched[:, None], fixed, cc)
 
 
-def _limit_changes(cp: Compiled, c: FloatArray, x: FloatArray) -> None:
+def _limit_changes(cp: CompiledConstraints, c: FloatArray, x: FloatArray) -> None:
     if cp.max_changes is None:
         return
     _, changed = changed_mask(c, x)
-    over = count_changes(cp, changed) > cp.max_changes
+    over = cp.count_changes(changed) > cp.max_changes
     if not over.any():
         return
     rows = np.flatnonzero(over)
@@ -290,13 +287,8 @@ def _limit_changes(cp: Compiled, c: FloatArray, x: FloatArray) -> None:
             x[rows, j] = np.where(back, source, x[rows, j])
 
 
-def _recompute_derived(cp: Compiled, c: FloatArray, x: FloatArray) -> None:
-    for item in cp.derived:
-        x[:, item.j] = c[:, item.j] + (x[:, item.idx] - c[:, item.idx]) @ item.coef
-
-
 def _shift_into_linear(
-    cp: Compiled,
+    cp: CompiledConstraints,
     clause: CompiledClause,
     rows: IntArray,
     spans: tuple[FloatArray, FloatArray, FloatArray],
@@ -349,7 +341,7 @@ def _broken(rule: CompiledRule, x: FloatArray, delta: FloatArray, changed: BoolA
 
 
 def _revert_rule_violations(
-    cp: Compiled,
+    cp: CompiledConstraints,
     ctx: MessageContext,
     c: FloatArray,
     x: FloatArray,
@@ -369,7 +361,7 @@ def _revert_rule_violations(
                 if all(cl.kind == "linear" for cl in alternative):
                     for clause in alternative:
                         rows = np.flatnonzero(bad)
-                        held = clause_holds(clause, x[rows], delta[rows], changed[rows])
+                        held = clause.holds(x[rows], delta[rows], changed[rows])
                         _shift_into_linear(cp, clause, rows[~held], (c, *spans), x)
                     break
             touched |= bad
@@ -386,7 +378,7 @@ def _revert_rule_violations(
 
 
 def project_arrays(
-    cp: Compiled, ctx: MessageContext, client: FloatArray, candidates: FloatArray
+    cp: CompiledConstraints, ctx: MessageContext, client: FloatArray, candidates: FloatArray
 ) -> Projection:
     """Move every candidate to a nearby point that passes every rule (or back to the client)."""
     c = client
@@ -404,7 +396,7 @@ def project_arrays(
     _snap_coded(cp, cfull, x, lo, hi)
     _repair_one_hot(cp, cfull, x)
     _limit_changes(cp, cfull, x)
-    _recompute_derived(cp, cfull, x)
+    cp.rederive(cfull, x)
     repaired = np.zeros(len(x), dtype=bool)
     ok = check_arrays(cp, ctx, cfull, x).ok.copy()
     for attempt in range(len(cp.rules) + 1):  # only the rows still failing are re-worked
@@ -414,7 +406,7 @@ def project_arrays(
         xs, cs = x[rows], cfull[rows]
         spans = (lo[rows], hi[rows]) if attempt == 0 else None
         repaired[rows] |= _revert_rule_violations(cp, ctx, cs, xs, spans)
-        _recompute_derived(cp, cs, xs)
+        cp.rederive(cs, xs)
         x[rows] = xs
         ok[rows] = check_arrays(cp, ctx, cs, xs).ok
     x[~ok] = cfull[~ok]  # nothing feasible was found near these: back to the client
@@ -424,7 +416,7 @@ def project_arrays(
 
 
 def _sampling_window(
-    cp: Compiled,
+    cp: CompiledConstraints,
     bounds: ClientBounds,
     c: FloatArray,
     movable: np.ndarray,
@@ -455,7 +447,7 @@ def _sampling_window(
 
 
 def sample_arrays(
-    cp: Compiled,
+    cp: CompiledConstraints,
     ctx: MessageContext,
     client: FloatArray,
     n: int,

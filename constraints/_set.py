@@ -11,7 +11,7 @@ import pandas as pd
 
 from constraints._bind import FeatureSupport
 from constraints._check import CheckResult, changed_mask, check_arrays
-from constraints._compiled import Compiled, FloatArray, compile_arrays
+from constraints._compiled import CompiledConstraints, FloatArray, compile_arrays
 from constraints._encode import decode_frame, encode_column, encode_values
 from constraints._messages import MessageContext, format_value
 from constraints._project import (
@@ -22,7 +22,7 @@ from constraints._project import (
     sample_arrays,
 )
 from constraints._types import ChangeGroup, DerivedFeature, FeatureSpec, OneHotGroup, Rule
-from constraints.errors import ConstraintError, Problem
+from constraints.errors import ConstraintError, FileProblem
 
 __all__ = ["ConstraintSet"]
 
@@ -64,8 +64,8 @@ class ConstraintSet:
     max_changes: int | None = None
     allowed_context: frozenset[str] = frozenset()
     support: tuple[FeatureSupport | None, ...] = ()
-    notes: tuple[Problem, ...] = ()
-    _compiled: Compiled = field(init=False, repr=False, compare=False)
+    notes: tuple[FileProblem, ...] = ()
+    _compiled: CompiledConstraints = field(init=False, repr=False, compare=False)
     _context: MessageContext = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -113,6 +113,24 @@ class ConstraintSet:
     def n_features(self) -> int:
         """Number of features."""
         return len(self.features)
+
+    @property
+    def compiled(self) -> CompiledConstraints:
+        """The set compiled to read-only arrays, in :attr:`feature_names` order (for engines).
+
+        Examples
+        --------
+        >>> from constraints import parse_constraints
+        >>> cs = parse_constraints('''
+        ... name: tiny
+        ... features:
+        ...   age: {kind: integer, role: immutable}
+        ...   transfer: {kind: continuous, role: actionable, direction: increase, step: 50}
+        ... ''')
+        >>> cs.compiled.mutable.tolist(), cs.compiled.direction.tolist(), cs.compiled.n_units
+        ([False, True], [0.0, 1.0], 2)
+        """
+        return self._compiled
 
     @property
     def scales(self) -> FloatArray:
@@ -214,6 +232,27 @@ class ConstraintSet:
             for spec in self.features
         )
         return replace(self, features=features, allowed_context=self.allowed_context - frozen)
+
+    def rederive(self, client: Any, candidates: Any) -> FloatArray:
+        """Return the candidates with derived features recomputed from their sources' changes.
+
+        Examples
+        --------
+        >>> from constraints import parse_constraints
+        >>> cs = parse_constraints('''
+        ... name: tiny
+        ... features:
+        ...   savings: {kind: binary, role: actionable}
+        ...   card: {kind: binary, role: actionable}
+        ...   n_products: {kind: integer, role: context}
+        ... derived:
+        ...   n_products: savings + card
+        ... ''')
+        >>> cs.rederive([0, 0, 3], [[1, 1, 3]]).tolist()
+        [[1.0, 1.0, 5.0]]
+        """
+        x = self.to_array(candidates)
+        return self._compiled.rederive(self._client(client, len(x)), x)
 
     def describe(self) -> pd.DataFrame:
         """One row per feature: kind, role, direction, reachable range, step, max change, label."""

@@ -12,7 +12,7 @@ from constraints._features_check import feature_problems
 from constraints._resolve import did_you_mean, resolve_condition, resolve_linear
 from constraints._schema import ConstraintFile, FeatureModel, RuleModel
 from constraints._yaml_source import Path, SourceMap, format_path
-from constraints.errors import ConstraintError, Problem
+from constraints.errors import ConstraintError, FileProblem
 
 __all__ = ["describe_value", "validate_document"]
 
@@ -130,7 +130,7 @@ def _model_at(path: Path) -> type[BaseModel] | None:
     return None
 
 
-def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) -> Problem:
+def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) -> FileProblem:
     path, value, is_key = _walk_raw(data, tuple(error["loc"]))
     kind = error["type"]
     line = smap.line_of(path)
@@ -213,7 +213,7 @@ def _problem_from_error(error: Mapping[str, Any], data: Any, smap: SourceMap) ->
     if is_key and path:
         where = format_path(path[:-1])
         where = f"{where}.{bool_word or path[-1]}" if where else str(bool_word or path[-1])
-    return Problem(source=smap.source, line=line, path=where, message=message, hint=hint)
+    return FileProblem(source=smap.source, line=line, path=where, message=message, hint=hint)
 
 
 def _is_number(text: str) -> bool:
@@ -224,8 +224,8 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap) -> list[Problem]:
-    problems: dict[tuple[str, str], Problem] = {}
+def _pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap) -> list[FileProblem]:
+    problems: dict[tuple[str, str], FileProblem] = {}
     merged: dict[str, list[str]] = {}
     for error in exc.errors():
         problem = _problem_from_error(error, data, smap)
@@ -239,7 +239,7 @@ def _pydantic_problems(exc: ValidationError, data: Any, smap: SourceMap) -> list
                 words.append(word)
             got = first.message.split(". Got ", 1)[1]
             text = " or ".join(words).replace("a number or a whole number", "a number")
-            problems[(key, "type")] = Problem(
+            problems[(key, "type")] = FileProblem(
                 source=first.source,
                 line=first.line,
                 path=key,
@@ -376,14 +376,14 @@ def _skipped(suffix: tuple[Any, ...], message: str, removed: frozenset[str]) -> 
     return not suffix and bool(removed & {"categories", "order", "values", "min", "max"})
 
 
-def _semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: Broken) -> list[Problem]:
-    out: list[Problem] = []
+def _semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: Broken) -> list[FileProblem]:
+    out: list[FileProblem] = []
 
     def add(
         path: Path, message: str, hint: str = "", severity: Literal["error", "warning"] = "error"
     ) -> None:
         out.append(
-            Problem(
+            FileProblem(
                 source=smap.source,
                 line=smap.line_of(path),
                 path=format_path(path),
@@ -451,11 +451,11 @@ def split_hint(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def _at(smap: SourceMap, path: Path) -> Callable[..., Problem]:
+def _at(smap: SourceMap, path: Path) -> Callable[..., FileProblem]:
     """Return a maker of problems located at ``path``."""
 
-    def make(message: str, hint: str = "") -> Problem:
-        return Problem(
+    def make(message: str, hint: str = "") -> FileProblem:
+        return FileProblem(
             source=smap.source,
             line=smap.line_of(path),
             path=format_path(path),
@@ -468,7 +468,7 @@ def _at(smap: SourceMap, path: Path) -> Callable[..., Problem]:
 
 def _derived_problems(
     name: str, text: str, doc: ConstraintFile, derived: set[str], smap: SourceMap
-) -> list[Problem]:
+) -> list[FileProblem]:
     path: Path = ("derived", name)
     where = _at(smap, path)
     feature = doc.features.get(name)
@@ -519,8 +519,8 @@ def _derived_problems(
     return problems
 
 
-def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
-    problems: list[Problem] = []
+def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[FileProblem]:
+    problems: list[FileProblem] = []
     owner: dict[str, str] = {}
     sections = [("one_hot", g, m) for g, m in doc.one_hot.items()]
     sections += [("change_groups", g, m) for g, m in doc.change_groups.items()]
@@ -578,13 +578,15 @@ def _one_hot_problems(doc: ConstraintFile, smap: SourceMap) -> list[Problem]:
     return problems
 
 
-def validate_document(data: Any, smap: SourceMap) -> tuple[ConstraintFile | None, list[Problem]]:
+def validate_document(
+    data: Any, smap: SourceMap
+) -> tuple[ConstraintFile | None, list[FileProblem]]:
     """Validate parsed YAML: structure (pydantic) and meaning; every problem is listed."""
     if not isinstance(data, dict):
         kinds = {str: "a text", int: "a number", float: "a number", list: "a list"}
         got = "an empty file" if data is None else kinds.get(type(data), "a single value")
         return None, [
-            Problem(
+            FileProblem(
                 source=smap.source,
                 line=smap.line_of(()) if data is not None else 0,
                 path="",
@@ -592,7 +594,7 @@ def validate_document(data: Any, smap: SourceMap) -> tuple[ConstraintFile | None
                 hint="start from the example in docs/constraints.md.",
             )
         ]
-    problems: list[Problem] = []
+    problems: list[FileProblem] = []
     doc: ConstraintFile | None = None
     broken: Broken = {}
     try:

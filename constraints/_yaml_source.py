@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from constraints.errors import Problem
+from constraints.errors import FileProblem
 
 __all__ = ["Path", "SourceMap", "YamlDocument", "format_path", "read_yaml"]
 
@@ -46,7 +46,7 @@ class YamlDocument:
 
     data: Any
     source_map: SourceMap
-    problems: tuple[Problem, ...]
+    problems: tuple[FileProblem, ...]
 
 
 def format_path(path: Path) -> str:
@@ -80,7 +80,7 @@ def _is_bool_word(node: yaml.ScalarNode) -> bool:
 class _Walker:
     def __init__(self, source_map: SourceMap) -> None:
         self.map = source_map
-        self.problems: list[Problem] = []
+        self.problems: list[FileProblem] = []
 
     def walk(self, node: yaml.Node, path: Path) -> None:
         self.map.lines.setdefault(path, node.start_mark.line + 1)
@@ -102,7 +102,7 @@ class _Walker:
                 hashable = key if not isinstance(key, (list, dict)) else repr(key)
                 if hashable in seen:
                     self.problems.append(
-                        Problem(
+                        FileProblem(
                             source=self.map.source,
                             line=line,
                             path=format_path((*path, key)),
@@ -119,7 +119,7 @@ class _Walker:
                 self.walk(value_node, (*path, key))
 
 
-def _syntax_problem(source: str, text: str, exc: yaml.YAMLError) -> Problem:
+def _syntax_problem(source: str, text: str, exc: yaml.YAMLError) -> FileProblem:
     problem_mark = getattr(exc, "problem_mark", None)
     context_mark = getattr(exc, "context_mark", None)
     what = getattr(exc, "problem", None) or str(exc)
@@ -144,7 +144,7 @@ def _syntax_problem(source: str, text: str, exc: yaml.YAMLError) -> Problem:
     elif context.startswith("while parsing a flow"):
         hint = "close the bracket or brace opened on this line, and quote texts containing : or ,."
     detail = f"{context}, {what}" if context else what
-    return Problem(
+    return FileProblem(
         source=source,
         line=line,
         path="",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ConstraintError", "ConstraintFileError", "Problem"]
+__all__ = ["ConstraintError", "ConstraintFileError", "FileProblem"]
 
 
 class ConstraintError(ValueError):
@@ -13,7 +13,7 @@ class ConstraintError(ValueError):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Problem:
+class FileProblem:
     """One problem found in a constraint file or while binding it to data.
 
     Attributes
@@ -33,7 +33,7 @@ class Problem:
 
     Examples
     --------
-    >>> p = Problem(source="bank.yaml", line=14, path="features.income.direction",
+    >>> p = FileProblem(source="bank.yaml", line=14, path="features.income.direction",
     ...             message="must be one of increase, decrease, any. Got 'up'.")
     >>> str(p)
     "bank.yaml:14 features.income.direction: must be one of increase, decrease, any. Got 'up'."
@@ -48,10 +48,10 @@ class Problem:
 
     def __post_init__(self) -> None:
         if self.line < 0:
-            raise ConstraintError(f"Problem.line: must be >= 0. Got {self.line}.")
+            raise ConstraintError(f"FileProblem.line: must be >= 0. Got {self.line}.")
         if self.severity not in ("error", "warning"):
             raise ConstraintError(
-                f"Problem.severity: must be error or warning. Got {self.severity!r}."
+                f"FileProblem.severity: must be error or warning. Got {self.severity!r}."
             )
 
     def __str__(self) -> str:
@@ -63,8 +63,8 @@ class Problem:
 class ConstraintFileError(ConstraintError):
     """A constraint file (or its binding to data) has one or more problems, all listed."""
 
-    def __init__(self, problems: tuple[Problem, ...] | list[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
+    def __init__(self, problems: tuple[FileProblem, ...] | list[FileProblem]) -> None:
+        self.problems: tuple[FileProblem, ...] = tuple(problems)
         if not self.problems:
             raise ValueError("ConstraintFileError needs at least one problem.")
         source = self.problems[0].source

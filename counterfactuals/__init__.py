@@ -5,7 +5,14 @@ May import :mod:`constraints`; never :mod:`advisor` nor :mod:`app`.
 
 from counterfactuals._adapters import margin_model_of as margin_model
 from counterfactuals._api import generate, generate_many
-from counterfactuals._engine import ENGINES, Engine, EngineOutput, Problem, register_engine
+from counterfactuals._engine import (
+    ENGINES,
+    Engine,
+    EngineOutput,
+    EngineRequest,
+    Support,
+    register_engine,
+)
 from counterfactuals._exact import ExactEngine
 from counterfactuals._gradient import GradientEngine
 from counterfactuals._model import (
@@ -20,7 +27,7 @@ from counterfactuals._model import (
     identity_link,
     logistic_link,
 )
-from counterfactuals._result import STATUSES, Change, Counterfactual, CounterfactualResult, Status
+from counterfactuals._result import Change, Counterfactual, CounterfactualResult, Status
 from counterfactuals._search import SearchEngine
 from counterfactuals._space import FeatureSpace
 from counterfactuals._target import BoundTarget, Target
@@ -28,7 +35,6 @@ from counterfactuals.errors import CounterfactualError
 
 __all__ = [
     "ENGINES",
-    "STATUSES",
     "BoundTarget",
     "Change",
     "Counterfactual",
@@ -36,6 +42,7 @@ __all__ = [
     "CounterfactualResult",
     "Engine",
     "EngineOutput",
+    "EngineRequest",
     "ExactEngine",
     "FeatureSpace",
     "GradientEngine",
@@ -43,10 +50,10 @@ __all__ = [
     "Link",
     "MarginModel",
     "ModelAdapter",
-    "Problem",
     "ScoreModel",
     "SearchEngine",
     "Status",
+    "Support",
     "Target",
     "TorchFunction",
     "TreeEnsemble",

@@ -3,47 +3,64 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from constraints import ConstraintSet
-from counterfactuals._diagnose import diagnose
-from counterfactuals._engine import ENGINES, EngineOutput, Problem
+from constraints import ConstraintSet, InstanceOf, Number, ParamSpec, Whole, check_params
+from counterfactuals._diagnose import Diagnosis, diagnose
+from counterfactuals._engine import ENGINES, Engine, EngineOutput, EngineRequest
 from counterfactuals._model import ModelAdapter, adapt
-from counterfactuals._result import Counterfactual, CounterfactualResult
+from counterfactuals._result import Counterfactual, CounterfactualResult, Status
 from counterfactuals._space import FeatureSpace
 from counterfactuals._target import Target
 from counterfactuals._verify import Verified, records, to_counterfactuals, verify
 from counterfactuals.errors import CounterfactualError
 
-__all__ = ["generate", "generate_many", "resolve_engine"]
+__all__ = ["GENERATE_PARAMS", "generate", "generate_many", "resolve_engine"]
 
 FloatArray = NDArray[np.float64]
-_DIAGNOSIS_BUDGET_S = 2.0
+_DIAGNOSIS_BUDGET_S = 2.0  # generate: seconds to find binding constraints
+_DIAGNOSIS_BUDGET_MANY_S = 10.0  # generate_many: the same, for the whole batch
+
+GENERATE_PARAMS: ParamSpec = {
+    "constraints": InstanceOf(
+        (ConstraintSet,), "a ConstraintSet (see constraints.load_constraints)"
+    ),
+    "n": Whole(1),
+    "seed": Whole(0),
+    "time_limit_s": (Number(0.0, low_open=True, unit="seconds"), None),
+}
+"""The rules of :func:`generate` / :func:`generate_many`'s parameters."""
 
 
-def _check_request(constraints: Any, target: Any, n: Any, seed: Any, time_limit_s: Any) -> Target:
-    if not isinstance(constraints, ConstraintSet):
-        raise CounterfactualError(
-            f"constraints: must be a ConstraintSet (see constraints.load_constraints). "
-            f"Got {type(constraints).__name__}."
-        )
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise CounterfactualError(f"n: must be a whole number >= 1. Got {n!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise CounterfactualError(f"seed: must be a whole number >= 0. Got {seed!r}.")
-    if time_limit_s is not None and (
-        isinstance(time_limit_s, bool)
-        or not isinstance(time_limit_s, (int, float))
-        or not time_limit_s > 0
-    ):
-        raise CounterfactualError(
-            f"time_limit_s: must be a number of seconds > 0 (or None). Got {time_limit_s!r}."
-        )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Run:
+    """One call's settings, checked: what to search, with which engine, how long."""
+
+    goal: Target
+    n: int
+    engine: Engine | None  # None: auto
+    seed: int
+    time_limit_s: float | None
+    diagnosis_budget_s: float
+    one: bool  # generate (one client, timed alone) or generate_many (time shared)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Solved:
+    """One request's answer so far: the engine that ran, its output, the verified points."""
+
+    request: EngineRequest
+    engine: Engine
+    output: EngineOutput
+    verified: Verified
+
+
+def _target_of(target: Any) -> Target:
     if isinstance(target, Target):
         return target
     if target == "flip":
@@ -56,17 +73,38 @@ def _check_request(constraints: Any, target: Any, n: Any, seed: Any, time_limit_
     )
 
 
-def resolve_engine(engine: Any) -> Any:
-    """Return an engine instance from a registered name or an engine object."""
+def _settings(
+    constraints: Any, target: Any, options: dict[str, Any], *, one: bool
+) -> tuple[ConstraintSet, _Run]:
+    """Check a call's parameters against :data:`GENERATE_PARAMS` and resolve them."""
+    checked = check_params(
+        {"constraints": constraints, **options}, GENERATE_PARAMS, error=CounterfactualError
+    )
+    run = _Run(
+        goal=_target_of(target),
+        n=checked["n"],
+        engine=resolve_engine(options["engine"]),
+        seed=checked["seed"],
+        time_limit_s=checked["time_limit_s"],
+        diagnosis_budget_s=_DIAGNOSIS_BUDGET_S if one else _DIAGNOSIS_BUDGET_MANY_S,
+        one=one,
+    )
+    return checked["constraints"], run
+
+
+def resolve_engine(engine: Any) -> Engine | None:
+    """Return an engine instance from a registered name or an engine object (``auto``: None)."""
     if isinstance(engine, str):
         if engine == "auto":
             return None
         if engine not in ENGINES:
             names = ", ".join(["auto", *sorted(ENGINES)])
             raise CounterfactualError(f"engine: must be one of {names}. Got {engine!r}.")
-        return ENGINES[engine]()
+        found: Engine = ENGINES[engine]()
+        return found
     if getattr(type(engine), "name", None) in ENGINES and callable(getattr(engine, "solve", None)):
-        return engine
+        given: Engine = engine
+        return given
     raise CounterfactualError(
         f"engine: must be an engine name or an engine object. Got {type(engine).__name__}."
     )
@@ -109,27 +147,27 @@ def _codes(space: FeatureSpace, clients: Any, *, one: bool) -> tuple[FloatArray,
     return codes, clients
 
 
-def _problems(
+def _requests(
     adapter: ModelAdapter,
     constraints: ConstraintSet,
     codes: FloatArray,
-    target: Target,
+    goal: Target,
     deadline: float | None,
-) -> tuple[list[Problem | None], FloatArray]:
-    """Bind one problem per client; ``None`` for clients already at the target."""
+) -> tuple[list[EngineRequest | None], FloatArray]:
+    """Bind one request per client; ``None`` for clients already at the target."""
     baseline = adapter.proba_codes(codes)
-    problems: list[Problem | None] = []
+    requests: list[EngineRequest | None] = []
     held = adapter.held(codes) if adapter.held is not None else None
     for i in range(len(codes)):
-        bound = target.bind(adapter.outputs, baseline[i], ranked=adapter.ranked)
+        bound = goal.bind(adapter.outputs, baseline[i], ranked=adapter.ranked)
         slack = bound.slack(
             baseline[i : i + 1], None if held is None else held[i : i + 1], adapter.values
         )
         if slack[0] >= 0:
-            problems.append(None)
+            requests.append(None)
             continue
-        problems.append(
-            Problem(
+        requests.append(
+            EngineRequest(
                 adapter=adapter,
                 constraints=constraints,
                 client=codes[i].copy(),
@@ -139,195 +177,172 @@ def _problems(
                 deadline=deadline,
             )
         )
-    return problems, baseline
+    return requests, baseline
 
 
-def _choose(engine: Any, problem: Problem) -> Any:
+def _choose(engine: Engine | None, request: EngineRequest) -> Engine:
     """Return the engine: for ``auto``, exact when the model's structure allows it, else search."""
     if engine is not None:
-        reason = engine.supports(problem.adapter, problem.target)
-        if reason:
-            raise CounterfactualError(f"engine: {engine.name} cannot serve this request: {reason}")
+        support = engine.supports(request.adapter, request.target)
+        if not support:
+            raise CounterfactualError(
+                f"engine: {engine.name} cannot serve this request: {support.reason}"
+            )
         return engine
-    if "exact" in ENGINES and not ENGINES["exact"]().supports(problem.adapter, problem.target):
-        return ENGINES["exact"]()
-    return ENGINES["search"]()
+    if "exact" in ENGINES:
+        exact: Engine = ENGINES["exact"]()
+        if exact.supports(request.adapter, request.target):
+            return exact
+    search: Engine = ENGINES["search"]()
+    return search
 
 
-def _solve_all(
-    chosen: Any, problems: list[Problem], n: int, seed: int
-) -> tuple[list[EngineOutput], list[str], list[Any]]:
-    """Run each problem's engine, batching problems that share one (``solve_many``)."""
-    engines = [_choose(chosen, p) for p in problems]
-    outputs: list[EngineOutput | None] = [None] * len(problems)
+def _solve_all(run: _Run, requests: list[EngineRequest]) -> list[_Solved]:
+    """Run each request's engine, batching requests that share one (``solve_many``)."""
+    engines = [_choose(run.engine, r) for r in requests]
+    outputs: list[EngineOutput | None] = [None] * len(requests)
     for name in dict.fromkeys(e.name for e in engines):
         idx = [i for i, e in enumerate(engines) if e.name == name]
         engine = next(e for e in engines if e.name == name)
-        for i, out in zip(idx, engine.solve_many([problems[i] for i in idx], n, seed), strict=True):
+        found = engine.solve_many([requests[i] for i in idx], run.n, run.seed)
+        for i, out in zip(idx, found, strict=True):
             outputs[i] = out
     done = [o for o in outputs if o is not None]
-    return done, [e.name for e in engines], engines
+    verified = verify(requests, [o.candidates for o in done])
+    return [
+        _Solved(request=r, engine=e, output=o, verified=v)
+        for r, e, o, v in zip(requests, engines, done, verified, strict=True)
+    ]
 
 
-def _fallback(
-    chosen: Any,
-    problems: list[Problem],
-    outputs: list[EngineOutput],
-    names: list[str],
-    engines: list[Any],
-    verified: list[Verified],
-    settings: tuple[int, int],
-) -> None:
+def _fallback(run: _Run, solved: list[_Solved]) -> list[_Solved]:
     """``auto``: where exact timed out (or its points failed verification), run search."""
-    if chosen is not None:
-        return
+    if run.engine is not None:
+        return solved
     redo = [
-        i
-        for i, (o, v) in enumerate(zip(outputs, verified, strict=True))
-        if names[i] != "search" and not len(v.codes) and not o.proved_none
+        k
+        for k, s in enumerate(solved)
+        if s.engine.name != "search" and not len(s.verified.codes) and not s.output.proved_none
     ]
     if not redo:
-        return
-    n, seed = settings
-    search = ENGINES["search"]()
+        return solved
+    search: Engine = ENGINES["search"]()
     now = time.perf_counter()
     again = [
-        replace(problems[i], deadline=None if problems[i].deadline is None else now + 1.0)
-        for i in redo
+        replace(r, deadline=None if r.deadline is None else now + 1.0)
+        for r in (solved[k].request for k in redo)
     ]
-    extra = search.solve_many(again, n, seed)
+    extra = search.solve_many(again, run.n, run.seed)
     checked = verify(again, [o.candidates for o in extra])
-    for i, out, ver in zip(redo, extra, checked, strict=True):
-        why = "time limit hit" if outputs[i].timed_out else "no verified point"
-        note = f"{names[i]} engine: {why}; search engine used"
-        outputs[i] = EngineOutput(
-            candidates=out.candidates,
-            proved_none=out.proved_none,
-            timed_out=out.timed_out,
-            best_codes=out.best_codes if out.best_codes is not None else outputs[i].best_codes,
-            binding=outputs[i].binding or out.binding,
-            notes=(*outputs[i].notes, note, *out.notes),
+    out = list(solved)
+    for k, found, ver in zip(redo, extra, checked, strict=True):
+        first = solved[k].output
+        why = "time limit hit" if first.timed_out else "no verified point"
+        note = f"{solved[k].engine.name} engine: {why}; search engine used"
+        output = EngineOutput(
+            candidates=found.candidates,
+            proved_none=found.proved_none,
+            timed_out=found.timed_out,
+            best_codes=found.best_codes if found.best_codes is not None else first.best_codes,
+            binding=first.binding or found.binding,
+            notes=(*first.notes, note, *found.notes),
         )
-        names[i] = "search"
-        engines[i] = search
-        verified[i] = ver
-
-
-def _run(
-    model: Any,
-    clients: Any,
-    constraints: Any,
-    target: Any,
-    options: tuple[int, Any, int, float | None, float],
-    *,
-    one: bool,
-) -> list[CounterfactualResult]:
-    n, engine, seed, time_limit_s, explain_s = options
-    start = time.perf_counter()
-    goal = _check_request(constraints, target, n, seed, time_limit_s)
-    chosen = resolve_engine(engine)
-    space = _space_of(constraints)
-    adapter = adapt(model, space)
-    codes, frame = _codes(space, clients, one=one)
-    deadline = None if time_limit_s is None else start + time_limit_s * max(len(codes), 1)
-    bound, baseline = _problems(adapter, constraints, codes, goal, deadline)
-    active = [i for i, p in enumerate(bound) if p is not None]
-    problems = [p for p in bound if p is not None]
-    outputs, names, engines = _solve_all(chosen, problems, int(n), int(seed))
-    verified = verify(problems, [o.candidates for o in outputs])
-    _fallback(chosen, problems, outputs, names, engines, verified, (int(n), int(seed)))
-    queries = records(frame[list(space.names)])
-    results: list[CounterfactualResult | None] = [None] * len(codes)
-    cfs = [
-        to_counterfactuals(p, v, int(n), queries[i])
-        for p, v, i in zip(problems, verified, active, strict=True)
-    ]
-    missing = [k for k, found in enumerate(cfs) if not found]
-    diagnoses = diagnose(
-        [problems[k] for k in missing],
-        [outputs[k] for k in missing],
-        [names[k] for k in missing],
-        explain_s,
-        int(seed),
-    )
-    by_problem = dict(zip(missing, diagnoses, strict=True))
-    share = (time.perf_counter() - start) / max(len(codes), 1)
-    for k, i in enumerate(active):
-        results[i] = _result(
-            problems[k],
-            outputs[k],
-            verified[k],
-            names[k],
-            engines[k],
-            queries[i],
-            goal,
-            cfs[k],
-            by_problem.get(k),
-            (int(seed), start if one else None, share),
-        )
-    for i, item in enumerate(results):
-        if item is None:
-            problem_score = float(
-                goal.bind(adapter.outputs, baseline[i], ranked=adapter.ranked).score(
-                    baseline[i : i + 1]
-                )[0]
-            )
-            results[i] = CounterfactualResult(
-                query=queries[i],
-                target=goal,
-                counterfactuals=(),
-                status="REACHED",
-                engine="none",
-                seed=int(seed),
-                elapsed_s=share,
-                baseline_score=problem_score,
-                reason="The client already meets the target: no lever is needed.",
-            )
-    return [r for r in results if r is not None]
+        out[k] = replace(solved[k], engine=search, output=output, verified=ver)
+    return out
 
 
 def _result(
-    problem: Problem,
-    output: EngineOutput,
-    verified: Verified,
-    name: str,
-    engine: Any,
+    solved: _Solved,
     query: dict[str, Any],
-    goal: Target,
-    cfs: tuple[Counterfactual, ...],
-    diagnosis: tuple[str, float | None, tuple[str, ...], tuple[str, ...]] | None,
-    settings: tuple[int, float | None, float],
+    found: tuple[Counterfactual, ...],
+    diagnosis: Diagnosis | None,
+    run: _Run,
+    elapsed_s: float,
 ) -> CounterfactualResult:
-    seed, start, share = settings
-    notes = list(output.notes)
+    notes = list(solved.output.notes)
+    verified = solved.verified
     if verified.n_rejected_model or verified.n_rejected_constraints:
         notes.append(
             f"verification rejected {verified.n_rejected_model} candidate(s) the real model "
             f"scores short of the goal and {verified.n_rejected_constraints} breaking a rule"
         )
-    reason, best, binding = "", None, output.binding
+    reason, best, binding = "", None, solved.output.binding
     if diagnosis is not None:
-        reason, best, binding, more = diagnosis
-        notes.extend(more)
-    baseline = float(problem.target.score(problem.baseline[None, :])[0])
-    elapsed = share if start is None else time.perf_counter() - start
+        reason, best, binding = diagnosis.reason, diagnosis.best_score, diagnosis.binding
+        notes.extend(diagnosis.notes)
+    request = solved.request
     return CounterfactualResult(
         query=query,
-        target=goal,
-        counterfactuals=cfs,
-        status="FOUND" if cfs else "NONE",
-        engine=name,
-        params=_params(engine),
-        seed=seed,
-        elapsed_s=elapsed,
-        baseline_score=baseline,
+        target=run.goal,
+        counterfactuals=found,
+        status=Status.FOUND if found else Status.NONE,
+        engine=solved.engine.name,
+        params=_params(solved.engine),
+        seed=run.seed,
+        elapsed_s=elapsed_s,
+        baseline_score=float(request.target.score(request.baseline[None, :])[0]),
         reason=reason,
         best_score=best,
         binding=binding,
-        optimal=bool(output.optimal and cfs),
-        gap=output.gap,
+        optimal=bool(solved.output.optimal and found),
+        gap=solved.output.gap,
         notes=tuple(notes),
     )
+
+
+def _reached(
+    run: _Run, adapter: ModelAdapter, query: dict[str, Any], baseline: FloatArray, share: float
+) -> CounterfactualResult:
+    """Answer for a client who already meets the target."""
+    bound = run.goal.bind(adapter.outputs, baseline, ranked=adapter.ranked)
+    return CounterfactualResult(
+        query=query,
+        target=run.goal,
+        counterfactuals=(),
+        status=Status.REACHED,
+        engine="none",
+        seed=run.seed,
+        elapsed_s=share,
+        baseline_score=float(bound.score(baseline[None, :])[0]),
+        reason="The client already meets the target: no lever is needed.",
+    )
+
+
+def _run(
+    model: Any, clients: Any, constraints: ConstraintSet, run: _Run
+) -> list[CounterfactualResult]:
+    start = time.perf_counter()
+    space = _space_of(constraints)
+    adapter = adapt(model, space)
+    codes, frame = _codes(space, clients, one=run.one)
+    limit = run.time_limit_s
+    deadline = None if limit is None else start + limit * max(len(codes), 1)
+    bound, baseline = _requests(adapter, constraints, codes, run.goal, deadline)
+    active = [i for i, r in enumerate(bound) if r is not None]
+    solved = _fallback(run, _solve_all(run, [r for r in bound if r is not None]))
+    queries = records(frame[list(space.names)])
+    found = [
+        to_counterfactuals(s.request, s.verified, run.n, queries[i])
+        for s, i in zip(solved, active, strict=True)
+    ]
+    missing = [k for k, cfs in enumerate(found) if not cfs]
+    diagnoses = diagnose(
+        [solved[k].request for k in missing],
+        [solved[k].output for k in missing],
+        [solved[k].engine.name for k in missing],
+        run.diagnosis_budget_s,
+        run.seed,
+    )
+    by_request = dict(zip(missing, diagnoses, strict=True))
+    share = (time.perf_counter() - start) / max(len(codes), 1)
+    results: list[CounterfactualResult | None] = [None] * len(codes)
+    for k, i in enumerate(active):
+        elapsed = time.perf_counter() - start if run.one else share
+        results[i] = _result(solved[k], queries[i], found[k], by_request.get(k), run, elapsed)
+    return [
+        item if item is not None else _reached(run, adapter, queries[i], baseline[i], share)
+        for i, item in enumerate(results)
+    ]
 
 
 def generate(
@@ -372,8 +387,9 @@ def generate(
         every rule; ``NONE`` with the reason (best reachable score, binding constraints);
         ``REACHED`` when the client already meets the target.
     """
-    options = (n, engine, seed, time_limit_s, _DIAGNOSIS_BUDGET_S)
-    return _run(model, client, constraints, target, options, one=True)[0]
+    options = {"n": n, "engine": engine, "seed": seed, "time_limit_s": time_limit_s}
+    cs, run = _settings(constraints, target, options, one=True)
+    return _run(model, client, cs, run)[0]
 
 
 def generate_many(
@@ -394,5 +410,6 @@ def generate_many(
     :func:`generate` gives it; ``elapsed_s`` is the client's share of the batch time and the
     search for binding constraints is batched across clients, within 10 s in all.
     """
-    options = (n, engine, seed, time_limit_s, 10.0)
-    return _run(model, clients, constraints, target, options, one=False)
+    options = {"n": n, "engine": engine, "seed": seed, "time_limit_s": time_limit_s}
+    cs, run = _settings(constraints, target, options, one=False)
+    return _run(model, clients, cs, run)

@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from constraints import ConstraintSet
-from counterfactuals._engine import ENGINES, EngineOutput, Problem
+from counterfactuals._engine import ENGINES, EngineOutput, EngineRequest
 
-__all__ = ["diagnose", "find_binding", "relaxations"]
+__all__ = ["Diagnosis", "diagnose", "find_binding", "relaxations"]
 
 FloatArray = NDArray[np.float64]
 
 
-def relaxations(cs: ConstraintSet, problem: Problem) -> list[tuple[str, ConstraintSet]]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnosis:
+    """Why a request got no counterfactual.
+
+    ``reason`` in plain words; ``best_score`` the real model's score at the best point
+    reached (``None`` when unknown); ``binding`` the single relaxations that make a lever
+    possible; ``notes`` what the caller should know about the diagnosis itself.
+    """
+
+    reason: str
+    best_score: float | None
+    binding: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def relaxations(cs: ConstraintSet, request: EngineRequest) -> list[tuple[str, ConstraintSet]]:
     """Candidate relaxations, each one constraint loosened: (label, relaxed set)."""
     out: list[tuple[str, ConstraintSet]] = []
     if cs.max_changes is not None:
@@ -33,7 +48,7 @@ def relaxations(cs: ConstraintSet, problem: Problem) -> list[tuple[str, Constrai
         if spec.role == "context" and spec.name not in cs.allowed_context:
             out.append((f"context:{spec.name}", cs.allowing(spec.name)))
             continue
-        if not problem.bounds.movable[j] and spec.role != "actionable":
+        if not request.bounds.movable[j] and spec.role != "actionable":
             continue
         loosened: dict[str, dict[str, Any]] = {}
         if spec.direction != "any":
@@ -50,35 +65,35 @@ def relaxations(cs: ConstraintSet, problem: Problem) -> list[tuple[str, Constrai
     return out
 
 
-def _relaxed_problem(problem: Problem, cs: ConstraintSet, deadline: float) -> Problem:
+def _relaxed_problem(request: EngineRequest, cs: ConstraintSet, deadline: float) -> EngineRequest:
     return replace(
-        problem,
+        request,
         constraints=cs,
-        bounds=cs.bounds_for(problem.client[None, :]),
+        bounds=cs.bounds_for(request.client[None, :]),
         deadline=deadline,
     )
 
 
 def find_binding(
-    problems: list[Problem], budget_s: float, seed: int
+    requests: list[EngineRequest], budget_s: float, seed: int
 ) -> tuple[list[tuple[str, ...]], bool]:
-    """Per problem, the single relaxations under which the search engine finds a lever.
+    """Per request, the single relaxations under which the search engine finds a lever.
 
-    Each relaxation is tried on every problem at once (one batched search). Returns the
-    labels per problem and whether every relaxation was tried within ``budget_s``.
+    Each relaxation is tried on every request at once (one batched search). Returns the
+    labels per request and whether every relaxation was tried within ``budget_s``.
     """
-    binding: list[list[str]] = [[] for _ in problems]
-    if not problems:
+    binding: list[list[str]] = [[] for _ in requests]
+    if not requests:
         return [], True
     search = ENGINES["search"]()
     start = time.perf_counter()
-    options = relaxations(problems[0].constraints, problems[0])
+    options = relaxations(requests[0].constraints, requests[0])
     for i, (label, relaxed) in enumerate(options):
         left = budget_s - (time.perf_counter() - start)
         if left <= 0:
             return [tuple(b) for b in binding], i == len(options)
         deadline = time.perf_counter() + left
-        subs = [_relaxed_problem(p, relaxed, deadline) for p in problems]
+        subs = [_relaxed_problem(p, relaxed, deadline) for p in requests]
         for k, (sub, out) in enumerate(zip(subs, search.solve_many(subs, 1, seed), strict=True)):
             found = out.candidates
             if not len(found):
@@ -89,45 +104,45 @@ def find_binding(
     return [tuple(b) for b in binding], True
 
 
-def best_reachable(problem: Problem, output: EngineOutput) -> float | None:
+def best_reachable(request: EngineRequest, output: EngineOutput) -> float | None:
     """Return the real model's target score at the best point the engine reached, if any."""
     if output.best_codes is None or not len(np.atleast_2d(output.best_codes)):
         return None
     codes = np.atleast_2d(output.best_codes)
-    frame = problem.adapter.space.to_frame(codes[:1])
-    return float(problem.target.score(problem.adapter.proba_frame(frame))[0])
+    frame = request.adapter.space.to_frame(codes[:1])
+    return float(request.target.score(request.adapter.proba_frame(frame))[0])
 
 
 def diagnose(
-    problems: list[Problem],
+    requests: list[EngineRequest],
     outputs: list[EngineOutput],
     engines: list[str],
     budget_s: float,
     seed: int,
-) -> list[tuple[str, float | None, tuple[str, ...], tuple[str, ...]]]:
-    """Return (reason, best_score, binding, notes) for requests without counterfactual."""
+) -> list[Diagnosis]:
+    """Diagnose requests without counterfactual (binding constraints batched across them)."""
     todo = [k for k, o in enumerate(outputs) if not o.binding]
-    found, complete = find_binding([problems[k] for k in todo], budget_s, seed)
+    found, complete = find_binding([requests[k] for k in todo], budget_s, seed)
     by_problem = dict(zip(todo, found, strict=True))
-    out: list[tuple[str, float | None, tuple[str, ...], tuple[str, ...]]] = []
-    for k, (problem, output, engine) in enumerate(zip(problems, outputs, engines, strict=True)):
+    out: list[Diagnosis] = []
+    for k, (request, output, engine) in enumerate(zip(requests, outputs, engines, strict=True)):
         binding = output.binding or by_problem.get(k, ())
         notes = (
             ()
             if complete or output.binding
             else (f"binding constraints: only part of the relaxations tried in {budget_s:g} s",)
         )
-        reason, best = _reason(problem, output, engine, binding)
-        out.append((reason, best, binding, notes))
+        reason, best = _reason(request, output, engine, binding)
+        out.append(Diagnosis(reason=reason, best_score=best, binding=binding, notes=notes))
     return out
 
 
 def _reason(
-    problem: Problem, output: EngineOutput, engine: str, binding: tuple[str, ...]
+    request: EngineRequest, output: EngineOutput, engine: str, binding: tuple[str, ...]
 ) -> tuple[str, float | None]:
-    goal = problem.target.target.describe()
-    best = best_reachable(problem, output)
-    baseline = float(problem.target.score(problem.baseline[None, :])[0])
+    goal = request.target.target.describe()
+    best = best_reachable(request, output)
+    baseline = float(request.target.score(request.baseline[None, :])[0])
     if output.proved_none:
         head = f"No lever exists within these constraints ({engine} engine, proved): {goal}."
         best_text = "The best reachable score is"

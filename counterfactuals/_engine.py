@@ -10,19 +10,69 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ClientBounds, ConstraintSet
+from constraints import ClientBounds, ConstraintSet, ParamSpec, Whole, check_params
 from counterfactuals._model import ModelAdapter
 from counterfactuals._target import BoundTarget
 from counterfactuals.errors import CounterfactualError
 
-__all__ = ["ENGINES", "Engine", "EngineOutput", "Problem", "register_engine"]
+__all__ = [
+    "ENGINES",
+    "SOLVE_PARAMS",
+    "Engine",
+    "EngineOutput",
+    "EngineRequest",
+    "Support",
+    "check_solve",
+    "register_engine",
+]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 
+SOLVE_PARAMS: ParamSpec = {"n": Whole(1), "seed": Whole(0)}
+"""The rules of ``solve`` / ``solve_many``'s own parameters (every engine checks them)."""
+
+
+def check_solve(n: Any, seed: Any) -> tuple[int, int]:
+    """Return ``n`` and ``seed`` checked against :data:`SOLVE_PARAMS` (as Python ints)."""
+    checked = check_params({"n": n, "seed": seed}, SOLVE_PARAMS, error=CounterfactualError)
+    return checked["n"], checked["seed"]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Problem:
+class Support:
+    """Whether an engine can serve a request, and why not (``reason`` empty when it can).
+
+    Truthy exactly when the engine can serve it: ``if engine.supports(adapter, target):``.
+    """
+
+    ok: bool
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.ok == bool(self.reason):
+            raise CounterfactualError(
+                "Support: a reason is given exactly when the engine cannot serve the request. "
+                f"Got ok={self.ok} with reason {self.reason!r}."
+            )
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @classmethod
+    def yes(cls) -> Support:
+        """Say the engine can serve the request."""
+        return cls(ok=True)
+
+    @classmethod
+    def no(cls, reason: str) -> Support:
+        """Say the engine cannot serve the request, and why."""
+        return cls(ok=False, reason=reason)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineRequest:
     """One client's search request, bound and validated (codes in feature-space order).
 
     ``client`` is the client's (d,) codes; ``bounds`` what each feature may become for this
@@ -98,13 +148,15 @@ class Engine(Protocol):
 
     name: ClassVar[str]
 
-    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> str:
-        """Return why this engine cannot serve the request ('' when it can)."""
+    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> Support:
+        """Say whether this engine can serve the request, and why not."""
 
-    def solve(self, problem: Problem, n: int, seed: int) -> EngineOutput:
+    def solve(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
         """Search one client's counterfactuals."""
 
-    def solve_many(self, problems: Sequence[Problem], n: int, seed: int) -> list[EngineOutput]:
+    def solve_many(
+        self, requests: Sequence[EngineRequest], n: int, seed: int
+    ) -> list[EngineOutput]:
         """Search many clients at once (share model calls); same answers as ``solve``."""
 
 

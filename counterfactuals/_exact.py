@@ -22,7 +22,6 @@ constraint families block (:mod:`counterfactuals._exact_explain`).
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,8 +30,14 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ClientBounds, ConstraintSet
-from counterfactuals._engine import EngineOutput, Problem, register_engine
+from constraints import ClientBounds, ConstraintSet, Flag, Number, ParamSpec, check_dataclass
+from counterfactuals._engine import (
+    EngineOutput,
+    EngineRequest,
+    Support,
+    check_solve,
+    register_engine,
+)
 from counterfactuals._exact_explain import binding_constraints, used_features
 from counterfactuals._exact_model import ExactModel
 from counterfactuals._milp import MilpResult
@@ -52,7 +57,7 @@ _GOAL_EPS = (0.0, 1e-6, 1e-3)
 class _Run:
     """Mutable state of one solve call."""
 
-    problem: Problem
+    request: EngineRequest
     model: ExactModel
     op: str
     bound: float
@@ -86,7 +91,7 @@ class ExactEngine:
     ----------
     time_limit_s
         Seconds for one client (all candidates and the infeasibility analysis); the
-        problem's deadline shortens it.
+        request's deadline shortens it.
     mip_rel_gap
         Relative optimality gap at which HiGHS stops (the first candidate is ``optimal``
         within it).
@@ -113,70 +118,69 @@ class ExactEngine:
     explain_time_s: float = 5.0
     presolve: bool = True
 
+    PARAMETERS: ClassVar[ParamSpec] = {
+        "time_limit_s": Number(0.0, low_open=True, unit="seconds"),
+        "mip_rel_gap": Number(0.0, 1.0),
+        "change_weight": Number(0.0),
+        "distance_weight": Number(0.0),
+        "explain": Flag(),
+        "explain_time_s": Number(0.0, unit="seconds"),
+        "presolve": Flag(),
+    }
+
     def __post_init__(self) -> None:
-        for key, rule in (
-            ("time_limit_s", "> 0"),
-            ("mip_rel_gap", "in [0, 1]"),
-            ("change_weight", ">= 0"),
-            ("distance_weight", ">= 0"),
-            ("explain_time_s", ">= 0"),
-        ):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise CounterfactualError(f"ExactEngine.{key}: must be a number. Got {value!r}.")
-            ok = math.isfinite(value) and value >= 0 and (key != "time_limit_s" or value > 0)
-            if not ok or (key == "mip_rel_gap" and value > 1):
-                raise CounterfactualError(f"ExactEngine.{key}: must be {rule}. Got {value!r}.")
-        for key in ("explain", "presolve"):
-            if not isinstance(getattr(self, key), bool):
-                raise CounterfactualError(
-                    f"ExactEngine.{key}: must be True or False. Got {getattr(self, key)!r}."
-                )
+        check_dataclass(self, self.PARAMETERS, error=CounterfactualError)
 
     # ------------------------------------------------------------------ contract
-    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> str:
-        """Return why the engine cannot serve the request ('' when it can)."""
+    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> Support:
+        """Say whether the engine can serve the request (trees or linear, one output's goal)."""
         goal = target.linear_goal()
         if goal is None:
-            return (
+            return Support.no(
                 "the exact engine needs a goal on one output's probability (a probability "
                 "threshold or a binary flip); this target compares outputs"
             )
         margin = adapter.margins.get(goal[0])
         if margin is None:
-            return (
+            return Support.no(
                 "the exact engine needs the model's structure (trees or linear) for output "
                 f"{adapter.outputs[goal[0]]!r}; this {adapter.family} model does not expose it"
             )
         if margin.kind not in ("trees", "linear"):
-            return f"the exact engine handles trees and linear models, not {margin.kind}"
-        return ""
+            return Support.no(
+                f"the exact engine handles trees and linear models, not {margin.kind}"
+            )
+        return Support.yes()
 
-    def solve_many(self, problems: Sequence[Problem], n: int, seed: int) -> list[EngineOutput]:
-        """Solve each problem in turn (one program per client)."""
-        return [self.solve(p, n, seed) for p in problems]
+    def solve_many(
+        self, requests: Sequence[EngineRequest], n: int, seed: int
+    ) -> list[EngineOutput]:
+        """Solve each request in turn (one program per client)."""
+        n, seed = check_solve(n, seed)
+        return [self.solve(request, n, seed) for request in requests]
 
-    def solve(self, problem: Problem, n: int, seed: int) -> EngineOutput:
+    def solve(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
         """Search up to ``n`` cost-ordered counterfactuals with distinct changed features.
 
         ``seed`` is unused: HiGHS is deterministic (up to the time limit).
         """
         start = time.perf_counter()
-        reason = self.supports(problem.adapter, problem.target)
-        if reason:
-            raise CounterfactualError(f"exact engine: {reason}.")
-        column, op, p = problem.target.linear_goal() or (0, ">=", 0.5)
-        bound = float(problem.adapter.margins[column].link.margin_for(p))
-        deadline = start + max(0.0, min(self.time_limit_s, problem.time_left()))
-        model = self._build(problem, problem.constraints, problem.bounds)
-        run = _Run(problem, model, op, bound, deadline, self._capping_notes(problem, model))
+        n, seed = check_solve(n, seed)
+        support = self.supports(request.adapter, request.target)
+        if not support:
+            raise CounterfactualError(f"exact engine: {support.reason}.")
+        column, op, p = request.target.linear_goal() or (0, ">=", 0.5)
+        bound = float(request.adapter.margins[column].link.margin_for(p))
+        deadline = start + max(0.0, min(self.time_limit_s, request.time_left()))
+        model = self._build(request, request.constraints, request.bounds)
+        run = _Run(request, model, op, bound, deadline, self._capping_notes(request, model))
         build_s = time.perf_counter() - start
         found = self._candidates(run, n)
         stats = _stats(model, build_s, time.perf_counter() - start - build_s)
         if found or run.first_status != "infeasible":
             best = run.best
             out = EngineOutput(
-                candidates=np.vstack(found) if found else np.empty((0, len(problem.client))),
+                candidates=np.vstack(found) if found else np.empty((0, len(request.client))),
                 timed_out=run.timed_out,
                 optimal=best is not None and best.status == "optimal",
                 gap=None if best is None else best.gap,
@@ -188,19 +192,19 @@ class ExactEngine:
         return dataclasses.replace(out, stats=stats)
 
     # ------------------------------------------------------------------ internals
-    def _build(self, problem: Problem, cs: ConstraintSet, bounds: ClientBounds) -> ExactModel:
-        column = (problem.target.linear_goal() or (0, "", 0.0))[0]
+    def _build(self, request: EngineRequest, cs: ConstraintSet, bounds: ClientBounds) -> ExactModel:
+        column = (request.target.linear_goal() or (0, "", 0.0))[0]
         return ExactModel(
-            problem.adapter.space,
+            request.adapter.space,
             cs,
             bounds,
-            problem.adapter.margins[column],
+            request.adapter.margins[column],
             (self.change_weight, self.distance_weight),
         )
 
     @staticmethod
-    def _capping_notes(problem: Problem, model: ExactModel) -> list[str]:
-        names = [problem.constraints.feature_names[j] for j in model.capped]
+    def _capping_notes(request: EngineRequest, model: ExactModel) -> list[str]:
+        names = [request.constraints.feature_names[j] for j in model.capped]
         if not names:
             return []
         return [
@@ -211,9 +215,9 @@ class ExactEngine:
     @staticmethod
     def _valid(run: _Run, codes: FloatArray) -> tuple[bool, bool]:
         """Return (passes check, reaches the goal) for one decoded candidate."""
-        problem = run.problem
-        ok = bool(problem.constraints.check(problem.client[None, :], codes[None, :]).ok[0])
-        reached = bool(problem.slack(codes[None, :])[0] >= 0)
+        request = run.request
+        ok = bool(request.constraints.check(request.client[None, :], codes[None, :]).ok[0])
+        reached = bool(request.slack(codes[None, :])[0] >= 0)
         return ok, reached
 
     def _next(self, run: _Run) -> tuple[MilpResult | None, FloatArray | None, FloatArray | None]:
@@ -272,7 +276,7 @@ class ExactEngine:
 
     def _no_counterfactual(self, run: _Run) -> EngineOutput:
         """Certificate: the point of best margin, and the binding constraint families."""
-        problem, model = run.problem, run.model
+        request, model = run.request, run.model
         deadline = min(run.deadline, time.perf_counter() + self.explain_time_s)
         model.set_goal(None)
         sign = -1.0 if run.op == ">=" else 1.0
@@ -290,20 +294,20 @@ class ExactEngine:
         binding: tuple[str, ...] = ()
         notes = list(run.notes)
         if self.explain:
-            column = (problem.target.linear_goal() or (0, "", 0.0))[0]
-            used = used_features(problem.adapter.space, problem.adapter.margins[column])
+            column = (request.target.linear_goal() or (0, "", 0.0))[0]
+            used = used_features(request.adapter.space, request.adapter.margins[column])
 
             def build(cs: ConstraintSet) -> ExactModel:
-                relaxed = self._build(problem, cs, cs.bounds_for(problem.client[None, :]))
+                relaxed = self._build(request, cs, cs.bounds_for(request.client[None, :]))
                 relaxed.set_goal(run.op, run.bound, _GOAL_EPS[0] * (1.0 + abs(run.bound)))
                 return relaxed
 
             binding, more = binding_constraints(
-                problem.constraints, used, build, deadline, presolve=self.presolve
+                request.constraints, used, build, deadline, presolve=self.presolve
             )
             notes.extend(more)
         return EngineOutput(
-            candidates=np.empty((0, len(problem.client))),
+            candidates=np.empty((0, len(request.client))),
             proved_none=True,
             best_codes=best,
             binding=binding,

@@ -66,7 +66,7 @@ def _relax(cs: ConstraintSet, labels: Sequence[str]) -> ConstraintSet:
 
 def relaxation_groups(cs: ConstraintSet, used: frozenset[int]) -> list[list[str]]:
     """Return the families worth relaxing, grouped: constraints, context, immutables."""
-    cp = cs._compiled
+    cp = cs.compiled
     constraints = ["max_changes"] if cs.max_changes is not None else []
     constraints += [
         f"rule:{rule.name}"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ClientBounds, ConstraintSet
+from constraints import ClientBounds, ConstraintSet, changed
 from counterfactuals._exact_rules import ClauseEncoder, add_no_good, add_one_hot, unit_changes
 from counterfactuals._exact_trees import (
     add_monotone_rows,
@@ -67,7 +67,7 @@ class ExactModel:
         margin: MarginModel,
         weights: tuple[float, float],
     ) -> None:
-        cp = constraints._compiled
+        cp = constraints.compiled
         self.constraints = constraints
         self.client = np.asarray(bounds.client, dtype=np.float64)
         self.b = MilpBuilder()
@@ -164,13 +164,10 @@ class ExactModel:
                 out[fv.j] = float(fv.codes[int(np.argmax(x[list(fv.z)]))])
             elif fv.kind == "numeric":
                 out[fv.j] = self._pick(fv, x)
-        c = self.client[None, :]
-        for item in self.constraints._compiled.derived:
-            delta = out[None, :] - c
-            out[item.j] = float((c[:, item.j] + delta[:, item.idx] @ item.coef)[0])
-        return out
+        solution: FloatArray = self.constraints.compiled.rederive(self.client, out[None, :])[0]
+        return solution
 
     def changed(self, codes: FloatArray) -> frozenset[int]:
         """Movable features that differ from the client (``check``'s tolerance)."""
-        moved = np.abs(codes - self.client) > 1e-9 * (1.0 + np.abs(self.client))
+        moved = changed(self.client, codes)
         return frozenset(fv.j for fv in self.features if fv.movable and moved[fv.j])

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from constraints._compiled import Compiled, CompiledClause, CompiledRule
+from constraints import CompiledClause, CompiledConstraints, CompiledRule, tolerance
 from counterfactuals._exact_vars import FeatureVars
 from counterfactuals._milp import Lin, MilpBuilder
 
@@ -67,7 +67,7 @@ class ClauseEncoder:
             self.f[int(j)].value * float(a) for j, a in zip(clause.idx, clause.coef, strict=True)
         )
         lo, hi = self.b.bounds_of(expr)
-        tol = 1e-9 * (1.0 + abs(bound))
+        tol = float(tolerance(bound))
         le_always, ge_always = hi <= bound + tol, lo >= bound - tol
         le_never, ge_never = lo > bound + tol, hi < bound - tol
         always = {"<=": le_always, ">=": ge_always}.get(op, le_always and ge_always)
@@ -170,7 +170,7 @@ class ClauseEncoder:
             self.b.add_row(need - t - cond, -1.0, math.inf)
 
 
-def add_one_hot(b: MilpBuilder, cp: Compiled, features: list[FeatureVars]) -> None:
+def add_one_hot(b: MilpBuilder, cp: CompiledConstraints, features: list[FeatureVars]) -> None:
     """Binaries of a group sum to 1 when one of them changed."""
     for group in cp.groups:
         members = [features[int(j)] for j in group]
@@ -189,7 +189,7 @@ def add_one_hot(b: MilpBuilder, cp: Compiled, features: list[FeatureVars]) -> No
         b.add_row(total - Lin.var(touched, size), 1.0 - size, math.inf)
 
 
-def unit_changes(b: MilpBuilder, cp: Compiled, features: list[FeatureVars]) -> list[Lin]:
+def unit_changes(b: MilpBuilder, cp: CompiledConstraints, features: list[FeatureVars]) -> list[Lin]:
     """One 0/1 expression per change unit (a feature, or a group counted once)."""
     units: list[Lin] = []
     unit_of = np.asarray(cp.unit_of)

@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ClientBounds, ConstraintSet
-from constraints._check import change_limit
-from constraints._compiled import Compiled, CompiledDerived
+from constraints import ClientBounds, CompiledConstraints, CompiledDerived, ConstraintSet, tolerance
 from counterfactuals._exact_domain import Domain, grid_ceil, grid_floor
 from counterfactuals._milp import Lin, MilpBuilder
 
@@ -118,7 +116,7 @@ def _numeric_value(b: MilpBuilder, domain: Domain, c: float, moved: Lin) -> tupl
     k_lo = round(grid_ceil(max(domain.lo, xmin), step) / step)
     k_hi = round(grid_floor(min(domain.hi, xmax), step) / step)
     k_c = round(c / step)
-    if abs(c / step - k_c) <= 1e-9 * (1.0 + abs(c / step)):  # on the grid: c is k_c * step
+    if abs(c / step - k_c) <= tolerance(c / step):  # on the grid: c is k_c * step
         k = b.add_var(min(k_lo, k_c), max(k_hi, k_c), integer=True)
         return Lin.var(k, step), float(k_c * step)
     k = b.add_var(k_lo, k_hi, integer=True)
@@ -134,7 +132,7 @@ def _numeric(b: MilpBuilder, cs: ConstraintSet, bounds: ClientBounds, j: int) ->
     lo, hi, capped = _numeric_range(cs, bounds, j, c)
     step = float(bounds.step[j]) if bounds.step[j] > 0 else 0.0
     domain = Domain(points=(c,), lo=lo, hi=hi, step=step)
-    tol = 1e-9 * (1.0 + abs(c))  # check's "changed" tolerance
+    tol = float(tolerance(c))  # check's "changed" tolerance
     up = domain.first_at_least(float(np.nextafter(c + tol, math.inf)))
     down = domain.last_below(c - tol)
     if not (math.isfinite(up) or math.isfinite(down)):
@@ -171,7 +169,7 @@ def _numeric(b: MilpBuilder, cs: ConstraintSet, bounds: ClientBounds, j: int) ->
 
 
 def _derived_range(
-    cp: Compiled, out: list[FeatureVars], item: CompiledDerived, client: FloatArray
+    cp: CompiledConstraints, out: list[FeatureVars], item: CompiledDerived, client: FloatArray
 ) -> tuple[float, float]:
     """Interval arithmetic over the sources' domains, within the feature's bounds."""
     j, c = item.j, out[item.j].c
@@ -180,7 +178,7 @@ def _derived_range(
         low, high = out[s].domain.low - out[s].c, out[s].domain.high - out[s].c
         lo += float(a) * (low if a > 0 else high)
         hi += float(a) * (high if a > 0 else low)
-    limit = float(change_limit(cp, client[None, :])[0, j])
+    limit = float(cp.change_limit(client[None, :])[0, j])
     low_bound = max(min(float(cp.lower[j]), c), c - limit)
     high_bound = min(max(float(cp.upper[j]), c), c + limit)
     if cp.direction[j] > 0:
@@ -191,7 +189,11 @@ def _derived_range(
 
 
 def _derived(
-    b: MilpBuilder, cp: Compiled, out: list[FeatureVars], item: CompiledDerived, client: FloatArray
+    b: MilpBuilder,
+    cp: CompiledConstraints,
+    out: list[FeatureVars],
+    item: CompiledDerived,
+    client: FloatArray,
 ) -> None:
     """``x = c + sum coef * (x_s - c_s)``, its bounds, and up/down change indicators."""
     j, c = item.j, out[item.j].c
@@ -222,7 +224,7 @@ def _derived(
 
 def encode_features(b: MilpBuilder, cs: ConstraintSet, bounds: ClientBounds) -> list[FeatureVars]:
     """Add every feature's variables and linking rows; return them in feature order."""
-    cp = cs._compiled
+    cp = cs.compiled
     out: list[FeatureVars] = []
     for j in range(cs.n_features):
         c = float(bounds.client[j])
@@ -267,7 +269,7 @@ def _percentile_cost(
 
 def feature_cost(b: MilpBuilder, cs: ConstraintSet, features: list[FeatureVars]) -> Lin:
     """Return the constraint file's cost of a candidate (``ConstraintSet.feature_costs``)."""
-    cp = cs._compiled
+    cp = cs.compiled
     parts: list[Lin] = []
     for fv in features:
         if not fv.movable:

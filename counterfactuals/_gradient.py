@@ -1,4 +1,4 @@
-"""The ``gradient`` engine: projected gradient descent on a torch model's relaxed problem.
+"""The ``gradient`` engine: projected gradient descent on a torch model's relaxed request.
 
 The movable features become continuous variables (categories a softmax over the reachable
 codes; integers, ordinals and yes/no features continuous in their interval), frozen features
@@ -28,7 +28,14 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from counterfactuals._engine import EngineOutput, Problem, register_engine
+from constraints import Flag, Number, ParamSpec, TupleOf, Whole, check_dataclass
+from counterfactuals._engine import (
+    EngineOutput,
+    EngineRequest,
+    Support,
+    check_solve,
+    register_engine,
+)
 from counterfactuals._gradient_finish import (
     cheapest,
     round_plans,
@@ -49,19 +56,6 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 _CHUNK = 512  # clients per optimisation batch
-
-
-def _whole(where: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise CounterfactualError(f"{where}: must be a whole number >= {low}. Got {value!r}.")
-    return int(value)
-
-
-def _number(where: str, value: Any, low: float, high: float = math.inf) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (math.isfinite(value) and low <= value < high):
-        bounds = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g})"
-        raise CounterfactualError(f"{where}: must be a finite number {bounds}. Got {value!r}.")
 
 
 @register_engine
@@ -93,7 +87,7 @@ class GradientEngine:
         then shrink each changed amount towards the client as far as the goal allows.
     cost_weighted
         Weigh each feature's distance by its cost per scale (per change + per unit), so the
-        relaxed problem prefers the plans the constraint file says are cheap.
+        relaxed request prefers the plans the constraint file says are cheap.
     """
 
     name: ClassVar[str] = "gradient"
@@ -107,68 +101,63 @@ class GradientEngine:
     sparsify: bool = True
     cost_weighted: bool = True
 
-    def __post_init__(self) -> None:
-        where = "GradientEngine"
-        _whole(f"{where}.steps", self.steps, 1)
-        _whole(f"{where}.restarts", self.restarts, 1)
-        _whole(f"{where}.polish_steps", self.polish_steps, 0)
-        _number(f"{where}.learning_rate", self.learning_rate, 1e-12)
-        _number(f"{where}.margin_epsilon", self.margin_epsilon, 0.0)
-        for label, values, high in (
-            ("l1_weights", self.l1_weights, math.inf),
-            ("rounding", self.rounding, 1.0),
-        ):
-            if not isinstance(values, tuple) or not values:
-                raise CounterfactualError(
-                    f"{where}.{label}: must be a non-empty tuple of numbers. Got {values!r}."
-                )
-            for value in values:
-                _number(f"{where}.{label}", value, 1e-12 if label == "rounding" else 0.0, high)
-        for label in ("sparsify", "cost_weighted"):
-            if not isinstance(getattr(self, label), bool):
-                raise CounterfactualError(
-                    f"{where}.{label}: must be True or False. Got {getattr(self, label)!r}."
-                )
+    PARAMETERS: ClassVar[ParamSpec] = {
+        "steps": Whole(1),
+        "polish_steps": Whole(0),
+        "learning_rate": Number(0.0, low_open=True),
+        "restarts": Whole(1),
+        "l1_weights": TupleOf(Number(0.0), "numbers >= 0"),
+        "margin_epsilon": Number(0.0),
+        "rounding": TupleOf(Number(0.0, 1.0, low_open=True, high_open=True), "numbers in (0, 1)"),
+        "sparsify": Flag(),
+        "cost_weighted": Flag(),
+    }
 
-    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> str:
-        """Return why this engine cannot serve the request ('' when it can)."""
+    def __post_init__(self) -> None:
+        check_dataclass(self, self.PARAMETERS, error=CounterfactualError)
+
+    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> Support:
+        """Say whether the engine can serve the request (a torch margin, one output's goal)."""
         goal = target.linear_goal()
         if goal is None:
-            return (
+            return Support.no(
                 "the gradient engine needs a goal on one output's probability (a threshold, "
                 f"or a flip of a binary classifier). Got: {target.target.describe()}."
             )
         margin = adapter.margins.get(goal[0])
         if margin is None or not isinstance(margin.function, TorchFunction):
             got = "a model of unknown structure" if margin is None else f"a {margin.kind} model"
-            return (
+            return Support.no(
                 f"the gradient engine needs a torch model's margin for output "
                 f"{adapter.outputs[goal[0]]!r}. Got {got}."
             )
-        return ""
+        return Support.yes()
 
-    def solve(self, problem: Problem, n: int, seed: int) -> EngineOutput:
+    def solve(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
         """Search one client's counterfactuals."""
-        return self.solve_many([problem], n, seed)[0]
+        return self.solve_many([request], n, seed)[0]
 
-    def solve_many(self, problems: Sequence[Problem], n: int, seed: int) -> list[EngineOutput]:
+    def solve_many(
+        self, requests: Sequence[EngineRequest], n: int, seed: int
+    ) -> list[EngineOutput]:
         """Search many clients at once (one tensor per batch); same answers as ``solve``."""
-        n = _whole("n", n, 1)
-        seed = _whole("seed", seed, 0)
-        outputs: list[EngineOutput | None] = [None] * len(problems)
+        n, seed = check_solve(n, seed)
+        outputs: list[EngineOutput | None] = [None] * len(requests)
         groups: dict[tuple[int, int, int], list[int]] = {}
-        for i, problem in enumerate(problems):
-            reason = self.supports(problem.adapter, problem.target)
-            if reason:
-                raise CounterfactualError(f"engine: gradient cannot serve this request: {reason}")
-            goal = problem.target.linear_goal()
+        for i, request in enumerate(requests):
+            support = self.supports(request.adapter, request.target)
+            if not support:
+                raise CounterfactualError(
+                    f"engine: gradient cannot serve this request: {support.reason}"
+                )
+            goal = request.target.linear_goal()
             column = goal[0] if goal is not None else -1
-            key = (id(problem.adapter), id(problem.constraints), column)
+            key = (id(request.adapter), id(request.constraints), column)
             groups.setdefault(key, []).append(i)
         for idx in groups.values():
             for start in range(0, len(idx), _CHUNK):
                 part = idx[start : start + _CHUNK]
-                batch = [problems[i] for i in part]
+                batch = [requests[i] for i in part]
                 for i, out in zip(part, _solve_batch(self, batch, n, seed), strict=True):
                     outputs[i] = out
         return [o for o in outputs if o is not None]
@@ -177,15 +166,15 @@ class GradientEngine:
 def _starts(engine: GradientEngine, rel: Relaxation, seed: int) -> tuple[FloatArray, ...]:
     """Return the starting u and logits: the client, then feasible random plans."""
     w, r = len(engine.l1_weights), engine.restarts
-    cs = rel.problems[0].constraints
-    u0 = np.zeros((len(rel.problems), r, rel.clients.shape[1]))
+    cs = rel.requests[0].constraints
+    u0 = np.zeros((len(rel.requests), r, rel.clients.shape[1]))
     picked = np.repeat(rel.current[:: w * r][:, None, :], r, axis=1)
-    for i, problem in enumerate(rel.problems):
-        drawn = cs.sample(problem.client, r - 1, seed) if r > 1 else np.zeros((0, u0.shape[2]))
-        u0[i, 1 : 1 + len(drawn)] = (drawn - problem.client) / cs.scales
+    for i, request in enumerate(rel.requests):
+        drawn = cs.sample(request.client, r - 1, seed) if r > 1 else np.zeros((0, u0.shape[2]))
+        u0[i, 1 : 1 + len(drawn)] = (drawn - request.client) / cs.scales
         picked[i, 1 : 1 + len(drawn)] = np.rint(drawn[:, list(rel.categorical)])
-    u0 = np.repeat(u0.reshape(len(rel.problems) * r, -1), w, axis=0)
-    picked = np.repeat(picked.reshape(len(rel.problems) * r, picked.shape[2]), w, axis=0)
+    u0 = np.repeat(u0.reshape(len(rel.requests) * r, -1), w, axis=0)
+    picked = np.repeat(picked.reshape(len(rel.requests) * r, picked.shape[2]), w, axis=0)
     logits = np.full(rel.mask.shape, -2.0)
     np.put_along_axis(logits, picked[:, :, None].astype(np.intp), 0.0, axis=2)
     u0[:, list(rel.categorical)] = 0.0
@@ -224,7 +213,7 @@ def _optimise(
     optimiser = torch.optim.Adam([u, logits], lr=engine.learning_rate)
     stopped = False
     for step in range(steps):
-        if step % 10 == 0 and min(p.time_left() for p in rel.problems) <= 0:
+        if step % 10 == 0 and min(p.time_left() for p in rel.requests) <= 0:
             stopped = True
             break
         for group in optimiser.param_groups:
@@ -254,7 +243,7 @@ def _contributions(rel: Relaxation, u: FloatArray, weights: FloatArray) -> Float
     current = np.zeros_like(weights)
     np.put_along_axis(current, rel.current[:, :, None], 1.0, axis=2)
     effect[:, list(rel.categorical)] = (g_w * (weights - current)).sum(axis=2)
-    cp = rel.problems[0].constraints._compiled
+    cp = rel.requests[0].constraints.compiled
     unit_of = cp.unit_of
     units = np.zeros((len(u), cp.n_units))
     for j in np.flatnonzero(unit_of >= 0).tolist():
@@ -270,8 +259,8 @@ def _supports(
     Units are ranked by their effect, and by their effect per unit of cost; the top k of
     each ranking (k = 1..max_changes, all with a positive effect) make a plan.
     """
-    cs = rel.problems[0].constraints
-    unit_of = cs._compiled.unit_of
+    cs = rel.requests[0].constraints
+    unit_of = cs.compiled.unit_of
     effect = _contributions(rel, u, weights)
     away = round_plans(rel, u, weights, 1e-9)  # any move: the next reachable value away
     costs = cs.feature_costs(rel.clients, away)
@@ -293,7 +282,7 @@ def _polish_rows(
     rel: Relaxation, u: FloatArray, weights: FloatArray
 ) -> tuple[Relaxation, tuple[FloatArray, ...]]:
     """Return second-phase rows: short plans with codes fixed, amounts free."""
-    cs = rel.problems[0].constraints
+    cs = rel.requests[0].constraints
     away, plans = _supports(rel, u, weights)
     numeric = np.ones(rel.clients.shape[1], dtype=bool)
     numeric[list(rel.allowed)] = False
@@ -327,10 +316,10 @@ def _polish_rows(
 
 # ----------------------------------------------------------------------------- rounding
 def _end_points(
-    engine: GradientEngine, problems: Sequence[Problem], seed: int
+    engine: GradientEngine, requests: Sequence[EngineRequest], seed: int
 ) -> tuple[Relaxation, FloatArray, bool]:
     """Run both phases; return every end point's rounded codes, one row per end point."""
-    rel = relax(engine, problems)
+    rel = relax(engine, requests)
     u0, logits = _starts(engine, rel, seed)
     u, weights, stopped = _optimise(engine, rel, (u0, logits), engine.steps)
     chosen = np.where(rel.mask, logits, -np.inf).argmax(axis=2)[:, :, None]
@@ -351,27 +340,27 @@ def _end_points(
 
 
 def _solve_batch(
-    engine: GradientEngine, problems: Sequence[Problem], n: int, seed: int
+    engine: GradientEngine, requests: Sequence[EngineRequest], n: int, seed: int
 ) -> list[EngineOutput]:
     """Solve a batch: end points -> projected -> valid -> sparsified -> checked -> chosen."""
-    rel, ends, stopped = _end_points(engine, problems, seed)
-    cs = rel.problems[0].constraints
-    clients = np.stack([p.client for p in rel.problems])
+    rel, ends, stopped = _end_points(engine, requests, seed)
+    cs = rel.requests[0].constraints
+    clients = np.stack([p.client for p in rel.requests])
     owner = ends[:, 0].astype(np.intp)
     projected = cs.project(clients[owner], ends[:, 1:])
     owner, codes = unique_rows(owner[projected.changed], projected.values[projected.changed])
-    slack = slack_of(rel.problems, owner, codes)
+    slack = slack_of(rel.requests, owner, codes)
     found_owner, found = cheapest(cs, clients, owner[slack >= 0], codes[slack >= 0], 4 * n + 4)
     if engine.sparsify and len(found):
         found_owner, found = unique_rows(*sparsify(rel, found_owner, found))
         found_owner, found = unique_rows(found_owner, shrink(rel, found_owner, found))
     if len(found):
         ok = cs.check(clients[found_owner], found).ok
-        ok &= slack_of(rel.problems, found_owner, found) >= 0
+        ok &= slack_of(rel.requests, found_owner, found) >= 0
         found_owner, found = found_owner[ok], found[ok]
     outputs = []
-    for i, problem in enumerate(rel.problems):
-        candidates = select(cs, problem.client, found[found_owner == i], n)
+    for i, request in enumerate(rel.requests):
+        candidates = select(cs, request.client, found[found_owner == i], n)
         mine = np.flatnonzero(owner == i)
         best = codes[mine[np.argmax(slack[mine])]][None, :] if mine.size else None
         outputs.append(

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ConstraintSet
-from counterfactuals._engine import Problem
+from constraints import ConstraintSet, changed
+from counterfactuals._engine import EngineRequest
 from counterfactuals._gradient_relax import Relaxation
 
 FloatArray = NDArray[np.float64]
@@ -33,8 +33,8 @@ def pick(x: FloatArray, c: FloatArray, low: FloatArray, high: FloatArray, theta:
 def round_plans(rel: Relaxation, u: FloatArray, weights: FloatArray, theta: float) -> FloatArray:
     """Return the codes of relaxed rows rounded to steps, integers and reachable codes."""
     c = rel.clients
-    x = c + u * rel.problems[0].constraints.scales
-    step = rel.problems[0].bounds.step
+    x = c + u * rel.requests[0].constraints.scales
+    step = rel.requests[0].bounds.step
     for j in np.flatnonzero(((rel.upper != 0) | (rel.lower != 0)).any(axis=0)).tolist():
         if j in rel.allowed:
             codes = np.arange(rel.allowed[j].shape[1], dtype=np.float64)
@@ -62,21 +62,21 @@ def round_plans(rel: Relaxation, u: FloatArray, weights: FloatArray, theta: floa
 
 
 # ----------------------------------------------------------------------------- evaluation
-def slack_of(problems: Sequence[Problem], owner: IntArray, codes: FloatArray) -> FloatArray:
-    """Return each row's slack for its own problem (one model call for all rows)."""
+def slack_of(requests: Sequence[EngineRequest], owner: IntArray, codes: FloatArray) -> FloatArray:
+    """Return each row's slack for its own request (one model call for all rows)."""
     out = np.full(len(codes), -np.inf)
     if not len(codes):
         return out
-    proba = problems[0].proba(codes)
-    for i, problem in enumerate(problems):
+    proba = requests[0].proba(codes)
+    for i, request in enumerate(requests):
         rows = np.flatnonzero(owner == i)
         if rows.size:
-            out[rows] = problem.slack(codes[rows], proba[rows])
+            out[rows] = request.slack(codes[rows], proba[rows])
     return out
 
 
 def unique_rows(owner: IntArray, codes: FloatArray) -> tuple[IntArray, FloatArray]:
-    """Drop duplicate rows of each problem (sorted, so the order is deterministic)."""
+    """Drop duplicate rows of each request (sorted, so the order is deterministic)."""
     if not len(codes):
         return owner, codes
     both = np.unique(np.column_stack([owner, codes]), axis=0)
@@ -85,29 +85,26 @@ def unique_rows(owner: IntArray, codes: FloatArray) -> tuple[IntArray, FloatArra
 
 def sparsify(rel: Relaxation, owner: IntArray, codes: FloatArray) -> tuple[IntArray, FloatArray]:
     """Undo changes the goal does not need, the one saving most cost first, until none can go."""
-    cs = rel.problems[0].constraints
-    cp = cs._compiled
-    clients = np.stack([p.client for p in rel.problems])[owner]
+    cs = rel.requests[0].constraints
+    cp = cs.compiled
+    clients = np.stack([p.client for p in rel.requests])[owner]
     x = codes.copy()
     cost = cs.cost(clients, x)
     active = np.ones(len(x), dtype=bool)
     while active.any():
-        changed = np.abs(x - clients) > 1e-9 * (1.0 + np.abs(clients))
-        units = np.zeros((len(x), cp.n_units), dtype=bool)
-        for j in np.flatnonzero(cp.unit_of >= 0).tolist():
-            units[:, cp.unit_of[j]] |= changed[:, j]
+        moved = changed(clients, x)
+        units = cp.changed_units(moved)
         rows, unit = np.nonzero(units & active[:, None])
         if not rows.size:
             break
         trial = np.where(cp.unit_of[None, :] == unit[:, None], clients[rows], x[rows])
         projected = cs.project(clients[rows], trial)
         trial, trial_cost = projected.values, cs.cost(clients[rows], projected.values)
-        good = projected.changed & (slack_of(rel.problems, owner[rows], trial) >= 0)
+        good = projected.changed & (slack_of(rel.requests, owner[rows], trial) >= 0)
         good &= trial_cost <= cost[rows] + 1e-12
         # progress: the trial must change fewer features (projection may re-apply a change,
         # and an equal-cost trial that changes nothing would loop for ever)
-        tol = 1e-9 * (1.0 + np.abs(clients[rows]))
-        fewer = (np.abs(trial - clients[rows]) > tol).sum(axis=1) < changed[rows].sum(axis=1)
+        fewer = changed(clients[rows], trial).sum(axis=1) < moved[rows].sum(axis=1)
         good &= fewer
         order = np.lexsort((trial_cost, rows))
         order = order[good[order]]
@@ -120,12 +117,12 @@ def sparsify(rel: Relaxation, owner: IntArray, codes: FloatArray) -> tuple[IntAr
 
 def shrink(rel: Relaxation, owner: IntArray, codes: FloatArray) -> FloatArray:
     """Bring each changed amount as close to the client as the goal allows (bisection)."""
-    cs = rel.problems[0].constraints
-    cp = cs._compiled
-    clients = np.stack([p.client for p in rel.problems])[owner]
+    cs = rel.requests[0].constraints
+    cp = cs.compiled
+    clients = np.stack([p.client for p in rel.requests])[owner]
     x = codes.copy()
     for j in np.flatnonzero(~cp.coded & cp.mutable).tolist():
-        rows = np.flatnonzero(np.abs(x[:, j] - clients[:, j]) > 1e-9 * (1 + abs(clients[:, j])))
+        rows = np.flatnonzero(changed(clients[:, j], x[:, j]))
         if not rows.size:
             continue
         c, full, best = clients[rows], x[rows, j].copy(), x[rows].copy()
@@ -139,7 +136,7 @@ def shrink(rel: Relaxation, owner: IntArray, codes: FloatArray) -> FloatArray:
                 value = value * cp.step[j]
             trial[:, j] = value
             projected = cs.project(c, trial)
-            good = projected.changed & (slack_of(rel.problems, owner[rows], projected.values) >= 0)
+            good = projected.changed & (slack_of(rel.requests, owner[rows], projected.values) >= 0)
             best = np.where(good[:, None], projected.values, best)
             low, high = (
                 np.where(good, low, (low + high) / 2),
@@ -152,7 +149,7 @@ def shrink(rel: Relaxation, owner: IntArray, codes: FloatArray) -> FloatArray:
 def cheapest(
     cs: ConstraintSet, clients: FloatArray, owner: IntArray, codes: FloatArray, keep: int
 ) -> tuple[IntArray, FloatArray]:
-    """Keep the ``keep`` cheapest rows of each problem (bounds the work of sparsifying)."""
+    """Keep the ``keep`` cheapest rows of each request (bounds the work of sparsifying)."""
     order = np.lexsort((cs.cost(clients[owner], codes), owner)) if len(codes) else owner
     sorted_owner = owner[order]
     rank = np.arange(len(order)) - np.searchsorted(sorted_owner, sorted_owner)
@@ -165,14 +162,14 @@ def select(cs: ConstraintSet, client: FloatArray, codes: FloatArray, n: int) -> 
     if not len(codes):
         return codes
     cost = cs.cost(client[None, :], codes)
-    changed = np.abs(codes - client) > 1e-9 * (1.0 + np.abs(client))
-    distance = np.where(changed, np.abs(codes - client) / cs.scales, 0.0).sum(axis=1)
+    moved = changed(client, codes)
+    distance = np.where(moved, np.abs(codes - client) / cs.scales, 0.0).sum(axis=1)
     order = np.lexsort((distance, cost))
     seen: set[bytes] = set()
     first: list[int] = []
     rest: list[int] = []
     for i in order.tolist():
-        key = changed[i].tobytes()
+        key = moved[i].tobytes()
         (rest if key in seen else first).append(i)
         seen.add(key)
     chosen = sorted((first + rest)[:n], key=lambda i: (cost[i], distance[i]))

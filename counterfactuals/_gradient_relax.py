@@ -1,4 +1,4 @@
-"""The gradient engine's relaxed problem: variables, bounds and prices of a batch."""
+"""The gradient engine's relaxed request: variables, bounds and prices of a batch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from constraints import ConstraintSet
-from counterfactuals._engine import Problem
+from counterfactuals._engine import EngineRequest
 from counterfactuals._model import TorchFunction
 from counterfactuals.errors import CounterfactualError
 
@@ -33,8 +33,8 @@ class Relaxation:
     ``base + u @ through + weights @ categories``.
     """
 
-    problems: tuple[Problem, ...]
-    owner: IntArray  # (N,) problem of each row
+    requests: tuple[EngineRequest, ...]
+    owner: IntArray  # (N,) request of each row
     clients: FloatArray  # (N, d) codes
     lower: FloatArray  # (N, d) bounds of u
     upper: FloatArray
@@ -59,9 +59,9 @@ class Relaxation:
         return replace(self, **{**new, **changes})
 
 
-def box(problem: Problem, scales: FloatArray, kinds: Sequence[str]) -> tuple[FloatArray, ...]:
+def box(request: EngineRequest, scales: FloatArray, kinds: Sequence[str]) -> tuple[FloatArray, ...]:
     """Return the bounds of one client's u (0 included: no change)."""
-    b, c = problem.bounds, problem.client
+    b, c = request.bounds, request.client
     lo, hi = np.zeros(len(c)), np.zeros(len(c))
     for j in np.flatnonzero(b.movable).tolist():
         if kinds[j] != "categorical":
@@ -77,7 +77,7 @@ def design_maps(
     """Return the design maps of codes (d, n_design) and categories, and the derived spread."""
     d = cs.n_features
     spread = np.eye(d)  # a change of codes -> the change with derived features recomputed
-    for item in cs._compiled.derived:
+    for item in cs.compiled.derived:
         spread[item.j, item.j] = 0.0
         spread[item.idx, item.j] = item.coef
     codes = np.zeros((d, space.n_design))
@@ -99,7 +99,7 @@ def prices(cs: ConstraintSet) -> FloatArray:
 
     Features the file gives no cost get a tenth of the mean price, so they still count.
     """
-    cp = cs._compiled
+    cp = cs.compiled
     price = cp.cost_per_change + cp.cost_per_unit * cp.scale
     positive = price[cp.mutable & (price > 0)]
     if not positive.size:
@@ -107,41 +107,41 @@ def prices(cs: ConstraintSet) -> FloatArray:
     return np.maximum(price, 0.1 * float(positive.mean())) / float(positive.mean())
 
 
-def reachable(cs: ConstraintSet, problems: Sequence[Problem], r: int) -> dict[int, BoolArray]:
+def reachable(cs: ConstraintSet, requests: Sequence[EngineRequest], r: int) -> dict[int, BoolArray]:
     """Return the codes each coded feature may take, (r rows per client, k)."""
     allowed: dict[int, BoolArray] = {}
     for j, spec in enumerate(cs.features):
         if spec.kind in ("binary", "categorical", "ordinal"):
-            mask = np.zeros((len(problems), spec.n_categories), dtype=bool)
-            for i, p in enumerate(problems):
+            mask = np.zeros((len(requests), spec.n_categories), dtype=bool)
+            for i, p in enumerate(requests):
                 codes = p.bounds.allowed[j] if p.bounds.movable[j] else None
                 mask[i, sorted(codes or {round(p.client[j])})] = True
             allowed[j] = np.repeat(mask, r, axis=0)
     return allowed
 
 
-def relax(engine: GradientEngine, problems: Sequence[Problem]) -> Relaxation:
-    """Return the relaxed problem of a batch of clients (same adapter and goal column)."""
-    p0 = problems[0]
+def relax(engine: GradientEngine, requests: Sequence[EngineRequest]) -> Relaxation:
+    """Return the relaxed request of a batch of clients (same adapter and goal column)."""
+    p0 = requests[0]
     cs, r = p0.constraints, engine.restarts * len(engine.l1_weights)
     kinds = [f.kind for f in cs.features]
-    clients = np.repeat(np.stack([p.client for p in problems]), r, axis=0)
-    allowed = reachable(cs, problems, r)
+    clients = np.repeat(np.stack([p.client for p in requests]), r, axis=0)
+    allowed = reachable(cs, requests, r)
     categorical = tuple(j for j, k in enumerate(kinds) if k == "categorical")
     k_max = max([allowed[j].shape[1] for j in categorical], default=1)
     padded = np.zeros((len(clients), len(categorical), k_max), dtype=bool)
     for k, j in enumerate(categorical):
         padded[:, k, : allowed[j].shape[1]] = allowed[j]
-    goals = [p.target.linear_goal() or (0, ">=", 0.5) for p in problems]
+    goals = [p.target.linear_goal() or (0, ">=", 0.5) for p in requests]
     margin = p0.adapter.margins[goals[0][0]]
     f = margin.function
     if not isinstance(f, TorchFunction):  # supports() said so already
         raise CounterfactualError("engine: gradient needs a torch model's margin.")
     codes_map, categories_map, spread = design_maps(cs, p0.adapter.space, f, k_max)
-    boxes = [box(p, cs.scales, kinds) for p in problems]
+    boxes = [box(p, cs.scales, kinds) for p in requests]
     return Relaxation(
-        problems=tuple(problems),
-        owner=np.repeat(np.arange(len(problems)), r),
+        requests=tuple(requests),
+        owner=np.repeat(np.arange(len(requests)), r),
         clients=clients,
         lower=np.repeat(np.stack([b[0] for b in boxes]), r, axis=0),
         upper=np.repeat(np.stack([b[1] for b in boxes]), r, axis=0),
@@ -149,7 +149,7 @@ def relax(engine: GradientEngine, problems: Sequence[Problem]) -> Relaxation:
         categorical=categorical,
         mask=padded,
         current=np.rint(clients[:, list(categorical)]).astype(np.intp),
-        l1=np.tile(np.array(engine.l1_weights), engine.restarts * len(problems)),
+        l1=np.tile(np.array(engine.l1_weights), engine.restarts * len(requests)),
         weight=prices(cs) if engine.cost_weighted else np.ones(cs.n_features),
         bound=np.repeat([margin.link.margin_for(g[2]) for g in goals], r),
         sign=np.repeat([1.0 if g[1] == ">=" else -1.0 for g in goals], r),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,20 @@ import pandas as pd
 from counterfactuals._target import Target
 from counterfactuals.errors import CounterfactualError
 
-__all__ = ["STATUSES", "Change", "Counterfactual", "CounterfactualResult", "Status"]
+__all__ = ["Change", "Counterfactual", "CounterfactualResult", "Status"]
 
-Status = Literal["FOUND", "NONE", "REACHED"]
-STATUSES: tuple[Status, ...] = ("FOUND", "NONE", "REACHED")
+
+class Status(StrEnum):
+    """The outcome of a search, and of an advice built on one (one vocabulary for both).
+
+    ``FOUND``: counterfactuals (levers) were found; ``NONE``: none (the reason says whether
+    that is proved or only not found in time); ``REACHED``: the client already meets the
+    goal. Members are strings (``Status.FOUND == "found"``), so JSON carries the value.
+    """
+
+    FOUND = "found"
+    NONE = "none"
+    REACHED = "reached"
 
 
 def _plain(value: Any) -> Any:
@@ -89,8 +100,8 @@ class CounterfactualResult:
     counterfactuals
         Verified counterfactuals, best (cheapest) first; empty unless ``status`` is FOUND.
     status
-        ``FOUND``, ``NONE`` (no counterfactual; ``reason`` says why) or ``REACHED`` (the
-        client already meets the target).
+        :class:`Status`: ``FOUND``, ``NONE`` (no counterfactual; ``reason`` says why) or
+        ``REACHED`` (the client already meets the target).
     engine
         The engine that produced the counterfactuals (for ``auto``: the one that answered).
     params
@@ -132,22 +143,23 @@ class CounterfactualResult:
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.status not in STATUSES:
+        if not isinstance(self.status, Status):
             raise CounterfactualError(
-                f"status: must be one of {', '.join(STATUSES)}. Got {self.status!r}."
+                f"status: must be a Status ({', '.join(s.name for s in Status)}). "
+                f"Got {self.status!r}."
             )
-        if (self.status == "FOUND") != bool(self.counterfactuals):
+        if (self.status is Status.FOUND) != bool(self.counterfactuals):
             raise CounterfactualError(
                 "status: FOUND exactly when counterfactuals are returned. "
-                f"Got {self.status} with {len(self.counterfactuals)}."
+                f"Got {self.status.name} with {len(self.counterfactuals)}."
             )
-        if self.status != "FOUND" and not self.reason:
-            raise CounterfactualError(f"reason: a {self.status} result must say why.")
+        if self.status is not Status.FOUND and not self.reason:
+            raise CounterfactualError(f"reason: a {self.status.name} result must say why.")
 
     @property
     def found(self) -> bool:
         """Whether at least one counterfactual was found."""
-        return self.status == "FOUND"
+        return self.status is Status.FOUND
 
     def to_frame(self) -> pd.DataFrame:
         """One row per counterfactual: rank, score, cost, n_changes, then every feature."""
@@ -169,7 +181,7 @@ class CounterfactualResult:
         return {
             "query": {k: _plain(v) for k, v in self.query.items()},
             "target": self.target.describe(),
-            "status": self.status,
+            "status": self.status.value,
             "reason": self.reason,
             "engine": self.engine,
             "params": {k: _plain(v) for k, v in self.params.items()},

@@ -18,13 +18,20 @@ model call over all of their candidates; each client's answer is the one
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from counterfactuals._engine import EngineOutput, Problem, register_engine
+from constraints import ParamSpec, Whole, check_dataclass
+from counterfactuals._engine import (
+    EngineOutput,
+    EngineRequest,
+    Support,
+    check_solve,
+    register_engine,
+)
 from counterfactuals._model import ModelAdapter
 from counterfactuals._search_run import Search, run_search
 from counterfactuals._target import BoundTarget
@@ -33,22 +40,6 @@ from counterfactuals.errors import CounterfactualError
 __all__ = ["SearchEngine"]
 
 FloatArray = NDArray[np.float64]
-
-_MINIMUM = {
-    "n_grid": 2,
-    "n_enumerate": 0,
-    "beam_width": 1,
-    "n_values": 1,
-    "n_random_units": 0,
-    "n_parents": 1,
-    "n_refine_points": 1,
-    "n_refine_rounds": 0,
-    "max_level": 1,
-    "n_deep": 1,
-    "max_exhaustive": 0,
-    "max_rows": 1,
-    "batch_problems": 1,
-}
 
 
 @register_engine
@@ -106,38 +97,49 @@ class SearchEngine:
     max_rows: int = 200_000
     batch_problems: int = 256
 
+    PARAMETERS: ClassVar[ParamSpec] = {
+        "n_grid": Whole(2),
+        "n_enumerate": Whole(0),
+        "beam_width": Whole(1),
+        "n_values": Whole(1),
+        "n_random_units": Whole(0),
+        "n_parents": Whole(1),
+        "n_refine_points": Whole(1),
+        "n_refine_rounds": Whole(0),
+        "max_level": (Whole(1), None),
+        "n_deep": (Whole(1), None),
+        "max_exhaustive": Whole(0),
+        "max_rows": Whole(1),
+        "batch_problems": Whole(1),
+    }
+
     def __post_init__(self) -> None:
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if value is None and item.name in ("max_level", "n_deep"):
-                continue
-            low = _MINIMUM[item.name]
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise CounterfactualError(
-                    f"SearchEngine.{item.name}: must be an integer >= {low}. Got {value!r}."
-                )
+        check_dataclass(self, self.PARAMETERS, error=CounterfactualError)
 
-    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> str:
-        """Return '' (any model with batched probabilities, any target)."""
-        return ""
+    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> Support:
+        """Say yes: any model with batched probabilities, any target."""
+        return Support.yes()
 
-    def solve(self, problem: Problem, n: int, seed: int) -> EngineOutput:
+    def solve(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
         """Search one client's counterfactuals (at most ``n``, best first)."""
-        return self.solve_many([problem], n, seed)[0]
+        return self.solve_many([request], n, seed)[0]
 
-    def solve_many(self, problems: Sequence[Problem], n: int, seed: int) -> list[EngineOutput]:
+    def solve_many(
+        self, requests: Sequence[EngineRequest], n: int, seed: int
+    ) -> list[EngineOutput]:
         """Search many clients, sharing model calls; each answer equals :meth:`solve`'s."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise CounterfactualError(f"n: must be a whole number >= 1. Got {n!r}.")
+        n, seed = check_solve(n, seed)
         out: list[EngineOutput] = []
-        for start in range(0, len(problems), self.batch_problems):
-            block = list(problems[start : start + self.batch_problems])
-            searches = [run_search(p, int(n), seed, self) for p in block]
+        for start in range(0, len(requests), self.batch_problems):
+            block = list(requests[start : start + self.batch_problems])
+            searches = [run_search(request, n, seed, self) for request in block]
             out.extend(_drive(block, searches, self.max_rows))
         return out
 
 
-def _drive(problems: list[Problem], searches: list[Search], max_rows: int) -> list[EngineOutput]:
+def _drive(
+    requests: list[EngineRequest], searches: list[Search], max_rows: int
+) -> list[EngineOutput]:
     """Run searches in lock step: each round scores every pending request in one call."""
     outputs: list[EngineOutput | None] = [None] * len(searches)
     pending: dict[int, FloatArray] = {}
@@ -155,22 +157,22 @@ def _drive(problems: list[Problem], searches: list[Search], max_rows: int) -> li
     while pending:
         batch = sorted(pending.items())
         pending.clear()
-        for (i, _), slack in zip(batch, _slack_batch(problems, batch, max_rows), strict=True):
+        for (i, _), slack in zip(batch, _slack_batch(requests, batch, max_rows), strict=True):
             advance(i, slack)
     return [o for o in outputs if o is not None]
 
 
 def _slack_batch(
-    problems: list[Problem], batch: list[tuple[int, FloatArray]], max_rows: int
+    requests: list[EngineRequest], batch: list[tuple[int, FloatArray]], max_rows: int
 ) -> list[FloatArray]:
-    """Slack of each request; requests of problems sharing a model share its calls."""
+    """Slack of each request; requests of requests sharing a model share its calls."""
     groups: dict[int, list[int]] = {}
     for k, (i, _) in enumerate(batch):
-        groups.setdefault(id(problems[i].adapter), []).append(k)
+        groups.setdefault(id(requests[i].adapter), []).append(k)
     out: list[FloatArray] = [np.zeros(0)] * len(batch)
     for members in groups.values():
         codes = np.vstack([batch[k][1] for k in members])
-        adapter = problems[batch[members[0]][0]].adapter
+        adapter = requests[batch[members[0]][0]].adapter
         proba = np.vstack(
             [
                 np.asarray(adapter.proba_codes(codes[s : s + max_rows]), dtype=np.float64)
@@ -180,5 +182,5 @@ def _slack_batch(
         edges = np.cumsum([0] + [len(batch[k][1]) for k in members])
         for k, lo, hi in zip(members, edges[:-1], edges[1:], strict=True):
             i, rows = batch[k]
-            out[k] = problems[i].slack(rows, proba[lo:hi])
+            out[k] = requests[i].slack(rows, proba[lo:hi])
     return out

@@ -14,8 +14,9 @@ from collections.abc import Callable, Generator
 import numpy as np
 from numpy.typing import NDArray
 
-from counterfactuals._engine import Problem
-from counterfactuals._search_space import MoveSpace, feasible, rederive
+from constraints import changed
+from counterfactuals._engine import EngineRequest
+from counterfactuals._search_space import MoveSpace, feasible
 
 __all__ = ["Scorer", "refine"]
 
@@ -30,10 +31,10 @@ _RESOLUTION = 1e-3  # continuous features: stop once the bracket is below this m
 def _slots(space: MoveSpace, rows: FloatArray) -> tuple[IntArray, IntArray]:
     """(m, S) refinable changed features per row (padded with -1) and their counts."""
     c = space.client
-    changed = (np.abs(rows - c) > 1e-9 * (1.0 + np.abs(c))) & space.refinable
-    counts = changed.sum(axis=1).astype(np.intp)
+    moved = changed(c, rows) & space.refinable
+    counts = moved.sum(axis=1).astype(np.intp)
     width = int(counts.max()) if len(rows) else 0
-    order = np.argsort(~changed, axis=1, kind="stable")[:, :width].astype(np.intp)
+    order = np.argsort(~moved, axis=1, kind="stable")[:, :width].astype(np.intp)
     slots = np.where(np.arange(width)[None, :] < counts[:, None], order, -1).astype(np.intp)
     return slots, counts
 
@@ -110,7 +111,7 @@ class _Brackets:
 
 
 def refine(
-    problem: Problem,
+    request: EngineRequest,
     space: MoveSpace,
     candidates: tuple[FloatArray, FloatArray],
     n_points: int,
@@ -118,20 +119,20 @@ def refine(
     score: Scorer,
 ) -> Generator[FloatArray, FloatArray, tuple[FloatArray, FloatArray, bool]]:
     """Return the refined (rows, slack) and whether the deadline stopped the refinement."""
-    cs, c = problem.constraints, space.client
+    cs, c = request.constraints, space.client
     state = _Brackets(space, *candidates)
-    scale = cs._compiled.scale
+    scale = cs.compiled.scale
     while n_rounds > 0:
         active = state.active()
         if not active.size:
             break
-        if problem.time_left() <= 0:
+        if request.time_left() <= 0:
             return state.x, state.slack, True
         j = state.slots[active, state.cur[active]]
         pts, skip = _points(state.low[active], state.x[active, j], space.step[j], n_points)
         trial = np.repeat(state.x[active], n_points, axis=0)
         trial[np.arange(len(trial)), np.repeat(j, n_points)] = pts.ravel()
-        rederive(cs, c, trial)
+        cs.compiled.rederive(c, trial)
         use = np.flatnonzero(~skip.ravel())
         ok = feasible(cs, c, trial[use])
         flat = np.full(len(trial), -np.inf)

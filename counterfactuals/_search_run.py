@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from counterfactuals._engine import EngineOutput, Problem
+from counterfactuals._engine import EngineOutput, EngineRequest
 from counterfactuals._search_refine import refine
 from counterfactuals._search_space import MoveSpace, build_space, feasible
 
@@ -33,9 +33,9 @@ Search = Generator[FloatArray, FloatArray, EngineOutput]
 class _State:
     """What a search found so far: valid rows, the best row seen, model-call counts."""
 
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        d = len(problem.client)
+    def __init__(self, request: EngineRequest) -> None:
+        self.request = request
+        d = len(request.client)
         self.found: list[FloatArray] = [np.zeros((0, d))]
         self.found_slack: list[FloatArray] = [np.zeros(0)]
         self.sets: set[bytes] = set()
@@ -60,7 +60,7 @@ class _State:
         """Keep valid rows."""
         self.found.append(rows)
         self.found_slack.append(slack)
-        self.sets.update(set_keys(changed_features(self.problem, rows)).tolist())
+        self.sets.update(set_keys(changed_features(self.request, rows)).tolist())
 
     def pool(self) -> tuple[FloatArray, FloatArray]:
         """Every valid row found, and its slack."""
@@ -78,11 +78,9 @@ def set_keys(changed: BoolArray) -> NDArray[np.void]:
     return keys
 
 
-def changed_features(problem: Problem, rows: FloatArray) -> BoolArray:
+def changed_features(request: EngineRequest, rows: FloatArray) -> BoolArray:
     """(m, d) which features each row changes (derived features left out)."""
-    c = problem.client
-    changed: BoolArray = np.abs(rows - c) > 1e-9 * (1.0 + np.abs(c))
-    return changed & ~problem.constraints._compiled.derived_mask
+    return request.constraints.compiled.changed(request.client, rows)
 
 
 def _beam(
@@ -133,7 +131,7 @@ def _drop_one(
     state: _State, space: MoveSpace, combos: IntArray, slack: FloatArray
 ) -> Generator[FloatArray, FloatArray, tuple[FloatArray, FloatArray]]:
     """Replace valid combinations by their best valid sub-combination (one unit fewer)."""
-    cs, c = state.problem.constraints, space.client
+    cs, c = state.request.constraints, space.client
     deltas = space.moves - c
     level = combos.shape[1]
     rows = c + deltas[combos].sum(axis=1)
@@ -159,7 +157,7 @@ def _levels(
     rng: np.random.Generator,
 ) -> Generator[FloatArray, FloatArray, tuple[int, bool]]:
     """Score combinations of 2, 3... units; return the last level and whether timed out."""
-    cs, c = state.problem.constraints, space.client
+    cs, c = state.request.constraints, space.client
     limit = cs.max_changes or space.n_units
     top = min(space.n_units, limit, engine.max_level or limit)
     beam = _beam(space, slack1, engine, rng)
@@ -171,7 +169,7 @@ def _levels(
     level = 1
     deep = n if engine.n_deep is None else min(n, engine.n_deep)
     while level < top and state.n_sets() < (n if level < 2 else deep):
-        if state.problem.time_left() <= 0:
+        if state.request.time_left() <= 0:
             return level, True
         combos = _extend(parents, beam, space.unit)
         if not len(combos):
@@ -221,7 +219,7 @@ def _enumerate_all(
     state: _State, space: MoveSpace, engine: SearchEngine
 ) -> Generator[FloatArray, FloatArray, tuple[FloatArray, FloatArray, bool, list[str]]]:
     """Score the whole finite feasible space when small; a proof when nothing is valid."""
-    cs = state.problem.constraints
+    cs = state.request.constraints
     limit = min(cs.max_changes or space.n_units, space.n_units)
     every = enumerate_space(space, limit, engine.max_exhaustive)
     if every is None:
@@ -233,17 +231,17 @@ def _enumerate_all(
     return every[valid], slack[valid], not valid.any(), [note]
 
 
-def _distance(problem: Problem, rows: FloatArray) -> FloatArray:
+def _distance(request: EngineRequest, rows: FloatArray) -> FloatArray:
     """MAD-normalised L1 distance to the client (a changed category counts 1)."""
-    cp = problem.constraints._compiled
-    gap = np.abs(rows - problem.client) / cp.scale
+    cp = request.constraints.compiled
+    gap = np.abs(rows - request.client) / cp.scale
     gap[:, cp.categorical] = (gap[:, cp.categorical] > 0).astype(np.float64)
     gap[:, cp.derived_mask] = 0.0
     total: FloatArray = gap.sum(axis=1)
     return total
 
 
-def rank(problem: Problem, rows: FloatArray, slack: FloatArray, n: int) -> IntArray:
+def rank(request: EngineRequest, rows: FloatArray, slack: FloatArray, n: int) -> IntArray:
     """Pick up to ``n`` rows, one per changed-feature set, and order them cheapest first.
 
     Sets with fewer changes are picked first (sparsity), then cheaper, then nearer ones;
@@ -252,9 +250,9 @@ def rank(problem: Problem, rows: FloatArray, slack: FloatArray, n: int) -> IntAr
     """
     if not len(rows):
         return np.zeros(0, dtype=np.intp)
-    cost = problem.constraints.cost(problem.client[None, :], rows)
-    distance = _distance(problem, rows)
-    changed = changed_features(problem, rows)
+    cost = request.constraints.cost(request.client[None, :], rows)
+    distance = _distance(request, rows)
+    changed = changed_features(request, rows)
     order = np.lexsort((-slack, distance, cost))
     _, first = np.unique(set_keys(changed[order]), return_index=True)
     reps = order[first]
@@ -262,11 +260,11 @@ def rank(problem: Problem, rows: FloatArray, slack: FloatArray, n: int) -> IntAr
     return picked[np.lexsort((distance[picked], cost[picked]))].astype(np.intp)
 
 
-def run_search(problem: Problem, n: int, seed: int, engine: SearchEngine) -> Search:
+def run_search(request: EngineRequest, n: int, seed: int, engine: SearchEngine) -> Search:
     """Search one client's counterfactuals (see the module's docstring)."""
     rng = np.random.default_rng(seed)
-    state = _State(problem)
-    space = build_space(problem, (engine.n_grid, engine.n_enumerate))
+    state = _State(request)
+    space = build_space(request, (engine.n_grid, engine.n_enumerate))
     slack1 = yield from state.score(space.moves)
     state.add(space.moves[slack1 >= 0], slack1[slack1 >= 0])
     level, timed_out = 1, False
@@ -274,11 +272,11 @@ def run_search(problem: Problem, n: int, seed: int, engine: SearchEngine) -> Sea
         level, timed_out = yield from _levels(state, space, slack1, n, engine, rng)
     rows, slack = state.pool()
     proved_none, notes = False, list[str]()
-    if not len(rows) and not timed_out and space.complete and problem.time_left() > 0:
+    if not len(rows) and not timed_out and space.complete and request.time_left() > 0:
         rows, slack, proved_none, notes = yield from _enumerate_all(state, space, engine)
-    keep = rank(problem, rows, slack, max(2 * n, n + 3))
+    keep = rank(request, rows, slack, max(2 * n, n + 3))
     rows, slack, late = yield from refine(
-        problem,
+        request,
         space,
         (rows[keep], slack[keep]),
         engine.n_refine_points,
@@ -286,7 +284,7 @@ def run_search(problem: Problem, n: int, seed: int, engine: SearchEngine) -> Sea
         state.score,
     )
     timed_out |= late
-    best = rank(problem, rows, slack, n)
+    best = rank(request, rows, slack, n)
     if timed_out:
         notes.append("search: the deadline stopped the search; candidates may be fewer or larger.")
     return EngineOutput(

@@ -12,18 +12,14 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ConstraintSet
-from counterfactuals._engine import Problem
+from constraints import CompiledClause, ConstraintSet
+from counterfactuals._engine import EngineRequest
 
-if TYPE_CHECKING:
-    from constraints._compiled import CompiledClause
-
-__all__ = ["MoveSpace", "build_space", "feasible", "rederive"]
+__all__ = ["MoveSpace", "build_space", "feasible"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -69,12 +65,6 @@ class MoveSpace:
     step: FloatArray
 
 
-def rederive(cs: ConstraintSet, client: FloatArray, rows: FloatArray) -> None:
-    """Recompute derived features of ``rows`` in place from their sources' changes."""
-    for item in cs._compiled.derived:
-        rows[:, item.j] = client[item.j] + (rows[:, item.idx] - client[item.idx]) @ item.coef
-
-
 def feasible(cs: ConstraintSet, client: FloatArray, rows: FloatArray) -> BoolArray:
     """Return which rows pass every rule of the constraint set (one vectorised check)."""
     if not len(rows):
@@ -84,20 +74,10 @@ def feasible(cs: ConstraintSet, client: FloatArray, rows: FloatArray) -> BoolArr
 
 
 # ----------------------------------------------------------------------------- numeric grids
-def _clause_at_client(clause: CompiledClause, client: FloatArray) -> bool:
+def _holds_at_client(clause: CompiledClause, client: FloatArray) -> bool:
     """Evaluate a clause on features that cannot move (so they keep the client's values)."""
-    if clause.kind == "linear":
-        value = float(client[clause.idx] @ clause.coef)
-        tol = 1e-9 * (1.0 + abs(clause.bound))
-        if clause.op == "<=":
-            return value <= clause.bound + tol
-        if clause.op == ">=":
-            return value >= clause.bound - tol
-        return abs(value - clause.bound) <= tol
-    if clause.kind == "member":
-        code = min(max(round(client[clause.idx[0]]), 0), len(clause.lookup) - 1)
-        return bool(clause.lookup[code])
-    return clause.kind == "stays"  # a frozen feature never changes
+    row = client[None, :]
+    return bool(clause.holds(row, np.zeros_like(row), np.zeros(row.shape, dtype=bool))[0])
 
 
 def _rule_caps(
@@ -108,7 +88,7 @@ def _rule_caps(
     E.g. ``transfer <= 0.5 * income`` with a frozen income caps the transfer for this client.
     Rules whose condition may change with the candidate are left to the check.
     """
-    cp = cs._compiled
+    cp = cs.compiled
     free = movable | cp.derived_mask
     for rule in cp.rules:
         if len(rule.requirement) != 1:
@@ -117,7 +97,7 @@ def _rule_caps(
         if any(free[j] for j in cond_idx):
             continue
         if rule.condition and not any(
-            all(_clause_at_client(cl, client) for cl in alt) for alt in rule.condition
+            all(_holds_at_client(cl, client) for cl in alt) for alt in rule.condition
         ):
             continue
         for cl in rule.requirement[0]:
@@ -141,7 +121,7 @@ def _far_end(cs: ConstraintSet, j: int, c: float, end: float, up: bool) -> float
     """Return the farthest value searched in one direction: the bound, else the data's."""
     if math.isfinite(end):
         return end
-    scale = float(cs._compiled.scale[j])
+    scale = float(cs.compiled.scale[j])
     support = cs.support[j] if cs.support else None
     if up:
         return max(support.high if support is not None else c, c + 3.0 * scale)
@@ -183,15 +163,15 @@ def numeric_options(
 
 
 def _feature_options(
-    problem: Problem, j: int, lo: FloatArray, hi: FloatArray, n_grid: tuple[int, int]
+    request: EngineRequest, j: int, lo: FloatArray, hi: FloatArray, n_grid: tuple[int, int]
 ) -> tuple[FloatArray, bool]:
     """Candidate values of one movable feature (its current value excluded), and if all."""
-    cs, b, c = problem.constraints, problem.bounds, float(problem.client[j])
+    cs, b, c = request.constraints, request.bounds, float(request.client[j])
     allowed = b.allowed[j]
     if allowed is not None:
         codes = sorted(k for k in allowed if k != round(c))
         return np.asarray(codes, dtype=np.float64), True
-    step = float(cs._compiled.step[j])
+    step = float(cs.compiled.step[j])
     parts, complete = [], True
     for up in (False, True):
         end = hi[j] if up else lo[j]
@@ -233,21 +213,21 @@ def _unit_rows(
     return rows, not thinned
 
 
-def build_space(problem: Problem, n_grid: tuple[int, int]) -> MoveSpace:
+def build_space(request: EngineRequest, n_grid: tuple[int, int]) -> MoveSpace:
     """Return the client's single-unit moves, filtered to the feasible ones.
 
     ``n_grid`` is (values per numeric direction, most values enumerated on a step grid).
     """
-    cs, b = problem.constraints, problem.bounds
-    cp = cs._compiled
-    client = np.asarray(problem.client, dtype=np.float64)
+    cs, b = request.constraints, request.bounds
+    cp = cs.compiled
+    client = np.asarray(request.client, dtype=np.float64)
     movable = np.asarray(b.movable, dtype=bool)
     lo, hi = b.lower.astype(np.float64), b.upper.astype(np.float64)
     _rule_caps(cs, client, movable, lo, hi)
     options: dict[int, FloatArray] = {}
     complete = True
     for j in np.flatnonzero(movable):
-        values, whole = _feature_options(problem, int(j), lo, hi, n_grid)
+        values, whole = _feature_options(request, int(j), lo, hi, n_grid)
         if values.size:
             options[int(j)] = values
         complete &= whole
@@ -263,7 +243,7 @@ def build_space(problem: Problem, n_grid: tuple[int, int]) -> MoveSpace:
     d = len(client)
     all_moves = np.vstack(blocks) if blocks else np.zeros((0, d))
     all_unit = np.concatenate(unit_ids) if unit_ids else np.zeros(0, dtype=np.intp)
-    rederive(cs, client, all_moves)
+    cp.rederive(client, all_moves)
     ok = feasible(cs, client, all_moves)
     refinable = movable & (~cp.coded | (cp.coded & ~cp.categorical & (cp.n_categories > 2)))
     step = np.where(cp.coded, 1.0, cp.step)

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from counterfactuals._engine import Problem
+from constraints import changed
+from counterfactuals._engine import EngineRequest
 from counterfactuals._result import Change, Counterfactual
 from counterfactuals.metrics import proximity
 
@@ -32,7 +33,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """Candidates that passed verification, with the real model's scores (one problem)."""
+    """Candidates that passed verification, with the real model's scores (one request)."""
 
     codes: FloatArray
     proba: FloatArray
@@ -43,26 +44,26 @@ class Verified:
 
 def _unique_changed(client: FloatArray, codes: FloatArray) -> BoolArray:
     """Rows that change something and are not repeats of an earlier row."""
-    changed = (np.abs(codes - client) > 1e-9 * (1.0 + np.abs(client))).any(axis=1)
+    moved = changed(client, codes).any(axis=1)
     _, first = np.unique(codes, axis=0, return_index=True)
     unique = np.zeros(len(codes), dtype=bool)
     unique[first] = True
-    return changed & unique
+    return moved & unique
 
 
-def verify(problems: Sequence[Problem], candidates: Sequence[FloatArray]) -> list[Verified]:
+def verify(requests: Sequence[EngineRequest], candidates: Sequence[FloatArray]) -> list[Verified]:
     """Re-score every candidate with the real model (business frames) and re-check the rules.
 
-    One model call and one constraint check serve all problems (they share model and
+    One model call and one constraint check serve all requests (they share model and
     constraints).
     """
-    if not problems:
+    if not requests:
         return []
-    first = problems[0]
+    first = requests[0]
     sizes = [len(c) for c in candidates]
     d = first.client.shape[0]
     codes = np.vstack([np.asarray(c, dtype=np.float64).reshape(-1, d) for c in candidates])
-    clients = np.repeat(np.vstack([p.client for p in problems]), sizes, axis=0)
+    clients = np.repeat(np.vstack([p.client for p in requests]), sizes, axis=0)
     keep = np.zeros(len(codes), dtype=bool)
     proba = np.zeros((len(codes), len(first.adapter.outputs)))
     business: list[dict[str, Any] | None] = [None] * len(codes)
@@ -80,12 +81,12 @@ def verify(problems: Sequence[Problem], candidates: Sequence[FloatArray]) -> lis
         feasible[rows] = first.constraints.check(clients[rows], codes[rows]).ok
     out: list[Verified] = []
     start = 0
-    for problem, size in zip(problems, sizes, strict=True):
+    for request, size in zip(requests, sizes, strict=True):
         part = slice(start, start + size)
         start += size
         c, p, k, f = codes[part], proba[part], keep[part], feasible[part]
-        held = problem.adapter.held(c) if problem.adapter.held is not None and size else None
-        valid = (problem.target.slack(p, held, problem.adapter.values) >= 0) if size else k
+        held = request.adapter.held(c) if request.adapter.held is not None and size else None
+        valid = (request.target.slack(p, held, request.adapter.values) >= 0) if size else k
         ok = k & valid & f
         out.append(
             Verified(
@@ -111,7 +112,7 @@ def _unique_changed_many(clients: FloatArray, codes: FloatArray, sizes: list[int
 
 
 def to_counterfactuals(
-    problem: Problem, verified: Verified, n: int, before: dict[str, Any]
+    request: EngineRequest, verified: Verified, n: int, before: dict[str, Any]
 ) -> tuple[Counterfactual, ...]:
     """Turn verified codes into business-value counterfactuals, cheapest first, at most n.
 
@@ -119,17 +120,16 @@ def to_counterfactuals(
     """
     if not len(verified.codes):
         return ()
-    cs = problem.constraints
-    cost = cs.cost(problem.client[None, :], verified.codes)
-    distance = proximity(cs, problem.client, verified.codes)
+    cs = request.constraints
+    cost = cs.cost(request.client[None, :], verified.codes)
+    distance = proximity(cs, request.client, verified.codes)
     order = np.lexsort((distance, cost))[:n]
-    names = problem.adapter.space.names
-    scores = problem.target.score(verified.proba[order])
-    tolerance = 1e-9 * (1.0 + np.abs(problem.client))
+    names = request.adapter.space.names
+    scores = request.target.score(verified.proba[order])
     out = []
     for i, k in enumerate(order):
         row = verified.rows[k]
-        moved = np.abs(verified.codes[k] - problem.client) > tolerance
+        moved = changed(request.client, verified.codes[k])
         changes = tuple(
             Change(feature=name, before=before[name], after=row[name])
             for name, m in zip(names, moved, strict=True)

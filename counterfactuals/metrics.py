@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ConstraintSet
+from constraints import ConstraintSet, changed
 from counterfactuals.errors import CounterfactualError
 
 __all__ = [
@@ -105,12 +105,6 @@ def _constraints(where: str, value: Any) -> ConstraintSet:
     return value
 
 
-def _changed(clients: FloatArray, counterfactuals: FloatArray) -> BoolArray:
-    """Return the changed cells, with the constraint language's 1e-9 relative tolerance."""
-    changed: BoolArray = np.abs(counterfactuals - clients) > 1e-9 * (1.0 + np.abs(clients))
-    return changed
-
-
 def _embed(where: str, constraints: ConstraintSet, codes: FloatArray) -> FloatArray:
     """Return rows whose L1 distances are this module's distance (categories one-hot x 0.5)."""
     parts: list[FloatArray] = []
@@ -145,7 +139,7 @@ def validity(outcome: Any, threshold: float | None = None, *, at_most: bool = Fa
         Either booleans (reached or not), or scores compared with ``threshold``.
     threshold
         With scores: a row reaches the goal when its score is ``>= threshold`` (``<=`` with
-        ``at_most``). Pass 0.0 to count slacks (``Problem.slack``) that are ``>= 0``.
+        ``at_most``). Pass 0.0 to count slacks (``EngineRequest.slack``) that are ``>= 0``.
     at_most
         The goal is to stay at or below ``threshold`` (risk scores).
 
@@ -226,7 +220,7 @@ def sparsity(clients: Any, counterfactuals: Any) -> IntArray:
     [0, 2]
     """
     c, x = _pair("sparsity", clients, counterfactuals, None)
-    counts: IntArray = _changed(c, x).sum(axis=1).astype(np.intp)
+    counts: IntArray = changed(c, x).sum(axis=1).astype(np.intp)
     return counts
 
 
@@ -237,12 +231,7 @@ def change_count(constraints: ConstraintSet, clients: Any, counterfactuals: Any)
     """
     cs = _constraints("change_count", constraints)
     c, x = _pair("change_count", clients, counterfactuals, cs.n_features)
-    unit_of = cs._compiled.unit_of
-    changed = _changed(c, x)
-    counts = np.zeros(len(x), dtype=np.intp)
-    for unit in np.unique(unit_of[unit_of >= 0]):
-        counts += changed[:, unit_of == unit].any(axis=1)
-    return counts
+    return cs.compiled.count_changes(changed(c, x))
 
 
 def proximity(constraints: ConstraintSet, clients: Any, counterfactuals: Any) -> FloatArray:
@@ -264,10 +253,10 @@ def proximity(constraints: ConstraintSet, clients: Any, counterfactuals: Any) ->
     """
     cs = _constraints("proximity", constraints)
     c, x = _pair("proximity", clients, counterfactuals, cs.n_features)
-    changed = _changed(c, x)
+    moved = changed(c, x)
     categorical = np.array([f.kind == "categorical" for f in cs.features])
     size = np.where(categorical, 1.0, np.abs(x - c) / cs.scales)
-    distance: FloatArray = np.where(changed, size, 0.0).sum(axis=1)
+    distance: FloatArray = np.where(moved, size, 0.0).sum(axis=1)
     return distance
 
 
@@ -389,7 +378,7 @@ def feature_set_diversity(client: Any, counterfactuals: Any) -> float:
         )
     if not len(x):
         return math.nan
-    sets = np.unique(_changed(c, x), axis=0)
+    sets = np.unique(changed(c, x), axis=0)
     return len(sets) / len(x)
 
 

@@ -12,22 +12,22 @@ from advisor.levers._types import (
     LANGUAGES,
     Action,
     Advice,
-    AdviceStatus,
     Language,
     Lever,
     check_language,
 )
 from advisor.levers._whatif import Control, WhatIf
+from counterfactuals import Status
 
 __all__ = [
     "LANGUAGES",
     "Action",
     "Advice",
-    "AdviceStatus",
     "Advisor",
     "Control",
     "Language",
     "Lever",
+    "Status",
     "WhatIf",
     "check_language",
     "client_frame",

@@ -22,12 +22,12 @@ from advisor.levers._bundle import advisor_from_bundle
 from advisor.levers._evidence import build_evidence
 from advisor.levers._inputs import check_options, client_frame
 from advisor.levers._products import Population, ProductInfo, population_of, products_of
-from advisor.levers._types import Advice, AdviceStatus, Lever, check_language
+from advisor.levers._types import Advice, Lever, check_language
 from advisor.levers._whatif import Control, WhatIf, controls, what_if
 from advisor.levers._wording import actions_of, held_reason, no_lever_reason, reached_reason
 from advisor.models import ModelBundle, ProductRecommender, PropensityModel
 from constraints import ConstraintSet
-from counterfactuals import CounterfactualResult, Target, generate
+from counterfactuals import CounterfactualResult, Status, Target, generate
 
 __all__ = ["Advisor"]
 
@@ -230,7 +230,7 @@ class Advisor:
         first = None
         for name in self._candidates(ranked):
             advice = self._advise(frame, name, n_levers, ranked)
-            if advice.status == "levers":
+            if advice.status is Status.FOUND:
                 return advice
             first = first or advice
         return first or self._advise(frame, self.products[0], n_levers, ranked)
@@ -242,21 +242,21 @@ class Advisor:
         goal = self.goal_for(name)
         score = float(info.model.score(frame)[0])
         levers: tuple[Lever, ...] = ()
-        status: AdviceStatus = "levers"
+        status = Status.FOUND
         reason: dict[str, str] | None = None
         engine, elapsed = "", 0.0
         if self.holds(frame, name):
-            status, reason = "reached", held_reason(info.label)
+            status, reason = Status.REACHED, held_reason(info.label)
         elif score >= goal:
-            status, reason = "reached", reached_reason(info.label, score, goal)
+            status, reason = Status.REACHED, reached_reason(info.label, score, goal)
         else:
             goal = min(max(goal, score + self.min_uplift), 0.999)
             result = self._search(info, frame, goal, n_levers)
             engine, elapsed = result.engine, result.elapsed_s
-            if result.status == "REACHED":
-                status, reason = "reached", reached_reason(info.label, score, goal)
-            elif result.status == "NONE":
-                status, reason = "none", no_lever_reason(info.constraints, info.label, result)
+            if result.status is Status.REACHED:
+                status, reason = Status.REACHED, reached_reason(info.label, score, goal)
+            elif result.status is Status.NONE:
+                status, reason = Status.NONE, no_lever_reason(info.constraints, info.label, result)
             else:
                 levers = self._levers(info, frame, result, n_levers)
         return Advice(

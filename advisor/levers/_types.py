@@ -15,12 +15,12 @@ from typing import Any, Literal
 import pandas as pd
 
 from advisor.errors import AdvisorError
+from counterfactuals import Status
 
 __all__ = [
     "LANGUAGES",
     "Action",
     "Advice",
-    "AdviceStatus",
     "Language",
     "Lever",
     "check_language",
@@ -28,7 +28,6 @@ __all__ = [
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
-AdviceStatus = Literal["levers", "none", "reached"]
 
 
 def check_language(language: object) -> Language:
@@ -174,10 +173,11 @@ class Advice:
     score
         The client's score today.
     levers
-        Ranked, deduplicated levers (empty unless ``status == "levers"``).
+        Ranked, deduplicated levers (empty unless ``status`` is ``FOUND``).
     status
-        ``levers`` (found), ``none`` (no lever within the constraints) or ``reached``
-        (the client already meets the goal).
+        The same :class:`counterfactuals.Status` as a search: ``FOUND`` (levers),
+        ``NONE`` (no lever within the constraints) or ``REACHED`` (the client already
+        meets the goal, or holds the product).
     reason
         Why there is no lever (or why none is needed), per language; ``None`` with levers.
     recommendations
@@ -196,7 +196,7 @@ class Advice:
     goal: float
     score: float
     levers: tuple[Lever, ...]
-    status: AdviceStatus
+    status: Status
     reason: Mapping[str, str] | None
     recommendations: pd.DataFrame | None
     engine: str
@@ -204,13 +204,15 @@ class Advice:
     support: float | None = None
 
     def __post_init__(self) -> None:
-        if self.status == "levers" and not self.levers:
-            raise AdvisorError("levers: status 'levers' needs at least one lever. Got none.")
-        if self.status != "levers":
+        if not isinstance(self.status, Status):
+            raise AdvisorError(f"status: must be a counterfactuals.Status. Got {self.status!r}.")
+        if self.status is Status.FOUND and not self.levers:
+            raise AdvisorError("levers: status FOUND needs at least one lever. Got none.")
+        if self.status is not Status.FOUND:
             if self.levers:
-                raise AdvisorError(f"levers: status {self.status!r} must come without levers.")
+                raise AdvisorError(f"levers: status {self.status.name} must come without levers.")
             if self.reason is None:
-                raise AdvisorError(f"reason: status {self.status!r} needs a reason. Got None.")
+                raise AdvisorError(f"reason: status {self.status.name} needs a reason. Got None.")
             _check_texts("reason", self.reason)
 
     def reason_text(self, language: str = "en") -> str | None:

@@ -29,7 +29,7 @@ from advisor.models._propensity import PropensityModel
 from constraints import (
     ConstraintFileError,
     ConstraintSet,
-    Problem,
+    FileProblem,
     bind_constraints,
     inspect_constraint_file,
 )
@@ -267,7 +267,7 @@ class ConstraintStatus:
     """
 
     ok: bool
-    problems: tuple[Problem, ...]
+    problems: tuple[FileProblem, ...]
     constraints: ConstraintSet | None
 
     @property
@@ -282,10 +282,12 @@ class ConstraintStatus:
         return pd.DataFrame(rows, columns=columns)
 
 
-def _order_problem(source: str, found: Sequence[str], features: Sequence[str]) -> Problem | None:
+def _order_problem(
+    source: str, found: Sequence[str], features: Sequence[str]
+) -> FileProblem | None:
     if list(found) == list(features):
         return None
-    return Problem(
+    return FileProblem(
         source=source,
         line=0,
         path="features",

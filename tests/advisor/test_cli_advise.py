@@ -53,7 +53,7 @@ def test_advise_json_is_the_advice(demo_env: None, expected: tuple[str, Any]) ->
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["product"] == advice.product
-    assert payload["status"] == "levers"
+    assert payload["status"] == "found"
     assert [lv["actions"] for lv in payload["levers"]] == [
         lv.describe("fr") for lv in advice.levers
     ]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from advisor.errors import AdvisorError
-from advisor.levers import Advice, Advisor, load_demo_advisor
+from advisor.levers import Advice, Advisor, Status, load_demo_advisor
 from advisor.levers._advisor import _rank_key
 from advisor.models import DemoBundleSettings
 from constraints import ConstraintSet
@@ -80,7 +80,7 @@ def _check_levers(advisor: Advisor, advice: Advice) -> None:
 def test_recommender_levers_are_verified_ranked_and_worded(
     recommender_advisor: Advisor, advices: list[Advice]
 ) -> None:
-    with_levers = [a for a in advices if a.status == "levers"]
+    with_levers = [a for a in advices if a.status is Status.FOUND]
     assert len(with_levers) >= 5
     for advice in with_levers:
         _check_levers(recommender_advisor, advice)
@@ -92,7 +92,7 @@ def test_recommender_levers_are_verified_ranked_and_worded(
 
 def test_no_lever_comes_with_a_reason_in_both_languages(advices: list[Advice]) -> None:
     for advice in advices:
-        if advice.status == "levers":
+        if advice.status is Status.FOUND:
             assert advice.reason is None
             continue
         assert not advice.levers
@@ -115,7 +115,7 @@ def test_single_model_levers_for_every_family(
         advice = advisor.advise(row)
         assert advice.product == "take_life_insurance"
         _check_levers(advisor, advice)
-        found += advice.status == "levers"
+        found += advice.status is Status.FOUND
     assert found >= 2
 
 
@@ -132,20 +132,20 @@ def test_a_held_product_needs_no_lever(recommender_advisor: Advisor) -> None:
     assert reference is not None
     holder = reference.index[reference["has_savings_account"].astype(bool)][0]
     advice = recommender_advisor.advise(holder, product="savings_account")
-    assert advice.status == "reached"
+    assert advice.status is Status.REACHED
     assert advice.reason_text("en") == "The client already holds Savings account."
     assert advice.reason_text("fr") == "Le client détient déjà Compte d'épargne."
 
 
 def test_goal_asks_for_a_real_uplift(recommender_advisor: Advisor, advices: list[Advice]) -> None:
     for advice in advices:
-        if advice.status == "levers":
+        if advice.status is Status.FOUND:
             base = recommender_advisor.goal_for(advice.product)
             assert advice.goal == pytest.approx(max(base, advice.score + 0.03))
 
 
 def test_what_if_rescores_and_rechecks(recommender_advisor: Advisor, advices: list[Advice]) -> None:
-    advice = next(a for a in advices if a.status == "levers")
+    advice = next(a for a in advices if a.status is Status.FOUND)
     client = advice.client.to_frame().T.infer_objects()
     lever = advice.levers[0]
     changes = {a.feature: a.after for a in lever.steps}
@@ -204,7 +204,7 @@ def test_controls_only_offer_allowed_values(recommender_advisor: Advisor) -> Non
 def test_evidence_similar_clients_share_immutables_and_took_the_product(
     recommender_advisor: Advisor, advices: list[Advice]
 ) -> None:
-    advice = next(a for a in advices if a.status == "levers")
+    advice = next(a for a in advices if a.status is Status.FOUND)
     evidence = recommender_advisor.evidence(advice, advice.levers[0], k=5)
     assert evidence.similar is not None
     assert len(evidence.similar) == 5
@@ -279,7 +279,7 @@ def test_no_lever_reason_says_what_blocks_in_plain_words(
         query={},
         target=Target.probability(0.118),
         counterfactuals=(),
-        status="NONE",
+        status=Status.NONE,
         engine="exact",
         reason="No lever exists within these constraints (exact engine, proved): ...",
         best_score=0.093,
@@ -306,7 +306,7 @@ def test_no_lever_reason_says_what_blocks_in_plain_words(
 def test_evidence_influential_clients_come_from_the_training_rows(
     recommender_advisor: Advisor, advices: list[Advice]
 ) -> None:
-    advice = next(a for a in advices if a.status == "levers")
+    advice = next(a for a in advices if a.status is Status.FOUND)
     evidence = recommender_advisor.evidence(advice, k=5)
     table = evidence.influential
     assert table is not None
@@ -351,7 +351,7 @@ def test_a_single_model_bundle_gets_its_influential_clients(
     assert advisor.products == ("take_life_insurance",)
     assert advisor.product_label("take_life_insurance") == "take life insurance = True"
     advice = next(
-        a for a in (advisor.advise(i) for i in clients.index[:30]) if a.status == "levers"
+        a for a in (advisor.advise(i) for i in clients.index[:30]) if a.status is Status.FOUND
     )
     evidence = advisor.evidence(advice, advice.levers[0], k=3)
     assert evidence.influential is not None

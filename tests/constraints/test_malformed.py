@@ -31,7 +31,7 @@ import pytest
 
 from constraints import (
     ConstraintFileError,
-    Problem,
+    FileProblem,
     bind_constraints,
     inspect_constraint_file,
     load_constraint_file,
@@ -49,12 +49,12 @@ def _expectations(text: str) -> list[str]:
     return [line[len(EXPECT) :].rstrip() for line in text.splitlines() if line.startswith(EXPECT)]
 
 
-def _without_hint(problem: Problem) -> str:
+def _without_hint(problem: FileProblem) -> str:
     text = str(problem)
     return text[: -len(f" Hint: {problem.hint}")] if problem.hint else text
 
 
-def _matches(expected: str, problem: Problem) -> bool:
+def _matches(expected: str, problem: FileProblem) -> bool:
     if expected.endswith(ANY_HINT):
         return bool(problem.hint) and _without_hint(problem) == expected[: -len(ANY_HINT)]
     if " Hint: " in expected:
@@ -66,7 +66,7 @@ def _has_content(text: str) -> bool:
     return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
 
 
-def _check(name: str, text: str, problems: tuple[Problem, ...]) -> None:
+def _check(name: str, text: str, problems: tuple[FileProblem, ...]) -> None:
     """Compare the problems with the file's expectations; report every difference at once."""
     expected = _expectations(text)
     assert expected, f"{name}: the file has no '# expect:' line"
@@ -101,7 +101,9 @@ def test_corpus_is_large_enough() -> None:
         assert _expectations(path.read_text(encoding="utf-8")), path.name
 
 
-def _raised_problems(path: Path, text: str, action: Callable[[], object]) -> tuple[Problem, ...]:
+def _raised_problems(
+    path: Path, text: str, action: Callable[[], object]
+) -> tuple[FileProblem, ...]:
     """Run ``action``; it must raise ConstraintFileError (never another exception)."""
     try:
         action()

@@ -12,6 +12,7 @@ from constraints import ConstraintSet
 from counterfactuals import (
     CounterfactualError,
     FeatureSpace,
+    Status,
     Target,
     adapt,
     generate,
@@ -40,8 +41,16 @@ def client(logistic: Any, model_clients: pd.DataFrame) -> pd.DataFrame:
         ({"n": True}, r"^n: must be a whole number >= 1\. Got True\.$"),
         ({"seed": -1}, r"^seed: must be a whole number >= 0\. Got -1\.$"),
         (
+            {"seed": np.float64(1.0)},
+            r"^seed: must be a whole number >= 0\. Got np\.float64\(1\.0\)\.$",
+        ),
+        (
             {"time_limit_s": 0},
-            r"^time_limit_s: must be a number of seconds > 0 \(or None\)\. Got 0\.$",
+            r"^time_limit_s: must be a finite number of seconds > 0 or None\. Got 0\.$",
+        ),
+        (
+            {"time_limit_s": float("nan")},
+            r"^time_limit_s: must be a finite number of seconds > 0 or None\. Got nan\.$",
         ),
         (
             {"engine": "dice"},
@@ -91,7 +100,7 @@ def test_a_client_at_the_target_is_reached(
     logistic: Any, client: pd.DataFrame, model_constraints: ConstraintSet
 ) -> None:
     result = generate(logistic, client, model_constraints, Target.probability(0.05))
-    assert result.status == "REACHED"
+    assert result.status is Status.REACHED
     assert not result.counterfactuals
     assert "already meets" in result.reason
 
@@ -101,7 +110,7 @@ def test_found_result_in_business_values(
 ) -> None:
     target = Target.probability(float(logistic.score(client)[0]) * 1.5)
     result = generate(logistic, client, model_constraints, target, n=3, engine="search")
-    assert result.status == "FOUND"
+    assert result.status is Status.FOUND
     frame = result.to_frame()
     assert list(frame.columns[:4]) == ["rank", "score", "cost", "n_changes"]
     cf = result.counterfactuals[0]
@@ -111,7 +120,7 @@ def test_found_result_in_business_values(
     costs = [c.cost for c in result.counterfactuals]
     assert costs == sorted(costs)
     payload = result.to_dict()
-    assert payload["status"] == "FOUND"
+    assert payload["status"] == "found"
     assert payload["target"].startswith("probability")
     assert result.query["age"] == client.iloc[0]["age"]
 
@@ -135,7 +144,7 @@ def test_none_names_binding_constraints(
         if len(moved) < 2:
             continue
         strict = generate(logistic, client, tight, target, n=1, engine="exact")
-        assert strict.status == "NONE"
+        assert strict.status is Status.NONE
         assert strict.reason.startswith("No lever exists within these constraints")
         assert "max_changes" in strict.binding
         assert strict.best_score is not None
@@ -154,7 +163,7 @@ def test_flip_and_risk_targets(
     down = generate(
         logistic, client, model_constraints, Target.probability(base * 0.7, at_most=True), n=2
     )
-    assert down.status in ("FOUND", "NONE")
+    assert down.status in (Status.FOUND, Status.NONE)
     for cf in down.counterfactuals:
         assert cf.score <= base * 0.7
 
@@ -207,7 +216,7 @@ def test_plain_classifiers_are_adapted(
     result = generate(
         model, client, model_constraints, Target.probability(min(0.9, p[0, 1] * 1.5)), n=2
     )
-    assert result.status in ("FOUND", "NONE")
+    assert result.status in (Status.FOUND, Status.NONE)
     for cf in result.counterfactuals:
         assert cf.score >= min(0.9, p[0, 1] * 1.5) - 1e-12
 
@@ -218,6 +227,6 @@ def test_generate_many_answers_every_client(
     clients = model_clients.loc[~model_clients["has_life_insurance"]].iloc[:30]
     results = generate_many(logistic, clients, model_constraints, Target.probability(0.3), n=2)
     assert len(results) == len(clients)
-    assert {r.status for r in results} <= {"FOUND", "NONE", "REACHED"}
+    assert {r.status for r in results} <= set(Status)
     for r in results:
-        assert r.status != "NONE" or r.reason
+        assert r.status is not Status.NONE or r.reason

@@ -18,6 +18,7 @@ from counterfactuals import (
     ENGINES,
     CounterfactualError,
     CounterfactualResult,
+    Status,
     Target,
     generate,
     generate_many,
@@ -83,8 +84,8 @@ def test_engine_contract(
         target = _target(model, client)
         result = generate(model, client, cs, target, n=3, engine=engine, seed=7, time_limit_s=20)
         pd.testing.assert_frame_equal(client, before)  # input never mutated
-        assert result.status in ("FOUND", "NONE")
-        if result.status == "NONE":
+        assert result.status in (Status.FOUND, Status.NONE)
+        if result.status is Status.NONE:
             assert result.reason
             assert not result.counterfactuals
             continue
@@ -120,7 +121,7 @@ def test_none_is_a_status(
     result = generate(
         model, client, model_constraints, Target.probability(0.9999), n=2, engine=engine
     )
-    assert result.status == "NONE"
+    assert result.status is Status.NONE
     assert not result.counterfactuals
     assert result.reason.startswith("No lever")
     assert result.best_score is None or result.best_score < 0.9999

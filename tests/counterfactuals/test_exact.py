@@ -21,10 +21,10 @@ from constraints import ConstraintSet, load_constraints, parse_constraints
 from counterfactuals import (
     ENGINES,
     CounterfactualError,
+    EngineRequest,
     FeatureSpace,
     MarginModel,
     ModelAdapter,
-    Problem,
     Target,
     TorchFunction,
     logistic_link,
@@ -156,9 +156,9 @@ def fit_adapter(family: str, space: FeatureSpace, codes: np.ndarray, y: np.ndarr
 
 def make_problem(
     adapter: ModelAdapter, cs: ConstraintSet, client: np.ndarray, target: Target
-) -> Problem:
+) -> EngineRequest:
     base = adapter.proba_codes(client[None, :])[0]
-    return Problem(
+    return EngineRequest(
         adapter=adapter,
         constraints=cs,
         client=client,
@@ -183,7 +183,7 @@ def tiny_grid(cs: ConstraintSet, client: np.ndarray) -> np.ndarray:
     return np.vstack([client[None, :], grid])
 
 
-def brute_force(problem: Problem, grid_of: Any = None) -> tuple[float, np.ndarray]:
+def brute_force(problem: EngineRequest, grid_of: Any = None) -> tuple[float, np.ndarray]:
     """Cheapest feasible point that reaches the goal (inf when there is none)."""
     cs, client = problem.constraints, problem.client
     grid = (grid_of or tiny_grid)(cs, client)
@@ -271,19 +271,26 @@ EXACT = ExactEngine(change_weight=0.0, distance_weight=0.0, mip_rel_gap=0.0)
 # ----------------------------------------------------------------------------- contract
 def test_registered_and_validated() -> None:
     assert ENGINES["exact"] is ExactEngine
-    with pytest.raises(CounterfactualError, match=r"^ExactEngine\.time_limit_s: must be > 0\."):
+    with pytest.raises(
+        CounterfactualError,
+        match=r"^ExactEngine\.time_limit_s: must be a finite number of seconds > 0\. Got 0\.$",
+    ):
         ExactEngine(time_limit_s=0)
-    with pytest.raises(CounterfactualError, match=r"^ExactEngine\.mip_rel_gap: must be in"):
+    with pytest.raises(
+        CounterfactualError,
+        match=r"^ExactEngine\.mip_rel_gap: must be a finite number in \[0, 1\]\. Got 2\.0\.$",
+    ):
         ExactEngine(mip_rel_gap=2.0)
+    assert ExactEngine(time_limit_s=np.int64(3)).time_limit_s == 3  # type: ignore[arg-type]
 
 
 def test_supports_needs_structure_and_a_one_column_goal(tiny: dict[str, Any]) -> None:
     adapter = tiny["adapters"]["xgboost"]
     base = np.array([0.8, 0.2])
     goal = Target.probability(0.6).bind(adapter.outputs, base, ranked=False)
-    assert ExactEngine().supports(adapter, goal) == ""
+    assert ExactEngine().supports(adapter, goal).ok
     bare = dataclasses.replace(adapter, structure={})
-    assert "structure" in ExactEngine().supports(bare, goal)
+    assert "structure" in ExactEngine().supports(bare, goal).reason
     torch_like = dataclasses.replace(
         adapter,
         structure={
@@ -293,7 +300,7 @@ def test_supports_needs_structure_and_a_one_column_goal(tiny: dict[str, Any]) ->
             )
         },
     )
-    assert "torch" in ExactEngine().supports(torch_like, goal)
+    assert "torch" in ExactEngine().supports(torch_like, goal).reason
     client = tiny["codes"][0]
     with pytest.raises(CounterfactualError, match=r"^exact engine: the exact engine needs"):
         ExactEngine().solve(make_problem(bare, tiny["cs"], client, Target.probability(0.6)), 1, 0)

@@ -15,11 +15,11 @@ from constraints import ConstraintSet
 from counterfactuals import (
     BoundTarget,
     CounterfactualError,
+    EngineRequest,
     FeatureSpace,
     LinearFunction,
     MarginModel,
     ModelAdapter,
-    Problem,
     Target,
     TorchFunction,
     logistic_link,
@@ -83,9 +83,9 @@ def adapter(small_portfolio: pd.DataFrame, demo_constraints: ConstraintSet) -> M
 
 def _problem(
     adapter: ModelAdapter, cs: ConstraintSet, client: np.ndarray, target: Target, **kw: Any
-) -> Problem:
+) -> EngineRequest:
     baseline = adapter.proba_codes(client[None, :])[0]
-    return Problem(
+    return EngineRequest(
         adapter=adapter,
         constraints=cs,
         client=client,
@@ -99,7 +99,7 @@ def _problem(
 @pytest.fixture(scope="module")
 def problems(
     adapter: ModelAdapter, small_portfolio: pd.DataFrame, demo_constraints: ConstraintSet
-) -> list[Problem]:
+) -> list[EngineRequest]:
     """Six clients scored 0.02-0.5, each asked for 1.6 times their score (at most 0.6)."""
     codes = demo_constraints.to_array(small_portfolio.loc[~small_portfolio["has_life_insurance"]])
     score = adapter.proba_codes(codes)[:, 1]
@@ -115,7 +115,7 @@ FAST = GradientEngine(steps=80, polish_steps=30, restarts=3)
 
 
 def test_candidates_are_feasible_valid_distinct_and_cheapest_first(
-    problems: list[Problem], demo_constraints: ConstraintSet
+    problems: list[EngineRequest], demo_constraints: ConstraintSet
 ) -> None:
     outputs = FAST.solve_many(problems, 3, seed=0)
     assert len(outputs) == len(problems)
@@ -140,7 +140,7 @@ def test_candidates_are_feasible_valid_distinct_and_cheapest_first(
     assert n_found >= 4
 
 
-def test_same_seed_same_answer_one_client_or_many(problems: list[Problem]) -> None:
+def test_same_seed_same_answer_one_client_or_many(problems: list[EngineRequest]) -> None:
     many = FAST.solve_many(problems[:3], 2, seed=3)
     for problem, out in zip(problems[:3], many, strict=True):
         again = FAST.solve(problem, 2, seed=3)
@@ -148,7 +148,7 @@ def test_same_seed_same_answer_one_client_or_many(problems: list[Problem]) -> No
     np.testing.assert_array_equal(FAST.solve(problems[0], 2, seed=3).candidates, many[0].candidates)
 
 
-def test_input_is_never_mutated(problems: list[Problem]) -> None:
+def test_input_is_never_mutated(problems: list[EngineRequest]) -> None:
     problem = problems[0]
     client, lower, upper = (problem.client.copy(), problem.bounds.lower.copy(),
                             problem.bounds.upper.copy())  # fmt: skip
@@ -159,7 +159,7 @@ def test_input_is_never_mutated(problems: list[Problem]) -> None:
 
 
 def test_unreachable_goal_gives_no_candidate_and_the_best_point(
-    adapter: ModelAdapter, problems: list[Problem], demo_constraints: ConstraintSet
+    adapter: ModelAdapter, problems: list[EngineRequest], demo_constraints: ConstraintSet
 ) -> None:
     problem = _problem(adapter, demo_constraints, problems[0].client, Target.probability(0.999999))
     out = FAST.solve(problem, 3, seed=0)
@@ -187,7 +187,7 @@ def test_an_at_most_goal_lowers_the_score(
 
 
 def test_a_passed_deadline_stops_early(
-    adapter: ModelAdapter, problems: list[Problem], demo_constraints: ConstraintSet
+    adapter: ModelAdapter, problems: list[EngineRequest], demo_constraints: ConstraintSet
 ) -> None:
     problem = _problem(
         adapter,
@@ -202,10 +202,10 @@ def test_a_passed_deadline_stops_early(
 
 
 def test_supports_only_torch_margins_and_one_column_goals(
-    adapter: ModelAdapter, problems: list[Problem]
+    adapter: ModelAdapter, problems: list[EngineRequest]
 ) -> None:
     engine = GradientEngine()
-    assert engine.supports(adapter, problems[0].target) == ""
+    assert engine.supports(adapter, problems[0].target).ok
     linear = MarginModel(
         function=LinearFunction(coef=np.zeros(adapter.space.n_design), intercept=0.0),
         link=logistic_link(),
@@ -217,7 +217,7 @@ def test_supports_only_torch_margins_and_one_column_goals(
         proba_frame=adapter.proba_frame,
         structure={1: linear},
     )
-    assert engine.supports(other, problems[0].target) == (
+    assert engine.supports(other, problems[0].target).reason == (
         "the gradient engine needs a torch model's margin for output True. Got a linear model."
     )
     black_box = ModelAdapter(
@@ -226,13 +226,15 @@ def test_supports_only_torch_margins_and_one_column_goals(
         proba_codes=adapter.proba_codes,
         proba_frame=adapter.proba_frame,
     )
-    assert "Got a model of unknown structure." in engine.supports(black_box, problems[0].target)
+    assert (
+        "Got a model of unknown structure." in engine.supports(black_box, problems[0].target).reason
+    )
     three = BoundTarget(target=Target.flip(), column=2, k=3)
-    assert engine.supports(adapter, three).startswith(
+    assert engine.supports(adapter, three).reason.startswith(
         "the gradient engine needs a goal on one output's probability"
     )
-    refused = Problem(
-        **{**{f: getattr(problems[0], f) for f in Problem.__slots__}, "adapter": other}
+    refused = EngineRequest(
+        **{**{f: getattr(problems[0], f) for f in EngineRequest.__slots__}, "adapter": other}
     )
     with pytest.raises(CounterfactualError, match=r"^engine: gradient cannot serve this request: "):
         engine.solve(refused, 1, seed=0)
@@ -243,11 +245,11 @@ def test_supports_only_torch_margins_and_one_column_goals(
     [
         ({"steps": 0}, "GradientEngine.steps: must be a whole number >= 1. Got 0."),
         ({"learning_rate": -1.0},
-         "GradientEngine.learning_rate: must be a finite number >= 1e-12. Got -1.0."),
+         "GradientEngine.learning_rate: must be a finite number > 0. Got -1.0."),
         ({"l1_weights": ()},
-         "GradientEngine.l1_weights: must be a non-empty tuple of numbers. Got ()."),
+         "GradientEngine.l1_weights: must be a non-empty tuple of numbers >= 0. Got ()."),
         ({"rounding": (1.5,)},
-         "GradientEngine.rounding: must be a finite number in [1e-12, 1). Got 1.5."),
+         "GradientEngine.rounding: must be a non-empty tuple of numbers in (0, 1). Got (1.5,)."),
         ({"sparsify": "yes"}, "GradientEngine.sparsify: must be True or False. Got 'yes'."),
     ],
 )  # fmt: skip
@@ -256,7 +258,7 @@ def test_hyper_parameters_are_checked(params: dict[str, Any], message: str) -> N
         GradientEngine(**params)
 
 
-def test_n_and_seed_are_checked(problems: list[Problem]) -> None:
+def test_n_and_seed_are_checked(problems: list[EngineRequest]) -> None:
     with pytest.raises(CounterfactualError, match=r"^n: must be a whole number >= 1. Got 0.$"):
         FAST.solve(problems[0], 0, seed=0)
     with pytest.raises(CounterfactualError, match=r"^seed: must be a whole number >= 0. Got -1.$"):

@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from constraints import ConstraintSet, parse_constraints
-from counterfactuals import ENGINES, FeatureSpace, ModelAdapter, Problem, Target
+from counterfactuals import ENGINES, EngineRequest, FeatureSpace, ModelAdapter, Target
 from counterfactuals._search import SearchEngine
 from counterfactuals.errors import CounterfactualError
 
@@ -55,9 +55,9 @@ def _problem(
     client: np.ndarray,
     threshold: float,
     deadline: float | None = None,
-) -> Problem:
+) -> EngineRequest:
     baseline = adapter.proba_codes(client[None, :])[0]
-    return Problem(
+    return EngineRequest(
         adapter=adapter,
         constraints=cs,
         client=client.copy(),
@@ -88,14 +88,17 @@ def _changed(client: np.ndarray, rows: np.ndarray, cs: ConstraintSet) -> np.ndar
 def test_registered_and_supports_any_model(adapters: dict[str, ModelAdapter]) -> None:
     assert ENGINES["search"] is SearchEngine
     target = Target.flip().bind((False, True), np.array([0.9, 0.1]), ranked=False)
-    assert SearchEngine().supports(adapters["xgboost"], target) == ""
+    assert SearchEngine().supports(adapters["xgboost"], target).ok
 
 
 def test_hyper_parameters_are_checked() -> None:
     with pytest.raises(
-        CounterfactualError, match=r"^SearchEngine.n_grid: must be an integer >= 2. Got 1.$"
+        CounterfactualError, match=r"^SearchEngine.n_grid: must be a whole number >= 2. Got 1.$"
     ):
         SearchEngine(n_grid=1)
+    engine = SearchEngine(n_grid=np.int64(4))  # type: ignore[arg-type]  # numpy ints accepted
+    assert engine.n_grid == 4
+    assert type(engine.n_grid) is int
     with pytest.raises(CounterfactualError, match=r"^SearchEngine.max_level: .* Got 0.$"):
         SearchEngine(max_level=0)
 

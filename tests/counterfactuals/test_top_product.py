@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from constraints import ConstraintSet
-from counterfactuals import Target, generate, generate_many
+from counterfactuals import Status, Target, generate, generate_many
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_levers_make_the_product_the_top_recommendation(
         ev = best.pivot(index="client", columns="rank", values="expected_value")
         assert (ev[1] >= 1.05 * ev[2] - 1e-12).all()
     for result in results:
-        assert result.status in ("FOUND", "NONE")
+        assert result.status in (Status.FOUND, Status.NONE)
 
 
 def test_a_held_product_cannot_become_the_target(
@@ -61,5 +61,5 @@ def test_a_held_product_cannot_become_the_target(
         recommender, holder, model_constraints, Target.top("savings_account"), n=1, engine="search"
     )
     # the file lets a lever open an account, never close one: no lever can help
-    assert result.status == "NONE"
+    assert result.status is Status.NONE
     assert result.reason.startswith("No lever")
