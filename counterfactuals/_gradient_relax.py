@@ -1,10 +1,10 @@
-"""The gradient engine's relaxed request: variables, bounds and prices of a batch."""
+"""The gradient engine's relaxed problem: variables, bounds and prices of a batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,9 +14,7 @@ from counterfactuals._engine import EngineRequest
 from counterfactuals._model import TorchFunction
 from counterfactuals.errors import CounterfactualError
 
-if TYPE_CHECKING:
-    from counterfactuals._gradient import GradientEngine
-
+__all__ = ["Relaxation", "relax"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -120,10 +118,20 @@ def reachable(cs: ConstraintSet, requests: Sequence[EngineRequest], r: int) -> d
     return allowed
 
 
-def relax(engine: GradientEngine, requests: Sequence[EngineRequest]) -> Relaxation:
-    """Return the relaxed request of a batch of clients (same adapter and goal column)."""
+def relax(
+    requests: Sequence[EngineRequest],
+    *,
+    restarts: int,
+    l1_weights: tuple[float, ...],
+    cost_weighted: bool,
+) -> Relaxation:
+    """Return the relaxed problem of a batch of clients (same adapter and goal column).
+
+    Each client gets ``restarts`` starts per distance weight in ``l1_weights``;
+    ``cost_weighted`` prices each feature's distance by its cost per scale.
+    """
     p0 = requests[0]
-    cs, r = p0.constraints, engine.restarts * len(engine.l1_weights)
+    cs, r = p0.constraints, restarts * len(l1_weights)
     kinds = [f.kind for f in cs.features]
     clients = np.repeat(np.stack([p.client for p in requests]), r, axis=0)
     allowed = reachable(cs, requests, r)
@@ -149,8 +157,8 @@ def relax(engine: GradientEngine, requests: Sequence[EngineRequest]) -> Relaxati
         categorical=categorical,
         mask=padded,
         current=np.rint(clients[:, list(categorical)]).astype(np.intp),
-        l1=np.tile(np.array(engine.l1_weights), engine.restarts * len(requests)),
-        weight=prices(cs) if engine.cost_weighted else np.ones(cs.n_features),
+        l1=np.tile(np.array(l1_weights), restarts * len(requests)),
+        weight=prices(cs) if cost_weighted else np.ones(cs.n_features),
         bound=np.repeat([margin.link.margin_for(g[2]) for g in goals], r),
         sign=np.repeat([1.0 if g[1] == ">=" else -1.0 for g in goals], r),
         base=clients @ codes_map - np.asarray(f.mean) / np.asarray(f.scale),

@@ -10,7 +10,7 @@ are then shrunk toward the client (:func:`refine`) and ranked by cost, then dist
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,15 +19,39 @@ from counterfactuals._engine import EngineOutput, EngineRequest
 from counterfactuals._search_refine import refine
 from counterfactuals._search_space import MoveSpace, build_space, feasible
 
-if TYPE_CHECKING:
-    from counterfactuals._search import SearchEngine
-
-__all__ = ["Search", "run_search"]
+__all__ = ["Search", "SearchParams", "run_search"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 Search = Generator[FloatArray, FloatArray, EngineOutput]
+
+
+class SearchParams(Protocol):
+    """The hyper-parameters a search reads (:class:`~counterfactuals.SearchEngine` has them)."""
+
+    @property
+    def n_grid(self) -> int: ...
+    @property
+    def n_enumerate(self) -> int: ...
+    @property
+    def beam_width(self) -> int: ...
+    @property
+    def n_values(self) -> int: ...
+    @property
+    def n_random_units(self) -> int: ...
+    @property
+    def n_parents(self) -> int: ...
+    @property
+    def n_refine_points(self) -> int: ...
+    @property
+    def n_refine_rounds(self) -> int: ...
+    @property
+    def max_level(self) -> int | None: ...
+    @property
+    def n_deep(self) -> int | None: ...
+    @property
+    def max_exhaustive(self) -> int: ...
 
 
 class _State:
@@ -84,7 +108,7 @@ def changed_features(request: EngineRequest, rows: FloatArray) -> BoolArray:
 
 
 def _beam(
-    space: MoveSpace, slack: FloatArray, engine: SearchEngine, rng: np.random.Generator
+    space: MoveSpace, slack: FloatArray, engine: SearchParams, rng: np.random.Generator
 ) -> IntArray:
     """Return the moves to combine: the best *invalid* values of the most promising units.
 
@@ -153,7 +177,7 @@ def _levels(
     space: MoveSpace,
     slack1: FloatArray,
     n: int,
-    engine: SearchEngine,
+    engine: SearchParams,
     rng: np.random.Generator,
 ) -> Generator[FloatArray, FloatArray, tuple[int, bool]]:
     """Score combinations of 2, 3... units; return the last level and whether timed out."""
@@ -216,7 +240,7 @@ def enumerate_space(space: MoveSpace, max_changes: int, cap: int) -> FloatArray 
 
 
 def _enumerate_all(
-    state: _State, space: MoveSpace, engine: SearchEngine
+    state: _State, space: MoveSpace, engine: SearchParams
 ) -> Generator[FloatArray, FloatArray, tuple[FloatArray, FloatArray, bool, list[str]]]:
     """Score the whole finite feasible space when small; a proof when nothing is valid."""
     cs = state.request.constraints
@@ -260,7 +284,7 @@ def rank(request: EngineRequest, rows: FloatArray, slack: FloatArray, n: int) ->
     return picked[np.lexsort((distance[picked], cost[picked]))].astype(np.intp)
 
 
-def run_search(request: EngineRequest, n: int, seed: int, engine: SearchEngine) -> Search:
+def run_search(request: EngineRequest, n: int, seed: int, engine: SearchParams) -> Search:
     """Search one client's counterfactuals (see the module's docstring)."""
     rng = np.random.default_rng(seed)
     state = _State(request)
