@@ -81,7 +81,8 @@ class Number:
     """A real number (not ``bool``, not NaN) between ``low`` and ``high``.
 
     ``low_open``/``high_open`` exclude the bound itself; ``finite=False`` accepts infinity
-    (within the bounds); ``unit`` names the unit in the message ("seconds").
+    (within the bounds); ``unit`` names the unit in the message ("seconds"); ``noun``
+    replaces "a finite number" in it ("a probability").
     """
 
     low: float | None = None
@@ -90,12 +91,14 @@ class Number:
     high_open: bool = False
     finite: bool = True
     unit: str = ""
+    noun: str = ""
 
     def describe(self) -> str:
         """Say what the rule accepts, as a message fragment."""
         noun = f"a number of {self.unit}" if self.unit else "a number"
         if self.finite:
             noun = noun.replace("a number", "a finite number", 1)
+        noun = self.noun or noun
         lo = None if self.low is None else f"{'>' if self.low_open else '>='} {_fmt(self.low)}"
         hi = None if self.high is None else f"{'<' if self.high_open else '<='} {_fmt(self.high)}"
         if lo and hi:
@@ -155,10 +158,11 @@ class OneOf:
 
 @dataclass(frozen=True, slots=True)
 class InstanceOf:
-    """An instance of one of ``types``; ``name`` says it in the message."""
+    """An instance of one of ``types``; ``name`` says it in the message, ``hint`` how to get one."""
 
     types: tuple[type, ...]
     name: str
+    hint: str = ""
 
     def describe(self) -> str:
         """Say what the rule accepts, as a message fragment."""
@@ -292,7 +296,9 @@ def check_params(
         if not ok:
             label = f"{where}.{name}" if where else name
             got = _shown(values[name], rules)
-            raise error(f"{label}: must be {_describe(rules)}. Got {got}.")
+            hints = [r.hint for r in rules if isinstance(r, InstanceOf) and r.hint]
+            hint = f" Hint: {hints[0]}" if hints else ""
+            raise error(f"{label}: must be {_describe(rules)}. Got {got}.{hint}")
         out[name] = converted
     return out
 

@@ -5,7 +5,7 @@ few concrete levers that lift the score (:class:`Advice` of :class:`Lever` made 
 :class:`Action`), with the reason in plain words when there is none.
 """
 
-from advisor.levers._advisor import Advisor
+from advisor.levers._advisor import COST_TOLERANCE, Advisor, rank_levers
 from advisor.levers._bundle import load_demo_advisor
 from advisor.levers._inputs import client_frame
 from advisor.levers._types import (
@@ -20,6 +20,7 @@ from advisor.levers._whatif import Control, WhatIf
 from counterfactuals import Status
 
 __all__ = [
+    "COST_TOLERANCE",
     "LANGUAGES",
     "Action",
     "Advice",
@@ -32,4 +33,5 @@ __all__ = [
     "check_language",
     "client_frame",
     "load_demo_advisor",
+    "rank_levers",
 ]

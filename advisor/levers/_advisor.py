@@ -9,8 +9,7 @@ support first).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,20 +18,29 @@ import pandas as pd
 from advisor.errors import AdvisorError, ModelError
 from advisor.evidence import Evidence, SimilarIndex, fit_similar
 from advisor.levers._bundle import advisor_from_bundle
-from advisor.levers._evidence import build_evidence
+from advisor.levers._cache import OnceCache
+from advisor.levers._evidence import (
+    EvidenceSources,
+    FittedInfluence,
+    NoInfluence,
+    TrainingRecord,
+    build_evidence,
+    check_evidence_request,
+    fit_product_influence,
+)
 from advisor.levers._inputs import check_options, client_frame
 from advisor.levers._products import Population, ProductInfo, population_of, products_of
 from advisor.levers._types import Advice, Lever, check_language
 from advisor.levers._whatif import Control, WhatIf, controls, what_if
 from advisor.levers._wording import actions_of, held_reason, no_lever_reason, reached_reason
 from advisor.models import ModelBundle, ProductRecommender, PropensityModel
-from constraints import ConstraintSet
+from constraints import ConstraintSet, Whole, check_params
 from counterfactuals import CounterfactualResult, Status, Target, generate
 
-__all__ = ["Advisor"]
+__all__ = ["COST_TOLERANCE", "Advisor", "rank_levers"]
 
 _N_TRIED = 3  # recommended products tried in turn when no product is named
-_COST_TOLERANCE = 0.05  # levers whose costs differ by less than this are "as cheap"
+COST_TOLERANCE = 0.05  # levers whose costs differ by at most this are "as cheap"
 
 
 class Advisor:
@@ -83,34 +91,40 @@ class Advisor:
         training_seed: int | None = None,
         training_hashes: Mapping[str, str] | None = None,
     ) -> None:
-        if not isinstance(constraints, ConstraintSet):
-            raise AdvisorError(
-                f"constraints: must be a ConstraintSet. Got {type(constraints).__name__}. "
-                "Hint: constraints.load_constraints(path, data)."
-            )
-        check_options(goal, goal_quantile, engine, seed, time_limit_s, n_neighbours)
-        if not (isinstance(min_uplift, (int, float)) and 0.0 <= min_uplift < 1.0):
-            raise AdvisorError(f"min_uplift: must be in [0, 1). Got {min_uplift!r}.")
+        options = check_options(
+            {
+                "constraints": constraints,
+                "goal": goal,
+                "goal_quantile": goal_quantile,
+                "min_uplift": min_uplift,
+                "seed": seed,
+                "time_limit_s": time_limit_s,
+                "n_neighbours": n_neighbours,
+                "training_seed": training_seed,
+                "engine": engine,
+            }
+        )
         if reference is not None and (not isinstance(reference, pd.DataFrame) or reference.empty):
             raise AdvisorError("reference: must be a non-empty DataFrame of clients, or None.")
         self.model = model
-        self.constraints = constraints
+        self.constraints: ConstraintSet = options["constraints"]
         self.reference = reference
-        self.goal = goal
-        self.goal_quantile = goal_quantile
-        self.min_uplift = float(min_uplift)
-        self.engine = engine
-        self.seed = seed
-        self.time_limit_s = time_limit_s
-        self.n_neighbours = n_neighbours
-        self._products = products_of(model, constraints)
-        self._populations: dict[str, Population] = {}
-        self._similar: dict[str, SimilarIndex | None] = {}
-        self._goals: dict[str, float] = {}
-        self.training_seed = training_seed
-        self.training_hashes = dict(training_hashes or {})
-        self.influence_indexes: dict[str, Any] = {}  # per product, fitted on first use
-        self.influence_problems: dict[str, str] = {}  # why an index could not be fitted
+        self.goal: float | None = options["goal"]
+        self.goal_quantile: float = options["goal_quantile"]
+        self.min_uplift = float(options["min_uplift"])
+        self.engine: str = options["engine"]
+        self.seed: int = options["seed"]
+        self.time_limit_s: float | None = options["time_limit_s"]
+        self.n_neighbours: int = options["n_neighbours"]
+        self.training = TrainingRecord(
+            seed=options["training_seed"], hashes=dict(training_hashes or {})
+        )
+        self._products = products_of(model, self.constraints)
+        # compute-once caches, safe when many app sessions share one advisor
+        self._populations: OnceCache[str, Population | None] = OnceCache()
+        self._similar: OnceCache[str, SimilarIndex | None] = OnceCache()
+        self._goals: OnceCache[str, float] = OnceCache()
+        self._influence: OnceCache[str, FittedInfluence | NoInfluence] = OnceCache()
 
     # ------------------------------------------------------------------ products
     @property
@@ -137,24 +151,25 @@ class Advisor:
 
     def population(self, product: str) -> Population | None:
         """Return the reference clients of the product's model (``None`` without reference data)."""
-        if self.reference is None:
+        info, reference = self.product(product), self.reference
+        if reference is None:
             return None
-        if product not in self._populations:
-            self._populations[product] = population_of(self.product(product), self.reference)
-        return self._populations[product]
+        return self._populations.get(product, lambda: population_of(info, reference))
 
     def goal_for(self, product: str) -> float:
         """Return the score a lever must reach for ``product``."""
         if self.goal is not None:
             return self.goal
-        if product not in self._goals:
+        info = self.product(product)
+
+        def compute() -> float:
             population = self.population(product)
             if population is None or population.frame.empty:
-                self._goals[product] = 0.5
-            else:
-                scores = self.product(product).model.score(population.frame)
-                self._goals[product] = float(np.quantile(scores, self.goal_quantile))
-        return self._goals[product]
+                return 0.5
+            scores = info.model.score(population.frame)
+            return float(np.quantile(scores, self.goal_quantile))
+
+        return self._goals.get(product, compute)
 
     # ------------------------------------------------------------------ scores
     def client(self, client: Any) -> pd.DataFrame:
@@ -192,15 +207,25 @@ class Advisor:
     # ------------------------------------------------------------------ levers
     def similar_index(self, product: str) -> SimilarIndex | None:
         """Return the product's similar-client index (``None`` without outcomes)."""
-        if product not in self._similar:
+        info = self.product(product)
+
+        def compute() -> SimilarIndex | None:
             population = self.population(product)
             if population is None or population.outcome is None or population.frame.empty:
-                self._similar[product] = None
-            else:
-                self._similar[product] = fit_similar(
-                    self.product(product).constraints, population.frame, population.outcome
-                )
-        return self._similar[product]
+                return None
+            return fit_similar(info.constraints, population.frame, population.outcome)
+
+        return self._similar.get(product, compute)
+
+    def influence(self, product: str) -> FittedInfluence | NoInfluence:
+        """Return the product's influence index on its training rows (fitted once), or why not."""
+        info = self.product(product)
+        return self._influence.get(
+            product,
+            lambda: fit_product_influence(
+                product, info.model, self.population(product), self.training, self.seed
+            ),
+        )
 
     def advise(self, client: Any, *, product: str | None = None, n_levers: int = 3) -> Advice:
         """Where the client stands for a product and the best levers to lift the score.
@@ -221,8 +246,9 @@ class Advisor:
         Advice
             Ranked, deduplicated levers, or the reason in plain words why there is none.
         """
-        if isinstance(n_levers, bool) or not isinstance(n_levers, int) or not 1 <= n_levers <= 10:
-            raise AdvisorError(f"n_levers: must be a whole number from 1 to 10. Got {n_levers!r}.")
+        n_levers = check_params(
+            {"n_levers": n_levers}, {"n_levers": Whole(1, 10)}, error=AdvisorError
+        )["n_levers"]
         frame = self.client(client)
         ranked = self.recommend(frame)  # once: every product tried shares it
         if product is not None:
@@ -305,7 +331,16 @@ class Advisor:
 
     def evidence(self, advice: Advice, lever: Lever | None = None, *, k: int = 10) -> Evidence:
         """Similar clients around the lever (or the client) and the most influential clients."""
-        return build_evidence(self, advice, lever, k)
+        check_evidence_request(advice, lever, k)
+        product = advice.product
+        sources = EvidenceSources(
+            similar=self.similar_index(product),
+            population=self.population(product),
+            n_neighbours=self.n_neighbours,
+            features=self.constraints.feature_names,
+            influence=lambda: self.influence(product),
+        )
+        return build_evidence(advice, lever, k, sources)
 
     @classmethod
     def from_bundle(
@@ -347,7 +382,10 @@ class Advisor:
                 continue
             seen.add(key)
             drafts.append((cf, actions, self._support(info.name, cf.values, frame)))
-        drafts.sort(key=lambda d: _rank_key(d[0].cost, d[0].score, d[2]))
+        order = rank_levers(
+            [d[0].cost for d in drafts], [d[0].score for d in drafts], [d[2] for d in drafts]
+        )
+        ranked = [drafts[i] for i in order]
         return tuple(
             Lever(
                 rank=i + 1,
@@ -359,10 +397,29 @@ class Advisor:
                 support=support,
                 values=dict(cf.values),
             )
-            for i, (cf, actions, support) in enumerate(drafts[:n_levers])
+            for i, (cf, actions, support) in enumerate(ranked[:n_levers])
         )
 
 
-def _rank_key(cost: float, score: float, support: float | None) -> tuple[float, float, float]:
-    """Cheapest first; costs within the tolerance tie, then larger uplift, then support."""
-    return (math.floor(cost / _COST_TOLERANCE), -round(score, 4), -(support or 0.0))
+def rank_levers(
+    costs: Sequence[float],
+    scores: Sequence[float],
+    supports: Sequence[float | None],
+    tolerance: float = COST_TOLERANCE,
+) -> list[int]:
+    """Return the order in which to show levers: cheap first, then strong, then supported.
+
+    Costs within ``tolerance`` of the cheapest lever left count as equally cheap: among
+    them the lever with the higher score comes first (scores equal to 4 decimals tie),
+    then the one with larger support, then the cheaper one, then the earlier one. So a
+    lever never comes before one that is cheaper by more than ``tolerance``.
+    """
+    left = list(range(len(costs)))
+    order: list[int] = []
+    while left:
+        cheapest = min(costs[i] for i in left)
+        near = [i for i in left if costs[i] <= cheapest + tolerance]
+        best = min(near, key=lambda i: (-round(scores[i], 4), -(supports[i] or 0.0), costs[i], i))
+        order.append(best)
+        left.remove(best)
+    return order

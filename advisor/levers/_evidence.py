@@ -3,29 +3,35 @@
 Influence needs the exact rows the product's model was trained on: the product's population
 in the reference data, split as :func:`advisor.models.train` split it (same seed), checked
 against the fingerprint the model card recorded. When they do not match, the evidence says so
-instead of showing influence computed on the wrong clients.
+instead of showing influence computed on the wrong clients. This module never sees the
+:class:`~advisor.levers.Advisor`: the advisor hands it what it needs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from advisor.errors import AdvisorError, ModelError
-from advisor.evidence import Evidence, fit_influence
+from advisor.evidence import Evidence, InfluenceIndex, SimilarIndex, fit_influence
+from advisor.levers._products import Population
 from advisor.levers._types import Advice, Lever
-from advisor.models import RowSplit, split_rows
+from advisor.models import PropensityModel, RowSplit, split_rows
 
-if TYPE_CHECKING:
-    from advisor.evidence import InfluenceIndex
-    from advisor.levers._advisor import Advisor
+__all__ = [
+    "EvidenceSources",
+    "FittedInfluence",
+    "NoInfluence",
+    "TrainingRecord",
+    "build_evidence",
+    "check_evidence_request",
+    "fit_product_influence",
+]
 
-__all__ = ["FittedInfluence", "build_evidence", "influence_index"]
-
-Texts = dict[str, str]
+Texts = Mapping[str, str]
 _NO_REFERENCE = {
     "en": "No reference clients: similar and influential clients need the training portfolio.",
     "fr": "Pas de clients de référence : les clients similaires et influents demandent le "
@@ -37,9 +43,23 @@ _NO_TRAINING = {
     "fr": "Les clients influents demandent les données d'apprentissage exactes du modèle ; les "
     "clients de référence fournis ne le sont pas.",
 }
+_NO_SEED = {
+    "en": "Influential clients need the seed of the model's training split (from its model "
+    "card); none was given.",
+    "fr": "Les clients influents demandent la graine du partage d'apprentissage du modèle (sa "
+    "fiche modèle) ; aucune n'a été donnée.",
+}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainingRecord:
+    """How a bundle's models were trained: the split's seed and each product's data hash."""
+
+    seed: int | None
+    hashes: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FittedInfluence:
     """A product's influence index and the split that found its training rows."""
 
@@ -47,45 +67,69 @@ class FittedInfluence:
     split: RowSplit
 
 
-def influence_index(advisor: Advisor, product: str) -> FittedInfluence | None:
-    """Return the product's influence index, fitted once on its training rows, or None."""
-    cache: dict[str, FittedInfluence | None] = advisor.influence_indexes
-    if product in cache:
-        return cache[product]
-    cache[product] = None
-    population = advisor.population(product)
-    if population is None or advisor.training_seed is None:
-        return None
-    model = advisor.product(product).model
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoInfluence:
+    """Why a product's influential clients cannot be computed, per language."""
+
+    note: Texts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceSources:
+    """What the evidence of one product is built from (the advisor's cached pieces).
+
+    ``influence`` is called only when influential clients are needed (fitting is costly).
+    """
+
+    similar: SimilarIndex | None
+    population: Population | None
+    n_neighbours: int
+    features: tuple[str, ...]
+    influence: Callable[[], FittedInfluence | NoInfluence]
+
+
+def fit_product_influence(
+    product: str,
+    model: PropensityModel,
+    population: Population | None,
+    training: TrainingRecord,
+    seed: int,
+) -> FittedInfluence | NoInfluence:
+    """Fit the product's influence index on its exact training rows, or say why not."""
+    if population is None:
+        return NoInfluence(note=_NO_REFERENCE)
+    if training.seed is None:
+        return NoInfluence(note=_NO_SEED)
     try:
         split = split_rows(
             model,
             population.frame,
-            seed=advisor.training_seed,
-            data_sha256=advisor.training_hashes.get(product),
+            seed=training.seed,
+            data_sha256=training.hashes.get(product),
             name=product,
         )
         train = population.frame.iloc[split.train]
-        index = fit_influence(model, train, split.y[split.train], seed=advisor.seed)
-    except ModelError:  # other data than the model's training data: say so, plainly
-        return None
+        index = fit_influence(model, train, split.y[split.train], seed=seed)
+    except ModelError as exc:  # other data than the model's training data: say so, plainly
+        return NoInfluence(
+            note={"en": f"{_NO_TRAINING['en']} ({exc})", "fr": f"{_NO_TRAINING['fr']} ({exc})"}
+        )
     except AdvisorError as exc:  # e.g. a model whose training cannot be replayed
-        advisor.influence_problems[product] = str(exc)
-        return None
-    cache[product] = FittedInfluence(index, split)
-    return cache[product]
+        return NoInfluence(
+            note={
+                "en": f"Influential clients are not available for this model: {exc}",
+                "fr": f"Les clients influents ne sont pas disponibles pour ce modèle : {exc}",
+            }
+        )
+    return FittedInfluence(index=index, split=split)
 
 
 def _influential(
-    advisor: Advisor, product: str, frame: pd.DataFrame, k: int
-) -> tuple[pd.DataFrame | None, str | None]:
-    fitted = influence_index(advisor, product)
-    population = advisor.population(product)
-    if fitted is None or population is None:
-        return None, None
-    index, split = fitted.index, fitted.split
-    train = split.train
-    top = index.top(frame, k=k)
+    fitted: FittedInfluence, population: Population, features: tuple[str, ...], frame: Any, k: int
+) -> pd.DataFrame:
+    """Return the top-k training clients raising and lowering the score, anonymised."""
+    train = fitted.split.train
+    top = fitted.index.top(frame, k=k)
     rows = []
     for direction, positions, values in (
         ("raised", top.positive, top.positive_values),
@@ -101,26 +145,15 @@ def _influential(
                 }
             )
     table = pd.DataFrame(rows, columns=["direction", "rank", "influence", "position"])
-    features = population.frame[list(advisor.constraints.feature_names)].reset_index(drop=True)
-    profiles = features.iloc[table["position"].to_numpy()].reset_index(drop=True)
+    profiles = population.frame[list(features)].reset_index(drop=True)
+    profiles = profiles.iloc[table["position"].to_numpy()].reset_index(drop=True)
     table.insert(1, "influential", [f"#{i + 1}" for i in range(len(table))])
-    table["outcome"] = split.y[table["position"].to_numpy()].astype(bool)
-    table = pd.concat([table.drop(columns="position"), profiles], axis=1)
-    return table, index.method
+    table["outcome"] = fitted.split.y[table["position"].to_numpy()].astype(bool)
+    return pd.concat([table.drop(columns="position"), profiles], axis=1)
 
 
-def _no_influence(advisor: Advisor, product: str) -> Texts:
-    problem = advisor.influence_problems.get(product)
-    if problem is None:
-        return _NO_TRAINING
-    return {
-        "en": f"Influential clients are not available for this model: {problem}",
-        "fr": f"Les clients influents ne sont pas disponibles pour ce modèle : {problem}",
-    }
-
-
-def build_evidence(advisor: Advisor, advice: Advice, lever: Lever | None, k: int) -> Evidence:
-    """Similar clients around ``lever``'s point (the client's own point without a lever)."""
+def check_evidence_request(advice: Any, lever: Any, k: Any) -> None:
+    """Raise a clear error unless ``advice``, ``lever`` and ``k`` make an evidence request."""
     if not isinstance(advice, Advice):
         raise AdvisorError(
             f"advice: must be an Advice from Advisor.advise. Got {type(advice).__name__}."
@@ -129,25 +162,37 @@ def build_evidence(advisor: Advisor, advice: Advice, lever: Lever | None, k: int
         raise AdvisorError("lever: must be one of the advice's levers. Got another lever.")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
         raise AdvisorError(f"k: must be a whole number from 1 to 100. Got {k!r}.")
+
+
+def build_evidence(
+    advice: Advice, lever: Lever | None, k: int, sources: EvidenceSources
+) -> Evidence:
+    """Similar clients around ``lever``'s point (the client's own point without a lever)."""
+    check_evidence_request(advice, lever, k)
     frame = advice.client.to_frame().T.infer_objects()
     point: Mapping[str, Any] | pd.DataFrame = frame if lever is None else dict(lever.values)
-    index = advisor.similar_index(advice.product)
-    if index is None:
+    if sources.similar is None:
         return Evidence(
             similar=None,
             support=None,
             n_neighbourhood=0,
             influential=None,
             method=None,
-            note=_NO_REFERENCE,
+            note=dict(_NO_REFERENCE),
         )
-    found = index.similar(point, frame, k=k, n_neighbourhood=advisor.n_neighbours)
-    influential, method = _influential(advisor, advice.product, frame, k)
+    found = sources.similar.similar(point, frame, k=k, n_neighbourhood=sources.n_neighbours)
+    fitted = sources.influence()
+    if isinstance(fitted, NoInfluence) or sources.population is None:
+        note = fitted.note if isinstance(fitted, NoInfluence) else _NO_REFERENCE
+        influential, method = None, None
+    else:
+        influential = _influential(fitted, sources.population, sources.features, frame, k)
+        note, method = None, fitted.index.method
     return Evidence(
         similar=found.profiles,
         support=found.support,
         n_neighbourhood=found.n_neighbourhood,
         influential=influential,
         method=method,
-        note=None if influential is not None else _no_influence(advisor, advice.product),
+        note=None if note is None else dict(note),
     )

@@ -8,10 +8,30 @@ from typing import Any
 import pandas as pd
 
 from advisor.errors import AdvisorError
-from constraints import ConstraintSet
+from constraints import ConstraintSet, InstanceOf, Number, OneOf, ParamSpec, Whole, check_params
 from counterfactuals import ENGINES
 
-__all__ = ["check_options", "client_frame"]
+__all__ = ["ADVISOR_PARAMS", "check_options", "client_frame"]
+
+ADVISOR_PARAMS: ParamSpec = {
+    "constraints": InstanceOf(
+        (ConstraintSet,), "a ConstraintSet", hint="constraints.load_constraints(path, data)."
+    ),
+    "goal": (Number(0.0, 1.0, low_open=True, high_open=True, noun="a probability"), None),
+    "goal_quantile": Number(0.0, 1.0, low_open=True, high_open=True),
+    "min_uplift": Number(0.0, 1.0, high_open=True),
+    "seed": Whole(0),
+    "time_limit_s": (Number(0.0, low_open=True, unit="seconds"), None),
+    "n_neighbours": Whole(1),
+    "training_seed": (Whole(0), None),
+}
+"""The rules of :class:`~advisor.levers.Advisor`'s options (``engine``: a registered name)."""
+
+
+def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the advisor's options checked against :data:`ADVISOR_PARAMS` (and ``engine``)."""
+    spec = {**ADVISOR_PARAMS, "engine": OneOf(("auto", *sorted(ENGINES)))}
+    return check_params(options, spec, error=AdvisorError)
 
 
 def client_frame(client: Any, constraints: ConstraintSet) -> pd.DataFrame:
@@ -35,34 +55,3 @@ def client_frame(client: Any, constraints: ConstraintSet) -> pd.DataFrame:
             f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}."
         )
     return frame.infer_objects()
-
-
-def check_options(
-    goal: float | None,
-    goal_quantile: float,
-    engine: str,
-    seed: int,
-    time_limit_s: float | None,
-    n_neighbours: int,
-) -> None:
-    """Raise a clear error for the first option out of range."""
-    if goal is not None and not (isinstance(goal, (int, float)) and 0.0 < goal < 1.0):
-        raise AdvisorError(
-            f"goal: must be a probability strictly between 0 and 1, or None. Got {goal!r}."
-        )
-    if not (isinstance(goal_quantile, (int, float)) and 0.0 < goal_quantile < 1.0):
-        raise AdvisorError(
-            f"goal_quantile: must be strictly between 0 and 1. Got {goal_quantile!r}."
-        )
-    if engine != "auto" and engine not in ENGINES:
-        raise AdvisorError(f"engine: must be auto or one of {', '.join(ENGINES)}. Got {engine!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise AdvisorError(f"seed: must be a whole number >= 0. Got {seed!r}.")
-    if time_limit_s is not None and not (
-        isinstance(time_limit_s, (int, float)) and time_limit_s > 0
-    ):
-        raise AdvisorError(
-            f"time_limit_s: must be a number of seconds > 0, or None. Got {time_limit_s!r}."
-        )
-    if isinstance(n_neighbours, bool) or not isinstance(n_neighbours, int) or n_neighbours < 1:
-        raise AdvisorError(f"n_neighbours: must be a whole number >= 1. Got {n_neighbours!r}.")

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from advisor.errors import AdvisorError
-from advisor.levers import Advice, Advisor, Status, load_demo_advisor
-from advisor.levers._advisor import _rank_key
+from advisor.levers import COST_TOLERANCE, Advice, Advisor, Status, load_demo_advisor
 from advisor.models import DemoBundleSettings
 from constraints import ConstraintSet
 from tests.conftest import DEMO_TEST_CLIENTS
@@ -71,8 +70,8 @@ def _check_levers(advisor: Advisor, advice: Advice) -> None:
         assert lever.support is None or 0.0 <= lever.support <= 1.0
     ranks = [lever.rank for lever in advice.levers]
     assert ranks == list(range(1, len(ranks) + 1))
-    keys = [_rank_key(lv.cost, lv.score_after, lv.support) for lv in advice.levers]
-    assert keys == sorted(keys)
+    for first, later in zip(advice.levers, advice.levers[1:], strict=False):
+        assert first.cost <= later.cost + COST_TOLERANCE  # never before a much cheaper lever
     plans = [tuple(sorted(a.describe("en") for a in lv.steps)) for lv in advice.levers]
     assert len(set(plans)) == len(plans)
 
@@ -245,7 +244,7 @@ def test_bad_inputs_get_clear_errors(recommender_advisor: Advisor) -> None:
     ):
         recommender_advisor.what_if(client, {"wings": 2}, product="life_insurance")
     with pytest.raises(
-        AdvisorError, match=r"^goal: must be a probability strictly between 0 and 1"
+        AdvisorError, match=r"^goal: must be a probability in \(0, 1\) or None\. Got 1\.5\.$"
     ):
         Advisor(recommender_advisor.model, recommender_advisor.constraints, goal=1.5)
 
@@ -267,6 +266,61 @@ def test_bundle_without_its_training_data_says_influence_is_unavailable(
     assert evidence.influential is None
     assert evidence.note is not None
     assert "training data" in evidence.note["en"]
+    assert "sha256" in evidence.note["en"]  # the reason found is kept, not a bare None
+
+
+def test_numpy_scalars_are_accepted_like_python_ones(recommender_advisor: Advisor) -> None:
+    advisor = Advisor(
+        recommender_advisor.model,
+        recommender_advisor.constraints,
+        seed=np.int64(0),  # type: ignore[arg-type]  # numpy scalars are accepted
+        time_limit_s=np.float64(5.0),  # type: ignore[arg-type]
+        n_neighbours=np.int32(50),  # type: ignore[arg-type]
+    )
+    assert (advisor.seed, advisor.n_neighbours) == (0, 50)
+    assert type(advisor.seed) is int
+    with pytest.raises(
+        AdvisorError, match=r"^time_limit_s: must be a finite number of seconds > 0 or None\. "
+    ):
+        Advisor(recommender_advisor.model, recommender_advisor.constraints, time_limit_s=np.nan)
+
+
+def test_concurrent_evidence_requests_share_one_fit_and_see_influence(demo_bundle: Path) -> None:
+    """Many app sessions asking at once: one fit per product, nobody sees a placeholder."""
+    import threading
+
+    settings = DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS)
+    advisor, _ = load_demo_advisor(settings)  # a fresh advisor: nothing fitted yet
+    assert advisor.reference is not None
+    advice = next(
+        a
+        for a in (advisor.advise(i) for i in advisor.reference.index[:30])
+        if a.status is Status.FOUND
+    )
+    barrier = threading.Barrier(6)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            barrier.wait()
+            results.append(advisor.evidence(advice))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(results) == 6
+    assert all(r.influential is not None for r in results), [r.note for r in results]
+    first = results[0].influential
+    for other in results[1:]:
+        pd.testing.assert_frame_equal(other.influential, first)
+    fitted = advisor.influence(advice.product)
+    assert all(advisor.influence(advice.product) is fitted for _ in range(3))
 
 
 def test_no_lever_reason_says_what_blocks_in_plain_words(
