@@ -19,15 +19,18 @@ from advisor.datasets import read_client_data
 from advisor.errors import AdvisorError
 from advisor.models import (
     FAMILIES,
+    DemoBundleSettings,
     ModelBundle,
     TrainingResult,
     TrialProgress,
+    build_demo_bundle,
+    demo_catalog,
+    infer_positive,
     load_bundle,
+    observed_classes,
     save_bundle,
     train,
 )
-from advisor.models._data import infer_positive, observed_classes
-from advisor.models._demo import DemoBundleSettings, build_demo_bundle, demo_catalog
 from constraints import ConstraintError
 
 __all__ = ["models_app", "train_command"]
@@ -219,7 +222,7 @@ def _train_demo(out: Path | None) -> None:
 
 
 def _card_table(bundle: ModelBundle) -> Table:
-    metrics = {str(entry["metric"]) for entry in bundle.card.models.values()}
+    metrics = {entry.metric for entry in bundle.card.models.values()}
     names = {"roc_auc": "CV AUC", "average_precision": "CV AP"}
     cv = names.get(metrics.pop(), "CV") if len(metrics) == 1 else "CV score"
     table = Table(title="Models (CV: cross-validation; AUC, AP, Brier: held-out test set)")
@@ -229,15 +232,15 @@ def _card_table(bundle: ModelBundle) -> Table:
     for header in (cv, "AUC", "AP", "Brier", "trials"):
         table.add_column(header, justify="right", no_wrap=True, min_width=6)
     for name, entry in bundle.card.models.items():
-        test = entry["test"]
+        test = entry.test
         table.add_row(
             name,
-            str(entry["family"]),
-            f"{entry['cv_score']:.4f}",
-            f"{test['auc']:.4f}",
-            f"{test['average_precision']:.4f}",
-            f"{test['brier']:.4f}",
-            str(entry["n_trials"]),
+            entry.family,
+            f"{entry.cv_score:.4f}",
+            f"{test.auc:.4f}",
+            f"{test.average_precision:.4f}",
+            f"{test.brier:.4f}",
+            str(entry.n_trials),
         )
     return table
 
@@ -254,12 +257,12 @@ def models_show(
         raise _error(str(exc), code=1) from exc
     card = loaded.card
     if as_json:
-        sys.stdout.write(json.dumps(card.model_dump(), indent=2) + "\n")
+        sys.stdout.write(json.dumps(card.model_dump(mode="json"), indent=2) + "\n")
         return
     console.print(
         f"[bold]{bundle}[/]: {card.kind} bundle created {card.created_at}, seed {card.seed}, "
-        f"{len(card.features)} features; constraint file {card.constraint_file.get('name')} "
-        f"(sha256 {str(card.constraint_file.get('sha256'))[:12]}).",
+        f"{len(card.features)} features; constraint file {card.constraint_file.name} "
+        f"(sha256 {str(card.constraint_file.sha256)[:12]}).",
         highlight=False,
     )
     console.print(f"Integrity: all {len(card.files)} files match the card.")

@@ -8,32 +8,31 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from advisor.models import ModelEntry
 from app.render import BLUE, GREY, MARGIN, feature_label, translated
 from app.texts import ROLE_NAMES, Language, text
 
 
 # ---------------------------------------------------------------- model page
 def model_card_table(
-    models: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str], language: Language = "en"
+    models: Mapping[str, ModelEntry], labels: Mapping[str, str], language: Language = "en"
 ) -> pd.DataFrame:
     """One row per model of the card: family, CV and test metrics, sizes."""
-    rows = []
-    for name, entry in models.items():
-        test = entry.get("test", {})
-        rows.append(
-            {
-                text("product", language): labels.get(name, name),
-                text("col.family", language): entry.get("family"),
-                "cv AUC": entry.get("cv_score"),
-                "test AUC": test.get("auc"),
-                "average precision": test.get("average_precision"),
-                "Brier": test.get("brier"),
-                text("col.positive_rate", language): entry.get("positive_rate"),
-                text("col.n_train", language): entry.get("n_train"),
-                text("col.n_test", language): entry.get("n_test"),
-                text("col.trials", language): entry.get("n_trials"),
-            }
-        )
+    rows = [
+        {
+            text("product", language): labels.get(name, name),
+            text("col.family", language): entry.family,
+            "cv AUC": entry.cv_score,
+            "test AUC": entry.test.auc,
+            "average precision": entry.test.average_precision,
+            "Brier": entry.test.brier,
+            text("col.positive_rate", language): entry.positive_rate,
+            text("col.n_train", language): entry.n_train,
+            text("col.n_test", language): entry.n_test,
+            text("col.trials", language): entry.n_trials,
+        }
+        for name, entry in models.items()
+    ]
     return pd.DataFrame(rows)
 
 

@@ -29,9 +29,14 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from advisor.datasets import DemoPortfolioSCM, make_demo_portfolio, read_client_data
-from advisor.models import DemoBundleSettings, load_product_catalog, train, train_recommender
-from advisor.models._data import prepare_training_data
-from advisor.models._families import FAMILIES
+from advisor.models import (
+    FAMILIES,
+    DemoBundleSettings,
+    load_product_catalog,
+    prepare_training_data,
+    train,
+    train_recommender,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LEVERS_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -27,8 +27,7 @@ import pandas as pd
 
 from advisor.datasets import make_demo_portfolio
 from advisor.evidence import fit_influence, fit_similar
-from advisor.models import FAMILIES, PropensityModel
-from advisor.models._propensity import fit_calibrator
+from advisor.models import FAMILIES, PropensityModel, fit_calibrator
 from constraints import ConstraintSet, load_constraints
 from counterfactuals import FeatureSpace
 

@@ -42,9 +42,13 @@ import pandas as pd
 
 from advisor.datasets import load_german_credit, make_demo_portfolio, read_client_data
 from advisor.evidence import fit_influence
-from advisor.models import FAMILIES, PropensityModel, training_split
-from advisor.models._data import prepare_training_data
-from advisor.models._propensity import fit_calibrator
+from advisor.models import (
+    FAMILIES,
+    PropensityModel,
+    fit_calibrator,
+    prepare_training_data,
+    training_split,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LEVERS_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -25,8 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from advisor.errors import AdvisorError, ModelError
 from advisor.evidence import _influence_logistic, _influence_mlp, _influence_trees
-from advisor.models import PropensityModel
-from advisor.models._families import LogisticEstimator, MLPEstimator, XGBoostEstimator
+from advisor.models import LogisticEstimator, MLPEstimator, PropensityModel, XGBoostEstimator
 from counterfactuals import CounterfactualError, FeatureSpace
 
 __all__ = ["InfluenceIndex", "InfluenceTop", "fit_influence"]

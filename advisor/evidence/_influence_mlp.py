@@ -34,8 +34,7 @@ from sklearn.utils import check_random_state
 
 from advisor.errors import ModelError
 from advisor.evidence._influence_logistic import check_scaler_rows
-from advisor.models import TorchMLPClassifier
-from advisor.models._mlp import _split
+from advisor.models import TorchMLPClassifier, early_stopping_split
 
 __all__ = ["DAMPING", "METHOD", "MLPInfluence", "fit_mlp_influence"]
 
@@ -111,7 +110,9 @@ def _factors(
 def _fitted_rows(mlp: TorchMLPClassifier, y: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Return which training rows entered the network's loss (not its early-stopping split)."""
     seed = int(check_random_state(mlp.random_state).randint(np.iinfo(np.int32).max))
-    train, _ = _split(y.astype(np.intp), mlp.validation_fraction, seed, mlp.early_stopping)
+    train, _ = early_stopping_split(
+        y.astype(np.intp), mlp.validation_fraction, seed, mlp.early_stopping
+    )
     mask = np.zeros(len(y), dtype=bool)
     mask[train] = True
     return mask

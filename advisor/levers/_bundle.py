@@ -38,7 +38,7 @@ def advisor_from_bundle(
         raise AdvisorError(str(exc)) from exc
     model = bundle.recommender if bundle.recommender is not None else bundle.model
     options.setdefault("training_seed", bundle.card.seed)
-    hashes = dict(bundle.card.data.get("sha256", {}))
+    hashes = dict(bundle.card.data.sha256)
     if bundle.recommender is None:  # the card names the one model "propensity"
         hashes = {bundle.model.target: hashes.get(next(iter(bundle.card.models)), "")}
     options.setdefault("training_hashes", hashes)

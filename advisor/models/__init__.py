@@ -2,22 +2,35 @@
 
 - :func:`train` runs the AutoML study (logistic regression, XGBoost, a torch MLP) for one
   binary target and returns a calibrated :class:`PropensityModel` with its leaderboard and
-  test metrics.
+  test metrics; its parameters follow :data:`TRAIN_PARAMS`.
 - :func:`train_recommender` trains one such model per product of a :class:`ProductCatalog`;
   :class:`ProductRecommender` ranks the products a client does not hold yet.
-- :func:`save_bundle` / :func:`load_bundle` persist either without pickle.
+- :func:`save_bundle` / :func:`load_bundle` persist either without pickle; a bundle's
+  :class:`ModelCard` is typed (:class:`ModelEntry`, :class:`DataRecord`,
+  :class:`ConstraintFileRecord`, :class:`TestMetrics`).
+- The building blocks, for benchmarks and evidence: :func:`prepare_training_data`
+  (:class:`TrainingData`), :func:`training_split`, the model families (:data:`FAMILIES`,
+  :class:`Family`, the fitted :class:`Estimator` classes), :func:`fit_calibrator` and
+  :func:`early_stopping_split` (the MLP's own validation split).
 """
 
 from advisor.models._automl import (
+    TRAIN_PARAMS,
     TrainingReport,
     TrainingResult,
-    TrialProgress,
     monotone_constraints,
     train,
+)
+from advisor.models._bundle import ModelBundle, load_bundle, save_bundle
+from advisor.models._card import ConstraintFileRecord, DataRecord, ModelCard, ModelEntry
+from advisor.models._data import (
+    TrainingData,
+    infer_positive,
+    observed_classes,
+    prepare_training_data,
     training_split,
 )
-from advisor.models._bundle import ModelBundle, ModelCard, load_bundle, save_bundle
-from advisor.models._demo import DemoBundleSettings, build_demo_bundle, config_dir
+from advisor.models._demo import DemoBundleSettings, build_demo_bundle, config_dir, demo_catalog
 from advisor.models._diagnostics import (
     ConstraintStatus,
     HeldOut,
@@ -27,9 +40,16 @@ from advisor.models._diagnostics import (
     split_rows,
     validate_constraint_text,
 )
-from advisor.models._families import FAMILIES
+from advisor.models._families import (
+    FAMILIES,
+    Estimator,
+    Family,
+    LogisticEstimator,
+    MLPEstimator,
+    XGBoostEstimator,
+)
 from advisor.models._metrics import TestMetrics, evaluate
-from advisor.models._mlp import TorchMLPClassifier
+from advisor.models._mlp import TorchMLPClassifier, early_stopping_split
 from advisor.models._products import (
     Product,
     ProductCatalog,
@@ -38,16 +58,25 @@ from advisor.models._products import (
     load_product_catalog,
     train_recommender,
 )
-from advisor.models._propensity import Calibrator, PropensityModel
+from advisor.models._propensity import Calibrator, PropensityModel, fit_calibrator
+from advisor.models._study import TrialProgress
 
 __all__ = [
     "FAMILIES",
+    "TRAIN_PARAMS",
     "Calibrator",
+    "ConstraintFileRecord",
     "ConstraintStatus",
+    "DataRecord",
     "DemoBundleSettings",
+    "Estimator",
+    "Family",
     "HeldOut",
+    "LogisticEstimator",
+    "MLPEstimator",
     "ModelBundle",
     "ModelCard",
+    "ModelEntry",
     "Product",
     "ProductCatalog",
     "ProductRecommender",
@@ -56,17 +85,25 @@ __all__ = [
     "RowSplit",
     "TestMetrics",
     "TorchMLPClassifier",
+    "TrainingData",
     "TrainingReport",
     "TrainingResult",
     "TrialProgress",
+    "XGBoostEstimator",
     "build_demo_bundle",
     "config_dir",
+    "demo_catalog",
+    "early_stopping_split",
     "evaluate",
+    "fit_calibrator",
     "held_out_clients",
+    "infer_positive",
     "load_bundle",
     "load_product_catalog",
     "monotone_constraints",
+    "observed_classes",
     "permutation_importance",
+    "prepare_training_data",
     "save_bundle",
     "split_rows",
     "train",

@@ -31,41 +31,24 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from advisor.errors import BundleError
 from advisor.models._automl import TrainingResult
+from advisor.models._card import ConstraintFileRecord, DataRecord, ModelCard, ModelEntry
 from advisor.models._families import load_estimator
 from advisor.models._products import ProductCatalog, ProductRecommender, RecommenderTraining
 from advisor.models._propensity import Calibrator, PropensityModel
 from advisor.models._skops import load_sklearn, save_sklearn
 from counterfactuals import CounterfactualError, FeatureSpace
 
-__all__ = ["BUNDLE_FORMAT", "ModelBundle", "ModelCard", "load_bundle", "save_bundle"]
+__all__ = ["BUNDLE_FORMAT", "ModelBundle", "load_bundle", "save_bundle"]
 
-BUNDLE_FORMAT = "levers-model-bundle"
+BUNDLE_FORMAT: Literal["levers-model-bundle"] = "levers-model-bundle"
 FORMAT_VERSION = 1
 _LIBRARIES = ("levers", "numpy", "pandas", "scikit-learn", "xgboost", "torch", "optuna", "skops")
-
-
-class ModelCard(BaseModel):
-    """What a bundle holds and how it was made (``model_card.json``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    format: Literal["levers-model-bundle"]
-    format_version: int
-    kind: Literal["propensity", "recommender"]
-    created_at: str
-    seed: int
-    features: list[str]
-    data: dict[str, Any]
-    constraint_file: dict[str, Any]
-    models: dict[str, dict[str, Any]]
-    libraries: dict[str, str]
-    files: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,34 +98,6 @@ def _write_json(path: Path, payload: Any, *, sort_keys: bool = True) -> None:
     path.write_text(json.dumps(_json_safe(payload), indent=2, sort_keys=sort_keys) + "\n")
 
 
-def _model_entry(result: TrainingResult) -> dict[str, Any]:
-    report, best = result.report, result.best
-    return {
-        "family": result.model.family,
-        "params": result.model.params,
-        "target": report.target,
-        "classes": list(report.classes),
-        "calibration": report.calibration,
-        "metric": report.metric,
-        "cv_score": best[f"cv_{report.metric}"],
-        "test": result.metrics.to_dict(),
-        "n_rows": report.n_rows,
-        "n_train": report.n_train,
-        "n_test": report.n_test,
-        "positive_rate": report.positive_rate,
-        "n_trials": report.n_trials,
-        "stopped_by": report.stopped_by,
-        "families": list(report.families),
-        "excluded_families": list(report.excluded_families),
-        "monotone": report.monotone,
-        "n_folds": report.n_folds,
-        "budget_s": report.budget_s,
-        "elapsed_s": report.elapsed_s,
-        "data_sha256": report.data_sha256,
-        "ignored_columns": list(report.ignored_columns),
-    }
-
-
 def _save_model(result: TrainingResult, folder: Path) -> None:
     folder.mkdir(parents=True)
     model = result.model
@@ -190,13 +145,14 @@ def save_bundle(
     staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=target.parent))
     try:
         card = _write_contents(training, staging)
-        card["files"] = {
+        files = {
             str(p.relative_to(staging).as_posix()): _sha256(p)
             for p in sorted(staging.rglob("*"))
             if p.is_file()
         }
-        ModelCard.model_validate(card)
-        _write_json(staging / "model_card.json", card, sort_keys=False)  # products in order
+        card = card.model_copy(update={"files": files})
+        payload = card.model_dump(mode="json")
+        _write_json(staging / "model_card.json", payload, sort_keys=False)  # products in order
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -206,11 +162,12 @@ def save_bundle(
     return target
 
 
-def _write_contents(training: TrainingResult | RecommenderTraining, folder: Path) -> dict[str, Any]:
+def _write_contents(training: TrainingResult | RecommenderTraining, folder: Path) -> ModelCard:
+    """Write the bundle's files into ``folder``; return its card (``files`` still empty)."""
     if isinstance(training, TrainingResult):
         results = {"propensity": training}
         text = training.report.constraint_text
-        kind = "propensity"
+        kind: Literal["propensity", "recommender"] = "propensity"
         seed = training.report.seed
     elif isinstance(training, RecommenderTraining):
         results = dict(training.results)
@@ -231,24 +188,25 @@ def _write_contents(training: TrainingResult | RecommenderTraining, folder: Path
         (folder / "constraints.yaml").write_text(text, encoding="utf-8")
     for name, result in results.items():
         _save_model(result, folder / "models" / name)
-    return {
-        "format": BUNDLE_FORMAT,
-        "format_version": FORMAT_VERSION,
-        "kind": kind,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seed": seed,
-        "features": list(first.model.space.names),
-        "data": {
-            "sha256": {name: r.report.data_sha256 for name, r in results.items()},
-            "ignored_columns": list(first.report.ignored_columns),
-        },
-        "constraint_file": {
-            "name": first.constraints.name,
-            "sha256": None if text is None else hashlib.sha256(text.encode()).hexdigest(),
-        },
-        "models": {name: _model_entry(r) for name, r in results.items()},
-        "libraries": _versions(),
-    }
+    return ModelCard(
+        format=BUNDLE_FORMAT,
+        format_version=FORMAT_VERSION,
+        kind=kind,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        seed=seed,
+        features=first.model.space.names,
+        data=DataRecord(
+            sha256={name: r.report.data_sha256 for name, r in results.items()},
+            ignored_columns=first.report.ignored_columns,
+        ),
+        constraint_file=ConstraintFileRecord(
+            name=first.constraints.name,
+            sha256=None if text is None else hashlib.sha256(text.encode()).hexdigest(),
+        ),
+        models={name: ModelEntry.from_training(r) for name, r in results.items()},
+        libraries=_versions(),
+        files={},
+    )
 
 
 def _read_json(path: Path) -> Any:

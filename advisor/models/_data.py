@@ -1,4 +1,11 @@
-"""Training data: the constraint file's features, the binary target and its positive class."""
+"""Training data: the constraint file's features, the binary target, its positive class, the split.
+
+- :func:`prepare_training_data` checks a training table against the constraint file and
+  encodes it (:class:`TrainingData`);
+- :func:`training_split` is the stratified, seeded train/test split :func:`~advisor.models.train`
+  uses, so evidence and diagnostics can find a bundle's training clients again;
+- :func:`split_design` applies it to the design matrix (:class:`DesignSplit`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from sklearn.model_selection import train_test_split
 
 from advisor.errors import ModelError
 from constraints import ConstraintSet, load_constraints
@@ -19,10 +27,14 @@ from counterfactuals import CounterfactualError, FeatureSpace
 
 __all__ = [
     "ConstraintSource",
+    "DesignSplit",
     "TrainingData",
+    "frame_sha256",
     "infer_positive",
     "observed_classes",
     "prepare_training_data",
+    "split_design",
+    "training_split",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -74,7 +86,8 @@ def infer_positive(values: Sequence[Any], target: str) -> Any:
     )
 
 
-def _hash_frame(frame: pd.DataFrame) -> str:
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """Return the SHA-256 of a frame's values and column names (its index left out)."""
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     digest = hashlib.sha256(hashed.tobytes())
     digest.update("\x1f".join(map(str, frame.columns)).encode())
@@ -166,7 +179,88 @@ def prepare_training_data(
         target=target,
         classes=(negative, positive),
         ignored_columns=ignored,
-        data_sha256=_hash_frame(used),
+        data_sha256=frame_sha256(used),
         constraint_text=text,
         constraint_sha256=None if text is None else hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def training_split(
+    y: NDArray[np.int64], *, test_size: float = 0.2, seed: int = 0
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return the (train, test) row positions :func:`~advisor.models.train` uses for labels ``y``.
+
+    The split is stratified and seeded, so evidence and diagnostics can find the exact
+    training clients of a bundle's model again from the same data.
+
+    Parameters
+    ----------
+    y
+        0/1 labels, one per row.
+    test_size
+        Fraction of rows held out, strictly between 0 and 1.
+    seed
+        Seed of the split.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Positions of the training rows and of the test rows.
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1 or not np.isin(labels, (0, 1)).all():
+        raise ModelError("y: must be a 1-d array of 0/1 labels. Got another array.")
+    if not 0.0 < test_size < 1.0:
+        raise ModelError(f"test_size: must be strictly between 0 and 1. Got {test_size}.")
+    train_idx, test_idx = train_test_split(
+        np.arange(len(labels)), test_size=test_size, stratify=labels, random_state=seed
+    )
+    return np.asarray(train_idx, dtype=np.int64), np.asarray(test_idx, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesignSplit:
+    """The design matrix and labels of a training table, split into training and test parts.
+
+    ``train_rows`` / ``test_rows`` are row positions in the training table (as
+    :func:`training_split` returns them); ``x_*`` the design rows, ``y_*`` their 0/1 labels.
+    """
+
+    train_rows: NDArray[np.int64]
+    x_train: FloatArray
+    y_train: NDArray[np.int64]
+    test_rows: NDArray[np.int64]
+    x_test: FloatArray
+    y_test: NDArray[np.int64]
+
+
+def split_design(
+    prepared: TrainingData, *, n_folds: int, test_size: float, seed: int
+) -> DesignSplit:
+    """Split prepared data for ``n_folds``-fold cross-validation and a held-out test set.
+
+    Raises
+    ------
+    ModelError
+        A class has too few rows for the folds and the test set.
+    """
+    y = prepared.y
+    n_pos = int(y.sum())
+    n_min = min(n_pos, len(y) - n_pos)
+    needed = int(np.ceil(n_folds / (1.0 - test_size))) + 2
+    if n_min < needed:
+        raise ModelError(
+            f"target {prepared.target!r}: each class must have at least {needed} rows for "
+            f"{n_folds}-fold cross-validation and a test set. Got {n_pos} positive and "
+            f"{len(y) - n_pos} negative rows."
+        )
+    design = prepared.space.to_design(prepared.codes)
+    train_rows, test_rows = training_split(y, test_size=test_size, seed=seed)
+    return DesignSplit(
+        train_rows=train_rows,
+        x_train=design[train_rows],
+        y_train=y[train_rows],
+        test_rows=test_rows,
+        x_test=design[test_rows],
+        y_test=y[test_rows],
     )

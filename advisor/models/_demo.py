@@ -10,11 +10,27 @@ from typing import Any
 
 from advisor.datasets import make_demo_portfolio
 from advisor.errors import ModelError
-from advisor.models._automl import TrialProgress
 from advisor.models._bundle import save_bundle
+from advisor.models._families import FAMILIES
 from advisor.models._products import ProductCatalog, load_product_catalog, train_recommender
+from advisor.models._study import TrialProgress
+from constraints import (
+    InstanceOf,
+    Number,
+    OneOf,
+    ParamSpec,
+    TupleOf,
+    Whole,
+    check_dataclass,
+)
 
-__all__ = ["DemoBundleSettings", "build_demo_bundle", "config_dir", "demo_catalog"]
+__all__ = [
+    "DEMO_BUNDLE_PARAMS",
+    "DemoBundleSettings",
+    "build_demo_bundle",
+    "config_dir",
+    "demo_catalog",
+]
 
 _REPO = Path(__file__).resolve().parents[2]
 
@@ -35,6 +51,17 @@ def demo_catalog() -> ProductCatalog:
     return load_product_catalog(config_dir() / "catalogs" / "demo-products.yaml")
 
 
+DEMO_BUNDLE_PARAMS: ParamSpec = {
+    "out": InstanceOf((Path,), "a pathlib.Path"),
+    "n_clients": Whole(1),
+    "seed": Whole(0),
+    "budget_s": Number(0.0, low_open=True, unit="seconds"),
+    "families": TupleOf(OneOf(tuple(FAMILIES)), ", ".join(FAMILIES)),
+    "n_trials": (Whole(1), None),
+}
+"""The rules of :class:`DemoBundleSettings`' fields."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DemoBundleSettings:
     """How the demo bundle is built (the defaults are what ``levers train --demo`` uses).
@@ -51,6 +78,11 @@ class DemoBundleSettings:
         Model families the study searches.
     n_trials
         Trials per product at most (keeps the demo bundle reproducible bit for bit).
+
+    Raises
+    ------
+    ModelError
+        A field breaks :data:`DEMO_BUNDLE_PARAMS`.
     """
 
     out: Path = _REPO / "models" / "demo"
@@ -59,6 +91,9 @@ class DemoBundleSettings:
     budget_s: float = 240.0
     families: tuple[str, ...] = ("logistic", "xgboost")
     n_trials: int | None = 12
+
+    def __post_init__(self) -> None:
+        check_dataclass(self, DEMO_BUNDLE_PARAMS, error=ModelError)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DemoBundleSettings:

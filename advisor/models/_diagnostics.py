@@ -22,19 +22,23 @@ from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score
 
 from advisor.errors import ModelError
-from advisor.models._automl import training_split
 from advisor.models._bundle import ModelBundle
-from advisor.models._data import _hash_frame
+from advisor.models._data import frame_sha256, training_split
 from advisor.models._propensity import PropensityModel
 from constraints import (
     ConstraintFileError,
     ConstraintSet,
     FileProblem,
+    OneOf,
+    ParamSpec,
+    Whole,
     bind_constraints,
+    check_params,
     inspect_constraint_file,
 )
 
 __all__ = [
+    "IMPORTANCE_PARAMS",
     "METRICS",
     "ConstraintStatus",
     "HeldOut",
@@ -49,6 +53,13 @@ FloatArray = NDArray[np.float64]
 Metric = Literal["roc_auc", "average_precision", "brier", "log_loss"]
 METRICS: tuple[Metric, ...] = ("roc_auc", "average_precision", "brier", "log_loss")
 _HIGHER_IS_BETTER = {"roc_auc": True, "average_precision": True, "brier": False, "log_loss": False}
+IMPORTANCE_PARAMS: ParamSpec = {
+    "n_repeats": Whole(1),
+    "seed": Whole(0),
+    "metric": OneOf(METRICS),
+    "batch_rows": Whole(1),
+}
+"""The rules of :func:`permutation_importance`'s options."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,12 +99,10 @@ def held_out_clients(bundle: ModelBundle, data: pd.DataFrame, name: str) -> Held
     if bundle.recommender is not None:
         held = bundle.recommender.catalog.products[name].held
         rows = data.loc[~data[held].astype(bool)] if held in data.columns else data
-    split = split_rows(
-        model, rows, seed=bundle.card.seed, data_sha256=entry.get("data_sha256"), name=name
-    )
-    if len(split.test) != entry.get("n_test"):
+    split = split_rows(model, rows, seed=bundle.card.seed, data_sha256=entry.data_sha256, name=name)
+    if len(split.test) != entry.n_test:
         raise ModelError(
-            f"model {name!r}: the held-out split must have {entry.get('n_test')} rows (the "
+            f"model {name!r}: the held-out split must have {entry.n_test} rows (the "
             f"card's n_test). Got {len(split.test)}."
         )
     return HeldOut(clients=rows.iloc[split.test], y=split.y[split.test])
@@ -128,7 +137,7 @@ def split_rows(
     """
     columns = [*model.space.names, model.target]
     missing = [c for c in columns if c not in rows.columns]
-    if missing or data_sha256 is None or _hash_frame(rows[columns]) != data_sha256:
+    if missing or data_sha256 is None or frame_sha256(rows[columns]) != data_sha256:
         got = f"missing columns {missing}" if missing else "other rows or values"
         raise ModelError(
             f"data: must be the data model {name!r} was trained on (its card's data_sha256). "
@@ -172,15 +181,6 @@ def _scores(metric: Metric, y: NDArray[np.int64], p: FloatArray) -> FloatArray:
     return np.array([average_precision_score(y, row) for row in p], dtype=np.float64)
 
 
-def _check_options(n_repeats: object, metric: object, batch_rows: object) -> None:
-    if not isinstance(n_repeats, int) or isinstance(n_repeats, bool) or n_repeats < 1:
-        raise ModelError(f"n_repeats: must be a whole number >= 1. Got {n_repeats!r}.")
-    if metric not in METRICS:
-        raise ModelError(f"metric: must be one of {', '.join(METRICS)}. Got {metric!r}.")
-    if not isinstance(batch_rows, int) or isinstance(batch_rows, bool) or batch_rows < 1:
-        raise ModelError(f"batch_rows: must be a whole number >= 1. Got {batch_rows!r}.")
-
-
 def permutation_importance(
     model: PropensityModel,
     data: pd.DataFrame,
@@ -219,7 +219,12 @@ def permutation_importance(
         (worsening of the metric; > 0 means the model relies on the feature).
         ``attrs`` holds ``metric`` and ``baseline`` (the metric on the intact data).
     """
-    _check_options(n_repeats, metric, batch_rows)
+    checked = check_params(
+        {"n_repeats": n_repeats, "seed": seed, "metric": metric, "batch_rows": batch_rows},
+        IMPORTANCE_PARAMS,
+        error=ModelError,
+    )
+    n_repeats, seed, batch_rows = checked["n_repeats"], checked["seed"], checked["batch_rows"]
     if not isinstance(data, pd.DataFrame) or data.empty:
         raise ModelError("data: must be a non-empty pandas DataFrame of clients.")
     codes = model.space.to_codes(data)

@@ -24,7 +24,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from advisor.errors import BundleError, ModelError
-from advisor.models._mlp import TorchMLPClassifier, mlp_from_state, mlp_state
+from advisor.models._mlp import TorchMLPClassifier
+from advisor.models._mlp_state import mlp_from_state, mlp_state
 from advisor.models._skops import load_sklearn, save_sklearn
 from counterfactuals import LinearFunction, TorchFunction, TreeEnsemble, margin_model
 
@@ -35,7 +36,6 @@ __all__ = [
     "LogisticEstimator",
     "MLPEstimator",
     "XGBoostEstimator",
-    "check_families",
     "load_estimator",
 ]
 
@@ -353,18 +353,3 @@ def load_estimator(family: str, directory: Path) -> Estimator:
             f"{directory}: the model family must be one of {', '.join(FAMILIES)}. Got {family!r}."
         )
     return FAMILIES[family].loader(directory)
-
-
-def check_families(families: object) -> tuple[str, ...]:
-    """Return validated family names (a name or a sequence of names, in the given order)."""
-    names = (families,) if isinstance(families, str) else families
-    if not isinstance(names, (list, tuple)) or not names:
-        raise ModelError(
-            f"families: must be a non-empty list among {', '.join(FAMILIES)}. Got {families!r}."
-        )
-    unknown = [n for n in names if n not in FAMILIES]
-    if unknown:
-        raise ModelError(
-            f"families: must be among {', '.join(FAMILIES)}. Got {', '.join(map(repr, unknown))}."
-        )
-    return tuple(dict.fromkeys(str(n) for n in names))

@@ -3,16 +3,15 @@
 :class:`TorchMLPClassifier` trains a ``torch.nn.Sequential`` of ``Linear`` and activation layers
 with AdamW on mini-batches, with optional early stopping on a stratified validation split. Every
 random draw (initial weights, validation split, batch order) comes from ``random_state``; the
-global numpy and torch generators are neither seeded nor consumed. :func:`mlp_state` splits a
-fitted estimator into a JSON-serialisable config and a ``state_dict`` (for ``torch.save``);
-:func:`mlp_from_state` rebuilds it.
+global numpy and torch generators are neither seeded nor consumed. :func:`early_stopping_split`
+is the validation split ``fit`` makes. Saving and reading back: :mod:`advisor.models._mlp_state`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, Self
 
@@ -29,15 +28,13 @@ from torch.nn import functional
 
 from advisor.errors import AdvisorError
 
-__all__ = ["TorchMLPClassifier", "mlp_from_state", "mlp_state"]
+__all__ = ["TorchMLPClassifier", "early_stopping_split"]
 
 Floats = npt.NDArray[np.float64]
 _Rows = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # features, targets, sample weights
 _NAME = "TorchMLPClassifier"
 _ACTIVATIONS = {"gelu": torch.nn.GELU, "relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}
 _EVAL_BATCH = 65_536
-_FITTED = ("n_features_in_", "n_epochs_", "best_epoch_", "loss_curve_", "validation_scores_")
-_CONFIG_KEYS = ("params", "classes_", "classes_dtype", *_FITTED)
 
 
 def _whole(value: object) -> bool:
@@ -195,7 +192,9 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         x = torch.from_numpy(np.require(features[kept], np.float32, ["C", "W"]))
         target = torch.from_numpy(codes[kept]).to(torch.float32 if n_out == 1 else torch.int64)
         w = torch.from_numpy(weights[kept].astype(np.float32))
-        train, valid = _split(codes[kept], self.validation_fraction, seed, self.early_stopping)
+        train, valid = early_stopping_split(
+            codes[kept], self.validation_fraction, seed, self.early_stopping
+        )
         self.classes_, self.module_ = classes, module
         self._train(
             (x[train], target[train], w[train] / w[train].mean()),
@@ -325,106 +324,6 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         return torch.cat(parts).numpy().astype(np.float64)
 
 
-def mlp_state(estimator: TorchMLPClassifier) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Split a fitted estimator into a JSON-serialisable config and its tensors.
-
-    Parameters
-    ----------
-    estimator
-        A fitted :class:`TorchMLPClassifier` whose ``random_state`` is None or an int.
-
-    Returns
-    -------
-    tuple[dict[str, Any], dict[str, torch.Tensor]]
-        The config (hyper-parameters, classes, fitted scalars; for ``json.dump``) and a copy of
-        the network's ``state_dict`` (for ``torch.save``).
-    """
-    check_is_fitted(estimator)
-    estimator._check_params()
-    params = estimator.get_params()
-    params = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
-    if params["random_state"] is not None and not _whole(params["random_state"]):
-        raise AdvisorError(
-            "mlp_state: random_state must be None or an int to be saved. "
-            f"Got {params['random_state']!r}."
-        )
-    params["hidden_layer_sizes"] = [int(size) for size in params["hidden_layer_sizes"]]
-    config: dict[str, Any] = {key: getattr(estimator, key) for key in _FITTED}
-    config |= {"params": params, "classes_": estimator.classes_.tolist()}
-    config["classes_dtype"] = estimator.classes_.dtype.str
-    if hasattr(estimator, "feature_names_in_"):
-        config["feature_names_in_"] = [str(name) for name in estimator.feature_names_in_]
-    return config, _copy_state(estimator.module_)
-
-
-def mlp_from_state(
-    config: Mapping[str, Any], state_dict: Mapping[str, torch.Tensor]
-) -> TorchMLPClassifier:
-    """Rebuild a fitted :class:`TorchMLPClassifier` from the output of :func:`mlp_state`.
-
-    Parameters
-    ----------
-    config
-        The JSON-serialisable config (e.g. read back with ``json.load``).
-    state_dict
-        The network's tensors (e.g. read back with ``torch.load(path, weights_only=True)``).
-
-    Returns
-    -------
-    TorchMLPClassifier
-        A fitted estimator predicting exactly as the saved one.
-    """
-    estimator, classes = _estimator_from_config(config)
-    n_features, sizes = estimator.n_features_in_, estimator.hidden_layer_sizes
-    n_out = 1 if classes.size == 2 else classes.size
-    module = _build_module(n_features, sizes, estimator.activation, n_out)
-    expected = {key: tuple(value.shape) for key, value in module.state_dict().items()}
-    got = {key: tuple(value.shape) for key, value in state_dict.items()}
-    if got != expected:
-        raise AdvisorError(
-            f"mlp_from_state: state_dict shapes must match the config ({n_features} features, "
-            f"hidden_layer_sizes={sizes}, {classes.size} classes): {expected}. Got {got}."
-        )
-    module.load_state_dict(state_dict)
-    estimator.module_, estimator.classes_ = module.eval(), classes
-    return estimator
-
-
-def _estimator_from_config(
-    config: Mapping[str, Any],
-) -> tuple[TorchMLPClassifier, npt.NDArray[Any]]:
-    """Check ``config``; return an estimator with its fitted scalars set, and the classes."""
-    params, names = config.get("params"), config.get("feature_names_in_", [])
-    if (
-        not set(_CONFIG_KEYS) <= set(config)
-        or not isinstance(params, dict)
-        or params.keys() != _PARAMS
-    ):
-        raise AdvisorError(
-            f"mlp_from_state: config must hold the keys {sorted(_CONFIG_KEYS)}, with params "
-            f"{sorted(_PARAMS)}. Got keys {sorted(config)}, params {params!r}."
-        )
-    estimator = TorchMLPClassifier(
-        **params | {"hidden_layer_sizes": tuple(params["hidden_layer_sizes"])}
-    )
-    estimator._check_params()
-    for key in _FITTED:
-        setattr(estimator, key, config[key])
-    classes = np.asarray(config["classes_"], dtype=np.dtype(config["classes_dtype"]))
-    n_features = estimator.n_features_in_
-    if not (_whole(n_features) and n_features > 0 and len(names) in (0, n_features)) or not (
-        classes.ndim == 1 and classes.size >= 2
-    ):
-        raise AdvisorError(
-            "mlp_from_state: config must list 2 or more classes_, a positive n_features_in_ "
-            f"and, if any, as many feature_names_in_. Got {classes.size} classes_, "
-            f"n_features_in_={n_features!r} and {len(names)} names."
-        )
-    if names:
-        estimator.feature_names_in_ = np.asarray(names, dtype=object)
-    return estimator, classes
-
-
 def _build_module(
     n_features: int, hidden: tuple[int, ...], activation: str, n_outputs: int
 ) -> torch.nn.Sequential:
@@ -447,10 +346,33 @@ def _initialise(module: torch.nn.Sequential, generator: torch.Generator) -> None
             torch.nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
 
-def _split(
+def early_stopping_split(
     codes: npt.NDArray[np.intp], fraction: float, seed: int, early_stopping: bool
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Return train and validation row indices (no validation rows without early stopping)."""
+    """Return the rows :meth:`TorchMLPClassifier.fit` trains on and those it validates on.
+
+    The same split ``fit`` makes, so callers (influence of training clients) can tell which
+    rows entered the network's loss.
+
+    Parameters
+    ----------
+    codes
+        Class codes ``0..k-1`` of the rows with positive sample weight (for 0/1 labels: the
+        labels themselves).
+    fraction
+        The estimator's ``validation_fraction``.
+    seed
+        The split's seed: ``check_random_state(random_state).randint(np.iinfo(np.int32).max)``,
+        the first draw ``fit`` makes from the estimator's ``random_state``.
+    early_stopping
+        The estimator's ``early_stopping``; without it every row trains and none validates.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Positions of the training rows and of the validation rows (stratified by class when
+        every class has at least two rows).
+    """
     rows = np.arange(codes.size)
     if not early_stopping:
         return rows, rows[:0]

@@ -16,12 +16,25 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.errors import ModelError
-from advisor.models._automl import TrainingResult, TrialProgress, train
+from advisor.models._automl import TrainingResult, train
 from advisor.models._propensity import PropensityModel
-from constraints import ConstraintSet, load_constraints
+from advisor.models._study import TrialProgress
+from constraints import (
+    AnyOf,
+    ConstraintSet,
+    InstanceOf,
+    Number,
+    OneOf,
+    ParamSpec,
+    Whole,
+    check_params,
+    load_constraints,
+)
 from counterfactuals import CounterfactualError, FeatureSpace, ModelAdapter
 
 __all__ = [
+    "RECOMMEND_PARAMS",
+    "TRAIN_RECOMMENDER_PARAMS",
     "Product",
     "ProductCatalog",
     "ProductRecommender",
@@ -31,6 +44,11 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+RECOMMEND_PARAMS: ParamSpec = {
+    "top": Whole(1),
+    "by": OneOf(("expected_value", "propensity")),
+}
+"""The rules of :meth:`ProductRecommender.recommend`'s options."""
 
 
 class _Strict(BaseModel):
@@ -211,10 +229,8 @@ class ProductRecommender:
             ``product``, ``label``, ``propensity``, ``value`` and ``expected_value``.
             Clients holding every product get no row.
         """
-        if not isinstance(top, int) or isinstance(top, bool) or top < 1:
-            raise ModelError(f"top: must be a whole number >= 1. Got {top!r}.")
-        if by not in ("expected_value", "propensity"):
-            raise ModelError(f"by: must be 'expected_value' or 'propensity'. Got {by!r}.")
+        checked = check_params({"top": top, "by": by}, RECOMMEND_PARAMS, error=ModelError)
+        top, by = checked["top"], checked["by"]
         codes = self._codes(clients)
         held = self.held_codes(codes)
         p = self._scores(codes, held)
@@ -251,6 +267,15 @@ class RecommenderTraining:
     seed: int
 
 
+TRAIN_RECOMMENDER_PARAMS: ParamSpec = {
+    "catalog": InstanceOf((ProductCatalog,), "a ProductCatalog (see load_product_catalog)"),
+    "budget_s": (Number(0.0, low_open=True, unit="seconds"), None),
+    "seed": Whole(0),
+    "progress": (AnyOf(callable, "a callable taking (product, TrialProgress)"), None),
+}
+"""The rules of :func:`train_recommender`'s own parameters (``options`` are :func:`train`'s)."""
+
+
 def train_recommender(
     data: pd.DataFrame,
     catalog: ProductCatalog,
@@ -284,9 +309,19 @@ def train_recommender(
     -------
     RecommenderTraining
         The recommender and each product's :class:`TrainingResult`.
+
+    Raises
+    ------
+    ModelError
+        A parameter breaks :data:`TRAIN_RECOMMENDER_PARAMS` (or ``options``
+        :data:`~advisor.models.TRAIN_PARAMS`), or the catalogue does not fit the data.
     """
-    if not isinstance(catalog, ProductCatalog):
-        raise ModelError(f"catalog: must be a ProductCatalog. Got {type(catalog).__name__}.")
+    checked = check_params(
+        {"catalog": catalog, "budget_s": budget_s, "seed": seed, "progress": progress},
+        TRAIN_RECOMMENDER_PARAMS,
+        error=ModelError,
+    )
+    budget_s, seed = checked["budget_s"], checked["seed"]
     text: str | None = None
     if isinstance(constraints, ConstraintSet):
         constraint_set = constraints

@@ -13,7 +13,7 @@ advisor = service.advisor()
 bundle = service.bundle()
 constraints = advisor.constraints
 status = service.constraint_status()
-sha = (bundle.card.constraint_file.get("sha256") or "-")[:12]
+sha = (bundle.card.constraint_file.sha256 or "-")[:12]
 
 st.title(text("constraints.title", lang))
 st.caption(text("constraints.caption", lang, name=constraints.name, sha=sha))

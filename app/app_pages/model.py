@@ -35,11 +35,11 @@ st.caption(
 kpis = st.columns(4)
 kpis[0].metric(text("model.models", lang), len(names))
 kpis[1].metric(text("model.features", lang), len(card.features))
-aucs = [m["test"]["auc"] for m in card.models.values() if m.get("test", {}).get("auc") is not None]
+aucs = [m.test.auc for m in card.models.values()]
 kpis[2].metric(text("model.auc", lang), f"{statistics.median(aucs):.3f}" if aucs else "-")
 kpis[3].metric(
     text("model.train_rows", lang),
-    render.number(max(m.get("n_rows", 0) for m in card.models.values()), lang),
+    render.number(max(m.n_rows for m in card.models.values()), lang),
 )
 
 st.subheader(text("model.card", lang))
@@ -73,7 +73,7 @@ with board:
     st.dataframe(trials, hide_index=True, height=min(35 * len(trials) + 38, 340))
 with calibration:
     st.subheader(text("model.calibration", lang))
-    st.plotly_chart(render_model.calibration_figure(entry["test"], lang), width="stretch")
+    st.plotly_chart(render_model.calibration_figure(entry.test.to_dict(), lang), width="stretch")
 
 st.subheader(text("model.importance", lang))
 found = service.importance(name)
@@ -93,6 +93,4 @@ else:
     st.plotly_chart(figure, width="stretch")
 
 with st.expander(text("model.libraries", lang)):
-    st.json(
-        {"libraries": card.libraries, "params": entry.get("params"), "family": entry.get("family")}
-    )
+    st.json({"libraries": card.libraries, "params": entry.params, "family": entry.family})

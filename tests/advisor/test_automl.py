@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from advisor.errors import ModelError
-from advisor.models import TrainingResult, monotone_constraints, train
-from advisor.models._propensity import fit_calibrator
+from advisor.models import TrainingResult, fit_calibrator, monotone_constraints, train
 from constraints import ConstraintSet
 from counterfactuals import FeatureSpace
 
@@ -171,13 +170,51 @@ def test_calibrator_inverse() -> None:
         ({"target": "age"}, r"^constraints: the target 'age' must not be a feature"),
         ({"target": "segment"}, r"^target 'segment': must hold exactly two classes\. Got 5"),
         ({"positive": "maybe"}, r"^positive: must be one of the target's values"),
-        ({"families": ["forest"]}, r"^families: must be among logistic, xgboost, mlp"),
-        ({"metric": "accuracy"}, r"^metric: must be 'roc_auc' or 'average_precision'"),
-        ({"budget_s": None, "n_trials": None}, r"^budget_s, n_trials: at least one must be set"),
-        ({"n_folds": 1}, r"^n_folds: must be a whole number from 2 to 20"),
-        ({"seed": -1}, r"^seed: must be a whole number >= 0"),
+        (
+            {"families": ["forest"]},
+            r"^families: must be one or more of logistic, xgboost, mlp \(a name, a list or a "
+            r"tuple\)\. Got \['forest'\]\.$",
+        ),
+        (
+            {"metric": "accuracy"},
+            r"^metric: must be one of roc_auc, average_precision\. Got 'accuracy'\.$",
+        ),
+        (
+            {"budget_s": None, "n_trials": None},
+            r"^budget_s, n_trials: at least one must be set\. Got neither\.$",
+        ),
+        (
+            {"budget_s": float("nan")},
+            r"^budget_s: must be a finite number of seconds > 0 or None\. Got nan\.$",
+        ),
+        (
+            {"budget_s": float("inf")},
+            r"^budget_s: must be a finite number of seconds > 0 or None\. Got inf\.$",
+        ),
+        (
+            {"budget_s": 0},
+            r"^budget_s: must be a finite number of seconds > 0 or None\. Got 0\.$",
+        ),
+        ({"n_trials": 0}, r"^n_trials: must be a whole number >= 1 or None\. Got 0\.$"),
+        ({"n_folds": 1}, r"^n_folds: must be a whole number from 2 to 20\. Got 1\.$"),
+        ({"n_folds": 2.0}, r"^n_folds: must be a whole number from 2 to 20\. Got 2\.0\.$"),
+        (
+            {"test_size": 0.6},
+            r"^test_size: must be a finite number in \[0\.05, 0\.5\]\. Got 0\.6\.$",
+        ),
+        ({"seed": -1}, r"^seed: must be a whole number >= 0\. Got -1\.$"),
+        ({"seed": True}, r"^seed: must be a whole number >= 0\. Got True\.$"),
+        ({"monotone": "yes"}, r"^monotone: must be True or False\. Got 'yes'\.$"),
+        (
+            {"calibration": "platt"},
+            r"^calibration: must be one of sigmoid, isotonic\. Got 'platt'\.$",
+        ),
         ({"constraints": "missing.yaml"}, r"^constraints: must be an existing constraint file"),
-        ({"families": ("logistic", "mlp"), "monotone": True}, r"^families: monotone=True"),
+        (
+            {"families": ("logistic", "mlp"), "monotone": True},
+            r"^families: monotone=True needs a family that supports it \(xgboost\)\. Got "
+            r"logistic, mlp\.$",
+        ),
     ],
 )
 def test_bad_requests_get_clear_errors(
@@ -195,6 +232,28 @@ def test_bad_requests_get_clear_errors(
     args.update(change)
     with pytest.raises(ModelError, match=message):
         train(**args)
+
+
+def test_numpy_scalars_are_accepted_as_plain_numbers(
+    model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    plain = quick_train(model_clients, model_constraints, families="logistic", seed=3)
+    numpy = quick_train(
+        model_clients,
+        model_constraints,
+        families="logistic",
+        seed=np.int64(3),
+        n_trials=np.int32(2),
+        n_folds=np.int64(3),
+        test_size=np.float64(0.2),
+        monotone=np.bool_(False),
+    )
+    columns = ["trial", "family", "state", "cv_roc_auc", "params"]
+    pd.testing.assert_frame_equal(plain.leaderboard[columns], numpy.leaderboard[columns])
+    assert plain.metrics == numpy.metrics
+    report = numpy.report
+    assert (type(report.seed), type(report.n_folds), type(report.monotone)) == (int, int, bool)
+    assert (report.seed, report.n_folds, report.n_trials) == (3, 3, 2)
 
 
 def test_positive_class_is_inferred_or_must_be_named(

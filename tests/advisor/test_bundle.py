@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from advisor.errors import BundleError
-from advisor.models import load_bundle, save_bundle
-from advisor.models._bundle import _sha256
+from advisor.models import TestMetrics, load_bundle, save_bundle
 from advisor.models._skops import TRUSTED_TYPES, load_sklearn
 
 
@@ -37,10 +38,10 @@ def test_round_trip_gives_identical_scores(
     np.testing.assert_array_equal(bundle.model.score(clients), trained[family].model.score(clients))
     assert bundle.model.family == family
     assert bundle.card.kind == "propensity"
-    assert bundle.card.features == list(trained[family].model.feature_names)
+    assert bundle.card.features == trained[family].model.feature_names
     entry = bundle.card.models["propensity"]
-    assert entry["test"]["auc"] == pytest.approx(trained[family].metrics.auc)
-    assert entry["data_sha256"] == trained[family].report.data_sha256
+    assert entry.test == trained[family].metrics
+    assert entry.data_sha256 == trained[family].report.data_sha256
     assert set(bundle.card.libraries) >= {"numpy", "xgboost", "torch", "scikit-learn", "skops"}
     assert len(bundle.leaderboards["propensity"]) == len(trained[family].leaderboard)
 
@@ -59,6 +60,80 @@ def test_bundle_files_are_json_skops_and_state_dicts(bundles: dict[str, Path]) -
     assert all(isinstance(v, torch.Tensor) for v in state.values())
 
 
+CARD_KEYS = [
+    "format",
+    "format_version",
+    "kind",
+    "created_at",
+    "seed",
+    "features",
+    "data",
+    "constraint_file",
+    "models",
+    "libraries",
+    "files",
+]
+ENTRY_KEYS = [
+    "family",
+    "params",
+    "target",
+    "classes",
+    "calibration",
+    "metric",
+    "cv_score",
+    "test",
+    "n_rows",
+    "n_train",
+    "n_test",
+    "positive_rate",
+    "n_trials",
+    "stopped_by",
+    "families",
+    "excluded_families",
+    "monotone",
+    "n_folds",
+    "budget_s",
+    "elapsed_s",
+    "data_sha256",
+    "ignored_columns",
+]
+
+
+def test_the_card_on_disk_keeps_its_layout(
+    trained: dict[str, Any], bundles: dict[str, Path]
+) -> None:
+    """The JSON of format_version 1, key for key: cards written before still load."""
+    raw = json.loads((bundles["xgboost"] / "model_card.json").read_text())
+    assert list(raw) == CARD_KEYS
+    assert raw["format_version"] == 1
+    assert list(raw["data"]) == ["sha256", "ignored_columns"]
+    assert list(raw["constraint_file"]) == ["name", "sha256"]
+    entry = raw["models"]["propensity"]
+    assert list(entry) == ENTRY_KEYS
+    assert list(entry["test"]) == [f.name for f in fields(TestMetrics)]
+    result = trained["xgboost"]
+    assert entry["params"] == result.model.params
+    assert entry["classes"] == list(result.model.classes)
+    assert entry["cv_score"] == result.leaderboard["cv_roc_auc"].iloc[0]
+    assert entry["test"]["calibration_count"] == list(result.metrics.calibration_count)
+    assert raw["data"]["sha256"] == {"propensity": result.report.data_sha256}
+    for name, digest in raw["files"].items():
+        assert hashlib.sha256((bundles["xgboost"] / name).read_bytes()).hexdigest() == digest
+
+
+def test_a_card_with_an_unknown_key_is_refused(bundles: dict[str, Path], tmp_path: Path) -> None:
+    folder = copy_bundle(bundles["logistic"], tmp_path)
+    card = json.loads((folder / "model_card.json").read_text())
+    card["models"]["propensity"]["colour"] = "blue"
+    (folder / "model_card.json").write_text(json.dumps(card))
+    with pytest.raises(
+        BundleError,
+        match=r"model_card\.json: models\.propensity\.colour: Extra inputs are not permitted\. "
+        r"Got 1 problem\(s\); the card is not a Levers model card\.$",
+    ):
+        load_bundle(folder)
+
+
 def copy_bundle(source: Path, tmp_path: Path) -> Path:
     import shutil
 
@@ -68,7 +143,9 @@ def copy_bundle(source: Path, tmp_path: Path) -> Path:
 def rehash(folder: Path) -> None:
     """Update the card's hashes, as an attacker who edits the card too would."""
     card = json.loads((folder / "model_card.json").read_text())
-    card["files"] = {name: _sha256(folder / name) for name in card["files"]}
+    card["files"] = {
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in card["files"]
+    }
     (folder / "model_card.json").write_text(json.dumps(card))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.models import load_bundle
+from advisor.errors import ModelError
+from advisor.models import DemoBundleSettings, load_bundle
 from tests.conftest import REPO_ROOT
 
 runner = CliRunner()
@@ -39,7 +41,7 @@ def test_train_then_show(csv_file: Path, tmp_path: Path) -> None:
     assert "Ignored columns (not in the constraint file): client_id" in result.output
     bundle = load_bundle(out)
     assert bundle.model.classes == ("no", "yes")
-    assert bundle.card.models["propensity"]["n_trials"] == 2
+    assert bundle.card.models["propensity"].n_trials == 2
     shown = runner.invoke(app, ["models", "show", str(out)])
     assert shown.exit_code == 0, shown.output
     assert "Integrity: all" in shown.output
@@ -58,7 +60,10 @@ def test_train_then_show(csv_file: Path, tmp_path: Path) -> None:
         (["--target", "outcome"], "the positive class must be named"),
         (["--target", "nope"], "target: must be a column of the data"),
         (["--target", "took", "--families", "forest"], "--families: must be a comma-separated"),
-        (["--target", "took", "--metric", "accuracy"], "metric: must be 'roc_auc'"),
+        (
+            ["--target", "took", "--metric", "accuracy"],
+            "metric: must be one of roc_auc, average_precision",
+        ),
     ],
 )
 def test_train_errors(csv_file: Path, tmp_path: Path, extra: list[str], message: str) -> None:
@@ -110,3 +115,27 @@ def test_train_reads_parquet(model_clients: pd.DataFrame, tmp_path: Path) -> Non
     result = runner.invoke(app, [*args, "--n-trials", "1"])
     assert result.exit_code == 0, result.output
     assert load_bundle(tmp_path / "b").model.family == "mlp"
+
+
+def test_demo_settings_follow_their_declared_rules() -> None:
+    settings = DemoBundleSettings.from_env({"LEVERS_DEMO_SEED": "3", "LEVERS_DEMO_TRIALS": "2"})
+    assert (settings.seed, settings.n_trials) == (3, 2)
+    seed: Any = np.int64(4)  # numpy scalars are plain numbers
+    assert type(DemoBundleSettings(seed=seed).seed) is int
+    with pytest.raises(
+        ModelError,
+        match=r"^DemoBundleSettings\.n_trials: must be a whole number >= 1 or None\. "
+        r"Got 0\.$",
+    ):
+        DemoBundleSettings.from_env({"LEVERS_DEMO_TRIALS": "0"})
+    with pytest.raises(
+        ModelError,
+        match=r"^DemoBundleSettings\.budget_s: must be a finite number of seconds > 0\. Got nan\.$",
+    ):
+        DemoBundleSettings(budget_s=float("nan"))
+    with pytest.raises(
+        ModelError,
+        match=r"^DemoBundleSettings\.families: must be a non-empty tuple of logistic, xgboost, "
+        r"mlp\. Got \('forest',\)\.$",
+    ):
+        DemoBundleSettings(families=("forest",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,10 +49,10 @@ def test_held_out_clients_are_the_test_split_of_the_card(
     for name in ("life_insurance", "premium_card"):
         held = held_out_clients(bundle, portfolio, name)
         entry = bundle.card.models[name]
-        assert len(held.clients) == len(held.y) == entry["n_test"]
+        assert len(held.clients) == len(held.y) == entry.n_test
         assert not held.clients["has_" + name].any()  # trained on non-holders only
         p = bundle.models[name].score(held.clients)
-        assert roc_auc_score(held.y, p) == pytest.approx(entry["test"]["auc"], abs=1e-12)
+        assert roc_auc_score(held.y, p) == pytest.approx(entry.test.auc, abs=1e-12)
 
 
 def test_held_out_clients_refuses_other_data(bundle: ModelBundle) -> None:
@@ -70,9 +71,7 @@ def test_importance_matches_the_baseline_and_a_naive_loop(
     assert list(table.columns) == ["feature", "drop_mean", "drop_std"]
     assert sorted(table["feature"]) == sorted(model.space.names)
     assert table["drop_mean"].is_monotonic_decreasing
-    assert table.attrs["baseline"] == pytest.approx(
-        bundle.card.models["life_insurance"]["test"]["auc"]
-    )
+    assert table.attrs["baseline"] == pytest.approx(bundle.card.models["life_insurance"].test.auc)
     by_feature = table.set_index("feature")
     # a feature the model cannot use (constant among non-holders) never matters
     assert by_feature.loc["has_life_insurance", "drop_mean"] == 0.0
@@ -95,9 +94,12 @@ def test_importance_is_seeded_and_independent_of_batching(
     held = held_out_clients(bundle, portfolio, "premium_card")
     model = bundle.models["premium_card"]
     one = permutation_importance(model, held.clients, held.y, n_repeats=2, seed=3)
-    again = permutation_importance(
-        model, held.clients, held.y, n_repeats=2, seed=3, batch_rows=len(held.y)
-    )
+    as_numpy: dict[str, Any] = {  # numpy scalars are plain numbers
+        "n_repeats": np.int64(2),
+        "seed": np.int64(3),
+        "batch_rows": np.int64(len(held.y)),
+    }
+    again = permutation_importance(model, held.clients, held.y, **as_numpy)
     other = permutation_importance(model, held.clients, held.y, n_repeats=2, seed=4)
     pd.testing.assert_frame_equal(one, again)
     assert not one.set_index("feature")["drop_mean"].equals(other.set_index("feature")["drop_mean"])
@@ -118,10 +120,18 @@ def test_importance_for_other_metrics_says_worse_is_positive(
 def test_importance_rejects_bad_inputs(bundle: ModelBundle, portfolio: pd.DataFrame) -> None:
     held = held_out_clients(bundle, portfolio, "life_insurance")
     model = bundle.models["life_insurance"]
-    with pytest.raises(ModelError, match="n_repeats"):
+    with pytest.raises(ModelError, match=r"^n_repeats: must be a whole number >= 1\. Got 0\.$"):
         permutation_importance(model, held.clients, held.y, n_repeats=0)
-    with pytest.raises(ModelError, match="metric"):
+    with pytest.raises(ModelError, match=r"^seed: must be a whole number >= 0\. Got -1\.$"):
+        permutation_importance(model, held.clients, held.y, seed=-1)
+    with pytest.raises(
+        ModelError,
+        match=r"^metric: must be one of roc_auc, average_precision, brier, log_loss\. "
+        r"Got 'accuracy'\.$",
+    ):
         permutation_importance(model, held.clients, held.y, metric="accuracy")  # type: ignore[arg-type]
+    with pytest.raises(ModelError, match=r"^batch_rows: must be a whole number >= 1\. Got 0\.$"):
+        permutation_importance(model, held.clients, held.y, batch_rows=0)
     with pytest.raises(ModelError, match="one label per client"):
         permutation_importance(model, held.clients, held.y[:-1])
     with pytest.raises(ModelError, match="both classes"):

@@ -12,8 +12,13 @@ from scipy.stats import spearmanr
 from advisor.datasets import make_demo_portfolio
 from advisor.errors import AdvisorError
 from advisor.evidence import InfluenceIndex, InfluenceTop, fit_influence
-from advisor.models import FAMILIES, PropensityModel, training_split
-from advisor.models._propensity import fit_calibrator
+from advisor.models import (
+    FAMILIES,
+    PropensityModel,
+    XGBoostEstimator,
+    fit_calibrator,
+    training_split,
+)
 from constraints import load_constraints
 from counterfactuals import FeatureSpace
 from tests.conftest import REPO_ROOT
@@ -250,7 +255,6 @@ def test_fit_influence_on_a_trained_model_with_its_training_split(
 
 def test_xgboost_influence_survives_the_bundle_round_trip(problem: Problem, tmp_path: Any) -> None:
     """A booster read back from JSON forgets its training parameters: the model's are used."""
-    from advisor.models._families import XGBoostEstimator
 
     params = {**PARAMS["xgboost"], "learning_rate": 0.05, "reg_lambda": 20.0, "subsample": 0.8}
     estimator = FAMILIES["xgboost"].fit(problem.x, problem.y, params, 0, None)

@@ -19,7 +19,8 @@ from sklearn.datasets import make_blobs, make_moons
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from advisor.models._mlp import TorchMLPClassifier, mlp_from_state, mlp_state
+from advisor.models import TorchMLPClassifier
+from advisor.models._mlp_state import mlp_from_state, mlp_state
 
 # Small and quick, yet accurate enough for check_classifiers_train (scaled blobs, 300 rows).
 CHECKED = TorchMLPClassifier(

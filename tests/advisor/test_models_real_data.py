@@ -11,9 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from advisor.datasets import load_german_credit, read_client_data
 from advisor.errors import ModelError
-from advisor.models import train
-from advisor.models._data import prepare_training_data
-from advisor.models._families import FAMILIES
+from advisor.models import FAMILIES, prepare_training_data, train
 from tests.conftest import REPO_ROOT, shared_data_dir
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,10 +122,31 @@ def test_bad_requests(
 ) -> None:
     with pytest.raises(ModelError, match=r"^codes: must have 27 columns, one per feature"):
         training.recommender.propensity_codes(np.zeros((2, 5)))
-    with pytest.raises(ModelError, match=r"^top: must be a whole number >= 1\. Got 0\."):
+    with pytest.raises(ModelError, match=r"^top: must be a whole number >= 1\. Got 0\.$"):
         training.recommender.recommend(model_clients.head(3), top=0)
-    with pytest.raises(ModelError, match=r"^by: must be 'expected_value' or 'propensity'"):
+    with pytest.raises(
+        ModelError, match=r"^by: must be one of expected_value, propensity\. Got 'value'\.$"
+    ):
         training.recommender.recommend(model_clients.head(3), by="value")  # type: ignore[arg-type]
+    top: Any = np.int64(2)  # numpy scalars are plain numbers
+    pd.testing.assert_frame_equal(
+        training.recommender.recommend(model_clients.head(5), top=top),
+        training.recommender.recommend(model_clients.head(5), top=2),
+    )
+    catalog_dict: Any = training.recommender.catalog.model_dump()
+    with pytest.raises(
+        ModelError,
+        match=r"^catalog: must be a ProductCatalog \(see load_product_catalog\)\. Got dict\.$",
+    ):
+        train_recommender(model_clients, catalog_dict, training.constraints, n_trials=1)
+    for budget in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(
+            ModelError,
+            match=rf"^budget_s: must be a finite number of seconds > 0 or None\. Got {budget}\.$",
+        ):
+            train_recommender(
+                model_clients, training.recommender.catalog, training.constraints, budget_s=budget
+            )
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "name: x\nproducts:\n  p: {label: {en: P, fr: P}, target: t, held: h, value: -1}\n"

@@ -1,0 +1,179 @@
+"""The model card (``model_card.json``): typed records of what a bundle holds and how it was made.
+
+Every record is a frozen pydantic model that refuses unknown keys, so a card is read once,
+checked once, and then used through attributes (``card.models["propensity"].test.auc``).
+The JSON layout is the records' fields, in declaration order.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from advisor.models._automl import TrainingResult
+from advisor.models._metrics import TestMetrics
+
+__all__ = [
+    "ClassLabel",
+    "ConstraintFileRecord",
+    "DataRecord",
+    "ModelCard",
+    "ModelEntry",
+    "ParamValue",
+]
+
+ClassLabel = bool | int | float | str
+"""A class of a target column, as JSON keeps it."""
+ParamValue = bool | int | float | str
+"""A hyper-parameter value of a model family."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataRecord(_Record):
+    """The training data of a bundle's models.
+
+    Parameters
+    ----------
+    sha256
+        Model name -> SHA-256 of the rows it was trained on (features and target).
+    ignored_columns
+        Columns of the data that are not features of the constraint file (nor the target).
+    """
+
+    sha256: dict[str, str]
+    ignored_columns: tuple[str, ...]
+
+
+class ConstraintFileRecord(_Record):
+    """The constraint file the models were trained with.
+
+    Parameters
+    ----------
+    name
+        The constraint set's name.
+    sha256
+        SHA-256 of the file's text; None when training was given a bound set, not a file.
+    """
+
+    name: str
+    sha256: str | None
+
+
+class ModelEntry(_Record):
+    """One model of a bundle: what it is, how it was selected and how it scored.
+
+    Parameters
+    ----------
+    family, params
+        The model family (logistic, xgboost, mlp) and its hyper-parameters.
+    target, classes
+        The target column and its (negative, positive) classes.
+    calibration
+        ``sigmoid`` or ``isotonic``.
+    metric, cv_score
+        The cross-validation objective and the selected trial's mean score.
+    test
+        Metrics on the held-out test set.
+    n_rows, n_train, n_test, positive_rate
+        Rows of the training data, of its training and test parts, and the positive rate.
+    n_trials, stopped_by
+        Trials run and what ended the study (``n_trials`` or ``budget``).
+    families, excluded_families
+        Families searched, and those left out because they cannot be monotone.
+    monotone, n_folds, budget_s, elapsed_s
+        The study's settings and the run's duration in seconds.
+    data_sha256, ignored_columns
+        SHA-256 of the training rows (features and target) and the columns left out.
+    """
+
+    family: str
+    params: dict[str, ParamValue]
+    target: str
+    classes: tuple[ClassLabel, ClassLabel]
+    calibration: Literal["sigmoid", "isotonic"]
+    metric: Literal["roc_auc", "average_precision"]
+    cv_score: float
+    test: TestMetrics
+    n_rows: int
+    n_train: int
+    n_test: int
+    positive_rate: float
+    n_trials: int
+    stopped_by: Literal["n_trials", "budget"]
+    families: tuple[str, ...]
+    excluded_families: tuple[str, ...]
+    monotone: bool
+    n_folds: int
+    budget_s: float | None
+    elapsed_s: float
+    data_sha256: str
+    ignored_columns: tuple[str, ...]
+
+    @classmethod
+    def from_training(cls, result: TrainingResult) -> ModelEntry:
+        """Return the card entry of a trained model."""
+        report = result.report
+        return cls(
+            family=result.model.family,
+            params=result.model.params,
+            target=report.target,
+            classes=report.classes,
+            calibration=report.calibration,
+            metric=report.metric,
+            cv_score=float(result.best[f"cv_{report.metric}"]),
+            test=result.metrics,
+            n_rows=report.n_rows,
+            n_train=report.n_train,
+            n_test=report.n_test,
+            positive_rate=report.positive_rate,
+            n_trials=report.n_trials,
+            stopped_by=report.stopped_by,
+            families=report.families,
+            excluded_families=report.excluded_families,
+            monotone=report.monotone,
+            n_folds=report.n_folds,
+            budget_s=report.budget_s,
+            elapsed_s=report.elapsed_s,
+            data_sha256=report.data_sha256,
+            ignored_columns=report.ignored_columns,
+        )
+
+
+class ModelCard(_Record):
+    """What a bundle holds and how it was made (``model_card.json``).
+
+    Parameters
+    ----------
+    format, format_version
+        ``levers-model-bundle`` and the layout's version.
+    kind
+        ``propensity`` (one model, named ``propensity``) or ``recommender`` (one per product).
+    created_at, seed
+        When the bundle was written (ISO 8601, UTC) and the training seed.
+    features
+        The models' features, in the feature space's order.
+    data, constraint_file
+        The training data's and the constraint file's provenance.
+    models
+        Model name -> its entry.
+    libraries
+        Library -> version at training time.
+    files
+        Every file of the bundle (relative path) -> its SHA-256.
+    """
+
+    format: Literal["levers-model-bundle"]
+    format_version: int
+    kind: Literal["propensity", "recommender"]
+    created_at: str
+    seed: int
+    features: tuple[str, ...]
+    data: DataRecord
+    constraint_file: ConstraintFileRecord
+    models: dict[str, ModelEntry]
+    libraries: dict[str, str]
+    files: dict[str, str]
