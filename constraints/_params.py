@@ -303,13 +303,16 @@ def check_params(
     return out
 
 
-def check_dataclass(obj: Any, spec: ParamSpec, *, error: type[Exception] = ValueError) -> None:
+def check_dataclass(
+    obj: Any, spec: ParamSpec, *, error: type[Exception] = ValueError, where: str = ""
+) -> None:
     """Check a frozen dataclass's fields against ``spec`` and store the converted values.
 
-    Call it from ``__post_init__``; the class name prefixes every message.
+    Call it from ``__post_init__``; ``where`` (default: the class name) prefixes every
+    message.
     """
     names = [f.name for f in fields(obj)]
     values = {name: getattr(obj, name) for name in names if name in spec}
-    checked = check_params(values, spec, where=type(obj).__name__, error=error)
+    checked = check_params(values, spec, where=where or type(obj).__name__, error=error)
     for name, value in checked.items():
         object.__setattr__(obj, name, value)

@@ -139,18 +139,10 @@ def _apply(cs: ConstraintSet, frame: pd.DataFrame, changes: Mapping[str, Any]) -
     row.update(changes)
     edited = pd.DataFrame([row], index=frame.index)
     try:
-        before = cs.to_array(frame)[0]
-        after = cs.to_array(edited)[0]
+        after = cs.rederive(frame, edited)  # derived features follow their sources
     except ConstraintError as exc:
         raise AdvisorError(f"changes: {exc}") from exc
-    for rule in cs.derived:  # derived features follow their sources
-        j = cs.feature_names.index(rule.feature)
-        moved = sum(
-            c * (after[cs.feature_names.index(s)] - before[cs.feature_names.index(s)])
-            for s, c in rule.terms
-        )
-        after[j] = before[j] + moved
-    return cs.to_frame(after[None, :]).set_axis(frame.index)
+    return cs.to_frame(after).set_axis(frame.index)
 
 
 def what_if(info: ProductInfo, frame: pd.DataFrame, changes: Mapping[str, Any]) -> WhatIf:

@@ -274,7 +274,7 @@ def test_numpy_scalars_are_accepted_like_python_ones(recommender_advisor: Adviso
         recommender_advisor.model,
         recommender_advisor.constraints,
         seed=np.int64(0),  # type: ignore[arg-type]  # numpy scalars are accepted
-        time_limit_s=np.float64(5.0),  # type: ignore[arg-type]
+        time_limit_s=np.float64(5.0),
         n_neighbours=np.int32(50),  # type: ignore[arg-type]
     )
     assert (advisor.seed, advisor.n_neighbours) == (0, 50)
