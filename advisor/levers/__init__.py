@@ -5,9 +5,10 @@ few concrete levers that lift the score (:class:`Advice` of :class:`Lever` made 
 :class:`Action`), with the reason in plain words when there is none.
 """
 
-from advisor.levers._advisor import COST_TOLERANCE, Advisor, rank_levers
-from advisor.levers._bundle import load_demo_advisor
+from advisor.levers._advisor import Advisor
+from advisor.levers._demo import load_demo_advisor
 from advisor.levers._inputs import client_frame
+from advisor.levers._ranking import COST_TOLERANCE, rank_levers
 from advisor.levers._types import (
     LANGUAGES,
     Action,

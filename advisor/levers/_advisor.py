@@ -9,7 +9,7 @@ support first).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 
 from advisor.errors import AdvisorError, ModelError
 from advisor.evidence import Evidence, SimilarIndex, fit_similar
-from advisor.levers._bundle import advisor_from_bundle
+from advisor.levers._bundle import bundle_parts
 from advisor.levers._cache import OnceCache
 from advisor.levers._evidence import (
     EvidenceSources,
@@ -30,6 +30,7 @@ from advisor.levers._evidence import (
 )
 from advisor.levers._inputs import check_options, client_frame
 from advisor.levers._products import Population, ProductInfo, population_of, products_of
+from advisor.levers._ranking import rank_levers
 from advisor.levers._types import Advice, Lever, check_language
 from advisor.levers._whatif import Control, WhatIf, controls, what_if
 from advisor.levers._wording import actions_of, held_reason, no_lever_reason, reached_reason
@@ -37,10 +38,9 @@ from advisor.models import ModelBundle, ProductRecommender, PropensityModel
 from constraints import ConstraintSet, Whole, check_params
 from counterfactuals import CounterfactualResult, Status, Target, generate
 
-__all__ = ["COST_TOLERANCE", "Advisor", "rank_levers"]
+__all__ = ["Advisor"]
 
 _N_TRIED = 3  # recommended products tried in turn when no product is named
-COST_TOLERANCE = 0.05  # levers whose costs differ by at most this are "as cheap"
 
 
 class Advisor:
@@ -351,7 +351,10 @@ class Advisor:
         The bundle's constraint file is bound to ``reference`` (as at training time);
         without reference data it is bound alone (percentile bounds need data).
         """
-        return advisor_from_bundle(cls, bundle, reference, **options)
+        parts = bundle_parts(bundle, reference)
+        options.setdefault("training_seed", parts.training_seed)
+        options.setdefault("training_hashes", parts.training_hashes)
+        return cls(parts.model, parts.constraints, reference=reference, **options)
 
     def _search(
         self, info: ProductInfo, frame: pd.DataFrame, goal: float, n_levers: int
@@ -399,27 +402,3 @@ class Advisor:
             )
             for i, (cf, actions, support) in enumerate(ranked[:n_levers])
         )
-
-
-def rank_levers(
-    costs: Sequence[float],
-    scores: Sequence[float],
-    supports: Sequence[float | None],
-    tolerance: float = COST_TOLERANCE,
-) -> list[int]:
-    """Return the order in which to show levers: cheap first, then strong, then supported.
-
-    Costs within ``tolerance`` of the cheapest lever left count as equally cheap: among
-    them the lever with the higher score comes first (scores equal to 4 decimals tie),
-    then the one with larger support, then the cheaper one, then the earlier one. So a
-    lever never comes before one that is cheaper by more than ``tolerance``.
-    """
-    left = list(range(len(costs)))
-    order: list[int] = []
-    while left:
-        cheapest = min(costs[i] for i in left)
-        near = [i for i in left if costs[i] <= cheapest + tolerance]
-        best = min(near, key=lambda i: (-round(scores[i], 4), -(supports[i] or 0.0), costs[i], i))
-        order.append(best)
-        left.remove(best)
-    return order

@@ -1,26 +1,39 @@
-"""Advisors from model bundles, and the demo advisor the app opens on."""
+"""What an advisor needs from a model bundle: its model, its constraint file, its training."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
-from advisor.datasets import make_demo_portfolio
 from advisor.errors import AdvisorError
-from advisor.models import DemoBundleSettings, ModelBundle, build_demo_bundle, load_bundle
-from constraints import ConstraintError, parse_constraints
+from advisor.models import ModelBundle, ProductRecommender, PropensityModel
+from constraints import ConstraintError, ConstraintSet, parse_constraints
 
-if TYPE_CHECKING:
-    from advisor.levers._advisor import Advisor
-
-__all__ = ["advisor_from_bundle", "load_demo_advisor"]
+__all__ = ["BundleParts", "bundle_parts"]
 
 
-def advisor_from_bundle(
-    cls: type[Advisor], bundle: ModelBundle, reference: pd.DataFrame | None, **options: Any
-) -> Advisor:
-    """Build an advisor from a bundle (see :meth:`Advisor.from_bundle`)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BundleParts:
+    """A bundle's model, its constraint file bound to the reference data, and its training.
+
+    ``training_seed`` and ``training_hashes`` (per product, the model card's data
+    fingerprint) let the evidence find each model's exact training rows.
+    """
+
+    model: PropensityModel | ProductRecommender
+    constraints: ConstraintSet
+    training_seed: int
+    training_hashes: Mapping[str, str]
+
+
+def bundle_parts(bundle: ModelBundle, reference: pd.DataFrame | None) -> BundleParts:
+    """Read what :meth:`Advisor.from_bundle <advisor.levers.Advisor.from_bundle>` needs.
+
+    The bundle's constraint file is bound to ``reference`` (as at training time); without
+    reference data it is bound alone (percentile bounds need data).
+    """
     if not isinstance(bundle, ModelBundle):
         raise AdvisorError(
             f"bundle: must be a ModelBundle (load_bundle). Got {type(bundle).__name__}."
@@ -36,30 +49,12 @@ def advisor_from_bundle(
         )
     except ConstraintError as exc:
         raise AdvisorError(str(exc)) from exc
-    model = bundle.recommender if bundle.recommender is not None else bundle.model
-    options.setdefault("training_seed", bundle.card.seed)
     hashes = dict(bundle.card.data.sha256)
     if bundle.recommender is None:  # the card names the one model "propensity"
         hashes = {bundle.model.target: hashes.get(next(iter(bundle.card.models)), "")}
-    options.setdefault("training_hashes", hashes)
-    return cls(model, constraints, reference=reference, **options)
-
-
-def load_demo_advisor(
-    settings: DemoBundleSettings | None = None, **options: Any
-) -> tuple[Advisor, ModelBundle]:
-    """Return the demo advisor: the demo bundle (trained once when missing) and its portfolio.
-
-    The portfolio is regenerated from the settings' size and seed, indexed by client id;
-    it is the bundle's training data, so every kind of evidence is available.
-    """
-    from advisor.levers._advisor import Advisor
-
-    settings = settings or DemoBundleSettings.from_env()
-    if not (settings.out / "model_card.json").is_file():
-        build_demo_bundle(settings, overwrite=False)
-    bundle = load_bundle(settings.out)
-    portfolio = make_demo_portfolio(n_clients=settings.n_clients, seed=settings.seed)
-    portfolio = portfolio.set_index("client_id", drop=False)
-    portfolio.index.name = None
-    return Advisor.from_bundle(bundle, portfolio, **options), bundle
+    return BundleParts(
+        model=bundle.recommender if bundle.recommender is not None else bundle.model,
+        constraints=constraints,
+        training_seed=bundle.card.seed,
+        training_hashes=hashes,
+    )
