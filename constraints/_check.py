@@ -105,87 +105,119 @@ class CheckResult:
         return pd.DataFrame(rows, columns=["candidate", "feature", "rule", "message"])
 
 
-def _feature_rules(
-    cp: CompiledConstraints, c: FloatArray, x: FloatArray, delta: FloatArray, changed: BoolArray
-) -> dict[str, tuple[IntArray, BoolArray]]:
-    out: dict[str, tuple[IntArray, BoolArray]] = {}
+FeatureMasks = dict[str, tuple[IntArray, BoolArray]]
+"""Rule -> (columns it applies to, (n, k) mask of the candidates breaking it)."""
 
-    def put(rule: str, idx: IntArray, mask: BoolArray) -> None:
-        if idx.size:
-            out[rule] = (idx, mask)
 
+def _kept(*entries: tuple[str, IntArray, BoolArray]) -> FeatureMasks:
+    """Keep the rules that apply to at least one column, in the order given."""
+    return {rule: (idx, mask) for rule, idx, mask in entries if idx.size}
+
+
+def _immutable_and_domain(
+    cp: CompiledConstraints, x: FloatArray, changed: BoolArray
+) -> FeatureMasks:
+    """Find frozen features that moved (or are missing), and values outside their domain.
+
+    A coded value must be a whole code in 0..k-1; a missing (NaN) value of any other
+    movable feature is also out of its domain.
+    """
     nan = ~np.isfinite(x)
     any_nan = bool(nan.any())
-    put(
-        "immutable",
-        cp.frozen_idx,
-        changed[:, cp.frozen_idx] | (nan[:, cp.frozen_idx] if any_nan else False),
-    )
+    frozen = cp.frozen_idx
+    out = _kept(("immutable", frozen, changed[:, frozen] | (nan[:, frozen] if any_nan else False)))
     idx = cp.coded_idx
     if idx.size:
         v = x[:, idx]
         bad = (v != np.rint(v)) | (v < 0) | (v > cp.n_categories[idx] - 1) | ~np.isfinite(v)
-        put("domain", idx, bad & (changed[:, idx] | ~np.isfinite(v)))
+        out["domain"] = (idx, bad & (changed[:, idx] | ~np.isfinite(v)))
     if any_nan:
-        num = np.flatnonzero(~cp.coded & ~np.isin(np.arange(cp.n_features), cp.frozen_idx))
+        num = np.flatnonzero(~cp.coded & ~np.isin(np.arange(cp.n_features), frozen))
         if "domain" in out:
             dom_idx, dom = out["domain"]
-            idx2 = np.concatenate([dom_idx, num])
-            out["domain"] = (idx2, np.hstack([dom, nan[:, num]]))
+            out["domain"] = (np.concatenate([dom_idx, num]), np.hstack([dom, nan[:, num]]))
         else:
-            put("domain", num, nan[:, num])
-    put(
-        "direction",
-        np.concatenate([cp.increasing, cp.decreasing]),
-        np.hstack(
-            [
-                changed[:, cp.increasing] & (delta[:, cp.increasing] < 0),
-                changed[:, cp.decreasing] & (delta[:, cp.decreasing] > 0),
-            ]
-        ),
+            out.update(_kept(("domain", num, nan[:, num])))
+    return out
+
+
+def _direction_and_bounds(
+    cp: CompiledConstraints, x: FloatArray, delta: FloatArray, changed: BoolArray
+) -> FeatureMasks:
+    """Find moves against a feature's direction, and changed values below min or above max."""
+    inc, dec, low, high = cp.increasing, cp.decreasing, cp.bounded_lower, cp.bounded_upper
+    wrong_way = np.hstack(
+        [changed[:, inc] & (delta[:, inc] < 0), changed[:, dec] & (delta[:, dec] > 0)]
     )
-    idx = cp.bounded_lower
-    put(
-        "min",
-        idx,
-        changed[:, idx] & (x[:, idx] < cp.lower[idx] - tolerance(cp.lower[idx])),
+    return _kept(
+        ("direction", np.concatenate([inc, dec]), wrong_way),
+        ("min", low, changed[:, low] & (x[:, low] < cp.lower[low] - tolerance(cp.lower[low]))),
+        ("max", high, changed[:, high] & (x[:, high] > cp.upper[high] + tolerance(cp.upper[high]))),
     )
-    idx = cp.bounded_upper
-    put(
-        "max",
-        idx,
-        changed[:, idx] & (x[:, idx] > cp.upper[idx] + tolerance(cp.upper[idx])),
-    )
+
+
+def _change_size_and_step(
+    cp: CompiledConstraints, c: FloatArray, x: FloatArray, delta: FloatArray, changed: BoolArray
+) -> FeatureMasks:
+    """Find changes larger than max_change, and values off the feature's step grid."""
+    out: FeatureMasks = {}
     idx = cp.limited
     if idx.size:
         limit = cp.change_limit(c)[:, idx]
-        put(
-            "max_change",
+        out["max_change"] = (
             idx,
             changed[:, idx] & (np.abs(delta[:, idx]) > limit * (1 + 1e-9) + 1e-12),
         )
     idx = cp.stepped
     if idx.size:
         r = x[:, idx] / cp.step[idx]
-        put("step", idx, changed[:, idx] & (np.abs(r - np.rint(r)) > 1e-7 * (1.0 + np.abs(r))))
-    if cp.transitions:
-        t_idx = np.array([j for j, _ in cp.transitions], dtype=np.intp)
-        masks = []
-        for j, allowed in cp.transitions:
-            k = allowed.shape[0] - 1
-            src = np.clip(np.rint(c[:, j]), 0, k).astype(np.intp)
-            dst = np.clip(np.rint(x[:, j]), 0, k).astype(np.intp)
-            masks.append(changed[:, j] & ~allowed[src, dst])
-        put("transition", t_idx, np.column_stack(masks))
-    if cp.derived:
-        d_idx = np.array([item.j for item in cp.derived], dtype=np.intp)
-        masks = []
-        for item in cp.derived:
-            expected = c[:, item.j] + delta[:, item.idx] @ item.coef
-            tol = tolerance(expected)
-            masks.append(np.abs(x[:, item.j] - expected) > tol)
-        put("derived", d_idx, np.column_stack(masks))
+        out["step"] = (idx, changed[:, idx] & (np.abs(r - np.rint(r)) > 1e-7 * (1.0 + np.abs(r))))
     return out
+
+
+def _transitions(
+    cp: CompiledConstraints, c: FloatArray, x: FloatArray, changed: BoolArray
+) -> FeatureMasks:
+    """Find category changes the feature's transitions do not allow."""
+    if not cp.transitions:
+        return {}
+    t_idx = np.array([j for j, _ in cp.transitions], dtype=np.intp)
+    masks = []
+    for j, allowed in cp.transitions:
+        k = allowed.shape[0] - 1
+        src = np.clip(np.rint(np.nan_to_num(c[:, j])), 0, k).astype(np.intp)
+        finite = np.isfinite(x[:, j])  # a missing value is the domain rule's to report
+        dst = np.clip(np.rint(np.where(finite, x[:, j], 0.0)), 0, k).astype(np.intp)
+        masks.append(changed[:, j] & finite & ~allowed[src, dst])
+    return _kept(("transition", t_idx, np.column_stack(masks)))
+
+
+def _derived(
+    cp: CompiledConstraints, c: FloatArray, x: FloatArray, delta: FloatArray
+) -> FeatureMasks:
+    """Find derived features that do not equal their recomputed value."""
+    if not cp.derived:
+        return {}
+    d_idx = np.array([item.j for item in cp.derived], dtype=np.intp)
+    masks = []
+    for item in cp.derived:
+        expected = c[:, item.j] + delta[:, item.idx] @ item.coef
+        tol = tolerance(expected)
+        masks.append(np.abs(x[:, item.j] - expected) > tol)
+    return _kept(("derived", d_idx, np.column_stack(masks)))
+
+
+def _feature_rules(
+    cp: CompiledConstraints, c: FloatArray, x: FloatArray, delta: FloatArray, changed: BoolArray
+) -> FeatureMasks:
+    """Return every per-feature rule broken, in a fixed order (rules on no column left out)."""
+    return {
+        **_immutable_and_domain(cp, x, changed),
+        **_direction_and_bounds(cp, x, delta, changed),
+        **_change_size_and_step(cp, c, x, delta, changed),
+        **_transitions(cp, c, x, changed),
+        **_derived(cp, c, x, delta),
+    }
 
 
 def _global_rules(

@@ -114,6 +114,43 @@ def _labels_problems(feature: FeatureModel) -> list[Found]:
     return out
 
 
+def _ordinal_bound_problems(feature: FeatureModel, key: str, value: Any) -> list[Found]:
+    """Check that an ordinal feature's bound is one of its categories."""
+    labels = [str(x) for x in category_labels(feature)]
+    if str(value) in labels:
+        return []
+    hint = _category_hint(value, category_labels(feature))
+    return [
+        (
+            (key,),
+            f"must be one of the order's categories. Got {value!r}.",
+            hint.replace("the categories are:", "the order is:"),
+        )
+    ]
+
+
+def _text_bound_problems(key: str, value: str, path: Path, smap: SourceMap) -> list[Found]:
+    """Check that a bound written as text is a percentile (``p1``, ``p99.5``)."""
+    if PERCENTILE_PATTERN.match(value):
+        return []
+    hint = "percentiles are written p0 to p100, e.g. p1 or p99.5."
+    plain = value.replace(",", "").replace("_", "").replace(" ", "")
+    try:
+        float(value)
+        hint = f"YAML reads {value} as text: write it with a dot, e.g. {float(value)!r}."
+    except ValueError:
+        if plain != value and plain.replace(".", "", 1).isdigit():
+            hint = f"write the number without separators, e.g. {plain}."
+    return [
+        (
+            (key,),
+            f"must be a number or a percentile of the data such as p1 or "
+            f"p99. Got {_show(value, path, smap)}.",
+            hint,
+        )
+    ]
+
+
 def _bound_problems(feature: FeatureModel, smap: SourceMap, path: Path) -> list[Found]:
     out: list[Found] = []
     numbers: dict[str, float] = {}
@@ -122,37 +159,10 @@ def _bound_problems(feature: FeatureModel, smap: SourceMap, path: Path) -> list[
         if value is None:
             continue
         if feature.kind == "ordinal":
-            labels = [str(x) for x in category_labels(feature)]
-            if str(value) not in labels:
-                out.append(
-                    (
-                        (key,),
-                        f"must be one of the order's categories. Got {value!r}.",
-                        _category_hint(value, category_labels(feature)).replace(
-                            "the categories are:", "the order is:"
-                        ),
-                    )
-                )
+            out.extend(_ordinal_bound_problems(feature, key, value))
             continue
         if isinstance(value, str):
-            if PERCENTILE_PATTERN.match(value):
-                continue
-            hint = "percentiles are written p0 to p100, e.g. p1 or p99.5."
-            plain = value.replace(",", "").replace("_", "").replace(" ", "")
-            try:
-                float(value)
-                hint = f"YAML reads {value} as text: write it with a dot, e.g. {float(value)!r}."
-            except ValueError:
-                if plain != value and plain.replace(".", "", 1).isdigit():
-                    hint = f"write the number without separators, e.g. {plain}."
-            out.append(
-                (
-                    (key,),
-                    f"must be a number or a percentile of the data such as p1 or "
-                    f"p99. Got {_show(value, (*path, key), smap)}.",
-                    hint,
-                )
-            )
+            out.extend(_text_bound_problems(key, value, (*path, key), smap))
             continue
         if feature.kind == "integer" and float(value) != int(value):
             out.append(
@@ -269,6 +279,49 @@ def _cost_problems(feature: FeatureModel) -> list[Found]:
     return out
 
 
+def _placeholder_problem(key: str, language: str, name: str) -> Found:
+    """Report a ``{name}`` placeholder the text does not allow (labels allow none)."""
+    allowed = PLACEHOLDERS if key == "lever" else ()
+    where = (
+        "a label has no placeholders"
+        if key == "label"
+        else ("placeholders must be one of " + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
+    )
+    close = did_you_mean(name, list(allowed), cutoff=0.75).strip()
+    if key == "lever" and not close:
+        close = "use {change} for the amount of the change, or {after} for the new value."
+    if key == "label":
+        close = "labels are plain names; put placeholders in the lever text."
+    return ((key, language), f"{where}. Got {{{name}}}.", close)
+
+
+def _template_problems(key: str, language: str, text: str) -> list[Found]:
+    """Problems of one label or lever text: syntax, unknown placeholders, format specs."""
+    try:
+        fields = [f for _, f, spec, _ in string.Formatter().parse(text) if f is not None]
+        specs = [spec for _, f, spec, _ in string.Formatter().parse(text) if spec]
+    except ValueError as exc:
+        return [
+            (
+                (key, language),
+                f"must be a valid template ({exc}). Got {text!r}.",
+                "write a literal brace as {{ or }}.",
+            )
+        ]
+    allowed = PLACEHOLDERS if key == "lever" else ()
+    out = [_placeholder_problem(key, language, name) for name in fields if name not in allowed]
+    if specs:
+        out.append(
+            (
+                (key, language),
+                f"placeholders take no format (numbers are formatted "
+                f"in the feature's unit). Got {{...:{specs[0]}}}.",
+                "write {after} alone: Levers formats numbers for the advisor's language.",
+            )
+        )
+    return out
+
+
 def _wording_problems(feature: FeatureModel) -> list[Found]:
     out: list[Found] = []
     for key in ("label", "lever"):
@@ -276,48 +329,7 @@ def _wording_problems(feature: FeatureModel) -> list[Found]:
         if wording is None:
             continue
         for language in ("en", "fr"):
-            text = getattr(wording, language)
-            try:
-                fields = [f for _, f, spec, _ in string.Formatter().parse(text) if f is not None]
-                specs = [spec for _, f, spec, _ in string.Formatter().parse(text) if spec]
-            except ValueError as exc:
-                out.append(
-                    (
-                        (key, language),
-                        f"must be a valid template ({exc}). Got {text!r}.",
-                        "write a literal brace as {{ or }}.",
-                    )
-                )
-                continue
-            allowed = PLACEHOLDERS if key == "lever" else ()
-            for name in fields:
-                if name not in allowed:
-                    where = (
-                        "a label has no placeholders"
-                        if key == "label"
-                        else (
-                            "placeholders must be one of "
-                            + ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-                        )
-                    )
-                    close = did_you_mean(name, list(allowed), cutoff=0.75).strip()
-                    if key == "lever" and not close:
-                        close = (
-                            "use {change} for the amount of the change, or {after} for the new "
-                            "value."
-                        )
-                    if key == "label":
-                        close = "labels are plain names; put placeholders in the lever text."
-                    out.append(((key, language), f"{where}. Got {{{name}}}.", close))
-            if specs:
-                out.append(
-                    (
-                        (key, language),
-                        f"placeholders take no format (numbers are formatted "
-                        f"in the feature's unit). Got {{...:{specs[0]}}}.",
-                        "write {after} alone: Levers formats numbers for the advisor's language.",
-                    )
-                )
+            out.extend(_template_problems(key, language, getattr(wording, language)))
     return out
 
 

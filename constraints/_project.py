@@ -1,12 +1,12 @@
-"""Per-client feasible intervals, projection onto the feasible set, and feasible sampling."""
+"""Projection of candidates onto the feasible set (every row then passes ``check``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from constraints._bounds import ClientBounds, allowed_codes, intervals
 from constraints._check import changed_mask, check_arrays
 from constraints._compiled import (
     BoolArray,
@@ -17,185 +17,12 @@ from constraints._compiled import (
     IntArray,
     alternatives_hold,
 )
-from constraints._messages import MessageContext, format_value
+from constraints._messages import MessageContext
 from constraints._tolerance import tolerance
-from constraints._types import FeatureSpec
 
-__all__ = [
-    "ClientBounds",
-    "Projection",
-    "client_bounds",
-    "intervals",
-    "project_arrays",
-    "sample_arrays",
-]
-
-
-def intervals(cp: CompiledConstraints, client: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Feasible [lo, hi] of each feature for each client row (direction, bounds, max change).
-
-    Frozen features get [c, c]; an empty interval (lo > hi) means only the current value.
-    """
-    lo = np.broadcast_to(cp.lower, client.shape).copy()
-    hi = np.broadcast_to(cp.upper, client.shape).copy()
-    inc, dec = cp.direction > 0, cp.direction < 0
-    lo[:, inc] = np.maximum(lo[:, inc], client[:, inc])
-    hi[:, dec] = np.minimum(hi[:, dec], client[:, dec])
-    limit = cp.change_limit(client)
-    lo = np.maximum(lo, client - limit)
-    hi = np.minimum(hi, client + limit)
-    frozen = ~cp.mutable
-    lo[:, frozen] = client[:, frozen]
-    hi[:, frozen] = client[:, frozen]
-    return lo, hi
-
-
-def _allowed_codes(
-    cp: CompiledConstraints, j: int, client: FloatArray, lo: FloatArray, hi: FloatArray
-) -> BoolArray:
-    """(m, k) mask of categories each client may move to (the current one included)."""
-    k = int(cp.n_categories[j])
-    codes = np.arange(k)
-    current = np.clip(np.rint(client[:, j]), 0, k - 1).astype(np.intp)
-    allowed = (codes >= lo[:, j, None] - 1e-9) & (codes <= hi[:, j, None] + 1e-9)
-    for t_j, table in cp.transitions:
-        if t_j == j:
-            allowed &= table[current]
-    allowed[np.arange(len(current)), current] = True
-    return allowed
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClientBounds:
-    """What each feature may become for one client (for solvers and explanations).
-
-    ``lower``/``upper`` bound numeric features (ordinal: ranks); ``allowed`` lists the category
-    codes reachable for coded features (``None`` for numeric ones); ``reasons`` says why a
-    feature cannot move (empty when it can).
-    """
-
-    features: tuple[FeatureSpec, ...]
-    client: FloatArray
-    lower: FloatArray
-    upper: FloatArray
-    step: FloatArray
-    movable: BoolArray
-    allowed: tuple[frozenset[int] | None, ...]
-    reasons: tuple[str, ...]
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per feature, in business terms: current value, reachable range, reason."""
-        rows = []
-        for j, spec in enumerate(self.features):
-            allowed = self.allowed[j]
-            if allowed is not None:
-                reach = ", ".join(format_value(spec, float(c)) for c in sorted(allowed))
-            elif self.movable[j]:
-                low = format_value(spec, float(self.lower[j]))
-                reach = f"{low} to {format_value(spec, float(self.upper[j]))}"
-            else:
-                reach = format_value(spec, float(self.client[j]))
-            rows.append(
-                {
-                    "feature": spec.name,
-                    "role": spec.role,
-                    "current": format_value(spec, float(self.client[j])),
-                    "movable": bool(self.movable[j]),
-                    "reachable": reach,
-                    "reason": self.reasons[j],
-                }
-            )
-        return pd.DataFrame(rows)
-
-
-def _reason(spec: FeatureSpec, derived: bool, mutable: bool) -> str:
-    if derived:
-        return "derived: recomputed from other features"
-    if not mutable:
-        if spec.role == "context":
-            return "context: not an action (allow it for this run to change it)"
-        return "protected attribute" if spec.protected else "immutable"
-    return "no value other than the current one is allowed (bounds, direction or max change)"
-
-
-def _apply_unary_rules(
-    cp: CompiledConstraints,
-    c: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
-    allowed: list[frozenset[int] | None],
-    movable: BoolArray,
-) -> None:
-    """Narrow bounds with rules that always apply and name a single feature.
-
-    E.g. ``month not in [jan, feb]`` or ``transfer <= 500``; other rules stay global
-    constraints (``check`` enforces them; solvers receive them as rules).
-    """
-    for rule in cp.rules:
-        if rule.condition or len(rule.requirement) != 1 or len(rule.idx) != 1:
-            continue
-        j = int(rule.idx[0])
-        if not movable[j]:
-            continue
-        for clause in rule.requirement[0]:
-            if clause.kind == "member" and allowed[j] is not None:
-                codes = {int(k) for k in np.flatnonzero(clause.lookup)}
-                kept = (allowed[j] or frozenset()) & (codes | {round(c[j])})
-                allowed[j] = frozenset(kept)
-                movable[j] = len(kept) > 1
-            elif clause.kind == "linear" and len(clause.idx) == 1 and allowed[j] is None:
-                limit = clause.bound / clause.coef[0]
-                upper = (clause.op == "<=") == (clause.coef[0] > 0) or clause.op == "=="
-                lower = (clause.op == ">=") == (clause.coef[0] > 0) or clause.op == "=="
-                if upper:
-                    hi[0, j] = min(hi[0, j], limit)
-                if lower:
-                    lo[0, j] = max(lo[0, j], limit)
-                movable[j] = bool(lo[0, j] <= hi[0, j] and (hi[0, j] > c[j] or lo[0, j] < c[j]))
-                if not movable[j]:
-                    lo[0, j] = hi[0, j] = c[j]
-            elif clause.kind == "stays":
-                movable[j] = False
-                lo[0, j] = hi[0, j] = c[j]
-                if allowed[j] is not None:
-                    allowed[j] = frozenset({round(c[j])})
-
-
-def client_bounds(
-    cp: CompiledConstraints, features: tuple[FeatureSpec, ...], client: FloatArray
-) -> ClientBounds:
-    """Feasible values of every feature for one client (client is (1, d))."""
-    lo, hi = intervals(cp, client)
-    c = client[0]
-    movable = np.zeros(cp.n_features, dtype=bool)
-    allowed: list[frozenset[int] | None] = []
-    for j in range(cp.n_features):
-        if cp.coded[j]:
-            codes = np.flatnonzero(_allowed_codes(cp, j, client, lo, hi)[0])
-            allowed.append(frozenset(int(x) for x in codes))
-            movable[j] = cp.mutable[j] and len(codes) > 1
-            continue
-        allowed.append(None)
-        a, b, s = lo[0, j], hi[0, j], cp.step[j]
-        if s > 0:
-            a, b = np.ceil(a / s - 1e-9) * s, np.floor(b / s + 1e-9) * s
-        movable[j] = bool(cp.mutable[j] and a <= b and (b > c[j] + 1e-12 or a < c[j] - 1e-12))
-        lo[0, j], hi[0, j] = (a, b) if movable[j] else (c[j], c[j])
-    _apply_unary_rules(cp, c, lo, hi, allowed, movable)
-    reasons = tuple(
-        "" if movable[j] else _reason(features[j], bool(cp.derived_mask[j]), bool(cp.mutable[j]))
-        for j in range(cp.n_features)
-    )
-    return ClientBounds(
-        features=features,
-        client=c.copy(),
-        lower=lo[0],
-        upper=hi[0],
-        step=cp.step.copy(),
-        movable=movable,
-        allowed=tuple(allowed),
-        reasons=reasons,
-    )
+# ClientBounds lives in constraints._bounds; it is re-exported here because the package's
+# __init__ imports it from this module.
+__all__ = ["ClientBounds", "Projection", "project_arrays"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,7 +63,7 @@ def _snap_coded(
     """
     for j in np.flatnonzero(cp.coded & cp.mutable):
         k = int(cp.n_categories[j])
-        allowed = _allowed_codes(cp, int(j), c, lo, hi)
+        allowed = allowed_codes(cp, int(j), c, lo, hi)
         want = np.rint(x[:, j])
         current = np.clip(np.rint(c[:, j]), 0, k - 1)
         if cp.categorical[j]:
@@ -413,84 +240,3 @@ def project_arrays(
     repaired |= ~ok
     _, changed = changed_mask(cfull, x)
     return Projection(values=x, changed=np.asarray(changed.any(axis=1)), repaired=repaired)
-
-
-def _sampling_window(
-    cp: CompiledConstraints,
-    bounds: ClientBounds,
-    c: FloatArray,
-    movable: np.ndarray,
-    support: tuple[tuple[float, float] | None, ...],
-) -> tuple[FloatArray, FloatArray]:
-    """Return a finite [lo, hi] to draw numeric values from.
-
-    The feasible interval, narrowed to the data's 0.5-99.5 % range (or the client +- 3
-    scales) when that overlaps it.
-    """
-    lo, hi = bounds.lower.copy(), bounds.upper.copy()
-    for j in movable:
-        if cp.coded[j]:
-            continue
-        s = support[j]
-        wide_lo, wide_hi = s if s is not None else (c[j] - 3 * cp.scale[j], c[j] + 3 * cp.scale[j])
-        wide_lo, wide_hi = min(wide_lo, c[j]), max(wide_hi, c[j])
-        a, b = max(lo[j], wide_lo), min(hi[j], wide_hi)
-        if b - a <= cp.step[j]:  # the data barely varies (e.g. a rare product): widen
-            reach = 3 * cp.scale[j] + max(cp.step[j], 0.0)
-            a, b = max(lo[j], c[j] - reach), min(hi[j], c[j] + reach)
-        if a > b:  # the client sits outside the feasible interval: stay near its edge
-            a = lo[j] if np.isfinite(lo[j]) else hi[j] - 6 * cp.scale[j]
-            b = hi[j] if np.isfinite(hi[j]) else lo[j] + 6 * cp.scale[j]
-            a, b = max(a, b - 6 * cp.scale[j]), min(b, a + 6 * cp.scale[j])
-        lo[j], hi[j] = a, b
-    return lo, hi
-
-
-def sample_arrays(
-    cp: CompiledConstraints,
-    ctx: MessageContext,
-    client: FloatArray,
-    n: int,
-    rng: np.random.Generator,
-    support: tuple[tuple[float, float] | None, ...],
-) -> FloatArray:
-    """Draw ``n`` feasible candidates that change 1..max_changes features of one client."""
-    bounds = client_bounds(cp, ctx.features, client)
-    movable = np.flatnonzero(bounds.movable)
-    units = np.unique(cp.unit_of[movable])
-    units = units[units >= 0]
-    d = cp.n_features
-    if n <= 0 or not units.size:
-        return np.empty((0, d))
-    top = min(cp.max_changes or len(units), len(units))
-    c = client[0]
-    lo, hi = _sampling_window(cp, bounds, c, movable, support)
-    unit_pos = {int(u): p for p, u in enumerate(units)}
-    kept: list[FloatArray] = []
-    n_kept = 0
-    for _ in range(30):
-        m = max(2 * (n - n_kept), 16)
-        k = rng.integers(1, top + 1, size=m)
-        keys = rng.random((m, len(units)))
-        order = np.argsort(keys, axis=1)
-        chosen_units = np.zeros((m, len(units)), dtype=bool)
-        np.put_along_axis(chosen_units, order, np.arange(len(units))[None, :] < k[:, None], axis=1)
-        x = np.repeat(client, m, axis=0)
-        for j in movable:
-            pick = chosen_units[:, unit_pos[int(cp.unit_of[j])]]
-            if cp.coded[j]:
-                codes = np.array(sorted(bounds.allowed[j] or {int(c[j])}))
-                others = codes[codes != round(c[j])]
-                if others.size:
-                    x[:, j] = np.where(pick, others[rng.integers(0, others.size, size=m)], x[:, j])
-            else:
-                draw = lo[j] + rng.random(m) * (hi[j] - lo[j])
-                x[:, j] = np.where(pick, draw, x[:, j])
-        projected = project_arrays(cp, ctx, client, x)
-        good = projected.values[projected.changed]
-        kept.append(good)
-        n_kept += len(good)
-        if n_kept >= n:
-            break
-    out = np.vstack(kept)[:n]
-    return out

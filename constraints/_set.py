@@ -10,17 +10,14 @@ import numpy as np
 import pandas as pd
 
 from constraints._bind import FeatureSupport
+from constraints._bounds import ClientBounds, client_bounds
 from constraints._check import CheckResult, changed_mask, check_arrays
-from constraints._compiled import CompiledConstraints, FloatArray, compile_arrays
+from constraints._compile import compile_arrays
+from constraints._compiled import CompiledConstraints, FloatArray
 from constraints._encode import decode_frame, encode_column, encode_values
 from constraints._messages import MessageContext, format_value
-from constraints._project import (
-    ClientBounds,
-    Projection,
-    client_bounds,
-    project_arrays,
-    sample_arrays,
-)
+from constraints._project import Projection, project_arrays
+from constraints._sample import sample_arrays
 from constraints._types import ChangeGroup, DerivedFeature, FeatureSpec, OneHotGroup, Rule
 from constraints.errors import ConstraintError, FileProblem
 

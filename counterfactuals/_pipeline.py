@@ -1,0 +1,226 @@
+"""The steps of a search request: bind, choose engines, solve, fall back, assemble results.
+
+:mod:`counterfactuals._api` checks the caller's parameters and runs these steps in order.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, is_dataclass, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from constraints import ConstraintSet
+from counterfactuals._diagnose import Diagnosis
+from counterfactuals._engine import ENGINES, Engine, EngineOutput, EngineRequest
+from counterfactuals._model import ModelAdapter
+from counterfactuals._result import Counterfactual, CounterfactualResult, Status
+from counterfactuals._target import Target
+from counterfactuals._verify import Verified, verify
+from counterfactuals.errors import CounterfactualError
+
+__all__ = [
+    "RunSettings",
+    "Solved",
+    "bind_requests",
+    "fall_back_to_search",
+    "reached_result",
+    "result_of",
+    "solve_all",
+]
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSettings:
+    """One call's settings, checked: what to search, with which engine, how long."""
+
+    goal: Target
+    n: int
+    engine: Engine | None  # None: auto
+    seed: int
+    time_limit_s: float | None
+    diagnosis_budget_s: float
+    one: bool  # generate (one client, timed alone) or generate_many (time shared)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Solved:
+    """One request's answer so far: the engine that ran, its output, the verified points."""
+
+    request: EngineRequest
+    engine: Engine
+    output: EngineOutput
+    verified: Verified
+
+
+def _params(engine: Any) -> dict[str, Any]:
+    return asdict(engine) if is_dataclass(engine) and not isinstance(engine, type) else {}
+
+
+def bind_requests(
+    adapter: ModelAdapter,
+    constraints: ConstraintSet,
+    codes: FloatArray,
+    goal: Target,
+    deadline: float | None,
+) -> tuple[list[EngineRequest | None], FloatArray]:
+    """Bind one request per client; ``None`` for clients already at the target."""
+    baseline = adapter.proba_codes(codes)
+    requests: list[EngineRequest | None] = []
+    held = adapter.held(codes) if adapter.held is not None else None
+    for i in range(len(codes)):
+        bound = goal.bind(adapter.outputs, baseline[i], ranked=adapter.ranked)
+        slack = bound.slack(
+            baseline[i : i + 1], None if held is None else held[i : i + 1], adapter.values
+        )
+        if slack[0] >= 0:
+            requests.append(None)
+            continue
+        requests.append(
+            EngineRequest(
+                adapter=adapter,
+                constraints=constraints,
+                client=codes[i].copy(),
+                target=bound,
+                bounds=constraints.bounds_for(codes[i : i + 1]),
+                baseline=baseline[i].copy(),
+                deadline=deadline,
+            )
+        )
+    return requests, baseline
+
+
+def _choose(engine: Engine | None, request: EngineRequest) -> Engine:
+    """Return the engine: for ``auto``, exact when the model's structure allows it, else search."""
+    if engine is not None:
+        support = engine.supports(request.adapter, request.target)
+        if not support:
+            raise CounterfactualError(
+                f"engine: {engine.name} cannot serve this request: {support.reason}"
+            )
+        return engine
+    if "exact" in ENGINES:
+        exact: Engine = ENGINES["exact"]()
+        if exact.supports(request.adapter, request.target):
+            return exact
+    search: Engine = ENGINES["search"]()
+    return search
+
+
+def solve_all(run: RunSettings, requests: list[EngineRequest]) -> list[Solved]:
+    """Run each request's engine, batching requests that share one (``solve_many``)."""
+    engines = [_choose(run.engine, r) for r in requests]
+    outputs: list[EngineOutput | None] = [None] * len(requests)
+    for name in dict.fromkeys(e.name for e in engines):
+        idx = [i for i, e in enumerate(engines) if e.name == name]
+        engine = next(e for e in engines if e.name == name)
+        found = engine.solve_many([requests[i] for i in idx], run.n, run.seed)
+        for i, out in zip(idx, found, strict=True):
+            outputs[i] = out
+    done = [o for o in outputs if o is not None]
+    verified = verify(requests, [o.candidates for o in done])
+    return [
+        Solved(request=r, engine=e, output=o, verified=v)
+        for r, e, o, v in zip(requests, engines, done, verified, strict=True)
+    ]
+
+
+def fall_back_to_search(run: RunSettings, solved: list[Solved]) -> list[Solved]:
+    """``auto``: where exact timed out (or its points failed verification), run search."""
+    if run.engine is not None:
+        return solved
+    redo = [
+        k
+        for k, s in enumerate(solved)
+        if s.engine.name != "search" and not len(s.verified.codes) and not s.output.proved_none
+    ]
+    if not redo:
+        return solved
+    search: Engine = ENGINES["search"]()
+    now = time.perf_counter()
+    again = [
+        replace(r, deadline=None if r.deadline is None else now + 1.0)
+        for r in (solved[k].request for k in redo)
+    ]
+    extra = search.solve_many(again, run.n, run.seed)
+    checked = verify(again, [o.candidates for o in extra])
+    out = list(solved)
+    for k, found, ver in zip(redo, extra, checked, strict=True):
+        first = solved[k].output
+        why = "time limit hit" if first.timed_out else "no verified point"
+        note = f"{solved[k].engine.name} engine: {why}; search engine used"
+        output = EngineOutput(
+            candidates=found.candidates,
+            proved_none=found.proved_none,
+            timed_out=found.timed_out,
+            best_codes=found.best_codes if found.best_codes is not None else first.best_codes,
+            binding=first.binding or found.binding,
+            notes=(*first.notes, note, *found.notes),
+        )
+        out[k] = replace(solved[k], engine=search, output=output, verified=ver)
+    return out
+
+
+def result_of(
+    solved: Solved,
+    query: dict[str, Any],
+    found: tuple[Counterfactual, ...],
+    diagnosis: Diagnosis | None,
+    run: RunSettings,
+    elapsed_s: float,
+) -> CounterfactualResult:
+    notes = list(solved.output.notes)
+    verified = solved.verified
+    if verified.n_rejected_model or verified.n_rejected_constraints:
+        notes.append(
+            f"verification rejected {verified.n_rejected_model} candidate(s) the real model "
+            f"scores short of the goal and {verified.n_rejected_constraints} breaking a rule"
+        )
+    reason, best, binding = "", None, solved.output.binding
+    if diagnosis is not None:
+        reason, best, binding = diagnosis.reason, diagnosis.best_score, diagnosis.binding
+        notes.extend(diagnosis.notes)
+    request = solved.request
+    return CounterfactualResult(
+        query=query,
+        target=run.goal,
+        counterfactuals=found,
+        status=Status.FOUND if found else Status.NONE,
+        engine=solved.engine.name,
+        params=_params(solved.engine),
+        seed=run.seed,
+        elapsed_s=elapsed_s,
+        baseline_score=float(request.target.score(request.baseline[None, :])[0]),
+        reason=reason,
+        best_score=best,
+        binding=binding,
+        optimal=bool(solved.output.optimal and found),
+        gap=solved.output.gap,
+        notes=tuple(notes),
+    )
+
+
+def reached_result(
+    run: RunSettings,
+    adapter: ModelAdapter,
+    query: dict[str, Any],
+    baseline: FloatArray,
+    share: float,
+) -> CounterfactualResult:
+    """Answer for a client who already meets the target."""
+    bound = run.goal.bind(adapter.outputs, baseline, ranked=adapter.ranked)
+    return CounterfactualResult(
+        query=query,
+        target=run.goal,
+        counterfactuals=(),
+        status=Status.REACHED,
+        engine="none",
+        seed=run.seed,
+        elapsed_s=share,
+        baseline_score=float(bound.score(baseline[None, :])[0]),
+        reason="The client already meets the target: no lever is needed.",
+    )
