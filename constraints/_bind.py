@@ -13,6 +13,7 @@ from constraints._encode import encode_column
 from constraints._resolve import category_labels, resolve_condition, resolve_linear
 from constraints._schema import PERCENT_PATTERN, PERCENTILE_PATTERN, ConstraintFile, FeatureModel
 from constraints._types import (
+    CategoryValue,
     ChangeGroup,
     DerivedFeature,
     FeatureSpec,
@@ -134,34 +135,8 @@ class _Binder:
             )
             upper = lower
         scale, support = self.scale_and_support(name, model, values, lower, upper)
-        cost = model.cost
-        if cost is None:
-            per_unit = 0.0 if model.kind in ("binary", "categorical") else 1.0 / scale
-            per_change = 1.0 if model.kind in ("binary", "categorical") else 0.0
-            shift = 0.0
-        else:
-            per_unit = (cost.per_unit or 0.0) + (cost.per_mad or 0.0) / scale
-            per_change = float(cost.per_change or 0.0)
-            shift = float(cost.percentile_shift or 0.0)
-            if shift and support is None:
-                self.add(
-                    ("features", name, "cost", "percentile_shift"),
-                    "a percentile-shift cost needs data. Got no data set.",
-                    "bind the file to data (--data), or use per_unit or per_mad.",
-                )
-        max_abs, max_pct = math.inf, math.inf
-        if isinstance(model.max_change, str):
-            match = PERCENT_PATTERN.match(model.max_change.strip())
-            max_pct = float(match.group(1)) if match else math.inf
-        elif model.max_change is not None:
-            max_abs = float(model.max_change)
-        transitions = None
-        if model.transitions is not None:
-            index = {str(c): k for k, c in enumerate(labels)}
-            transitions = tuple(
-                (index[str(src)], tuple(sorted({index[str(t)] for t in targets})))
-                for src, targets in model.transitions.items()
-            )
+        per_unit, per_change, shift = self.costs(name, model, scale, support)
+        max_abs, max_pct = _max_change(model)
         step = float(model.step) if model.step is not None else 0.0
         if model.kind == "integer":
             step = max(step, 1.0)
@@ -183,7 +158,7 @@ class _Binder:
             max_change_percent=max_pct,
             step=step,
             categories=labels,
-            transitions=transitions,
+            transitions=_transitions(model, labels),
             cost_per_unit=per_unit,
             cost_per_change=per_change,
             cost_percentile_shift=shift,
@@ -194,6 +169,25 @@ class _Binder:
             lever=lever,
         )
         return spec, support
+
+    def costs(
+        self, name: str, model: FeatureModel, scale: float, support: FeatureSupport | None
+    ) -> tuple[float, float, float]:
+        """Return the cost per unit, per change and per percentile shift of a feature."""
+        cost = model.cost
+        if cost is None:
+            per_unit = 0.0 if model.kind in ("binary", "categorical") else 1.0 / scale
+            per_change = 1.0 if model.kind in ("binary", "categorical") else 0.0
+            return per_unit, per_change, 0.0
+        per_unit = (cost.per_unit or 0.0) + (cost.per_mad or 0.0) / scale
+        shift = float(cost.percentile_shift or 0.0)
+        if shift and support is None:
+            self.add(
+                ("features", name, "cost", "percentile_shift"),
+                "a percentile-shift cost needs data. Got no data set.",
+                "bind the file to data (--data), or use per_unit or per_mad.",
+            )
+        return per_unit, float(cost.per_change or 0.0), shift
 
     def check_observed(
         self,
@@ -294,6 +288,29 @@ class _Binder:
                 )
             )
         return tuple(out)
+
+
+def _max_change(model: FeatureModel) -> tuple[float, float]:
+    """Return the largest change per lever: in units, and in % of the client's value."""
+    if isinstance(model.max_change, str):
+        match = PERCENT_PATTERN.match(model.max_change.strip())
+        return math.inf, float(match.group(1)) if match else math.inf
+    if model.max_change is not None:
+        return float(model.max_change), math.inf
+    return math.inf, math.inf
+
+
+def _transitions(
+    model: FeatureModel, labels: tuple[CategoryValue, ...]
+) -> tuple[tuple[int, tuple[int, ...]], ...] | None:
+    """Return the allowed category moves as codes (``None``: any move)."""
+    if model.transitions is None:
+        return None
+    index = {str(c): k for k, c in enumerate(labels)}
+    return tuple(
+        (index[str(src)], tuple(sorted({index[str(t)] for t in targets})))
+        for src, targets in model.transitions.items()
+    )
 
 
 def bind_document(doc: ConstraintFile, data: pd.DataFrame | None, smap: SourceMap) -> Bound:

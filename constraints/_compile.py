@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from constraints._compiled import (
@@ -126,6 +128,57 @@ def _column(features: tuple[FeatureSpec, ...], attribute: str) -> FloatArray:
     return np.array([getattr(f, attribute) for f in features], dtype=np.float64)
 
 
+def _feature_columns(features: tuple[FeatureSpec, ...]) -> dict[str, Any]:
+    """Per-feature arrays read from the specs (bounds of coded features clipped to codes)."""
+    coded = np.array([f.kind in ("binary", "categorical", "ordinal") for f in features])
+    n_categories = np.array([f.n_categories for f in features], dtype=np.intp)
+    lower, upper = _column(features, "lower"), _column(features, "upper")
+    lower[coded] = np.maximum(lower[coded], 0.0)
+    upper[coded] = np.minimum(upper[coded], n_categories[coded] - 1.0)
+    step = _column(features, "step")
+    integral = np.array([f.kind != "continuous" for f in features], dtype=bool)
+    step[integral & ~coded & (step <= 0)] = 1.0
+    return {
+        "lower": lower,
+        "upper": upper,
+        "direction": np.array(
+            [{"increase": 1.0, "decrease": -1.0}.get(f.direction, 0.0) for f in features]
+        ),
+        "max_change": _column(features, "max_change"),
+        "max_change_percent": _column(features, "max_change_percent"),
+        "step": step,
+        "n_categories": n_categories,
+        "coded": coded,
+        "categorical": np.array([f.kind == "categorical" for f in features], dtype=bool),
+        "integral": integral,
+        "scale": _column(features, "scale"),
+        "cost_per_unit": _column(features, "cost_per_unit"),
+        "cost_per_change": _column(features, "cost_per_change"),
+        "cost_percentile_shift": _column(features, "cost_percentile_shift"),
+    }
+
+
+def _rule_columns(
+    features: tuple[FeatureSpec, ...], a: dict[str, Any], frozen: BoolArray
+) -> dict[str, Any]:
+    """Column indices of the features each rule of ``check`` applies to."""
+    coded, ordinal = a["coded"], np.array([f.kind == "ordinal" for f in features], dtype=bool)
+    lower, upper, step = a["lower"], a["upper"], a["step"]
+    return {
+        "bounded_lower": _where(np.isfinite(lower) & (~coded | (ordinal & (lower > 0)))),
+        "bounded_upper": _where(
+            np.isfinite(upper) & (~coded | (ordinal & (upper < a["n_categories"] - 1)))
+        ),
+        "increasing": _where(a["direction"] > 0),
+        "decreasing": _where(a["direction"] < 0),
+        "limited": _where(np.isfinite(a["max_change"]) | np.isfinite(a["max_change_percent"])),
+        "stepped": _where((step > 0) & ~coded),
+        "coded_idx": _where(coded),
+        "integer_idx": _where(a["integral"] & ~coded),
+        "frozen_idx": _where(frozen),
+    }
+
+
 def compile_arrays(
     features: tuple[FeatureSpec, ...],
     rules: tuple[Rule, ...],
@@ -145,40 +198,14 @@ def compile_arrays(
             for f in features
         ]
     )
-    coded = np.array([f.kind in ("binary", "categorical", "ordinal") for f in features])
-    ordinal = np.array([f.kind == "ordinal" for f in features], dtype=bool)
-    n_categories = np.array([f.n_categories for f in features], dtype=np.intp)
-    lower, upper = _column(features, "lower"), _column(features, "upper")
-    lower[coded] = np.maximum(lower[coded], 0.0)
-    upper[coded] = np.minimum(upper[coded], n_categories[coded] - 1.0)
-    direction = np.array(
-        [{"increase": 1.0, "decrease": -1.0}.get(f.direction, 0.0) for f in features]
-    )
-    step = _column(features, "step")
-    integral = np.array([f.kind != "continuous" for f in features], dtype=bool)
-    step[integral & ~coded & (step <= 0)] = 1.0
+    arrays = _feature_columns(features)
     groups, unit_groups, unit_of, n_units = _units(index, derived_mask, one_hot, change_groups)
-    max_abs = _column(features, "max_change")
-    max_pct = _column(features, "max_change_percent")
     return CompiledConstraints(
         features=features,
         n_features=len(features),
         mutable=mutable,
         derived_mask=derived_mask,
-        lower=lower,
-        upper=upper,
-        direction=direction,
-        max_change=max_abs,
-        max_change_percent=max_pct,
-        step=step,
-        n_categories=n_categories,
-        coded=coded,
-        categorical=np.array([f.kind == "categorical" for f in features], dtype=bool),
-        integral=integral,
-        scale=_column(features, "scale"),
-        cost_per_unit=_column(features, "cost_per_unit"),
-        cost_per_change=_column(features, "cost_per_change"),
-        cost_percentile_shift=_column(features, "cost_percentile_shift"),
+        **arrays,
         transitions=_transitions(features),
         rules=_rules(rules, index, features),
         derived=_derived(derived, index),
@@ -187,15 +214,5 @@ def compile_arrays(
         unit_of=unit_of,
         n_units=n_units,
         max_changes=max_changes,
-        bounded_lower=_where(np.isfinite(lower) & (~coded | (ordinal & (lower > 0)))),
-        bounded_upper=_where(
-            np.isfinite(upper) & (~coded | (ordinal & (upper < n_categories - 1)))
-        ),
-        increasing=_where(direction > 0),
-        decreasing=_where(direction < 0),
-        limited=_where(np.isfinite(max_abs) | np.isfinite(max_pct)),
-        stepped=_where((step > 0) & ~coded),
-        coded_idx=_where(coded),
-        integer_idx=_where(integral & ~coded),
-        frozen_idx=_where(~mutable & ~derived_mask),
+        **_rule_columns(features, arrays, ~mutable & ~derived_mask),
     )
