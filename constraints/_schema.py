@@ -1,4 +1,4 @@
-"""The constraint file format, as pydantic v2 models (structure only; meaning is in _validate).
+"""The constraint file format as pydantic v2 models: structure only (meaning: _document_check).
 
 The models are the single source of the JSON Schema printed by ``levers constraints schema``
 for editors. Cross-field rules (a protected attribute must be immutable, categories must

@@ -1,4 +1,4 @@
-"""The engine contract: a bound problem in, candidate codes out (the API verifies them)."""
+"""The engine contract: a bound request in, candidate codes out (the API verifies them)."""
 
 from __future__ import annotations
 
