@@ -144,8 +144,10 @@ def test_budget_stops_the_study(
     result = quick_train(
         model_clients, model_constraints, families=("logistic",), budget_s=3.0, n_trials=None
     )
-    assert result.report.stopped_by == "budget"
-    assert result.report.elapsed_s < 6.0
+    assert result.report.stopped_by == "budget"  # not n_trials: there was no trial limit
+    assert result.report.budget_s == 3.0
+    assert 1 <= result.report.n_trials == len(result.leaderboard)
+    # how closely the budget is kept is a timing: benchmarks/automl.py measures it
     assert result.report.n_trials >= 1
 
 

@@ -37,7 +37,9 @@ rules:
         max_size=8,
     )
 )
-def test_missing_values_break_the_domain_rule_and_nothing_crashes(rows: list[tuple]) -> None:
+def test_missing_values_break_the_domain_rule_and_nothing_crashes(
+    rows: list[tuple[float, float, float, float]],
+) -> None:
     candidates = np.array(rows, dtype=float)
     result = CS.check([0.0, 0.0, 50.0, 0.0], candidates)
     missing = np.isnan(candidates).any(axis=1)
