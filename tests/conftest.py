@@ -1,10 +1,18 @@
-"""Shared fixtures: a seeded synthetic portfolio, its constraint set, and the shared data."""
+"""Shared fixtures: a seeded synthetic portfolio, its constraint set, and the shared data.
+
+Skips: locally a test may skip when something it needs is absent (a shared data file, an
+optional package, Chromium), with the reason in pytest's ``-ra`` summary. Under CI (``CI`` set,
+as ``.ci/run`` does) every test must run: :func:`skip_or_fail` fails instead of skipping, and
+the hooks below turn any other skip (``pytest.skip``, ``importorskip``, ``skipif``) into a
+failure that keeps the reason.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 import pytest
@@ -19,6 +27,56 @@ DEMO_TEST_CLIENTS = 3_000
 def shared_data_dir() -> Path:
     """Folder of the real public data sets (``../shared/data`` or ``$LEVERS_SHARED_DATA``)."""
     return Path(os.environ.get("LEVERS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+def in_ci() -> bool:
+    """Whether this is a CI run (``CI`` set to anything but empty, ``0``, ``false`` or ``no``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip the calling test with ``reason``; under CI, where every test must run, fail it."""
+    if in_ci():
+        pytest.fail(f"{reason}. CI is set: every test must run, so this fails.", pytrace=False)
+    pytest.skip(reason)
+
+
+def shared_data_file(*parts: str) -> Path:
+    """Return a file of the shared data; skip the test when it is absent (fail under CI)."""
+    path = shared_data_dir().joinpath(*parts)
+    if not path.is_file():
+        skip_or_fail(f"shared data file {path} is absent (set LEVERS_SHARED_DATA)")
+    return path
+
+
+def _failed_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Turn a skip report into a failure that keeps the skip's reason."""
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"skipped under CI, where every test must run: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Under CI, a skipped test fails (expected failures, ``xfail``, stay what they are)."""
+    report = yield
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        _failed_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """Under CI, a module that skips as a whole (``importorskip`` at import) fails."""
+    report = yield
+    if in_ci() and report.skipped:
+        _failed_skip(report)
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +105,12 @@ def model_constraints(model_clients: pd.DataFrame) -> ConstraintSet:
 
 @pytest.fixture(scope="session")
 def trained(model_clients: pd.DataFrame, model_constraints: ConstraintSet) -> dict[str, Any]:
-    """Tiny fitted models of each family: life-insurance take-up among non-holders."""
+    """Tiny AutoML-trained models of each family: life-insurance take-up among non-holders.
+
+    For the tests of :mod:`advisor` (training, bundles, evidence). The tests of
+    :mod:`constraints` and :mod:`counterfactuals` build their models directly
+    (tests/counterfactuals/conftest.py).
+    """
     from advisor.models import train
 
     clients = model_clients.loc[~model_clients["has_life_insurance"]]

@@ -261,9 +261,7 @@ def test_the_checker_catches_forbidden_arrows(
         ("counterfactuals._x", "from constraints import ConstraintSet\nimport numpy._core", []),
     ],
 )
-def test_the_checker_catches_private_imports(
-    module: str, source: str, expected: list[str]
-) -> None:
+def test_the_checker_catches_private_imports(module: str, source: str, expected: list[str]) -> None:
     found = private_imports(source, module)
     assert [f.split(" ", 1)[1] for f in found] == expected
 

@@ -5,7 +5,8 @@ and each baseline imports its library lazily, saying which extra to install when
 missing.
 
 - :mod:`counterfactuals.baselines.dice`: DiCE (``dice-ml``; random, genetic and k-d tree
-  methods), with the constraint set translated into DiCE's options.
+  methods), with the constraint set translated into DiCE's options; importing it registers
+  :class:`DiceEngine` as the ``dice`` engine of :func:`counterfactuals.generate`.
 - :mod:`counterfactuals.baselines.alibi_cfrl`: alibi's counterfactuals with reinforcement
   learning (CFRL), run in a separate virtualenv through a subprocess (alibi pins numpy < 2).
 """
@@ -14,6 +15,7 @@ from counterfactuals.baselines.alibi_cfrl import AlibiCFRL, alibi_available
 from counterfactuals.baselines.dice import (
     DICE_METHODS,
     DiceBaseline,
+    DiceEngine,
     DiceOptions,
     DiceOutcome,
     dice_counterfactuals,
@@ -24,6 +26,7 @@ __all__ = [
     "DICE_METHODS",
     "AlibiCFRL",
     "DiceBaseline",
+    "DiceEngine",
     "DiceOptions",
     "DiceOutcome",
     "alibi_available",

@@ -17,15 +17,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from constraints import ConstraintSet
-from counterfactuals._model import ModelAdapter
-from counterfactuals._target import BoundTarget
-from counterfactuals.errors import CounterfactualError
+from counterfactuals import BoundTarget, CounterfactualError, ModelAdapter
 
 FloatArray = NDArray[np.float64]
 DiceMethod = Literal["random", "genetic", "kdtree"]
 DICE_METHODS: tuple[DiceMethod, ...] = ("random", "genetic", "kdtree")
 _CODED = ("binary", "categorical", "ordinal")
-_OUTCOME = "__dice_outcome__"
 _INSTALL = "Hint: pip install 'levers[dice]'."
 
 
@@ -176,6 +173,21 @@ def translate(
         permitted_range=ranges,
         unsupported=_unsupported(constraints),
     )
+
+
+def precisions(constraints: ConstraintSet, data: FloatArray) -> dict[str, int]:
+    """Return the decimals of each continuous feature: its step's, else the data's (max 6).
+
+    DiCE rounds every continuous column of its answers to these decimals (fixed ones too);
+    left to itself it infers them from the modes, e.g. 1 decimal for a debt ratio of 0.42.
+    """
+    out = {}
+    for j, s in enumerate(constraints.features):
+        if s.kind != "continuous":
+            continue
+        values = np.array([s.step]) if s.step else data[:, j]
+        out[s.name] = next((k for k in range(7) if np.allclose(np.round(values, k), values)), 6)
+    return out
 
 
 # ----------------------------------------------------------------------------- frames

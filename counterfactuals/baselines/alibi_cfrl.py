@@ -36,10 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from constraints import ConstraintSet
-from counterfactuals._model import adapt
-from counterfactuals._space import FeatureSpace
-from counterfactuals._target import Target
-from counterfactuals.errors import CounterfactualError
+from counterfactuals import CounterfactualError, FeatureSpace, Target, adapt
 
 __all__ = ["AlibiAnswer", "AlibiCFRL", "alibi_available", "alibi_python"]
 

@@ -15,40 +15,66 @@ DiCE cannot express rules, ``max_changes``, step grids, derived features, one-ho
 or change groups; :attr:`DiceOptions.unsupported` names those a constraint set uses, and the
 benchmark counts their violations with :meth:`ConstraintSet.check`.
 
+Importing this module registers :class:`DiceEngine` as the ``dice`` engine, so that
+``counterfactuals.generate(..., engine="dice")`` runs DiCE and verifies its answers like any
+engine's (core code never imports this module).
+
 DiCE is an optional extra (``pip install 'levers[dice]'``), imported only when a
 :class:`DiceBaseline` is built.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ConstraintSet
-from counterfactuals._model import ModelAdapter, adapt
-from counterfactuals._space import FeatureSpace
-from counterfactuals._target import BoundTarget, Target
+from constraints import (
+    ConstraintSet,
+    Flag,
+    Number,
+    OneOf,
+    ParamSpec,
+    Whole,
+    check_dataclass,
+    check_params,
+)
+from counterfactuals import (
+    BoundTarget,
+    CounterfactualError,
+    EngineOutput,
+    EngineRequest,
+    FeatureSpace,
+    ModelAdapter,
+    Support,
+    Target,
+    adapt,
+    register_engine,
+)
 from counterfactuals.baselines._dice_parts import (
+    DICE_METHODS,
     Codec,
+    DiceMethod,
     DiceModel,
     DiceOptions,
     TimeUp,
     dice_options,
     import_dice,
+    precisions,
     seeded_and_quiet,
     support_of,
     translate,
 )
-from counterfactuals.errors import CounterfactualError
 
 __all__ = [
     "DICE_METHODS",
     "DiceBaseline",
+    "DiceEngine",
     "DiceMethod",
     "DiceOptions",
     "DiceOutcome",
@@ -57,11 +83,8 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-DiceMethod = Literal["random", "genetic", "kdtree"]
-DICE_METHODS: tuple[DiceMethod, ...] = ("random", "genetic", "kdtree")
-_CODED = ("binary", "categorical", "ordinal")
 _OUTCOME = "__dice_outcome__"
-_INSTALL = "Hint: pip install 'levers[dice]'."
+_SOLVE: ParamSpec = {"n": Whole(1), "seed": Whole(0)}  # solve's own parameters, as every engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +169,7 @@ class DiceBaseline:
                     dataframe=frame,
                     continuous_features=continuous,
                     outcome_name=_OUTCOME,
-                    continuous_features_precision=_precisions(self.constraints, data),
+                    continuous_features_precision=precisions(self.constraints, data),
                 ),
                 dice_ml.Model(model=model, backend="sklearn"),
                 method=self.method,
@@ -223,21 +246,6 @@ def _bind(target: Target | str | float, adapter: ModelAdapter, codes: FloatArray
     return goal.bind(adapter.outputs, adapter.proba_codes(codes)[0], ranked=adapter.ranked)
 
 
-def _precisions(constraints: ConstraintSet, data: FloatArray) -> dict[str, int]:
-    """Return the decimals of each continuous feature: its step's, else the data's (max 6).
-
-    DiCE rounds every continuous column of its answers to these decimals (fixed ones too);
-    left to itself it infers them from the modes, e.g. 1 decimal for a debt ratio of 0.42.
-    """
-    out = {}
-    for j, s in enumerate(constraints.features):
-        if s.kind != "continuous":
-            continue
-        values = np.array([s.step]) if s.step else data[:, j]
-        out[s.name] = next((k for k in range(7) if np.allclose(np.round(values, k), values)), 6)
-    return out
-
-
 def _none(start: float, d: int, message: str, timed_out: bool = False) -> DiceOutcome:
     return DiceOutcome(
         codes=np.empty((0, d)),
@@ -287,3 +295,101 @@ def dice_counterfactuals(
     )
     out = baseline.generate(client, target, n=n, seed=seed)
     return out.codes, out.elapsed_s
+
+
+# ----------------------------------------------------------------------------- the engine
+@register_engine
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiceEngine:
+    """DiCE as a registered engine (``engine="dice"``): the API verifies every answer.
+
+    DiCE needs a data set; the engine draws one per client from the request: the client and
+    ``n_samples`` feasible levers around it (:meth:`ConstraintSet.sample`, seeded by ``seed``),
+    so DiCE's ranges and categories are the client's reachable ones. DiCE cannot express
+    rules, ``max_changes``, step grids or derived features; with ``repair`` its answers are
+    projected onto the constraint set (:meth:`ConstraintSet.project`) before the API checks
+    them, otherwise most would be rejected.
+
+    Parameters
+    ----------
+    method
+        DiCE's method: ``random``, ``genetic`` or ``kdtree``.
+    time_limit_s
+        Seconds for one client (the request's deadline shortens it); DiCE has no limit of its
+        own, so the model stops it once passed and the client gets no candidate.
+    n_samples
+        Feasible levers drawn around the client as DiCE's data.
+    repair
+        Project DiCE's answers onto the constraint set (snap to steps, recompute derived
+        features, keep ``max_changes``, undo changes that break a rule).
+    """
+
+    name: ClassVar[str] = "dice"
+    method: DiceMethod = "random"
+    time_limit_s: float = 30.0
+    n_samples: int = 200
+    repair: bool = True
+
+    PARAMETERS: ClassVar[ParamSpec] = {
+        "method": OneOf(DICE_METHODS),
+        "time_limit_s": Number(0.0, low_open=True, unit="seconds"),
+        "n_samples": Whole(1),
+        "repair": Flag(),
+    }
+
+    def __post_init__(self) -> None:
+        check_dataclass(self, self.PARAMETERS, error=CounterfactualError)
+
+    def supports(self, adapter: ModelAdapter, target: BoundTarget) -> Support:
+        """Say yes when dice-ml is installed: DiCE sees any target through its slack."""
+        if importlib.util.find_spec("dice_ml") is None:
+            return Support.no(
+                "the dice engine needs the dice-ml package (pip install 'levers[dice]')"
+            )
+        return Support.yes()
+
+    def solve(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
+        """Ask DiCE for one client's counterfactuals."""
+        return self.solve_many([request], n, seed)[0]
+
+    def solve_many(
+        self, requests: Sequence[EngineRequest], n: int, seed: int
+    ) -> list[EngineOutput]:
+        """Ask DiCE client by client (DiCE has no batch mode); same answers as ``solve``."""
+        checked = check_params({"n": n, "seed": seed}, _SOLVE, error=CounterfactualError)
+        n, seed = checked["n"], checked["seed"]
+        return [self._solve_one(request, n, seed) for request in requests]
+
+    def _solve_one(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
+        support = self.supports(request.adapter, request.target)
+        if not support:
+            raise CounterfactualError(f"engine: dice cannot serve this request: {support.reason}")
+        cs = request.constraints
+        client = request.client[None, :]
+        limit = min(self.time_limit_s, request.time_left())
+        if limit <= 0:
+            return EngineOutput(
+                candidates=np.empty((0, cs.n_features)),
+                timed_out=True,
+                notes=("dice engine: the deadline had passed before DiCE started",),
+            )
+        data = np.vstack([client, cs.sample(client, self.n_samples, seed=seed)])
+        baseline = DiceBaseline(
+            constraints=cs,
+            model=request.adapter,
+            data=data,
+            method=self.method,
+            time_limit_s=limit,
+        )
+        outcome = baseline.generate(client, request.target.target, n=n, seed=seed)
+        codes = outcome.codes
+        if self.repair and len(codes):
+            codes = cs.project(client, codes).values
+        codes = codes[np.argsort(cs.cost(client, codes), kind="stable")] if len(codes) else codes
+        notes = (f"dice engine ({self.method}): {outcome.message}",) if outcome.message else ()
+        return EngineOutput(
+            candidates=codes,
+            timed_out=outcome.timed_out,
+            notes=notes,
+            stats={"n_dice": len(outcome.codes), "dice_s": outcome.elapsed_s},
+        )

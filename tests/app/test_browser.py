@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import ENTRY
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, skip_or_fail
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",  # CI runs as root
@@ -91,9 +91,10 @@ def test_served_app_answers_the_health_check(served_app: str) -> None:
 
 
 def _chromium() -> str:
+    """Chromium's path; without one the test skips locally and fails under CI."""
     found = os.environ.get("LEVERS_CHROMIUM") or shutil.which("chromium")
     if not found or not Path(found).exists():
-        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+        skip_or_fail("no Chromium on this machine (apt-get install chromium, or LEVERS_CHROMIUM)")
     return found
 
 

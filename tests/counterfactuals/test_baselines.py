@@ -1,7 +1,12 @@
-"""Baselines: DiCE options come from the constraint set; missing optional extras fail clearly."""
+"""Baselines: DiCE options come from the constraint set; missing optional extras fail clearly.
+
+The DiCE engine's contract (every registered engine x every model family) is in
+test_contract.py; here: its registration, hyper-parameters and refusal without dice-ml.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -10,8 +15,24 @@ import pandas as pd
 import pytest
 
 from constraints import ConstraintSet, parse_constraints
-from counterfactuals import CounterfactualError, FeatureSpace, ModelAdapter, Target
-from counterfactuals.baselines import AlibiCFRL, DiceBaseline, alibi_available, dice_options
+from counterfactuals import (
+    ENGINES,
+    CounterfactualError,
+    FeatureSpace,
+    ModelAdapter,
+    Status,
+    Target,
+    generate,
+)
+from counterfactuals.baselines import (
+    AlibiCFRL,
+    DiceBaseline,
+    DiceEngine,
+    alibi_available,
+    dice_options,
+)
+
+NEEDS_DICE = "dice-ml is not installed (pip install 'levers[dice]')"
 
 YAML = """
 name: tiny bank
@@ -95,7 +116,7 @@ def test_dice_options_drop_levers_that_cannot_move(
 def test_dice_random_returns_codes_that_keep_immutables(
     constraints: ConstraintSet, clients: pd.DataFrame, adapter: ModelAdapter
 ) -> None:
-    pytest.importorskip("dice_ml")
+    pytest.importorskip("dice_ml", reason=NEEDS_DICE)
     baseline = DiceBaseline(
         constraints=constraints, model=adapter, data=clients, method="random", time_limit_s=20
     )
@@ -122,6 +143,48 @@ def test_missing_dice_says_which_extra_to_install(
     monkeypatch.setitem(sys.modules, "dice_ml", None)  # makes `import dice_ml` fail
     with pytest.raises(CounterfactualError, match=r"pip install 'levers\[dice\]'"):
         DiceBaseline(constraints=constraints, model=adapter, data=clients)
+
+
+def test_the_dice_engine_is_registered_and_validated() -> None:
+    assert ENGINES["dice"] is DiceEngine
+    assert DiceEngine().method == "random"
+    for params, message in [
+        ({"method": "grid"}, "DiceEngine.method: must be one of random, genetic, kdtree. "
+                             "Got 'grid'."),
+        ({"time_limit_s": 0}, "DiceEngine.time_limit_s: must be a finite number of seconds > 0. "
+                              "Got 0."),
+        ({"n_samples": 0}, "DiceEngine.n_samples: must be a whole number >= 1. Got 0."),
+        ({"repair": "yes"}, "DiceEngine.repair: must be True or False. Got 'yes'."),
+    ]:  # fmt: skip
+        with pytest.raises(CounterfactualError, match=rf"^{re.escape(message)}$"):
+            DiceEngine(**params)  # type: ignore[arg-type]
+
+
+def test_the_dice_engine_answers_are_verified(
+    constraints: ConstraintSet, adapter: ModelAdapter
+) -> None:
+    pytest.importorskip("dice_ml", reason=NEEDS_DICE)
+    client = pd.DataFrame([CLIENT])
+    result = generate(adapter, client, constraints, Target.flip(), n=3, engine="dice", seed=0)
+    assert result.status is Status.FOUND
+    assert result.engine == "dice"
+    assert result.params == {"method": "random", "time_limit_s": 30.0, "n_samples": 200,
+                             "repair": True}  # fmt: skip
+    codes = constraints.to_array(result.to_frame()[list(constraints.feature_names)])
+    assert constraints.check(constraints.to_array(client), codes).ok.all()
+    assert (adapter.proba_codes(codes)[:, 1] >= 0.5).all()
+
+
+def test_without_dice_the_engine_refuses_and_says_why(
+    constraints: ConstraintSet, adapter: ModelAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "dice_ml", None)  # makes `import dice_ml` fail
+    reason = "the dice engine needs the dice-ml package (pip install 'levers[dice]')"
+    goal = Target.flip().bind(adapter.outputs, np.array([0.9, 0.1]), ranked=False)
+    assert DiceEngine().supports(adapter, goal).reason == reason
+    message = f"engine: dice cannot serve this request: {reason}"
+    with pytest.raises(CounterfactualError, match=rf"^{re.escape(message)}$"):
+        generate(adapter, pd.DataFrame([CLIENT]), constraints, "flip", engine="dice")
 
 
 def test_missing_alibi_env_is_reported(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from constraints import ConstraintSet
 from counterfactuals import (
@@ -17,6 +17,7 @@ from counterfactuals import (
     CounterfactualError,
     EngineRequest,
     FeatureSpace,
+    GradientEngine,
     LinearFunction,
     MarginModel,
     ModelAdapter,
@@ -24,18 +25,6 @@ from counterfactuals import (
     TorchFunction,
     logistic_link,
 )
-from counterfactuals._gradient import GradientEngine
-
-torch = pytest.importorskip("torch")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: one thread avoids oversubscribing a shared CPU (restored afterwards)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _proba(function: Any, space: FeatureSpace, codes: np.ndarray) -> np.ndarray:
@@ -75,7 +64,7 @@ def adapter(small_portfolio: pd.DataFrame, demo_constraints: ConstraintSet) -> M
     for _ in range(200):
         optimiser.zero_grad()
         loss = torch.nn.functional.binary_cross_entropy_with_logits(net(z)[:, 0], target)
-        loss.backward()
+        torch.autograd.backward(loss)
         optimiser.step()
     net.eval()
     return _adapter(space, TorchFunction(module=net, mean=mean, scale=scale, column=0))
@@ -137,7 +126,7 @@ def test_candidates_are_feasible_valid_distinct_and_cheapest_first(
         assert out.best_codes is None
         assert not out.timed_out
         assert not out.proved_none
-    assert n_found >= 4
+    assert n_found == 4  # measured: 4 of the 6 clients get a plan (seed 0)
 
 
 def test_same_seed_same_answer_one_client_or_many(problems: list[EngineRequest]) -> None:

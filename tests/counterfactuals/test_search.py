@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -13,12 +14,24 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from constraints import ConstraintSet, parse_constraints
-from counterfactuals import ENGINES, EngineRequest, FeatureSpace, ModelAdapter, Target
-from counterfactuals._search import SearchEngine
-from counterfactuals.errors import CounterfactualError
+from constraints import ConstraintSet, changed, parse_constraints
+from counterfactuals import (
+    ENGINES,
+    CounterfactualError,
+    EngineRequest,
+    FeatureSpace,
+    ModelAdapter,
+    SearchEngine,
+    Target,
+)
 
 FAMILIES = ("xgboost", "logistic")
+# Measured, seed 0: clients of the 12 below 0.25 who get a lever; clients of the 40 below 0.15
+# with a single change that reaches 0.15; single numeric changes checked for minimality.
+N_FOUND = {"xgboost": 7, "logistic": 11}
+N_SINGLE = {"xgboost": 15, "logistic": 15}
+N_MINIMAL = {"xgboost": 27, "logistic": 52}
+N_BATCH_FOUND = {"xgboost": 6, "logistic": 10}  # of the 10 below 0.2, batched with seed 1
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -33,7 +46,9 @@ def adapters(clients: pd.DataFrame, model_constraints: ConstraintSet) -> dict[st
     x = space.to_design(model_constraints.to_array(clients))
     y = clients["take_life_insurance"].to_numpy()
     models: dict[str, Any] = {
-        "xgboost": xgboost.XGBClassifier(n_estimators=40, max_depth=3, n_jobs=1).fit(x, y),
+        "xgboost": xgboost.XGBClassifier(
+            n_estimators=40, max_depth=3, n_jobs=1, random_state=0
+        ).fit(x, y),
         "logistic": make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y),
     }
     return {name: _adapter(space, model, name) for name, model in models.items()}
@@ -79,9 +94,10 @@ def codes(clients: pd.DataFrame, model_constraints: ConstraintSet) -> np.ndarray
 
 
 def _changed(client: np.ndarray, rows: np.ndarray, cs: ConstraintSet) -> np.ndarray:
+    """Which features each row changes, derived features (which follow others) left out."""
     derived = np.array([f.name in {d.feature for d in cs.derived} for f in cs.features])
-    changed: np.ndarray = (np.abs(rows - client) > 1e-9 * (1 + np.abs(client))) & ~derived
-    return changed
+    moved: np.ndarray = changed(client, rows) & ~derived
+    return moved
 
 
 # ----------------------------------------------------------------------------- contract
@@ -149,7 +165,7 @@ def test_candidates_are_feasible_valid_and_diverse(
         cost = cs.cost(client, rows)
         assert (np.diff(cost) >= -1e-12).all(), "cheapest first"
         assert out.best_codes is None
-    assert n_found >= 6
+    assert n_found == N_FOUND[family]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -174,7 +190,7 @@ def test_single_changes_first(
         n_changes = _changed(client, many.candidates, cs).sum(axis=1)
         assert n_changes.min() == 1
         checked += 1
-    assert checked >= 3
+    assert checked == N_SINGLE[family]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -187,13 +203,13 @@ def test_numeric_changes_are_minimal(
     """One step of the feature's grid back toward the client no longer reaches the goal."""
     cs, adapter = model_constraints, adapters[family]
     numeric = np.array([f.kind in ("continuous", "integer") for f in cs.features])
-    step = np.where(cs._compiled.step > 0, cs._compiled.step, 0.0)
+    step = np.where(cs.compiled.step > 0, cs.compiled.step, 0.0)
     checked = 0
     for client in _below(adapter, codes, 0.2, 40):
         problem = _problem(adapter, cs, client, 0.2)
         rows = SearchEngine().solve(problem, 5, seed=0).candidates
-        changed = _changed(client, rows, cs)
-        for row, mask in zip(rows, changed, strict=True):
+        moved_rows = _changed(client, rows, cs)
+        for row, mask in zip(rows, moved_rows, strict=True):
             moved = np.flatnonzero(mask & numeric)
             if len(moved) != 1:
                 continue
@@ -201,13 +217,13 @@ def test_numeric_changes_are_minimal(
             back = row.copy()
             delta = row[j] - client[j]
             back[j] -= np.sign(delta) * step[j] if step[j] else delta / 2
-            if abs(back[j] - client[j]) < 1e-9 or np.sign(back[j] - client[j]) != np.sign(delta):
+            if not changed(client[j], back[j]) or np.sign(back[j] - client[j]) != np.sign(delta):
                 continue
             back = cs.project(client, back[None, :]).values[0]  # derived features follow
             ok = cs.check(client, back[None, :]).ok[0]
             assert not (ok and problem.slack(back[None, :])[0] >= 0), (cs.feature_names[j], row[j])
             checked += 1
-    assert checked >= 3
+    assert checked == N_MINIMAL[family]
 
 
 # ----------------------------------------------------------------------------- engine contract
@@ -235,8 +251,11 @@ def test_solve_many_equals_solve(
         _problem(adapter, model_constraints, c, 0.2) for c in _below(adapter, codes, 0.2, 10)
     ]
     engine = SearchEngine(batch_problems=4, max_rows=300)  # several blocks and chunks
+    order = np.random.default_rng(2).permutation(len(problems))
+    problems = [problems[i] for i in order]  # answers follow the requests, in any order
     many = engine.solve_many(problems, 5, seed=1)
     assert len(many) == len(problems)
+    assert sum(len(out.candidates) > 0 for out in many) == N_BATCH_FOUND[family]
     for problem, out in zip(problems, many, strict=True):
         alone = engine.solve(problem, 5, seed=1)
         assert np.array_equal(out.candidates, alone.candidates)
@@ -281,19 +300,24 @@ def test_inputs_are_not_mutated(
         assert np.array_equal(x, y)
 
 
-def test_deadline_is_respected(
+def test_a_passed_deadline_stops_the_search(
     adapters: dict[str, ModelAdapter], model_constraints: ConstraintSet, codes: np.ndarray
 ) -> None:
+    """Past its deadline the search scores the single changes once and stops (timed out).
+
+    The same request without a deadline goes on to larger plans. (Wall times:
+    benchmarks/engine_deadlines.py.)
+    """
     adapter = adapters["xgboost"]
     client = _below(adapter, codes, 0.5, 1)[0]
-    problem = _problem(adapter, model_constraints, client, 0.5, deadline=time.perf_counter())
-    start = time.perf_counter()
-    out = SearchEngine().solve(problem, 5, seed=0)
-    assert time.perf_counter() - start < 0.5
-    assert out.stats["model_calls"] <= 1  # the single changes only
-    assert out.timed_out or out.stats["level"] == 1
-    if len(out.candidates):
-        assert (problem.slack(out.candidates) >= 0).all()
+    problem = _problem(adapter, model_constraints, client, 0.5)
+    late = dataclasses.replace(problem, deadline=time.perf_counter() - 1.0)
+    out = SearchEngine().solve(late, 5, seed=0)
+    free = SearchEngine().solve(problem, 5, seed=0)
+    assert out.timed_out
+    assert (out.stats["level"], out.stats["model_calls"]) == (1, 1)  # the single changes only
+    assert not free.timed_out
+    assert (free.stats["level"], free.stats["model_calls"]) == (3, 3)  # up to max_changes
 
 
 # ----------------------------------------------------------------------------- no answer

@@ -1,4 +1,7 @@
-"""Margin structures equal the real models' margins, at split thresholds included."""
+"""Margin structures equal the real models' margins, at split thresholds included.
+
+Read through the public :func:`counterfactuals.margin_model` (what ``adapt`` uses).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xgboost as xgb
+from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     GradientBoostingClassifier,
@@ -18,12 +22,28 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from counterfactuals import CounterfactualError, TreeEnsemble
-from counterfactuals._trees import (
-    linear_from_sklearn,
-    tree_ensemble_from_sklearn,
-    tree_ensemble_from_xgboost,
+from counterfactuals import (
+    CounterfactualError,
+    LinearFunction,
+    Link,
+    MarginModel,
+    TreeEnsemble,
+    margin_model,
 )
+
+
+def structure(model: Any, kind: str) -> MarginModel:
+    """The model's margin structure, which must be of ``kind`` (trees or linear)."""
+    found = margin_model(model)
+    assert found is not None, type(model).__name__
+    assert found.kind == kind
+    return found
+
+
+def trees(model: Any) -> tuple[TreeEnsemble, Link]:
+    found = structure(model, "trees")
+    assert isinstance(found.function, TreeEnsemble)
+    return found.function, found.link
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +89,8 @@ def test_xgboost_margin_matches_at_thresholds(data: Any, wrapper: str) -> None:
     x, y = data
     clf = xgb.XGBClassifier(n_estimators=40, max_depth=4, n_jobs=1).fit(x, y)
     model: Any = clf if wrapper == "classifier" else clf.get_booster()
-    ensemble = tree_ensemble_from_xgboost(model)
+    ensemble, link = trees(model)
+    assert link.name == "logistic"
     assert ensemble.n_trees == 40
     assert ensemble.float32
     assert not ensemble.left_if_equal
@@ -84,7 +105,7 @@ def test_xgboost_early_stopping_keeps_the_best_iteration(data: Any) -> None:
     x, y = data
     clf = xgb.XGBClassifier(n_estimators=200, max_depth=3, n_jobs=1, early_stopping_rounds=3)
     clf.fit(x[:1000], y[:1000], eval_set=[(x[1000:], y[1000:])], verbose=False)
-    ensemble = tree_ensemble_from_xgboost(clf)
+    ensemble, _ = trees(clf)
     assert ensemble.n_trees == clf.best_iteration + 1
     np.testing.assert_allclose(
         1 / (1 + np.exp(-ensemble.margin(x))), clf.predict_proba(x)[:, 1], atol=1e-6
@@ -97,9 +118,8 @@ def test_xgboost_other_objectives_are_refused(data: Any) -> None:
         {"objective": "reg:squarederror", "max_depth": 2}, xgb.DMatrix(x, y), num_boost_round=2
     )
     with pytest.raises(CounterfactualError, match=r"^xgboost model: the objective must be"):
-        tree_ensemble_from_xgboost(booster)
-    with pytest.raises(CounterfactualError, match=r"must be an xgboost.Booster"):
-        tree_ensemble_from_xgboost(object())
+        margin_model(booster)
+    assert margin_model(object()) is None  # no known structure: model-agnostic engines only
 
 
 @pytest.mark.parametrize(
@@ -115,7 +135,7 @@ def test_xgboost_other_objectives_are_refused(data: Any) -> None:
 def test_sklearn_margin_matches_at_thresholds(data: Any, estimator: Any) -> None:
     x, y = data
     model = estimator.fit(x, y)
-    ensemble, link = tree_ensemble_from_sklearn(model)
+    ensemble, link = trees(model)
     assert ensemble.float32
     assert ensemble.left_if_equal
     rows = edge_rows(ensemble, x)
@@ -137,13 +157,14 @@ def test_sklearn_margin_matches_at_thresholds(data: Any, estimator: Any) -> None
 
 def test_sklearn_unsupported_models_say_so(data: Any) -> None:
     x, y = data
-    with pytest.raises(CounterfactualError, match=r"HistGradientBoostingClassifier is not"):
-        tree_ensemble_from_sklearn(HistGradientBoostingClassifier())
+    # binned thresholds: no exact structure, the model is a black box for the engines
+    assert margin_model(HistGradientBoostingClassifier(max_iter=5).fit(x, y)) is None
     three = DecisionTreeClassifier(max_depth=2).fit(x, y + (x[:, 2] > 0))
-    with pytest.raises(CounterfactualError, match=r"must be a binary classifier\. Got 3"):
-        tree_ensemble_from_sklearn(three)
-    with pytest.raises(CounterfactualError, match=r"must be a DecisionTree"):
-        tree_ensemble_from_sklearn(LogisticRegression().fit(x, y))
+    with pytest.raises(
+        CounterfactualError,
+        match=r"^scikit-learn model: must be a binary classifier\. Got 3 classes\.$",
+    ):
+        margin_model(three)
 
 
 @pytest.mark.parametrize("scaled", [False, True])
@@ -152,7 +173,22 @@ def test_linear_margin_matches(data: Any, scaled: bool) -> None:
     lr = LogisticRegression(max_iter=2000)
     model = make_pipeline(StandardScaler(), lr) if scaled else lr
     model.fit(x, y)
-    function = linear_from_sklearn(model)
-    np.testing.assert_allclose(function.margin(x), model.decision_function(x), atol=1e-8)
-    with pytest.raises(CounterfactualError, match=r"must be a LogisticRegression"):
-        linear_from_sklearn(RandomForestClassifier(n_estimators=2).fit(x, y))
+    found = structure(model, "linear")
+    assert isinstance(found.function, LinearFunction)
+    assert found.link.name == "logistic"
+    np.testing.assert_allclose(found.function.margin(x), model.decision_function(x), atol=1e-8)
+    np.testing.assert_allclose(
+        found.link.probability(found.function.margin(x)), model.predict_proba(x)[:, 1], atol=1e-9
+    )
+
+
+def test_a_pipeline_with_other_steps_is_refused(data: Any) -> None:
+    x, y = data
+    model = make_pipeline(StandardScaler(), PCA(n_components=3), LogisticRegression()).fit(x, y)
+    with pytest.raises(
+        CounterfactualError,
+        match=r"^scikit-learn model: must be a LogisticRegression or a Pipeline\(StandardScaler, "
+        r"LogisticRegression\)\. Got Pipeline of \['StandardScaler', 'PCA', "
+        r"'LogisticRegression'\]\.$",
+    ):
+        margin_model(model)
