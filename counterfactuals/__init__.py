@@ -3,6 +3,7 @@
 May import :mod:`constraints`; never :mod:`advisor` nor :mod:`app`.
 """
 
+from counterfactuals._adapters import adapt
 from counterfactuals._adapters import margin_model_of as margin_model
 from counterfactuals._api import generate, generate_many
 from counterfactuals._engine import (
@@ -23,7 +24,6 @@ from counterfactuals._model import (
     ScoreModel,
     TorchFunction,
     TreeEnsemble,
-    adapt,
     identity_link,
     logistic_link,
 )

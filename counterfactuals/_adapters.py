@@ -1,4 +1,4 @@
-"""Adapters for plain classifiers: XGBoost, scikit-learn, torch modules, any ``predict_proba``.
+"""``adapt``: any model as a :class:`ModelAdapter` (Levers models, XGBoost, scikit-learn, torch...).
 
 Classifiers trained on the feature space's design matrix (``FeatureSpace.to_design``) get
 their structure read (trees, linear coefficients, torch module) so exact and gradient
@@ -21,9 +21,14 @@ from counterfactuals._model import (
     logistic_link,
 )
 from counterfactuals._space import FeatureSpace
+from counterfactuals._trees import (
+    linear_from_sklearn,
+    tree_ensemble_from_sklearn,
+    tree_ensemble_from_xgboost,
+)
 from counterfactuals.errors import CounterfactualError
 
-__all__ = ["adapt_estimator", "margin_model_of"]
+__all__ = ["adapt", "adapt_estimator", "margin_model_of"]
 
 FloatArray = NDArray[np.float64]
 
@@ -50,19 +55,15 @@ def _as_proba(raw: Any, n: int) -> FloatArray:
 
 def margin_model_of(estimator: Any) -> MarginModel | None:
     """Return the margin structure of a binary design-matrix classifier, or ``None``."""
-    from counterfactuals import _trees
-
     name = type(estimator).__name__
     if name in ("XGBClassifier", "Booster"):
-        return MarginModel(
-            function=_trees.tree_ensemble_from_xgboost(estimator), link=logistic_link()
-        )
+        return MarginModel(function=tree_ensemble_from_xgboost(estimator), link=logistic_link())
     if name in _TREES:
-        ensemble, link = _trees.tree_ensemble_from_sklearn(estimator)
+        ensemble, link = tree_ensemble_from_sklearn(estimator)
         return MarginModel(function=ensemble, link=link)
     last = estimator.steps[-1][1] if name == "Pipeline" else estimator
     if type(last).__name__ == "LogisticRegression":
-        return MarginModel(function=_trees.linear_from_sklearn(estimator), link=logistic_link())
+        return MarginModel(function=linear_from_sklearn(estimator), link=logistic_link())
     return None
 
 
@@ -172,3 +173,30 @@ def _design_adapter(model: Any, space: FeatureSpace, classes: tuple[Any, ...]) -
         structure=structure,
         family=type(model).__name__,
     )
+
+
+def adapt(model: Any, space: FeatureSpace) -> ModelAdapter:
+    """Return the :class:`ModelAdapter` of ``model`` over ``space``.
+
+    Raises
+    ------
+    CounterfactualError
+        When the model neither offers ``counterfactual_adapter()`` nor ``predict_proba``.
+    """
+    if isinstance(model, ModelAdapter):
+        return model
+    hook = getattr(model, "counterfactual_adapter", None)
+    if callable(hook):
+        given = hook()
+        if not isinstance(given, ModelAdapter):
+            raise CounterfactualError(
+                f"model.counterfactual_adapter(): must return a ModelAdapter. "
+                f"Got {type(given).__name__}."
+            )
+        if given.space.names != space.names:
+            raise CounterfactualError(
+                "model: must read the constraint file's features in its order. Got features "
+                f"{list(given.space.names)[:5]}... against {list(space.names)[:5]}...."
+            )
+        return given
+    return adapt_estimator(model, space)

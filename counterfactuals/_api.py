@@ -10,9 +10,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from constraints import ConstraintSet, InstanceOf, Number, ParamSpec, Whole, check_params
+from counterfactuals._adapters import adapt
 from counterfactuals._diagnose import diagnose
 from counterfactuals._engine import ENGINES, Engine
-from counterfactuals._model import adapt
 from counterfactuals._pipeline import (
     RunSettings,
     bind_requests,

@@ -1,6 +1,7 @@
 """How engines see a model: batched probabilities on codes, plus its margin's structure.
 
-A :class:`ModelAdapter` is what every engine works with. It is built by :func:`adapt` from
+A :class:`ModelAdapter` is what every engine works with. ``adapt`` (in ``_adapters``) builds
+one from
 
 - an object with a ``counterfactual_adapter()`` method (Levers' own ``PropensityModel`` and
   ``ProductRecommender``: their fast paths on codes and their estimators' structure);
@@ -34,7 +35,6 @@ __all__ = [
     "ScoreModel",
     "TorchFunction",
     "TreeEnsemble",
-    "adapt",
     "identity_link",
     "logistic_link",
 ]
@@ -248,33 +248,3 @@ class ModelAdapter:
     def kinds(self) -> frozenset[str]:
         """The structure kinds known for this model (``trees``, ``linear``, ``torch``)."""
         return frozenset(m.kind for m in self.margins.values())
-
-
-def adapt(model: Any, space: FeatureSpace) -> ModelAdapter:
-    """Return the :class:`ModelAdapter` of ``model`` over ``space``.
-
-    Raises
-    ------
-    CounterfactualError
-        When the model neither offers ``counterfactual_adapter()`` nor ``predict_proba``.
-    """
-    if isinstance(model, ModelAdapter):
-        return model
-    hook = getattr(model, "counterfactual_adapter", None)
-    if callable(hook):
-        given = hook()
-        if not isinstance(given, ModelAdapter):
-            raise CounterfactualError(
-                f"model.counterfactual_adapter(): must return a ModelAdapter. "
-                f"Got {type(given).__name__}."
-            )
-        if given.space.names != space.names:
-            raise CounterfactualError(
-                "model: must read the constraint file's features in its order. Got features "
-                f"{list(given.space.names)[:5]}... against {list(space.names)[:5]}...."
-            )
-        return given
-    from counterfactuals._adapters import adapt_estimator
-
-    adapter: ModelAdapter = adapt_estimator(model, space)
-    return adapter

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from constraints import Flag, Number, OneOf, ParamSpec, check_dataclass
 from counterfactuals.errors import CounterfactualError
 
 __all__ = ["BoundTarget", "Target"]
@@ -50,26 +50,20 @@ class Target:
     margin: float = 0.0
     by: Literal["expected_value", "propensity"] = "expected_value"
 
+    PARAMETERS: ClassVar[ParamSpec] = {
+        "kind": OneOf(("flip", "probability", "top")),
+        "threshold": Number(0.0, 1.0, low_open=True, high_open=True, noun="a probability"),
+        "at_most": Flag(),
+        "margin": Number(0.0),
+        "by": OneOf(("expected_value", "propensity")),
+    }
+
     def __post_init__(self) -> None:
-        if self.kind not in ("flip", "probability", "top"):
-            raise CounterfactualError(
-                f"target.kind: must be flip, probability or top. Got {self.kind!r}."
-            )
-        if not isinstance(self.threshold, (int, float)) or not 0.0 < self.threshold < 1.0:
-            raise CounterfactualError(
-                f"target.threshold: must be a probability strictly between 0 and 1. "
-                f"Got {self.threshold!r}."
-            )
-        if not isinstance(self.margin, (int, float)) or not (
-            math.isfinite(self.margin) and self.margin >= 0
-        ):
-            raise CounterfactualError(f"target.margin: must be >= 0. Got {self.margin!r}.")
-        if self.by not in ("expected_value", "propensity"):
-            raise CounterfactualError(
-                f"target.by: must be expected_value or propensity. Got {self.by!r}."
-            )
+        check_dataclass(self, self.PARAMETERS, error=CounterfactualError, where="target")
         if self.kind == "top" and self.output is None:
-            raise CounterfactualError("target.output: a top target must name the product.")
+            raise CounterfactualError(
+                "target.output: a top target must name the product. Got None."
+            )
 
     @classmethod
     def flip(cls, to: Any = None) -> Target:

@@ -255,7 +255,7 @@ def test_the_checker_catches_forbidden_arrows(
             "from constraints._project import intervals",
             ["imports constraints._project.intervals (private to constraints)"],
         ),
-        ("counterfactuals.baselines.dice", "from counterfactuals._model import adapt", []),
+        ("counterfactuals.baselines.dice", "from counterfactuals._model import ModelAdapter", []),
         ("advisor.models._bundle", "from advisor.models._skops import load_sklearn", []),
         ("tests.advisor.test_mlp", "from advisor.models._mlp import TorchMLPClassifier", []),
         ("counterfactuals._x", "from constraints import ConstraintSet\nimport numpy._core", []),

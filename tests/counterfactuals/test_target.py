@@ -71,11 +71,24 @@ def test_top_product_by_expected_value_with_a_margin() -> None:
     [
         (
             lambda: Target(kind="up"),  # type: ignore[arg-type]
-            r"^target.kind: must be flip, probability or top",
+            r"^target\.kind: must be one of flip, probability, top\. Got 'up'\.$",
         ),
-        (lambda: Target.probability(0.0), r"^target.threshold: must be a probability"),
-        (lambda: Target.top("x", margin=-1), r"^target.margin: must be >= 0\. Got -1\.$"),
-        (lambda: Target(kind="top"), r"^target.output: a top target must name the product\.$"),
+        (
+            lambda: Target.probability(0.0),
+            r"^target\.threshold: must be a probability in \(0, 1\)\. Got 0\.0\.$",
+        ),
+        (
+            lambda: Target.probability(0.5, at_most="yes"),  # type: ignore[arg-type]
+            r"^target\.at_most: must be True or False\. Got 'yes'\.$",
+        ),
+        (
+            lambda: Target.top("x", margin=-1),
+            r"^target\.margin: must be a finite number >= 0\. Got -1\.$",
+        ),
+        (
+            lambda: Target(kind="top"),
+            r"^target\.output: a top target must name the product\. Got None\.$",
+        ),
     ],
 )
 def test_bad_targets_are_named(build: object, message: str) -> None:
