@@ -12,6 +12,7 @@ from counterfactuals._engine import (
     EngineOutput,
     EngineRequest,
     Support,
+    check_solve,
     register_engine,
 )
 from counterfactuals._exact import ExactEngine
@@ -58,6 +59,7 @@ __all__ = [
     "TorchFunction",
     "TreeEnsemble",
     "adapt",
+    "check_solve",
     "generate",
     "generate_many",
     "identity_link",

@@ -42,7 +42,6 @@ from constraints import (
     ParamSpec,
     Whole,
     check_dataclass,
-    check_params,
 )
 from counterfactuals import (
     BoundTarget,
@@ -54,6 +53,7 @@ from counterfactuals import (
     Support,
     Target,
     adapt,
+    check_solve,
     register_engine,
 )
 from counterfactuals.baselines._dice_parts import (
@@ -84,7 +84,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 _OUTCOME = "__dice_outcome__"
-_SOLVE: ParamSpec = {"n": Whole(1), "seed": Whole(0)}  # solve's own parameters, as every engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,8 +355,7 @@ class DiceEngine:
         self, requests: Sequence[EngineRequest], n: int, seed: int
     ) -> list[EngineOutput]:
         """Ask DiCE client by client (DiCE has no batch mode); same answers as ``solve``."""
-        checked = check_params({"n": n, "seed": seed}, _SOLVE, error=CounterfactualError)
-        n, seed = checked["n"], checked["seed"]
+        n, seed = check_solve(n, seed)
         return [self._solve_one(request, n, seed) for request in requests]
 
     def _solve_one(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
