@@ -256,6 +256,20 @@ class CompiledConstraints:
                 rows[:, item.j] = c[:, item.j] + (rows[:, item.idx] - c[:, item.idx]) @ item.coef
         return rows
 
+    def derived_map(self) -> FloatArray:
+        """Return the (d, d) matrix ``M`` with ``rederive(c, rows) - c == (rows - c) @ M``.
+
+        The same propagation as :meth:`rederive`, as one linear map, for engines that
+        need it in matrix form (the gradient engine differentiates through it). A
+        derived feature's own column is replaced by its sources' weighted changes;
+        derived features never feed one another (the file check forbids it).
+        """
+        spread = np.eye(self.n_features)
+        for item in self.derived:
+            spread[item.j, item.j] = 0.0
+            spread[item.idx, item.j] = item.coef
+        return spread
+
     def change_limit(self, client: FloatArray) -> FloatArray:
         """Largest allowed |change| of each feature for each client row (inf: unlimited)."""
         percent = self.max_change_percent

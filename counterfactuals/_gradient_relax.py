@@ -74,10 +74,7 @@ def design_maps(
 ) -> tuple[FloatArray, ...]:
     """Return the design maps of codes (d, n_design) and categories, and the derived spread."""
     d = cs.n_features
-    spread = np.eye(d)  # a change of codes -> the change with derived features recomputed
-    for item in cs.compiled.derived:
-        spread[item.j, item.j] = 0.0
-        spread[item.idx, item.j] = item.coef
+    spread = cs.compiled.derived_map()  # a change of codes -> derived features recomputed
     codes = np.zeros((d, space.n_design))
     categories = np.zeros((0, space.n_design))
     for j, spec in enumerate(cs.features):
