@@ -57,6 +57,7 @@ from _engines_runs import (
     run_method,
 )
 
+from advisor.models import FAMILIES
 from counterfactuals.baselines import alibi_available
 
 
@@ -84,10 +85,19 @@ def options() -> Options:
     unknown = sorted(set(engines) - set(METHOD_NAMES))
     if unknown:
         parser.error(f"--engines: unknown {unknown}; choose from {', '.join(METHOD_NAMES)}")
+    datasets = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    for flag, given, known in (
+        ("--datasets", datasets, ("bank", "german", "demo")),
+        ("--models", models, tuple(FAMILIES)),
+    ):
+        wrong = sorted(set(given) - set(known))
+        if wrong or not given:
+            parser.error(f"{flag}: unknown {wrong or 'empty'}; choose from {', '.join(known)}")
     return Options(
         quick=args.quick,
-        datasets=tuple(d.strip() for d in args.datasets.split(",") if d.strip()),
-        models=tuple(m.strip() for m in args.models.split(",") if m.strip()),
+        datasets=datasets,
+        models=models,
         n_clients=args.n_clients or (10 if args.quick else 200),
         engines=engines,
         many=args.many if args.many is not None else (200 if args.quick else 10_000),
