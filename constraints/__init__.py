@@ -26,6 +26,7 @@ from constraints._load import (
     load_constraints,
     parse_constraint_file,
     parse_constraints,
+    read_constraint_text,
 )
 from constraints._params import (
     AnyOf,
@@ -105,5 +106,6 @@ __all__ = [
     "load_constraints",
     "parse_constraint_file",
     "parse_constraints",
+    "read_constraint_text",
     "tolerance",
 ]

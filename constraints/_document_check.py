@@ -15,6 +15,13 @@ from constraints.errors import ConstraintError, FileProblem
 __all__ = ["semantic_problems", "split_hint"]
 
 
+def shown_text(text: str, limit: int = 120) -> str:
+    """Return ``repr(text)``, cut to ``limit`` characters with the full length when longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 20]!r}... ({len(text):,} characters)"
+
+
 def split_hint(text: str) -> tuple[str, str]:
     """Split ``"unknown feature 'x'. Did you mean 'y'?"`` into message and hint."""
     if " Hint: " in text:
@@ -74,7 +81,7 @@ def _rules_problems(doc: ConstraintFile, smap: SourceMap, broken: Broken) -> lis
                     message, hint = split_hint(str(exc))
                     out.append(
                         _at(smap, ("rules", i, key))(
-                            f"{message}. Got {text!r}.",
+                            f"{message}. Got {shown_text(text)}.",
                             hint or "see docs/constraints.md, section Rules, for the grammar.",
                         )
                     )
@@ -117,7 +124,7 @@ def _derived_problems(
         message, hint = split_hint(str(exc))
         problems.append(
             where(
-                message=f"{message}. Got {text!r}.",
+                message=f"{message}. Got {shown_text(text)}.",
                 hint=hint or "write a sum such as a + b + 2 * c.",
             )
         )

@@ -15,15 +15,21 @@ Grammar (words are case-sensitive feature names; ``and`` joins clauses)::
     factor    := NUMBER | NAME | "(" expr ")" | "-" factor
 
 Names may contain dots (``emp.var.rate``); other names go in backquotes. A VALUE is a bare
-word, a number, or a quoted text (``'< 0 DM'``). Parsing here knows nothing of the features;
-:mod:`constraints._resolve` gives the clauses their meaning.
+word, a number, or a quoted text (``'< 0 DM'``). A text is at most
+:data:`~constraints._limits.MAX_RULE_LENGTH` characters, nests parentheses and minus signs
+at most :data:`~constraints._limits.MAX_RULE_NESTING` deep, and every number (as written and
+once multiplied out) is at most :data:`~constraints._limits.MAX_NUMBER` in size. Parsing
+here knows nothing of the features; :mod:`constraints._resolve` gives the clauses their
+meaning.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
+from constraints._limits import MAX_NUMBER, MAX_NUMBER_TEXT, MAX_RULE_LENGTH, MAX_RULE_NESTING
 from constraints.errors import ConstraintError
 
 __all__ = [
@@ -138,11 +144,31 @@ class ParsedMembership:
 ParsedClause = Compare | ParsedChange | ParsedMembership
 
 
+def _number(tok: Token) -> float:
+    """Return a number token's value: finite and at most MAX_NUMBER in size."""
+    value = float(tok.value)
+    if not abs(value) <= MAX_NUMBER:
+        shown = tok.value if len(tok.value) <= 24 else tok.value[:20] + "..."
+        raise ConstraintError(
+            f"numbers must be at most {MAX_NUMBER_TEXT} in size ({shown} at character "
+            f"{tok.position + 1})"
+        )
+    return value
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_RULE_LENGTH:
+        raise ConstraintError(
+            f"a rule or expression must be at most {MAX_RULE_LENGTH:,} characters long"
+        )
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> Token:
@@ -166,6 +192,15 @@ class _Parser:
             raise self.fail(expected)
         return tok
 
+    def enter(self, tok: Token) -> None:
+        """Go one level deeper (a parenthesis or a minus sign), within the nesting limit."""
+        self.depth += 1
+        if self.depth > MAX_RULE_NESTING:
+            raise ConstraintError(
+                f"parentheses and minus signs must nest at most {MAX_RULE_NESTING} deep "
+                f"(deeper at character {tok.position + 1})"
+            )
+
     def condition(self) -> list[list[ParsedClause]]:
         alternatives = [self.conjunction()]
         while self.take("word", "or"):
@@ -184,9 +219,12 @@ class _Parser:
         tok = self.tok
         if tok.kind in ("name", "number", "text"):
             self.i += 1
+            if tok.kind == "number":
+                _number(tok)
             return tok
         if tok.kind == "op" and tok.value == "-" and self.tokens[self.i + 1].kind == "number":
             self.i += 2
+            _number(self.tokens[self.i - 1])
             return Token("number", "-" + self.tokens[self.i - 1].value, tok.position)
         raise self.fail("a value (a word, a number or a quoted text)")
 
@@ -241,6 +279,12 @@ class _Parser:
                 terms[name] = terms.get(name, 0.0) + sign * coef
             constant += sign * more_const
         single = self.tokens[start] if self.i == start + 1 else None
+        for value in (constant, *terms.values()):
+            if not abs(value) <= MAX_NUMBER and not math.isnan(value):
+                raise ConstraintError(
+                    f"numbers must be at most {MAX_NUMBER_TEXT} in size, once multiplied out "
+                    f"({value:g} from character {self.tokens[start].position + 1})"
+                )
         return Expression(tuple(terms.items()), constant, single)
 
     def term(self) -> tuple[dict[str, float], float]:
@@ -267,7 +311,7 @@ class _Parser:
         tok = self.tok
         if tok.kind == "number":
             self.i += 1
-            return {}, float(tok.value)
+            return {}, _number(tok)
         if tok.kind == "name":
             self.i += 1
             return {tok.value: 1.0}, 0.0
@@ -275,11 +319,15 @@ class _Parser:
             self.i += 1
             return {}, float("nan")
         if self.take("op", "-"):
+            self.enter(tok)
             terms, constant = self.factor()
+            self.depth -= 1
             return {k: -v for k, v in terms.items()}, -constant
         if self.take("op", "("):
+            self.enter(tok)
             expr = self.expression()
             self.expect("op", ")", "')'")
+            self.depth -= 1
             return dict(expr.terms), expr.constant
         raise self.fail("a number, a feature name or '('")
 
@@ -297,7 +345,11 @@ def parse_condition(text: str) -> list[list[ParsedClause]]:
     """
     if not text.strip():
         raise ConstraintError("the rule is empty")
-    return _Parser(text).condition()
+    _check_length(text)
+    try:
+        return _Parser(text).condition()
+    except RecursionError as exc:  # a safety net: the nesting limit comes first
+        raise ConstraintError("the rule nests too deeply to be read") from exc
 
 
 def parse_expression(text: str) -> Expression:
@@ -310,8 +362,12 @@ def parse_expression(text: str) -> Expression:
     """
     if not text.strip():
         raise ConstraintError("the expression is empty")
+    _check_length(text)
     parser = _Parser(text)
-    expr = parser.expression()
+    try:
+        expr = parser.expression()
+    except RecursionError as exc:  # a safety net: the nesting limit comes first
+        raise ConstraintError("the expression nests too deeply to be read") from exc
     if parser.tok.kind != "end":
         raise parser.fail("'+', '-', '*', '/' or the end of the expression")
     return expr

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import string
 from typing import Any
 
+from constraints._limits import MAX_NUMBER, MAX_NUMBER_TEXT
 from constraints._resolve import category_labels, did_you_mean
 from constraints._schema import PERCENT_PATTERN, PERCENTILE_PATTERN, FeatureModel
 from constraints._yaml_source import Path, SourceMap
@@ -136,8 +138,10 @@ def _text_bound_problems(key: str, value: str, path: Path, smap: SourceMap) -> l
     hint = "percentiles are written p0 to p100, e.g. p1 or p99.5."
     plain = value.replace(",", "").replace("_", "").replace(" ", "")
     try:
-        float(value)
-        hint = f"YAML reads {value} as text: write it with a dot, e.g. {float(value)!r}."
+        number = float(value)
+        hint = f"YAML reads {value} as text: write it with a dot, e.g. {number!r}."
+        if not (math.isfinite(number) and abs(number) <= MAX_NUMBER):
+            hint = f"numbers must be finite and at most {MAX_NUMBER_TEXT} in size."
     except ValueError:
         if plain != value and plain.replace(".", "", 1).isdigit():
             hint = f"write the number without separators, e.g. {plain}."
@@ -212,7 +216,15 @@ def _step_change_problems(feature: FeatureModel) -> list[Found]:
         )
     if isinstance(change, str):
         percent = PERCENT_PATTERN.match(change.strip())
-        if percent and float(percent.group(1)) == 0:
+        if percent and not float(percent.group(1)) <= MAX_NUMBER:
+            out.append(
+                (
+                    ("max_change",),
+                    f"a percentage must be at most {MAX_NUMBER_TEXT}. Got {change!r}.",
+                    "write the largest share of the client's value a lever may change, e.g. '20%'.",
+                )
+            )
+        elif percent and float(percent.group(1)) == 0:
             out.append(
                 (
                     ("max_change",),

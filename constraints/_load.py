@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pandas as pd
 import yaml
 
 from constraints._bind import bind_document
+from constraints._limits import MAX_FILE_BYTES
 from constraints._schema import ConstraintFile
 from constraints._set import ConstraintSet
 from constraints._validate import validate_document
@@ -26,20 +29,110 @@ __all__ = [
     "load_constraints",
     "parse_constraint_file",
     "parse_constraints",
+    "read_constraint_text",
 ]
 
 
-def _read_text(path: str | os.PathLike[str]) -> tuple[str, str]:
+def _utf8_problem(raw: bytes, exc: UnicodeDecodeError) -> str:
+    offset = exc.start
+    line = raw.count(b"\n", 0, offset) + 1
+    return (
+        f"must be UTF-8 text. Got byte 0x{raw[offset]:02X} at byte offset {offset:,} "
+        f"(line {line}), which is not UTF-8 (the file is probably latin-1 or Windows-1252). "
+        "Hint: save it as UTF-8 (in most editors: Save with encoding, UTF-8)."
+    )
+
+
+def decode_constraint_bytes(raw: bytes, where: str) -> str:
+    r"""Decode a constraint file's bytes as UTF-8 (a UTF-8 BOM is accepted), or raise clearly.
+
+    Examples
+    --------
+    >>> decode_constraint_bytes(b"\xef\xbb\xbfname: x\n", "x.yaml")
+    'name: x\n'
+    >>> decode_constraint_bytes("name: café".encode("latin-1"), "x.yaml")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    constraints.errors.ConstraintError: x.yaml: must be UTF-8 text. Got byte 0xE9 at byte ...
+    """
+    boms = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    bom = next((b for b in boms if raw.startswith(b)), None)
+    if bom is not None or b"\x00" in raw:
+        offset = 0 if bom is not None else raw.index(b"\x00")
+        why = (
+            "starts with a UTF-16/32 byte-order mark"
+            if bom
+            else f"holds a NUL byte at byte offset {offset:,}"
+        )
+        raise ConstraintError(
+            f"{where}: must be UTF-8 text. Got UTF-16 (or binary) text: the file {why}. "
+            "Hint: save it as UTF-8 (in most editors: Save with encoding, UTF-8)."
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConstraintError(f"{where}: {_utf8_problem(raw, exc)}") from exc
+
+
+def read_constraint_text(path: str | os.PathLike[str]) -> str:
+    """Read a constraint file's text: a regular file of at most 1 MB, in UTF-8.
+
+    The size is checked before reading and the bytes are read once. A missing file, a
+    folder, a device or pipe, an unreadable file, a file above 1 MB or text that is not UTF-8
+    is a :class:`~constraints.errors.ConstraintError` naming the path and the fix.
+
+    Examples
+    --------
+    >>> read_constraint_text("configs/demo-portfolio.yaml").startswith("# ")
+    True
+    >>> read_constraint_text("configs")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    constraints.errors.ConstraintError: configs: must be a constraint file (YAML). Got a ...
+    """
     if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
         raise ConstraintError(f"path: must be a file path. Got {type(path).__name__}.")
     file = Path(path)
-    if not file.is_file():
-        what = "a folder" if file.is_dir() else "nothing"
-        raise ConstraintError(f"{file}: must be a constraint file (YAML). Got {what} there.")
     try:
-        return file.read_text(encoding="utf-8"), file.name
-    except UnicodeDecodeError as exc:
-        raise ConstraintError(f"{file}: must be UTF-8 text. Got bytes that are not.") from exc
+        info = file.stat()
+    except FileNotFoundError as exc:
+        raise ConstraintError(
+            f"{file}: must be a constraint file (YAML). Got nothing there."
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise ConstraintError(
+            f"{file}: must be a readable constraint file (YAML). Got {_os_reason(exc)}."
+        ) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise ConstraintError(f"{file}: must be a constraint file (YAML). Got a folder there.")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConstraintError(
+            f"{file}: must be a constraint file (YAML). Got a device, pipe or socket there."
+        )
+    if info.st_size > MAX_FILE_BYTES:
+        raise ConstraintError(_too_big(file, info.st_size))
+    try:
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConstraintError(
+            f"{file}: must be a readable constraint file (YAML). Got {_os_reason(exc)}. "
+            "Hint: check the file's permissions."
+        ) from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConstraintError(_too_big(file, len(raw)))
+    return decode_constraint_bytes(raw, str(file))
+
+
+def _os_reason(exc: Exception) -> str:
+    return str(getattr(exc, "strerror", None) or exc).lower()
+
+
+def _too_big(file: Path, size: int) -> str:
+    return (
+        f"{file}: a constraint file must be at most 1 MB ({MAX_FILE_BYTES:,} bytes). Got "
+        f"{size:,} bytes. Hint: constraint files are a few kilobytes: check that this is the "
+        "right file."
+    )
 
 
 def inspect_constraint_file(
@@ -61,6 +154,7 @@ def inspect_constraint_file(
     if read.problems and read.data is None:
         return None, read.problems
     doc, problems = validate_document(read.data, read.source_map)
+    problems = [p for p in problems if p.path not in read.replaced]
     if read.problems:
         doc = None
         problems = sorted([*read.problems, *problems], key=lambda p: (p.line, p.path))
@@ -97,8 +191,8 @@ def load_constraint_file(path: str | os.PathLike[str]) -> ConstraintFile:
     >>> load_constraint_file("configs/demo-portfolio.yaml").max_changes
     3
     """
-    text, name = _read_text(path)
-    return parse_constraint_file(text, name)
+    text = read_constraint_text(path)
+    return parse_constraint_file(text, Path(path).name)
 
 
 def bind_constraints(doc: ConstraintFile, data: pd.DataFrame | None = None) -> ConstraintSet:

@@ -6,12 +6,14 @@ formatter in :data:`_FORMATTERS`; types without one are wrong-type errors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from constraints._limits import MAX_NUMBER
 from constraints._resolve import did_you_mean
 from constraints._schema import ConstraintFile, CostModel, FeatureModel, RuleModel, Wording
 from constraints._yaml_source import Path, SourceMap, format_path
@@ -139,11 +141,12 @@ def _model_at(path: Path) -> type[BaseModel] | None:
 
 
 def _is_number(text: str) -> bool:
+    """Whether ``text`` is a number YAML would read as one unquoted (finite, within the limit)."""
     try:
-        float(text)
+        number = float(text)
     except ValueError:
         return False
-    return True
+    return math.isfinite(number) and abs(number) <= MAX_NUMBER
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
