@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -11,10 +12,10 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from advisor._console import shown, text
 from advisor.datasets import read_client_data
 from advisor.errors import AdvisorError
 from advisor.models import (
@@ -39,9 +40,34 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 models_app = typer.Typer(help="Inspect trained model bundles.", no_args_is_help=True)
 
 
+#: ``--budget-s`` may be at most 24 h; ``--n-trials`` at most 10,000; ``--seed`` 32 bits.
+MAX_BUDGET_S = 86_400.0
+MAX_TRIALS = 10_000
+MAX_SEED = 2**32 - 1
+INTERRUPTED = 130  # the shell's code for Ctrl-C
+
+
 def _error(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    console.print(f"[bold red]error:[/] {shown(message)}", highlight=False)
     return typer.Exit(code=code)
+
+
+def _interrupted() -> typer.Exit:
+    console.print("interrupted; nothing written", highlight=False)
+    return typer.Exit(code=INTERRUPTED)
+
+
+def _check_numbers(budget_s: float, n_trials: int | None, seed: int) -> None:
+    """Refuse a budget, trial count or seed out of range before any work."""
+    if not (math.isfinite(budget_s) and 0 < budget_s <= MAX_BUDGET_S):
+        raise _error(
+            f"--budget-s: must be a finite number of seconds, > 0 and <= {MAX_BUDGET_S:,.0f} "
+            f"(24 h). Got {budget_s!r}."
+        )
+    if n_trials is not None and not 1 <= n_trials <= MAX_TRIALS:
+        raise _error(f"--n-trials: must be between 1 and {MAX_TRIALS:,}. Got {n_trials}.")
+    if not 0 <= seed <= MAX_SEED:
+        raise _error(f"--seed: must be between 0 and {MAX_SEED:,} (2**32 - 1). Got {seed}.")
 
 
 def _families(text: str) -> tuple[str, ...]:
@@ -137,11 +163,13 @@ def _print_result(result: TrainingResult, out: Path) -> None:
     )
     if r.ignored_columns:
         console.print(
-            f"Ignored columns (not in the constraint file): {', '.join(r.ignored_columns)}"
+            f"Ignored columns (not in the constraint file): "
+            f"{', '.join(map(shown, r.ignored_columns))}",
+            highlight=False,
         )
     if r.excluded_families:
         console.print(f"Excluded (no monotone support): {', '.join(r.excluded_families)}")
-    console.print(f"Saved the bundle to {out}.")
+    console.print(f"Saved the bundle to {shown(out)}.", highlight=False)
 
 
 def train_command(
@@ -153,8 +181,13 @@ def train_command(
     constraints: Annotated[
         Path | None, typer.Option(help="The constraint file: its features are the model's.")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Bundle folder to write.")] = None,
-    budget_s: Annotated[float, typer.Option(help="Time budget in seconds.")] = 300.0,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Bundle folder to write (new, empty, or a bundle with --force)."),
+    ] = None,
+    budget_s: Annotated[
+        float, typer.Option(help="Time budget in seconds (> 0, at most 86400 = 24 h).")
+    ] = 300.0,
     families: Annotated[
         str, typer.Option(help="Comma-separated families: logistic,xgboost,mlp.")
     ] = "logistic,xgboost,mlp",
@@ -162,7 +195,9 @@ def train_command(
     positive: Annotated[
         str | None, typer.Option(help="Positive class (inferred from yes/1/true otherwise).")
     ] = None,
-    n_trials: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
+    n_trials: Annotated[
+        int | None, typer.Option(help="Stop after this many trials (1 to 10000).")
+    ] = None,
     monotone: Annotated[
         bool, typer.Option(help="Levers moved in their allowed direction never lower the score.")
     ] = False,
@@ -180,7 +215,10 @@ def train_command(
         given = {"--data": data, "--target": target, "--constraints": constraints, "--out": out}
         missing = ", ".join(name for name, value in given.items() if value is None)
         raise _error(f"train: {missing} must be given (or --demo). Got none.")
+    _check_numbers(budget_s, n_trials, seed)
+    names = _families(families)
     try:
+        ModelBundle.check_target(out, overwrite=force)
         frame = read_client_data(data)
         label = _positive(frame, target, positive)
         with _progress() as progress:
@@ -189,7 +227,7 @@ def train_command(
                 frame,
                 target,
                 constraints,
-                families=_families(families),
+                families=names,
                 budget_s=budget_s,
                 n_trials=n_trials,
                 metric=metric,  # type: ignore[arg-type]
@@ -201,6 +239,8 @@ def train_command(
         path = save_bundle(result, out, overwrite=force)
     except (AdvisorError, ConstraintError) as exc:
         raise _error(str(exc)) from exc
+    except KeyboardInterrupt:
+        raise _interrupted() from None
     _print_result(result, path)
 
 
@@ -210,15 +250,19 @@ def _train_demo(out: Path | None) -> None:
         settings = replace(settings, out=out)
     by_time = settings.n_trials is None
     try:
+        ModelBundle.check_target(settings.out, overwrite=True)
         n_products = len(demo_catalog().products)
         total = settings.budget_s if by_time else n_products * (settings.n_trials or 1)
         with _progress() as progress:
             bar = _TrialBar(progress, total, by_time)
             path = build_demo_bundle(settings, progress=lambda product, e: bar(e, product))
+        bundle = load_bundle(path)
     except (AdvisorError, ConstraintError) as exc:
         raise _error(str(exc)) from exc
-    console.print(_card_table(load_bundle(path)))
-    console.print(f"Saved the demo bundle to {path}.")
+    except KeyboardInterrupt:
+        raise _interrupted() from None
+    console.print(_card_table(bundle))
+    console.print(f"Saved the demo bundle to {shown(path)}.", highlight=False)
 
 
 def _card_table(bundle: ModelBundle) -> Table:
@@ -226,7 +270,7 @@ def _card_table(bundle: ModelBundle) -> Table:
     names = {"roc_auc": "CV AUC", "average_precision": "CV AP"}
     cv = names.get(metrics.pop(), "CV") if len(metrics) == 1 else "CV score"
     table = Table(title="Models (CV: cross-validation; AUC, AP, Brier: held-out test set)")
-    longest = max(len(name) for name in bundle.card.models)
+    longest = max(len(text(name)) for name in bundle.card.models)
     table.add_column("model", no_wrap=True, min_width=longest)
     table.add_column("family", no_wrap=True, min_width=8)
     for header in (cv, "AUC", "AP", "Brier", "trials"):
@@ -234,8 +278,8 @@ def _card_table(bundle: ModelBundle) -> Table:
     for name, entry in bundle.card.models.items():
         test = entry.test
         table.add_row(
-            name,
-            entry.family,
+            text(name),
+            text(entry.family),
             f"{entry.cv_score:.4f}",
             f"{test.auc:.4f}",
             f"{test.average_precision:.4f}",
@@ -259,15 +303,33 @@ def models_show(
     if as_json:
         sys.stdout.write(json.dumps(card.model_dump(mode="json"), indent=2) + "\n")
         return
+    digest = card.constraint_file.sha256
     console.print(
-        f"[bold]{bundle}[/]: {card.kind} bundle created {card.created_at}, seed {card.seed}, "
-        f"{len(card.features)} features; constraint file {card.constraint_file.name} "
-        f"(sha256 {str(card.constraint_file.sha256)[:12]}).",
+        f"[bold]{shown(bundle)}[/]: {card.kind} bundle created {shown(card.created_at)}, seed "
+        f"{card.seed}, {len(card.features)} features; constraint file "
+        f"{shown(card.constraint_file.name)} "
+        f"({'no file' if digest is None else 'sha256 ' + shown(digest[:12])}).",
         highlight=False,
     )
-    console.print(f"Integrity: all {len(card.files)} files match the card.")
+    console.print(_integrity_line(loaded), highlight=False)
     console.print(_card_table(loaded))
-    console.print("Features: " + ", ".join(card.features), highlight=False)
+    console.print("Features: " + ", ".join(map(shown, card.features)), highlight=False)
     console.print(
-        "Libraries: " + ", ".join(f"{k} {v}" for k, v in card.libraries.items()), highlight=False
+        "Libraries: " + ", ".join(f"{shown(k)} {shown(v)}" for k, v in card.libraries.items()),
+        highlight=False,
+    )
+
+
+def _integrity_line(bundle: ModelBundle) -> str:
+    """Say exactly what :func:`load_bundle` verified."""
+    n_files = bundle.integrity.n_files
+    files = (
+        f"{n_files} files listed in the card read and matching their SHA-256, all inside the "
+        "folder, no symbolic links; unlisted files are never read"
+    )
+    if bundle.integrity.card_verified:
+        return f"Integrity: card matches model_card.sha256; {files}."
+    return (
+        "Integrity: [yellow]card not verified[/] (no model_card.sha256: written by an older "
+        f"Levers; re-save or retrain the bundle to add it); {files}."
     )

@@ -3,6 +3,7 @@
 Layout (every file's SHA-256 is listed in ``model_card.json`` and checked on load)::
 
     model_card.json        provenance, metrics, library versions, file hashes
+    model_card.sha256      the card's own SHA-256 (``sha256sum -c`` format)
     feature_space.json     the model's features, kinds and categories, in order
     constraints.yaml       the constraint file the models were trained with (when known)
     catalog.json           the product catalogue (recommender bundles)
@@ -14,13 +15,16 @@ Layout (every file's SHA-256 is listed in ``model_card.json`` and checked on loa
 
 XGBoost is stored in its own JSON format, torch weights as a ``state_dict`` read with
 ``weights_only=True``, scikit-learn parts with skops restricted to an explicit list of types.
-The hashes detect corruption and edits; they are not a signature.
+The loader reads only files the card lists, never through a symbolic link nor outside the
+folder, each once: its bytes are hashed, then parsed. The hashes detect corruption and
+edits; they are not a signature.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -37,18 +41,51 @@ from sklearn.linear_model import LogisticRegression
 
 from advisor.errors import BundleError
 from advisor.models._automl import TrainingResult
-from advisor.models._card import ConstraintFileRecord, DataRecord, ModelCard, ModelEntry
+from advisor.models._bundle_io import (
+    CARD_HASH_NAME,
+    CARD_NAME,
+    MAX_CARD_BYTES,
+    BundleReader,
+    check_target,
+    read_inside,
+    replace_folder,
+)
+from advisor.models._card import (
+    MODEL_NAME_PATTERN,
+    ConstraintFileRecord,
+    DataRecord,
+    ModelCard,
+    ModelEntry,
+    ModelFileRecord,
+)
 from advisor.models._families import load_estimator
 from advisor.models._products import ProductCatalog, ProductRecommender, RecommenderTraining
 from advisor.models._propensity import Calibrator, PropensityModel
-from advisor.models._skops import load_sklearn, save_sklearn
+from advisor.models._skops import loads_sklearn, save_sklearn
 from counterfactuals import CounterfactualError, FeatureSpace
 
-__all__ = ["BUNDLE_FORMAT", "ModelBundle", "load_bundle", "save_bundle"]
+__all__ = ["BUNDLE_FORMAT", "BundleIntegrity", "ModelBundle", "load_bundle", "save_bundle"]
 
 BUNDLE_FORMAT: Literal["levers-model-bundle"] = "levers-model-bundle"
 FORMAT_VERSION = 1
 _LIBRARIES = ("levers", "numpy", "pandas", "scikit-learn", "xgboost", "torch", "optuna", "skops")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BundleIntegrity:
+    """What :func:`load_bundle` verified.
+
+    Parameters
+    ----------
+    card_verified
+        The card matched ``model_card.sha256``; False when the bundle has no such file
+        (written before Levers kept it: re-save the bundle to add it).
+    n_files
+        Files of the card's list read through and matching their SHA-256 (all of them).
+    """
+
+    card_verified: bool
+    n_files: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,11 +98,25 @@ class ModelBundle:
     leaderboards: dict[str, pd.DataFrame]
     recommender: ProductRecommender | None
     constraint_text: str | None
+    integrity: BundleIntegrity
 
     @property
     def model(self) -> PropensityModel:
         """The propensity model of a single-model bundle (the first product's otherwise)."""
         return next(iter(self.models.values()))
+
+    @staticmethod
+    def check_target(directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Check, before any work, that :func:`save_bundle` may write ``directory``.
+
+        Raises
+        ------
+        BundleError
+            ``directory`` is a file or a link, a non-empty folder that is not a bundle (even
+            with ``overwrite``), an existing bundle without ``overwrite``, or its nearest
+            existing folder is not writable.
+        """
+        return check_target(directory, overwrite=overwrite)
 
 
 def _sha256(path: Path) -> str:
@@ -125,22 +176,14 @@ def save_bundle(
 ) -> Path:
     """Write a trained model (or recommender) as a bundle folder; return its path.
 
-    The folder is written next to its destination and moved in place at the end, so a
-    failed save never leaves half a bundle. An existing folder is replaced only with
-    ``overwrite=True`` and only when it is a bundle itself.
+    The folder is written into a temporary sibling and renamed into place at the end, so a
+    failed or interrupted save leaves the old bundle (or nothing), never half a bundle, and
+    removes the temporary folder. An existing folder is replaced only with
+    ``overwrite=True`` and only when it is a bundle itself; a file or a non-empty folder
+    that is not a bundle is never replaced.
     """
-    target = Path(directory)
-    if target.exists():
-        if not overwrite:
-            raise BundleError(
-                f"{target}: must not exist yet. Got an existing path. Hint: pass "
-                "overwrite=True (--force on the CLI) or choose another folder."
-            )
-        if not (target / "model_card.json").is_file():
-            raise BundleError(
-                f"{target}: can only be overwritten when it is a model bundle. Got a folder "
-                "without model_card.json; refusing to delete it."
-            )
+    target = check_target(directory, overwrite=overwrite)
+    _check_model_names(training)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=target.parent))
     try:
@@ -151,15 +194,27 @@ def save_bundle(
             if p.is_file()
         }
         card = card.model_copy(update={"files": files})
-        payload = card.model_dump(mode="json")
-        _write_json(staging / "model_card.json", payload, sort_keys=False)  # products in order
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        payload = json.dumps(_json_safe(card.model_dump(mode="json")), indent=2) + "\n"
+        (staging / CARD_NAME).write_bytes(payload.encode("utf-8"))  # products in order
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        (staging / CARD_HASH_NAME).write_text(f"{digest}  {CARD_NAME}\n", encoding="ascii")
+        check_target(target, overwrite=overwrite)  # the folder may have changed meanwhile
+        replace_folder(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def _check_model_names(training: TrainingResult | RecommenderTraining) -> None:
+    if not isinstance(training, RecommenderTraining):
+        return
+    bad = [name for name in training.results if not re.fullmatch(MODEL_NAME_PATTERN, name)]
+    if bad:
+        raise BundleError(
+            f"products: every name must be a plain identifier ({MODEL_NAME_PATTERN}), as it "
+            f"names a folder of the bundle. Got {', '.join(map(repr, bad))}."
+        )
 
 
 def _write_contents(training: TrainingResult | RecommenderTraining, folder: Path) -> ModelCard:
@@ -209,107 +264,173 @@ def _write_contents(training: TrainingResult | RecommenderTraining, folder: Path
     )
 
 
-def _read_json(path: Path) -> Any:
+def _parse_json(data: bytes, where: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise BundleError(f"{path}: must exist in the bundle. Got no such file.") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{path}: must be valid JSON. Got a corrupted file ({exc}).") from exc
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise BundleError(
+            f"{where}: must be valid JSON (UTF-8). Got a corrupted file ({type(exc).__name__})."
+        ) from exc
 
 
-def _read_card(folder: Path) -> ModelCard:
+def _card_digest(folder: Path) -> str | None:
+    """Return the SHA-256 ``model_card.sha256`` records, or None when there is no such file."""
+    try:
+        text = read_inside(folder, CARD_HASH_NAME, 1024).decode("ascii")
+    except BundleError as exc:
+        if "must exist in the bundle" in str(exc):
+            return None
+        raise
+    except UnicodeDecodeError:
+        text = ""
+    found = re.match(r"([0-9a-f]{64})(\s+\*?model_card\.json)?\s*$", text)
+    if found is None:
+        raise BundleError(
+            f"{folder / CARD_HASH_NAME}: must hold the card's SHA-256 (64 hex digits). Got "
+            "something else. Hint: re-save the bundle."
+        )
+    return found.group(1)
+
+
+def _read_card(folder: Path) -> tuple[ModelCard, bool]:
+    """Return the card and whether it matched ``model_card.sha256``."""
     if not folder.is_dir():
         raise BundleError(
             f"{folder}: must be a model bundle folder. Got no such folder. Hint: create one "
             "with `levers train ... --out DIR` (or `levers train --demo`)."
         )
-    raw = _read_json(folder / "model_card.json")
+    where = folder / CARD_NAME
+    data = read_inside(folder, CARD_NAME, MAX_CARD_BYTES)
+    digest = _card_digest(folder)
+    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+        raise BundleError(
+            f"{where}: must match the SHA-256 in {CARD_HASH_NAME}. Got a different card "
+            "(corrupted or edited after training). Hint: retrain or restore the bundle."
+        )
+    raw = _parse_json(data, where)
     if isinstance(raw, dict) and raw.get("format") == BUNDLE_FORMAT:
         found = raw.get("format_version")
         if found != FORMAT_VERSION:
             raise BundleError(
-                f"{folder / 'model_card.json'}: format_version must be {FORMAT_VERSION}. Got "
-                f"{found!r}. Hint: retrain the model with this version of Levers."
+                f"{where}: format_version must be {FORMAT_VERSION}. Got {found!r:.20}. "
+                "Hint: retrain the model with this version of Levers."
             )
     try:
-        return ModelCard.model_validate(raw)
+        return ModelCard.model_validate_json(data, strict=True), digest is not None
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "(top)"
+        place = ".".join(map(str, first["loc"]))[:200] or "(top)"
         raise BundleError(
-            f"{folder / 'model_card.json'}: {where}: {first['msg']}. Got "
-            f"{len(exc.errors())} problem(s); the card is not a Levers model card."
+            f"{where}: {place}: {first['msg']}. Got {len(exc.errors())} problem(s); the card "
+            "is not a Levers model card."
         ) from exc
 
 
-def _verify_files(folder: Path, card: ModelCard) -> None:
-    for name, digest in card.files.items():
-        path = folder / name
-        if ".." in Path(name).parts or Path(name).is_absolute():
-            raise BundleError(f"{folder}: file names must stay inside the bundle. Got {name!r}.")
-        if not path.is_file():
-            raise BundleError(f"{path}: must exist (listed in the model card). Got no such file.")
-        if _sha256(path) != digest:
-            raise BundleError(
-                f"{path}: must match the SHA-256 recorded in the model card. Got a different "
-                "file (corrupted or edited after training). Hint: retrain or restore the bundle."
-            )
-
-
-def _load_model(folder: Path, space: FeatureSpace) -> tuple[PropensityModel, pd.DataFrame]:
-    meta = _read_json(folder / "model.json")
-    if not isinstance(meta, dict) or not {"family", "params", "target", "classes"} <= set(meta):
-        raise BundleError(f"{folder / 'model.json'}: must describe a model. Got {meta!r}.")
-    estimator = load_estimator(str(meta["family"]), folder)
-    method = meta.get("calibration")
-    expected = LogisticRegression if method == "sigmoid" else IsotonicRegression
-    calibrator = load_sklearn(folder / "calibrator.skops", expected)
+def _load_model(
+    reader: BundleReader, name: str, entry: ModelEntry, space: FeatureSpace
+) -> tuple[PropensityModel, pd.DataFrame]:
+    prefix = f"models/{name}"
+    where = reader.root / prefix
+    try:
+        meta = ModelFileRecord.model_validate_json(reader.read(f"{prefix}/model.json"), strict=True)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BundleError(
+            f"{where / 'model.json'}: {'.'.join(map(str, first['loc']))[:200] or '(top)'}: "
+            f"{first['msg']}. Got {len(exc.errors())} problem(s)."
+        ) from exc
+    if meta.family != entry.family:
+        raise BundleError(
+            f"{where / 'model.json'}: family must be the card's ({entry.family}). Got "
+            f"{meta.family[:64]!r}."
+        )
+    estimator = load_estimator(meta.family, lambda file: reader.read(f"{prefix}/{file}"), where)
+    expected = LogisticRegression if meta.calibration == "sigmoid" else IsotonicRegression
+    calibrator = loads_sklearn(
+        reader.read(f"{prefix}/calibrator.skops"), expected, where / "calibrator.skops"
+    )
     model = PropensityModel(
         space=space,
         estimator=estimator,
-        calibrator=Calibrator("sigmoid" if method == "sigmoid" else "isotonic", calibrator),
-        params=dict(meta["params"]),
-        target=str(meta["target"]),
-        classes=(meta["classes"][0], meta["classes"][1]),
+        calibrator=Calibrator(meta.calibration, calibrator),
+        params=dict(meta.params),
+        target=meta.target,
+        classes=meta.classes,
     )
-    board = pd.DataFrame(_read_json(folder / "leaderboard.json"))
-    return model, board
+    rows = _parse_json(reader.read(f"{prefix}/leaderboard.json"), where / "leaderboard.json")
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise BundleError(
+            f"{where / 'leaderboard.json'}: must be a list of trials (objects). Got a "
+            f"{type(rows).__name__}."
+        )
+    return model, pd.DataFrame(rows)
+
+
+def _read_constraints(reader: BundleReader, card: ModelCard) -> str | None:
+    name = "constraints.yaml"
+    if not reader.listed(name):
+        if card.constraint_file.sha256 is not None:
+            raise BundleError(
+                f"{reader.root / name}: must be listed in the model card (the card records a "
+                "constraint file). Got no entry in files."
+            )
+        return None
+    data = reader.read(name)
+    if hashlib.sha256(data).hexdigest() != card.constraint_file.sha256:
+        raise BundleError(
+            f"{reader.root / name}: must match constraint_file.sha256 of the model card. Got "
+            "a different file."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{reader.root / name}: must be UTF-8 text. Got {exc.reason}.") from exc
 
 
 def load_bundle(directory: str | Path) -> ModelBundle:
     """Read a bundle folder, checking every file against the card; never unpickles.
 
+    Only files the card lists are read, each once (its bytes hashed, then parsed), never
+    through a symbolic link nor outside the folder; the card itself is checked against
+    ``model_card.sha256`` when the bundle has one (see :class:`BundleIntegrity`).
+
     Raises
     ------
     BundleError
-        The folder is missing, the card is not a Levers card, a file is missing, corrupted
-        or edited, or holds an untrusted type.
+        The folder is missing, the card is not a Levers card (or is too large, or does not
+        match its hash), a file is missing, linked, unlisted, too large, corrupted or
+        edited, or holds an untrusted type.
     """
-    folder = Path(directory)
-    card = _read_card(folder)
-    _verify_files(folder, card)
+    given = Path(directory)
+    folder = given.resolve() if given.is_dir() else given
+    card, card_verified = _read_card(folder)
+    reader = BundleReader(folder, card.files)
     try:
-        space = FeatureSpace.from_dict(_read_json(folder / "feature_space.json"))
-    except CounterfactualError as exc:
-        raise BundleError(f"{folder / 'feature_space.json'}: {exc}") from exc
+        space = FeatureSpace.from_dict(
+            _parse_json(reader.read("feature_space.json"), folder / "feature_space.json")
+        )
+    except (CounterfactualError, TypeError, KeyError, AttributeError) as exc:
+        raise BundleError(f"{folder / 'feature_space.json'}: {str(exc)[:300]}") from exc
     models: dict[str, PropensityModel] = {}
     boards: dict[str, pd.DataFrame] = {}
-    for name in card.models:
-        models[name], boards[name] = _load_model(folder / "models" / name, space)
+    for name, entry in card.models.items():
+        models[name], boards[name] = _load_model(reader, name, entry, space)
     recommender = None
     if card.kind == "recommender":
+        raw = _parse_json(reader.read("catalog.json"), folder / "catalog.json")
         try:
-            catalog = ProductCatalog.model_validate(_read_json(folder / "catalog.json"))
+            catalog = ProductCatalog.model_validate(raw)
         except ValidationError as exc:
             raise BundleError(f"{folder / 'catalog.json'}: must be a product catalogue.") from exc
         recommender = ProductRecommender(catalog=catalog, models=models)
-    constraints = folder / "constraints.yaml"
+    constraint_text = _read_constraints(reader, card)
+    reader.read_rest()
     return ModelBundle(
-        path=folder,
+        path=given,
         card=card,
         models=models,
         leaderboards=boards,
         recommender=recommender,
-        constraint_text=constraints.read_text(encoding="utf-8") if constraints.is_file() else None,
+        constraint_text=constraint_text,
+        integrity=BundleIntegrity(card_verified=card_verified, n_files=len(reader.files)),
     )

@@ -7,19 +7,22 @@ The JSON layout is the records' fields, in declaration order.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from advisor.models._automl import TrainingResult
 from advisor.models._metrics import TestMetrics
 
 __all__ = [
+    "MODEL_NAME_PATTERN",
     "ClassLabel",
     "ConstraintFileRecord",
     "DataRecord",
     "ModelCard",
     "ModelEntry",
+    "ModelFileRecord",
+    "ModelName",
     "ParamValue",
 ]
 
@@ -27,9 +30,16 @@ ClassLabel = bool | int | float | str
 """A class of a target column, as JSON keeps it."""
 ParamValue = bool | int | float | str
 """A hyper-parameter value of a model family."""
+#: A model's name (``propensity`` or a product's): it is a folder name of the bundle, so a
+#: plain identifier of 1 to 64 letters, digits, ``_`` or ``-`` (no dot, no separator).
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"
+ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_PATTERN)]
+"""A model name matching :data:`MODEL_NAME_PATTERN`."""
 
 
 class _Record(BaseModel):
+    # Read back with ``model_validate_json(..., strict=True)``: a number written as a string,
+    # or a list where a mapping belongs, is an error naming the field.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -44,7 +54,7 @@ class DataRecord(_Record):
         Columns of the data that are not features of the constraint file (nor the target).
     """
 
-    sha256: dict[str, str]
+    sha256: dict[ModelName, str]
     ignored_columns: tuple[str, ...]
 
 
@@ -174,6 +184,16 @@ class ModelCard(_Record):
     features: tuple[str, ...]
     data: DataRecord
     constraint_file: ConstraintFileRecord
-    models: dict[str, ModelEntry]
+    models: dict[ModelName, ModelEntry]
     libraries: dict[str, str]
     files: dict[str, str]
+
+
+class ModelFileRecord(_Record):
+    """A model folder's ``model.json``: what the card says, as the model's own files say it."""
+
+    family: str
+    params: dict[str, ParamValue]
+    target: str
+    classes: tuple[ClassLabel, ClassLabel]
+    calibration: Literal["sigmoid", "isotonic"]

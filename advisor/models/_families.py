@@ -6,6 +6,7 @@ returns a fitted estimator whose ``margin`` is the raw score (a log-odds before 
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from collections.abc import Callable, Mapping
@@ -26,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from advisor.errors import BundleError, ModelError
 from advisor.models._mlp import TorchMLPClassifier
 from advisor.models._mlp_state import mlp_from_state, mlp_state
-from advisor.models._skops import load_sklearn, save_sklearn
+from advisor.models._skops import loads_sklearn, save_sklearn
 from counterfactuals import LinearFunction, TorchFunction, TreeEnsemble, margin_model
 
 __all__ = [
@@ -41,6 +42,18 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 Params = dict[str, Any]
+#: Returns the bytes of one file of a model folder, by name (the bundle reader checks them).
+FileReader = Callable[[str], bytes]
+
+
+def _folder_reader(directory: Path) -> FileReader:
+    def read(name: str) -> bytes:
+        try:
+            return (directory / name).read_bytes()
+        except OSError as exc:
+            raise BundleError(f"{directory / name}: must be a readable file. Got {exc}.") from exc
+
+    return read
 
 
 class Estimator(Protocol):
@@ -99,8 +112,14 @@ class LogisticEstimator:
 
     @classmethod
     def load(cls, directory: Path) -> LogisticEstimator:
-        """Read ``logistic.skops`` (only the trusted scikit-learn types are accepted)."""
-        return cls(load_sklearn(directory / "logistic.skops", Pipeline))
+        """Read ``logistic.skops`` from a folder (see :meth:`from_files`)."""
+        return cls.from_files(_folder_reader(directory), directory)
+
+    @classmethod
+    def from_files(cls, read: FileReader, where: Path) -> LogisticEstimator:
+        """Build from ``logistic.skops`` (only the trusted scikit-learn types are accepted)."""
+        name = "logistic.skops"
+        return cls(loads_sklearn(read(name), Pipeline, where / name))
 
 
 def _suggest_logistic(trial: optuna.Trial) -> Params:
@@ -145,13 +164,24 @@ class XGBoostEstimator:
 
     @classmethod
     def load(cls, directory: Path) -> XGBoostEstimator:
-        """Read ``xgboost.json``."""
+        """Read ``xgboost.json`` from a folder (see :meth:`from_files`)."""
+        return cls.from_files(_folder_reader(directory), directory)
+
+    @classmethod
+    def from_files(cls, read: FileReader, where: Path) -> XGBoostEstimator:
+        """Build from the bytes of ``xgboost.json`` (XGBoost's JSON model format)."""
+        data = read("xgboost.json")
         booster = xgb.Booster()
+        if not data.lstrip().startswith(b"{"):
+            raise BundleError(
+                f"{where / 'xgboost.json'}: must be an XGBoost JSON model. Got "
+                "a file that is not JSON."
+            )
         try:
-            booster.load_model(directory / "xgboost.json")
+            booster.load_model(bytearray(data))
         except xgb.core.XGBoostError as exc:
             raise BundleError(
-                f"{directory / 'xgboost.json'}: must be an XGBoost JSON model. Got a file "
+                f"{where / 'xgboost.json'}: must be an XGBoost JSON model. Got a file "
                 f"XGBoost cannot read ({str(exc).splitlines()[0][:120]})."
             ) from exc
         return cls(booster)
@@ -238,18 +268,38 @@ class MLPEstimator:
 
     @classmethod
     def load(cls, directory: Path) -> MLPEstimator:
-        """Read the scaler, the architecture and the weights (``weights_only=True``)."""
-        scaler = load_sklearn(directory / "scaler.skops", StandardScaler)
+        """Read the scaler, the architecture and the weights from a folder."""
+        return cls.from_files(_folder_reader(directory), directory)
+
+    @classmethod
+    def from_files(cls, read: FileReader, where: Path) -> MLPEstimator:
+        """Build from the scaler, the architecture and the weights (``weights_only=True``)."""
+        scaler = loads_sklearn(read("scaler.skops"), StandardScaler, where / "scaler.skops")
+        config_bytes, weights = read("mlp.json"), read("mlp.pt")
         try:
-            config = json.loads((directory / "mlp.json").read_text())
+            config = json.loads(config_bytes.decode("utf-8"))
+            if not isinstance(config, dict):
+                raise TypeError(f"mlp.json holds a {type(config).__name__}, not an object")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # torch warns on foreign pickles
-                state = torch.load(directory / "mlp.pt", weights_only=True, map_location="cpu")
+                state = torch.load(io.BytesIO(weights), weights_only=True, map_location="cpu")
+            if not isinstance(state, dict):
+                raise TypeError(f"mlp.pt holds a {type(state).__name__}, not a state_dict")
             mlp = mlp_from_state(config, state)
-        except (OSError, ValueError, RuntimeError, KeyError, TypeError, UnpicklingError) as exc:
+        except (
+            OSError,
+            ValueError,
+            RuntimeError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            UnpicklingError,
+            RecursionError,
+        ) as exc:
+            detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
             raise BundleError(
-                f"{directory}: mlp.json and mlp.pt must describe one torch MLP. Got an "
-                f"unreadable or inconsistent pair ({str(exc).splitlines()[0][:160]})."
+                f"{where}: mlp.json and mlp.pt must describe one torch MLP. Got an "
+                f"unreadable or inconsistent pair ({detail})."
             ) from exc
         return cls(scaler, mlp)
 
@@ -305,7 +355,7 @@ class Family:
     suggest: Callable[[optuna.Trial], Params]
     fit: FitFunction
     supports_monotone: bool
-    loader: Callable[[Path], Estimator]
+    loader: Callable[[FileReader, Path], Estimator]
 
     def default_trial(self) -> dict[str, Any]:
         """Return the default parameters as an optuna trial to enqueue."""
@@ -319,7 +369,7 @@ FAMILIES: dict[str, Family] = {
         suggest=_suggest_logistic,
         fit=_fit_logistic,
         supports_monotone=False,
-        loader=LogisticEstimator.load,
+        loader=LogisticEstimator.from_files,
     ),
     "xgboost": Family(
         name="xgboost",
@@ -327,7 +377,7 @@ FAMILIES: dict[str, Family] = {
         suggest=_suggest_xgboost,
         fit=_fit_xgboost,
         supports_monotone=True,
-        loader=XGBoostEstimator.load,
+        loader=XGBoostEstimator.from_files,
     ),
     "mlp": Family(
         name="mlp",
@@ -341,15 +391,15 @@ FAMILIES: dict[str, Family] = {
         suggest=_suggest_mlp,
         fit=_fit_mlp,
         supports_monotone=False,
-        loader=MLPEstimator.load,
+        loader=MLPEstimator.from_files,
     ),
 }
 
 
-def load_estimator(family: str, directory: Path) -> Estimator:
-    """Read a fitted estimator of ``family`` from ``directory``."""
+def load_estimator(family: str, read: FileReader, where: Path) -> Estimator:
+    """Build a fitted estimator of ``family`` from the files ``read`` returns (folder ``where``)."""
     if family not in FAMILIES:
         raise BundleError(
-            f"{directory}: the model family must be one of {', '.join(FAMILIES)}. Got {family!r}."
+            f"{where}: the model family must be one of {', '.join(FAMILIES)}. Got {family[:64]!r}."
         )
-    return FAMILIES[family].loader(directory)
+    return FAMILIES[family].loader(read, where)

@@ -105,6 +105,8 @@ def test_the_card_on_disk_keeps_its_layout(
     """The JSON of format_version 1, key for key: cards written before still load."""
     raw = json.loads((bundles["xgboost"] / "model_card.json").read_text())
     assert list(raw) == CARD_KEYS
+    digest = hashlib.sha256((bundles["xgboost"] / "model_card.json").read_bytes()).hexdigest()
+    assert (bundles["xgboost"] / "model_card.sha256").read_text() == f"{digest}  model_card.json\n"
     assert raw["format_version"] == 1
     assert list(raw["data"]) == ["sha256", "ignored_columns"]
     assert list(raw["constraint_file"]) == ["name", "sha256"]
@@ -125,7 +127,7 @@ def test_a_card_with_an_unknown_key_is_refused(bundles: dict[str, Path], tmp_pat
     folder = copy_bundle(bundles["logistic"], tmp_path)
     card = json.loads((folder / "model_card.json").read_text())
     card["models"]["propensity"]["colour"] = "blue"
-    (folder / "model_card.json").write_text(json.dumps(card))
+    write_card(folder, json.dumps(card))
     with pytest.raises(
         BundleError,
         match=r"model_card\.json: models\.propensity\.colour: Extra inputs are not permitted\. "
@@ -140,13 +142,20 @@ def copy_bundle(source: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(source, tmp_path / "copy"))
 
 
+def write_card(folder: Path, text: str) -> None:
+    """Write a card and its ``model_card.sha256``, as an attacker who edits both would."""
+    (folder / "model_card.json").write_text(text)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    (folder / "model_card.sha256").write_text(f"{digest}  model_card.json\n")
+
+
 def rehash(folder: Path) -> None:
     """Update the card's hashes, as an attacker who edits the card too would."""
     card = json.loads((folder / "model_card.json").read_text())
     card["files"] = {
         name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in card["files"]
     }
-    (folder / "model_card.json").write_text(json.dumps(card))
+    write_card(folder, json.dumps(card))
 
 
 def test_an_edited_file_is_detected(bundles: dict[str, Path], tmp_path: Path) -> None:
@@ -201,17 +210,17 @@ def test_a_wrong_type_in_a_skops_file_is_refused(tmp_path: Path) -> None:
     ("damage", "message"),
     [
         (
-            lambda f: (f / "model_card.json").write_text("{not json"),
+            lambda f: write_card(f, "{not json"),
             r"model_card\.json: must be valid JSON",
         ),
         (lambda f: (f / "model_card.json").unlink(), r"model_card\.json: must exist in the bundle"),
         (
-            lambda f: (f / "model_card.json").write_text(json.dumps({"format": "other"})),
+            lambda f: write_card(f, json.dumps({"format": "other"})),
             r"model_card\.json: .*the card is not a Levers model card",
         ),
         (
-            lambda f: (f / "model_card.json").write_text(
-                json.dumps({"format": "levers-model-bundle", "format_version": 99})
+            lambda f: write_card(
+                f, json.dumps({"format": "levers-model-bundle", "format_version": 99})
             ),
             r"format_version must be 1\. Got 99",
         ),

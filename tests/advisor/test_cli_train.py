@@ -44,7 +44,7 @@ def test_train_then_show(csv_file: Path, tmp_path: Path) -> None:
     assert bundle.card.models["propensity"].n_trials == 2
     shown = runner.invoke(app, ["models", "show", str(out)])
     assert shown.exit_code == 0, shown.output
-    assert "Integrity: all" in shown.output
+    assert "Integrity: card matches model_card.sha256" in shown.output
     assert "held-out test set" in shown.output
     raw = runner.invoke(app, ["models", "show", str(out), "--json"])
     assert json.loads(raw.output)["kind"] == "propensity"
