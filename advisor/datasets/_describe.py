@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from advisor.errors import DatasetError
@@ -17,7 +18,7 @@ _POSITIVE = ("yes", "true", "1", "1.0", "bad")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ColumnSummary:
-    """Kind, missing values and cardinality of one column."""
+    """Kind, missing and infinite values, and cardinality of one column."""
 
     name: str
     kind: str
@@ -25,6 +26,7 @@ class ColumnSummary:
     n_missing: int
     n_unique: int
     example: str
+    n_infinite: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +79,13 @@ def _target(series: pd.Series) -> TargetSummary:
     )
 
 
+def _n_infinite(series: pd.Series) -> int:
+    """Count ``inf`` / ``-inf`` values of a numeric column (other columns have none)."""
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return 0
+    return int(np.isinf(series.to_numpy(dtype="float64", na_value=np.nan)).sum())
+
+
 def describe_table(frame: pd.DataFrame, targets: Sequence[str] | None = None) -> TableSummary:
     """Describe ``frame``: one summary per column and label shares of the target columns.
 
@@ -90,7 +99,14 @@ def describe_table(frame: pd.DataFrame, targets: Sequence[str] | None = None) ->
     Returns
     -------
     TableSummary
-        Rows, per-column kind / missing / cardinality, and target rates.
+        Rows, per-column kind / missing / infinite values / cardinality, and target rates.
+        Infinite values (``inf``, ``-inf``, numbers above 1.8e308 in a CSV) are counted,
+        not refused: binding a constraint set to the table refuses them.
+
+    Raises
+    ------
+    DatasetError
+        ``frame`` is not a DataFrame, repeats a column name, or a target is not a column.
 
     Examples
     --------
@@ -100,6 +116,10 @@ def describe_table(frame: pd.DataFrame, targets: Sequence[str] | None = None) ->
     """
     if not isinstance(frame, pd.DataFrame):
         raise DatasetError(f"frame: must be a pandas DataFrame. Got {type(frame).__name__}.")
+    repeated = sorted({str(name) for name in frame.columns[frame.columns.duplicated()]})
+    if repeated:
+        msg = f"frame: column names must be unique. Got {', '.join(map(repr, repeated))} repeated."
+        raise DatasetError(f"{msg} Hint: rename the columns.")
     chosen = guess_targets(list(map(str, frame.columns))) if targets is None else list(targets)
     unknown = [t for t in chosen if t not in frame.columns]
     if unknown:
@@ -115,6 +135,7 @@ def describe_table(frame: pd.DataFrame, targets: Sequence[str] | None = None) ->
             n_missing=int(frame[name].isna().sum()),
             n_unique=int(frame[name].nunique()),
             example=str(frame[name].dropna().iloc[0]) if frame[name].notna().any() else "",
+            n_infinite=_n_infinite(frame[name]),
         )
         for name in frame.columns
     )

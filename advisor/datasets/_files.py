@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-import csv
 import os
+import secrets
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from advisor.datasets._csv_checks import (
+    check_field_counts,
+    check_names,
+    diagnose_rows,
+    scan_csv,
+)
 from advisor.errors import DatasetError, DatasetFileNotFoundError
 
-__all__ = ["read_table", "write_table"]
+__all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "read_table", "write_table"]
+
+MAX_BYTES = 2_000_000_000
+"""Default largest data file read, in bytes (2 GB); for Parquet also its uncompressed data."""
+MAX_ROWS = 10_000_000
+"""Default largest number of rows read (10 million)."""
+MAX_COLUMNS = 2_000
+"""Default largest number of columns read."""
 
 _SUFFIXES = (".csv", ".parquet")
+
+
+def _as_path(path: object, name: str) -> Path:
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise DatasetError(f"{name}: must be a file path. Got {type(path).__name__}.")
+    return Path(path)
 
 
 def _suffix(path: Path) -> str:
@@ -25,24 +46,106 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-def _sniff_separator(path: Path) -> str:
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        sample = handle.read(64_000)
-    if not sample.strip():
-        raise DatasetError(f"{path}: must hold a header line and rows. Got an empty file.")
+def _check_limit(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise DatasetError(f"{name}: must be a whole number >= 1. Got {value!r}.")
+    return value
+
+
+def _existing_file(path: Path, max_bytes: int) -> None:
+    """Refuse a folder, a missing or unreadable file and a file above ``max_bytes``."""
+    if path.is_dir():
+        raise DatasetError(f"{path}: must be a file. Got a folder. Hint: name the file inside it.")
     try:
-        return csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
+        size = path.stat().st_size
+        with path.open("rb"):
+            pass
+    except FileNotFoundError as exc:
+        msg = f"{path}: must be an existing file. Got no such file."
+        raise DatasetFileNotFoundError(msg) from exc
+    except OSError as exc:
+        raise DatasetError(f"{path}: must be a readable file. Got {exc.strerror}.") from exc
+    if size > max_bytes:
+        raise _too_big(path, f"{size:,} bytes", max_bytes)
 
 
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+def _too_big(path: Path, got: str, max_bytes: int) -> DatasetError:
+    msg = f"{path}: must be at most {max_bytes:,} bytes (max_bytes). Got {got}."
+    return DatasetError(f"{msg} Hint: split the file or keep only the columns you need.")
+
+
+def _read_parquet(path: Path, max_bytes: int, max_rows: int, max_columns: int) -> pd.DataFrame:
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, ValueError, OSError) as exc:
+        msg = f"{path}: must be a readable Parquet file. Got {exc}"
+        raise DatasetError(f"{msg.rstrip('.')}. Hint: write it again.") from exc
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if unpacked > max_bytes:
+        raise _too_big(path, f"{unpacked:,} bytes of uncompressed data", max_bytes)
+    if meta.num_columns > max_columns:
+        msg = f"{path}: must have at most {max_columns:,} columns (max_columns)."
+        raise DatasetError(f"{msg} Got {meta.num_columns:,}.")
+    if meta.num_rows > max_rows:
+        msg = f"{path}: must hold at most {max_rows:,} rows (max_rows)."
+        raise DatasetError(f"{msg} Got {meta.num_rows:,}. Hint: split the file or sample it.")
+    if meta.num_rows == 0:
+        raise DatasetError(f"{path}: must hold rows. Got {meta.num_columns} columns and no rows.")
+    try:
+        frame = pd.read_parquet(path)
+    except (pa.ArrowException, ValueError, OSError) as exc:
+        raise DatasetError(f"{path}: must be a readable Parquet file. Got {exc}") from exc
+    check_names([str(name) for name in frame.columns], str(path), "rename the columns.")
+    return frame
+
+
+def _read_csv(path: Path, max_rows: int, max_columns: int) -> pd.DataFrame:
+    layout = scan_csv(path, max_rows=max_rows, max_columns=max_columns)
+    if not check_field_counts(path, layout):
+        problem = diagnose_rows(path, layout)
+        if problem is not None:
+            raise problem
+    try:
+        frame = pd.read_csv(path, sep=layout.sep, engine="c", index_col=False, encoding="utf-8-sig")
+    except (ValueError, OSError) as exc:
+        problem = diagnose_rows(path, layout)
+        if problem is not None:
+            raise problem from exc
+        raise DatasetError(f"{path}: must be a readable csv table. Got {exc}.") from exc
+    if len(frame) != layout.n_rows:
+        problem = diagnose_rows(path, layout)
+        if problem is not None:
+            raise problem
+    return frame
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+    max_columns: int = MAX_COLUMNS,
+) -> pd.DataFrame:
     r"""Read a client table from CSV (separator detected among , ; tab |) or Parquet.
+
+    The limits are checked before the table is read whole: the file size from the file
+    system, columns from the header line (CSV) or metadata (Parquet), rows by counting lines
+    in one streaming pass (CSV) or from metadata (Parquet). A CSV file must be UTF-8 (a
+    byte-order mark is allowed), every row must have the header's number of fields and no
+    value may span lines (an unbalanced quote would merge lines); the error names the lines.
+    Values such as ``inf`` or ``1e308`` are read as they are.
 
     Parameters
     ----------
     path
         A ``.csv`` or ``.parquet`` file.
+    max_bytes
+        Largest file size, in bytes (default 2 GB); for Parquet also the size of its
+        uncompressed data.
+    max_rows
+        Largest number of rows (default 10 million).
+    max_columns
+        Largest number of columns (default 2,000).
 
     Returns
     -------
@@ -54,7 +157,9 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     DatasetFileNotFoundError
         The file does not exist.
     DatasetError
-        The suffix is not supported or the file cannot be parsed.
+        The suffix is not supported, the path is a folder or unreadable, a limit is
+        exceeded, the header has no rows below it or repeats or leaves out a column name,
+        or the file cannot be parsed (the error names the line).
 
     Examples
     --------
@@ -63,39 +168,129 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     >>> _ = (folder / "t.csv").write_text("a;b\n1;2\n")
     >>> read_table(folder / "t.csv").columns.tolist()
     ['a', 'b']
+    >>> _ = (folder / "bad.csv").write_text("a,b\n1,2\n3,4,5\n")
+    >>> read_table(folder / "bad.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    advisor.errors.DatasetError: ...bad.csv, line 3: must have 2 ','-separated fields ...
     """
-    path = Path(path)
+    path = _as_path(path, "path")
+    for name, value in (
+        ("max_bytes", max_bytes),
+        ("max_rows", max_rows),
+        ("max_columns", max_columns),
+    ):
+        _check_limit(name, value)
     suffix = _suffix(path)
-    if not path.is_file():
-        raise DatasetFileNotFoundError(f"{path}: must be an existing file. Got no such file.")
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep=_sniff_separator(path))
-    except (ValueError, OSError) as exc:
-        raise DatasetError(f"{path}: must be a readable {suffix[1:]} table. Got {exc}.") from exc
+    _existing_file(path, max_bytes)
+    if suffix == ".parquet":
+        return _read_parquet(path, max_bytes, max_rows, max_columns)
+    return _read_csv(path, max_rows, max_columns)
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write ``frame`` to ``path`` as CSV or Parquet (by suffix); create parent folders.
+def _check_frame(frame: object, path: Path, suffix: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise DatasetError(f"frame: must be a pandas DataFrame. Got {type(frame).__name__}.")
+    check_names([str(name) for name in frame.columns], "frame", "rename the columns.")
+    if suffix == ".csv":
+        for name in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[name]):
+                continue
+            text = frame[name].dropna().astype(str)
+            broken = text.str.contains("\n|\r", regex=True)
+            if bool(broken.any()):
+                msg = f"{path}, column {name!r}: CSV values must not hold line breaks."
+                got = f"Got {text[broken].iloc[0]!r}"
+                raise DatasetError(f"{msg} {got} (row {broken.idxmax()!r}). Hint: write .parquet.")
+    return frame
+
+
+def _free_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+
+
+def write_table(
+    frame: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write ``frame`` to ``path`` as CSV or Parquet (by suffix), atomically.
+
+    The table is written to a temporary file in the same folder, then renamed into place:
+    an interruption (an error, Ctrl-C) leaves no temporary file and any existing file intact.
 
     Parameters
     ----------
     frame
-        The table to write (its index is not written).
+        The table to write (its index is not written). Column names must be unique and
+        non-empty; for CSV, text values must not hold line breaks (write Parquet instead).
     path
-        Target ``.csv`` or ``.parquet`` file.
+        Target ``.csv`` or ``.parquet`` file; its folder must exist.
+    overwrite
+        Replace an existing file. Without it, an existing file is an error.
 
     Returns
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    DatasetError
+        Bad frame or suffix, the file exists (and ``overwrite`` is false), the path is a
+        folder, or the file cannot be written.
+    DatasetFileNotFoundError
+        The target's folder does not exist.
     """
-    path = Path(path)
+    path = _as_path(path, "path")
     suffix = _suffix(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+    if not isinstance(overwrite, bool):
+        raise DatasetError(f"overwrite: must be True or False. Got {overwrite!r}.")
+    _check_frame(frame, path, suffix)
+    if not path.parent.is_dir():
+        what = "a file" if path.parent.exists() else "no such folder"
+        msg = f"{path.parent}: must be an existing folder to write {path.name} in. Got {what}."
+        raise DatasetFileNotFoundError(f"{msg} Hint: create the folder first.")
+    if path.is_dir():
+        raise DatasetError(f"{path}: must be a file name. Got a folder.")
+    if path.exists() and not overwrite:
+        msg = f"{path}: must not exist (it would be overwritten). Got an existing file."
+        raise DatasetError(f"{msg} Hint: choose another name, or pass overwrite=True (--force).")
+    _write_atomically(frame, path, suffix, overwrite=overwrite)
     return path
+
+
+def _write_atomically(frame: pd.DataFrame, path: Path, suffix: str, *, overwrite: bool) -> None:
+    temporary = _free_name(path)
+    try:
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        if suffix == ".parquet":
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_csv(temporary, index=False)
+        with temporary.open("rb") as written:
+            os.fsync(written.fileno())
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            _link_new(temporary, path)
+    except OSError as exc:
+        raise DatasetError(f"{path}: must be writable. Got {exc.strerror or exc}.") from exc
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise DatasetError(
+            f"{path}: the table cannot be written as {suffix[1:]}. Got {exc}"
+        ) from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _link_new(temporary: Path, path: Path) -> None:
+    """Put ``temporary`` at ``path`` unless a file appeared there meanwhile."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError as exc:
+        msg = f"{path}: must not exist (it would be overwritten). Got an existing file."
+        raise DatasetError(
+            f"{msg} Hint: choose another name, or pass overwrite=True (--force)."
+        ) from exc
+    except OSError:
+        if path.exists():
+            raise DatasetError(f"{path}: must not exist. Got an existing file.") from None
+        os.replace(temporary, path)

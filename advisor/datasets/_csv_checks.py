@@ -1,0 +1,239 @@
+"""Checks a CSV file before and after pandas reads it: encoding, header, field counts, quotes.
+
+The checks stream the file (1 MiB at a time, never whole in memory) and stay cheap: one pass
+over the bytes (UTF-8, lines), one single-threaded pyarrow parse that only counts fields, and,
+only when something is wrong, a slower pass with :mod:`csv` that names the bad lines exactly.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from advisor.errors import DatasetError
+
+__all__ = ["CsvLayout", "check_field_counts", "check_names", "diagnose_rows", "scan_csv"]
+
+_CHUNK = 1 << 20
+_HEADER_BYTES = 1 << 20
+_MAX_PROBLEMS = 5
+_SEPARATORS = ",;\t|"
+_SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+_OTHER_ENCODINGS = {
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
+def _utf8_hint(encoding: str = "latin1") -> str:
+    return (
+        "Hint: save it as 'CSV UTF-8' (Excel, LibreOffice) or convert it, "
+        f"e.g. iconv -f {encoding} -t utf-8 old.csv > new.csv."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLayout:
+    """What the streaming checks learnt: separator, column names, data lines."""
+
+    sep: str
+    names: tuple[str, ...]
+    n_rows: int
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            yield chunk
+
+
+def _check_start(path: Path, start: bytes) -> None:
+    """Refuse UTF-16/32 text (recognised by its byte-order mark)."""
+    for bom, name in _OTHER_ENCODINGS.items():
+        if start.startswith(bom) and not start.startswith(codecs.BOM_UTF8):
+            msg = f"{path}: must be UTF-8 text. Got {name} text (byte-order mark {bom.hex()})."
+            raise DatasetError(f"{msg} {_utf8_hint(name.lower())}")
+
+
+def _count_lines(data: np.ndarray, state: list[int]) -> tuple[int, int]:
+    """Return (lines ended, empty lines) in ``data``; ``state`` = [last newline, offset, byte]."""
+    last_newline, offset, previous = state
+    newlines = np.flatnonzero(data == 10)
+    n_empty = 0
+    if newlines.size:
+        starts = np.concatenate(([last_newline + 1 - offset], newlines[:-1] + 1))
+        before = np.where(newlines > 0, data[newlines - 1], previous)
+        lengths = newlines - starts
+        n_empty = int(((lengths == 0) | ((lengths == 1) & (before == 13))).sum())
+        state[0] = offset + int(newlines[-1])
+    state[1] = offset + data.size
+    state[2] = int(data[-1])
+    return int(newlines.size), n_empty
+
+
+def _scan_bytes(path: Path) -> int:
+    """Check UTF-8 and NUL bytes in one streaming pass; return the number of non-empty lines."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    state = [-1, 0, 10]
+    n_lines = n_empty = 0
+    for chunk in _chunks(path):
+        offset = state[1]
+        if offset == 0:
+            _check_start(path, chunk)
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            start = offset - (len(exc.object) - len(chunk)) + exc.start
+            _encoding_error(path, start, exc.object[exc.start], n_lines, chunk, start - offset)
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            line = n_lines + chunk.count(b"\n", 0, nul) + 1
+            msg = (
+                f"{path}, line {line}: must be text. Got a NUL byte at byte offset {offset + nul:,}"
+            )
+            raise DatasetError(f"{msg} (a binary file, or UTF-16 text?). {_utf8_hint()}")
+        ended, empty = _count_lines(np.frombuffer(chunk, dtype=np.uint8), state)
+        n_lines += ended
+        n_empty += empty
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        start = state[1] - len(exc.object) + exc.start
+        _encoding_error(path, start, exc.object[exc.start], n_lines, b"", 0)
+    if state[1] > state[0] + 1:
+        n_lines += 1
+    return n_lines - n_empty
+
+
+def _encoding_error(
+    path: Path, offset: int, byte: int, n_lines: int, chunk: bytes, local: int
+) -> None:
+    line = n_lines + chunk.count(b"\n", 0, max(local, 0)) + 1
+    msg = f"{path}, line {line}: must be UTF-8 text. Got the byte 0x{byte:02X} at byte offset"
+    raise DatasetError(
+        f"{msg} {offset:,}, which is not UTF-8 (latin-1 or Windows-1252?). {_utf8_hint()}"
+    )
+
+
+def _header_line(path: Path, max_columns: int) -> str:
+    with path.open("rb") as handle:
+        start = handle.read(_HEADER_BYTES)
+    text = start.decode("utf-8-sig", errors="replace")
+    line, newline, _ = text.partition("\n")
+    if not newline and len(start) == _HEADER_BYTES:
+        n_fields = max(line.count(sep) for sep in _SEPARATORS) + 1
+        if n_fields > max_columns:
+            raise _too_many_columns(path, f"over {n_fields:,}", max_columns)
+        msg = f"{path}, line 1: the header line must be shorter than {_HEADER_BYTES:,} bytes."
+        raise DatasetError(f"{msg} Got a longer one.")
+    line = line.rstrip("\r")
+    if not line.strip():
+        raise DatasetError(f"{path}, line 1: must be the header line. Got an empty line.")
+    return line
+
+
+def _too_many_columns(path: Path, got: str, max_columns: int) -> DatasetError:
+    msg = f"{path}, line 1: must have at most {max_columns:,} columns (max_columns). Got {got}."
+    return DatasetError(f"{msg} Hint: keep only the columns you need.")
+
+
+def check_names(names: list[str], where: str, hint: str) -> None:
+    """Refuse empty or repeated column names (pandas would rename them silently)."""
+    problems = [
+        f"an empty name in column {i}" for i, name in enumerate(names, 1) if not name.strip()
+    ]
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    problems += [f"{name!r} {n} times" for name, n in seen.items() if n > 1 and name.strip()]
+    if problems:
+        msg = f"{where}: column names must be unique and non-empty. Got {'; '.join(problems)}."
+        raise DatasetError(f"{msg} Hint: {hint}")
+
+
+def scan_csv(path: Path, *, max_rows: int, max_columns: int) -> CsvLayout:
+    """Check encoding, header and size of a CSV file without loading it; return its layout."""
+    n_lines = _scan_bytes(path)
+    if n_lines == 0:
+        raise DatasetError(f"{path}: must hold a header line and rows. Got an empty file.")
+    line = _header_line(path, max_columns)
+    try:
+        sep = csv.Sniffer().sniff(line, delimiters=_SEPARATORS).delimiter
+    except csv.Error:
+        sep = ","
+    names = next(csv.reader([line], delimiter=sep))
+    if len(names) > max_columns:
+        raise _too_many_columns(path, f"{len(names):,}", max_columns)
+    check_names(names, f"{path}, line 1", "rename them in the header line.")
+    n_rows = n_lines - 1
+    if n_rows == 0:
+        msg = f"{path}: must hold rows below the header line. Got a header ({len(names)} columns)"
+        raise DatasetError(f"{msg} and no rows.")
+    if n_rows > max_rows:
+        msg = f"{path}: must hold at most {max_rows:,} rows (max_rows). Got {n_rows:,} lines"
+        raise DatasetError(f"{msg} below the header. Hint: split the file or sample it.")
+    return CsvLayout(sep=sep, names=tuple(names), n_rows=n_rows)
+
+
+def check_field_counts(path: Path, layout: CsvLayout) -> bool:
+    """Return True when every row has the header's field count and rows match the lines.
+
+    A fast single-threaded pyarrow parse that converts one column only; ``False`` means
+    :func:`diagnose_rows` must look closer.
+    """
+    first = layout.names[0]
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(use_threads=False),
+            parse_options=pa_csv.ParseOptions(delimiter=layout.sep, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=[first], column_types={first: pa.string()}
+            ),
+        )
+        n_rows = sum(int(batch.num_rows) for batch in reader)
+    except (pa.ArrowException, ValueError, OSError):
+        return False
+    return n_rows == layout.n_rows
+
+
+def diagnose_rows(path: Path, layout: CsvLayout) -> DatasetError | None:
+    """Name the first lines whose field count is wrong or whose quoted value spans lines."""
+    n_fields = len(layout.names)
+    problems: list[tuple[int, str]] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=layout.sep)
+        last = 0
+        try:
+            for record in reader:
+                start, last = last + 1, reader.line_num
+                if last > start:
+                    problems.append((start, f"a quoted value running to line {last}"))
+                elif record and start > 1 and len(record) != n_fields:
+                    problems.append((start, f"{len(record)} fields"))
+                if len(problems) == _MAX_PROBLEMS:
+                    break
+        except csv.Error as exc:
+            problems.append((last + 1, f"{exc} (an unbalanced quote?)"))
+    if not problems:
+        return None
+    line, first = problems[0]
+    sep = _SEPARATOR_NAMES[layout.sep]
+    if first.endswith("fields"):
+        head = f"must have {n_fields} {sep}-separated fields like the header. Got {first}."
+        hint = f"quote values holding the separator {sep}, or remove the stray separator."
+    else:
+        head = f"values must not span lines. Got {first}."
+        hint = 'an unbalanced quote (") merges the lines after it: close it.'
+    others = "; ".join(f"line {n}: {what}" for n, what in problems[1:])
+    also = f" Also {others}{' (first 5 shown)' if len(problems) == _MAX_PROBLEMS else ''}."
+    return DatasetError(f"{path}, line {line}: {head}{also if others else ''} Hint: {hint}")

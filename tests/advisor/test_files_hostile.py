@@ -1,0 +1,352 @@
+"""Hostile client tables: read_table refuses them with the line, write_table never half-writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from advisor.datasets import describe_table, read_client_data, read_table, write_table
+from advisor.errors import DatasetError, DatasetFileNotFoundError
+
+ROWS = "".join(f"{i},{2 * i},x{i}\n" for i in range(48))  # lines 2..49 under the header
+
+
+def _write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- field counts and quotes ---------------------------------------------------------
+
+
+def test_extra_fields_in_the_first_row_are_refused_not_shifted(tmp_path: Path) -> None:
+    # pandas alone reads this as 3 columns, the first three fields becoming the index.
+    path = _write(tmp_path, "t.csv", "a,b,c\n1,2,3,4,5,6\n" + ROWS)
+    fields = "must have 3 ','-separated fields like the header. Got 6 fields."
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(path))}, line 2: {fields}"):
+        read_table(path)
+
+
+def test_every_bad_line_is_named_up_to_five(tmp_path: Path) -> None:
+    lines = ["a,b,c", *ROWS.splitlines()]
+    lines[10] += ",9,9,9"  # line 11
+    lines[20] = "1,2"  # line 21: too few fields (pandas pads these silently)
+    path = _write(tmp_path, "t.csv", "\n".join(lines) + "\n")
+    with pytest.raises(
+        DatasetError, match=r", line 11: .* Got 6 fields\. Also line 21: 2 fields\."
+    ):
+        read_table(path)
+
+
+def test_an_unbalanced_quote_is_refused_at_the_line_it_opens(tmp_path: Path) -> None:
+    lines = ["a,b,c", *ROWS.splitlines()]
+    lines[5] = '4,"5,6'  # line 6 opens a quote; line 11 closes it: 5 lines merged in one value
+    lines[10] = '7,8",9'
+    path = _write(tmp_path, "t.csv", "\n".join(lines) + "\n")
+    with pytest.raises(
+        DatasetError, match=r", line 6: values must not span lines\. Got a quoted value running to"
+    ):
+        read_table(path)
+
+
+def test_a_quote_never_closed_is_refused_at_the_line_it_opens(tmp_path: Path) -> None:
+    lines = ["a,b,c", *ROWS.splitlines()]
+    lines[30] = '4,"5,6'
+    path = _write(tmp_path, "t.csv", "\n".join(lines) + "\n")
+    with pytest.raises(DatasetError, match=r", line 31: values must not span lines\. .*line 49"):
+        read_table(path)
+
+
+def test_a_semicolon_file_with_crlf_and_blank_lines_still_reads(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "a;b\r\n1;2\r\n\r\n3;4\r\n5;6")
+    frame = read_table(path)
+    assert frame.to_dict("list") == {"a": [1, 3, 5], "b": [2, 4, 6]}
+
+
+# --- header, encoding, file kinds ----------------------------------------------------
+
+
+def test_a_header_without_rows_is_a_clean_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "a,b,c\n")
+    with pytest.raises(
+        DatasetError, match=r"must hold rows below the header line\. Got a header \(3 columns\)"
+    ):
+        read_table(path)
+
+
+@pytest.mark.parametrize(
+    ("header", "got"),
+    [("a,a,c", "'a' 2 times"), ("a,,c", "an empty name in column 2"), ("a, ,a", "column 2")],
+)
+def test_repeated_or_empty_column_names_are_refused(tmp_path: Path, header: str, got: str) -> None:
+    path = _write(tmp_path, "t.csv", f"{header}\n1,2,3\n")
+    with pytest.raises(DatasetError, match=rf"line 1: column names must be unique .*{got}"):
+        read_table(path)
+
+
+def test_a_folder_is_not_a_table(tmp_path: Path) -> None:
+    (tmp_path / "clients.csv").mkdir()
+    with pytest.raises(DatasetError, match=r"clients\.csv: must be a file\. Got a folder\."):
+        read_table(tmp_path / "clients.csv")
+    with pytest.raises(DatasetError, match=r"clients\.csv: must be a file\. Got a folder\."):
+        read_client_data(tmp_path / "clients.csv")
+
+
+def test_a_missing_file_is_a_file_not_found_error(tmp_path: Path) -> None:
+    with pytest.raises(DatasetFileNotFoundError, match=r"must be an existing file"):
+        read_table(tmp_path / "none.parquet")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_an_unreadable_file_is_a_clean_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "a\n1\n")
+    path.chmod(0)
+    with pytest.raises(DatasetError, match=r"must be a readable file\. Got Permission denied"):
+        read_table(path)
+
+
+def test_latin1_text_names_the_line_and_byte_offset(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "name,city\nAnn,Paris\nJosé,Liège\n".encode("latin-1"))
+    offset = len(b"name,city\nAnn,Paris\nJos")
+    with pytest.raises(
+        DatasetError,
+        match=rf"line 3: must be UTF-8 text\. Got the byte 0xE9 at byte offset {offset}, .*iconv",
+    ):
+        read_table(path)
+
+
+def test_a_bad_byte_after_the_first_mebibyte_is_located(tmp_path: Path) -> None:
+    body = "é" * 700_000  # 1.4 MB of valid two-byte characters: chunks split a character
+    text = f"a\n{body}\n".encode() + b"\xff\n"
+    path = _write(tmp_path, "t.csv", text)
+    with pytest.raises(
+        DatasetError, match=rf"line 3: .*byte 0xFF at byte offset {len(text) - 2:,}"
+    ):
+        read_table(path)
+
+
+def test_utf16_and_binary_files_are_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "a,b\n1,2\n".encode("utf-16"))
+    with pytest.raises(DatasetError, match=r"Got UTF-16 text .*iconv -f utf-16"):
+        read_table(path)
+    path = _write(tmp_path, "u.csv", b"a,b\n1,\x00\n")
+    with pytest.raises(
+        DatasetError, match=r"line 2: must be text\. Got a NUL byte at byte offset 6"
+    ):
+        read_table(path)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "\ufeffa,b\n1,2\n".encode())
+    assert read_table(path).columns.tolist() == ["a", "b"]
+
+
+def test_a_corrupt_parquet_file_is_a_clean_error(tmp_path: Path) -> None:
+    good = write_table(pd.DataFrame({"a": range(100)}), tmp_path / "t.parquet")
+    data = good.read_bytes()
+    path = _write(tmp_path, "bad.parquet", data[:8] + b"\x00" * (len(data) - 16) + data[-8:])
+    with pytest.raises(DatasetError, match=r"bad\.parquet: must be a readable Parquet file\. Got"):
+        read_table(path)
+    path = _write(tmp_path, "cut.parquet", data[: len(data) // 2])
+    with pytest.raises(DatasetError, match=r"cut\.parquet: must be a readable Parquet file\. Got"):
+        read_table(path)
+
+
+# --- limits ---------------------------------------------------------------------------
+
+
+def test_a_file_above_max_bytes_is_refused_before_reading(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "a,b\n1,2\n")  # 8 bytes
+    assert read_table(path, max_bytes=8).shape == (1, 2)
+    with pytest.raises(
+        DatasetError, match=r"must be at most 7 bytes \(max_bytes\)\. Got 8 bytes\."
+    ):
+        read_table(path, max_bytes=7)
+
+
+def test_rows_and_columns_above_their_limits_are_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "a,b,c\n" + ROWS)
+    assert read_table(path, max_rows=48, max_columns=3).shape == (48, 3)
+    with pytest.raises(DatasetError, match=r"at most 47 rows \(max_rows\)\. Got 48 lines"):
+        read_table(path, max_rows=47)
+    with pytest.raises(DatasetError, match=r"line 1: must have at most 2 columns .* Got 3\."):
+        read_table(path, max_columns=2)
+
+
+def test_parquet_limits_come_from_its_metadata(tmp_path: Path) -> None:
+    path = write_table(pd.DataFrame({"a": range(50), "b": 1.0}), tmp_path / "t.parquet")
+    with pytest.raises(DatasetError, match=r"at most 49 rows \(max_rows\)\. Got 50\."):
+        read_table(path, max_rows=49)
+    with pytest.raises(DatasetError, match=r"at most 1 columns \(max_columns\)\. Got 2\."):
+        read_table(path, max_columns=1)
+    texts = pd.DataFrame({"s": ["a" * 1000 + str(i) for i in range(200)]})
+    texts.to_parquet(tmp_path / "s.parquet")  # 200 kB of text, compressed to about 15 kB
+    size = (tmp_path / "s.parquet").stat().st_size
+    with pytest.raises(
+        DatasetError, match=r"\(max_bytes\)\. Got 2\d\d,\d+ bytes of uncompressed data"
+    ):
+        read_table(tmp_path / "s.parquet", max_bytes=2 * size)
+    empty = write_table(pd.DataFrame({"a": pd.Series([], dtype=float)}), tmp_path / "e.parquet")
+    with pytest.raises(DatasetError, match=r"must hold rows\. Got 1 columns and no rows\."):
+        read_table(empty)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, None])
+def test_limits_must_be_positive_whole_numbers(tmp_path: Path, bad: object) -> None:
+    path = _write(tmp_path, "t.csv", "a\n1\n")
+    with pytest.raises(DatasetError, match=r"^max_rows: must be a whole number >= 1\."):
+        read_table(path, max_rows=bad)  # type: ignore[arg-type]
+
+
+def test_infinite_values_are_read_and_counted_by_describe(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "a,b,y\ninf,1,no\n-inf,2,yes\n1e308,3,no\n1e309,4,no\n")
+    frame = read_table(path)
+    assert np.isinf(frame["a"]).tolist() == [True, True, False, True]
+    summary = {c.name: c for c in describe_table(frame).columns}
+    assert (summary["a"].n_infinite, summary["b"].n_infinite, summary["y"].n_infinite) == (3, 0, 0)
+
+
+# --- writes ---------------------------------------------------------------------------
+
+
+def test_an_existing_file_is_only_replaced_with_overwrite(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "keep\n1\n")
+    frame = pd.DataFrame({"a": [1, 2]})
+    with pytest.raises(DatasetError, match=r"t\.csv: must not exist .*overwrite=True \(--force\)"):
+        write_table(frame, path)
+    assert path.read_text() == "keep\n1\n"
+    write_table(frame, path, overwrite=True)
+    assert read_table(path).to_dict("list") == {"a": [1, 2]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+class _Interrupting:
+    """A value whose text form presses Ctrl-C half way through writing."""
+
+    def __str__(self) -> str:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(
+    tmp_path: Path, suffix: str
+) -> None:
+    path = write_table(pd.DataFrame({"a": [1, 2]}), tmp_path / f"t{suffix}")
+    before = path.read_bytes()
+    frame = pd.DataFrame({"a": range(5000), "b": ["x"] * 4999 + [_Interrupting()]})
+    with pytest.raises((KeyboardInterrupt, DatasetError)):
+        write_table(frame, path, overwrite=True)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_an_interrupted_first_write_leaves_nothing(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"a": range(5000), "b": ["x"] * 4999 + [_Interrupting()]})
+    with pytest.raises(KeyboardInterrupt):
+        write_table(frame, tmp_path / "t.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("frame", "name", "error"),
+    [
+        ([[1, 2]], "t.csv", r"^frame: must be a pandas DataFrame\. Got list\."),
+        (pd.DataFrame([[1, 2]], columns=["a", "a"]), "t.csv", r"^frame: column names must be"),
+        (pd.DataFrame({"a": ["x\ny"]}), "t.csv", r"column 'a': CSV values must not hold line"),
+        (pd.DataFrame({"a": [1]}), "t.xlsx", r"must end in \.csv or \.parquet"),
+        (pd.DataFrame({"a": [1]}), "missing/t.csv", r"missing: must be an existing folder"),
+        (
+            pd.DataFrame({"a": [1]}),
+            "file.csv/t.csv",
+            r"file\.csv: must be an existing folder .*a file",
+        ),
+    ],
+)
+def test_write_table_validates_its_input(
+    tmp_path: Path, frame: object, name: str, error: str
+) -> None:
+    _write(tmp_path, "file.csv", "a\n1\n")
+    with pytest.raises(DatasetError, match=error):
+        write_table(frame, tmp_path / name)  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.csv"]
+
+
+def test_a_folder_cannot_be_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").mkdir()
+    with pytest.raises(DatasetError, match=r"t\.csv: must be a file name\. Got a folder\."):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv", overwrite=True)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes whatever the folder's mode")
+def test_an_unwritable_folder_is_a_clean_error(tmp_path: Path) -> None:
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(DatasetError, match=r"t\.csv: must be writable\. Got Permission denied"):
+            write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    finally:
+        tmp_path.chmod(0o700)
+
+
+# --- properties -----------------------------------------------------------------------
+
+_NAMES = st.text(string.ascii_letters + string.digits + "_ ", min_size=1, max_size=8).filter(
+    lambda name: name.strip() != ""
+)
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_characters="\n\r\x00", exclude_categories=("Cs",)),
+    max_size=12,
+).map(lambda value: "v" + value)  # "v" keeps values from looking like numbers or NA
+
+
+@st.composite
+def _frames(draw: st.DrawFn) -> pd.DataFrame:
+    names = draw(st.lists(_NAMES, min_size=1, max_size=5, unique=True))
+    n_rows = draw(st.integers(min_value=1, max_value=20))
+    columns = {}
+    for name in names:
+        kind = draw(st.sampled_from(["int", "float", "bool", "text"]))
+        if kind == "int":
+            values = st.integers(min_value=-(2**62), max_value=2**62)
+        elif kind == "float":
+            values = st.floats(allow_nan=False, allow_infinity=False, width=64)
+        elif kind == "bool":
+            values = st.booleans()
+        else:
+            values = _TEXT
+        columns[name] = draw(st.lists(values, min_size=n_rows, max_size=n_rows))
+    return pd.DataFrame(columns)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(frame=_frames(), data=st.data())
+def test_written_csv_reads_back_and_one_extra_field_is_named(
+    tmp_path: Path, frame: pd.DataFrame, data: st.DataObject
+) -> None:
+    path = write_table(frame, tmp_path / "t.csv", overwrite=True)
+    back = read_table(path)
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False, check_column_type=False)
+    assert [str(back[c].dtype) == "bool" for c in back] == [
+        str(frame[c].dtype) == "bool" for c in frame
+    ]
+    lines = path.read_text(encoding="utf-8").split("\n")[:-1]
+    row = data.draw(st.integers(min_value=1, max_value=len(lines) - 1), label="row")
+    lines[row] += ",extra"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    n_fields = frame.shape[1]
+    with pytest.raises(DatasetError, match=rf", line {row + 1}: must have {n_fields} "):
+        read_table(bad)
