@@ -27,6 +27,7 @@ from advisor.datasets._bank_columns import (
     _BANK_SOURCE,
 )
 from advisor.datasets._caravan_columns import CARAVAN_COLUMNS
+from advisor.datasets._files import MAX_BYTES
 from advisor.datasets._german_columns import (
     _GERMAN_CODES,
     _GERMAN_COLUMNS,
@@ -74,13 +75,17 @@ def _resolve(path: str | os.PathLike[str], default_name: str, hint: str) -> _Sou
     """Return the file at ``path``, or ``default_name`` inside it when it is a folder."""
     given = Path(path)
     if given.is_dir():
-        if (given / default_name).is_file():
-            return _Source(given / default_name)
-        msg = f"{given}: must be a folder holding {default_name}. Got a folder without it."
-        raise DatasetFileNotFoundError(f"{msg} Hint: {hint}")
-    if not given.is_file():
+        if not (given / default_name).is_file():
+            msg = f"{given}: must be a folder holding {default_name}. Got a folder without it."
+            raise DatasetFileNotFoundError(f"{msg} Hint: {hint}")
+        given = given / default_name
+    elif not given.is_file():
         msg = f"{given}: must be an existing file or a folder holding {default_name}."
         raise DatasetFileNotFoundError(f"{msg} Got no such file or folder.")
+    size = given.stat().st_size
+    if size > MAX_BYTES:
+        msg = f"{given}: must be at most {MAX_BYTES:,} bytes. Got {size:,} bytes."
+        raise DatasetError(f"{msg} Hint: split the file.")
     return _Source(given)
 
 
@@ -119,6 +124,11 @@ def _read_table(source: _Source, sep: str, n_fields: int | None = None) -> pd.Da
         raise DatasetError(msg) from exc
     if n_fields is not None and (raw.shape[1] != n_fields or bool((raw == "").any(axis=None))):
         raise _field_count_error(source, sep, n_fields, "")
+    spans = raw.apply(lambda column: column.str.contains("\n", regex=False, na=False)).any(axis=1)
+    if bool(spans.any()):
+        where = source.where(row=int(spans.to_numpy().argmax()))
+        msg = f"{where}: values must not span lines. Got a quoted value holding a line break."
+        raise DatasetError(f'{msg} Hint: an unbalanced quote (") merges the lines after it.')
     return raw
 
 

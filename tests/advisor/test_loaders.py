@@ -352,6 +352,24 @@ def test_bank_line_with_an_extra_field(tmp_path: Path) -> None:
         load_bank_marketing(path)
 
 
+def test_bank_quote_spanning_lines_names_the_line_it_opens(tmp_path: Path) -> None:
+    # The contact of line 3 opens a quote closed on line 4: 17 fields, one value on two lines.
+    rows = [BANK_ROWS[0], [*BANK_ROWS[1][:8], '"cellular'], ['"', *BANK_ROWS[1][9:]], BANK_ROWS[2]]
+    path = write_bank(tmp_path / "b.csv", BANK_FULL_COLUMNS, rows)
+    pattern = r", line 3: values must not span lines\. Got a quoted value holding a line break\."
+    with pytest.raises(DatasetError, match=starts(path, pattern)):
+        load_bank_marketing(path)
+
+
+def test_a_file_above_two_gigabytes_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "german.data"
+    with path.open("wb") as sparse:  # a sparse file: 2 GB long, no disk used
+        sparse.truncate(2_000_000_001)
+    pattern = r": must be at most 2,000,000,000 bytes\. Got 2,000,000,001 bytes\."
+    with pytest.raises(DatasetError, match=starts(path, pattern)):
+        load_german_credit(tmp_path)
+
+
 def test_bank_target_outside_the_labels(tmp_path: Path) -> None:
     rows = [*BANK_ROWS[:2], [*BANK_ROWS[2][:-1], '"maybe"']]
     path = write_bank(tmp_path / "b.csv", BANK_FULL_COLUMNS, rows)
