@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from constraints._domain import check_domain, shown_rows, shown_values
 from constraints._encode import encode_column
+from constraints._limits import MAX_NUMBER, MAX_NUMBER_TEXT
 from constraints._resolve import category_labels, resolve_condition, resolve_linear
 from constraints._schema import PERCENT_PATTERN, PERCENTILE_PATTERN, ConstraintFile, FeatureModel
 from constraints._types import (
@@ -122,10 +124,15 @@ class _Binder:
         values = self.column(name, model)
         labels = tuple(category_labels(model)) if model.kind != "binary" or model.values else ()
         coded = model.kind in ("binary", "categorical", "ordinal")
+        if values is not None and not coded and not self.finite(name, values):
+            values = None
         lower = self.bound_value(name, "min", model.min, model, values)
         upper = self.bound_value(name, "max", model.max, model, values)
         if values is not None and not coded:
             self.check_observed(name, model, values, lower, upper)
+        if values is not None and model.kind in ("continuous", "integer", "ordinal"):
+            index = self.data.index if self.data is not None else pd.RangeIndex(len(values))
+            check_domain(self.add, name, model, values, (lower, upper), index)
         if lower is not None and upper is not None and lower > upper:
             self.add(
                 ("features", name),
@@ -205,13 +212,7 @@ class _Binder:
             raw = getattr(model, key)
             shown = f"{bound:g}" if not isinstance(raw, str) else f"{raw} = {bound:g}"
             if (key == "min" and bound > hi) or (key == "max" and bound < lo):
-                self.add(
-                    ("features", name, key),
-                    f"must leave some observed values feasible "
-                    f"(the data ranges from {lo:g} to {hi:g}). Got {shown}.",
-                    "check the unit (e.g. euros vs thousands of euros).",
-                    "warning",
-                )
+                continue  # no value within the bound: an error or warning of check_domain
             elif (key == "min" and bound == 0 and lo >= 0) or (
                 key == "max" and bound == 0 and hi <= 0
             ):
@@ -224,13 +225,30 @@ class _Binder:
                     "check the unit; levers could reach values no client has.",
                     "warning",
                 )
-        if model.kind == "integer" and not np.array_equal(values, np.rint(values)):
+        fractions = values != np.rint(values)
+        if model.kind == "integer" and fractions.any():
+            index = self.data.index if self.data is not None else pd.RangeIndex(len(values))
             self.add(
                 ("features", name, "kind"),
-                "an integer feature must hold whole numbers. Got fractions in the data.",
-                "declare kind: continuous.",
-                "warning",
+                f"an integer feature must hold whole numbers. Got "
+                f"{shown_values(values[fractions])} in {shown_rows(fractions, index)}.",
+                "correct the data, or declare kind: continuous.",
             )
+
+    def finite(self, name: str, values: np.ndarray) -> bool:
+        """Whether every value is finite and at most MAX_NUMBER in size (else an error)."""
+        bad = ~(np.abs(values) <= MAX_NUMBER)
+        if not bad.any():
+            return True
+        index = self.data.index if self.data is not None else pd.RangeIndex(len(values))
+        self.add(
+            ("features", name),
+            f"data values must be finite numbers, at most {MAX_NUMBER_TEXT} in size. Got "
+            f"{shown_values(values[bad])} in {shown_rows(bad, index)}.",
+            "correct or drop these rows (a text such as 'inf', or a number such as 1e309, "
+            "is read as infinity).",
+        )
+        return False
 
     def scale_and_support(
         self,

@@ -288,9 +288,14 @@ def test_cli_check_ok_prints_a_summary() -> None:
         ],
     )
     assert result.exit_code == 0, result.output
+    # 22 demo clients already have 7 or 8 meetings a year; levers propose 6 at most.
     assert result.output.startswith(
-        "OK demo-portfolio.yaml: 27 features, 4 rules, 1 derived, max changes 3, bound to demo "
-        "(20,000 rows)."
+        "warning: demo-portfolio.yaml:157 features.advisor_meetings_per_year.max: clients may "
+        "already lie beyond max 6"
+    )
+    assert (
+        "\nOK demo-portfolio.yaml: 27 features, 4 rules, 1 derived, max changes 3, bound to demo "
+        "(20,000 rows)." in result.output
     )
     assert "actionable" in result.output
     assert "immutable (protected)" in result.output
@@ -339,7 +344,10 @@ def test_the_demo_config_binds_to_the_demo_portfolio() -> None:
     from advisor.datasets import make_demo_portfolio
 
     cs = load_constraints(REPO_ROOT / "configs" / "demo-portfolio.yaml", make_demo_portfolio(3000))
-    assert cs.notes == ()
+    # Three clients already have more meetings than levers propose (max 6): a warning.
+    assert [(n.path, n.severity) for n in cs.notes] == [
+        ("features.advisor_meetings_per_year.max", "warning")
+    ]
     assert cs.max_changes == 3
     assert cs.feature("sex").protected
     assert [d.feature for d in cs.derived] == ["n_products"]
