@@ -110,7 +110,7 @@ class _TrialBar:
         step = event.elapsed_s if self.by_time else event.trial + 1
         self.done = self.done_before + step
         best = "" if event.best_score is None else f"best {event.best_score:.4f}"
-        where = f"{product}: " if product else ""
+        where = f"{shown(product)}: " if product else ""
         self.progress.update(
             self.task,
             completed=self.done,

@@ -411,6 +411,11 @@ def load_bundle(directory: str | Path) -> ModelBundle:
         )
     except (CounterfactualError, TypeError, KeyError, AttributeError) as exc:
         raise BundleError(f"{folder / 'feature_space.json'}: {str(exc)[:300]}") from exc
+    if tuple(space.names) != tuple(card.features):
+        raise BundleError(
+            f"{folder / 'feature_space.json'}: its features must be the card's, in order. Got "
+            f"{len(space.names)} features for the card's {len(card.features)} (or another order)."
+        )
     models: dict[str, PropensityModel] = {}
     boards: dict[str, pd.DataFrame] = {}
     for name, entry in card.models.items():
