@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -53,20 +54,26 @@ def _check_limit(name: str, value: object) -> int:
 
 
 def _existing_file(path: Path, max_bytes: int) -> None:
-    """Refuse a folder, a missing or unreadable file and a file above ``max_bytes``."""
-    if path.is_dir():
-        raise DatasetError(f"{path}: must be a file. Got a folder. Hint: name the file inside it.")
+    """Refuse a folder, a missing, special or unreadable file and a file above ``max_bytes``."""
     try:
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
+        info = path.stat()
     except FileNotFoundError as exc:
         msg = f"{path}: must be an existing file. Got no such file."
         raise DatasetFileNotFoundError(msg) from exc
     except OSError as exc:
         raise DatasetError(f"{path}: must be a readable file. Got {exc.strerror}.") from exc
-    if size > max_bytes:
-        raise _too_big(path, f"{size:,} bytes", max_bytes)
+    if stat.S_ISDIR(info.st_mode):
+        raise DatasetError(f"{path}: must be a file. Got a folder. Hint: name the file inside it.")
+    if not stat.S_ISREG(info.st_mode):
+        msg = f"{path}: must be a regular file. Got a named pipe, device or socket."
+        raise DatasetError(msg)
+    if info.st_size > max_bytes:
+        raise _too_big(path, f"{info.st_size:,} bytes", max_bytes)
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise DatasetError(f"{path}: must be a readable file. Got {exc.strerror}.") from exc
 
 
 def _too_big(path: Path, got: str, max_bytes: int) -> DatasetError:
@@ -205,7 +212,7 @@ def _check_frame(frame: object, path: Path, suffix: str) -> pd.DataFrame:
 
 
 def _free_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    return path.with_name(f".{path.name[:200]}.{secrets.token_hex(6)}.tmp")
 
 
 def write_table(
@@ -244,6 +251,19 @@ def write_table(
     if not isinstance(overwrite, bool):
         raise DatasetError(f"overwrite: must be True or False. Got {overwrite!r}.")
     _check_frame(frame, path, suffix)
+    try:
+        _check_target(path, overwrite=overwrite)
+    except DatasetError:
+        raise
+    except OSError as exc:
+        raise DatasetError(
+            f"{path}: must be a file name you can write. Got {exc.strerror}."
+        ) from exc
+    _write_atomically(frame, path, suffix, overwrite=overwrite)
+    return path
+
+
+def _check_target(path: Path, *, overwrite: bool) -> None:
     if not path.parent.is_dir():
         what = "a file" if path.parent.exists() else "no such folder"
         msg = f"{path.parent}: must be an existing folder to write {path.name} in. Got {what}."
@@ -253,8 +273,6 @@ def write_table(
     if path.exists() and not overwrite:
         msg = f"{path}: must not exist (it would be overwritten). Got an existing file."
         raise DatasetError(f"{msg} Hint: choose another name, or pass overwrite=True (--force).")
-    _write_atomically(frame, path, suffix, overwrite=overwrite)
-    return path
 
 
 def _write_atomically(frame: pd.DataFrame, path: Path, suffix: str, *, overwrite: bool) -> None:
@@ -271,6 +289,8 @@ def _write_atomically(frame: pd.DataFrame, path: Path, suffix: str, *, overwrite
             os.replace(temporary, path)
         else:
             _link_new(temporary, path)
+    except DatasetError:
+        raise
     except OSError as exc:
         raise DatasetError(f"{path}: must be writable. Got {exc.strerror or exc}.") from exc
     except (pa.ArrowException, TypeError, ValueError) as exc:
