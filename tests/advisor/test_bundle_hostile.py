@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from advisor.cli import app
@@ -29,6 +33,8 @@ from advisor.models import (
     train,
     train_recommender,
 )
+from advisor.models._bundle_io import check_file_name
+from advisor.models._card import MODEL_NAME_PATTERN
 from tests.conftest import REPO_ROOT
 
 runner = CliRunner()
@@ -229,8 +235,6 @@ def test_a_huge_model_file_is_refused_before_reading(bundle: Path) -> None:
 
 
 def test_a_fifo_in_place_of_a_file_is_refused(bundle: Path) -> None:
-    import os
-
     path = bundle / "models/propensity/leaderboard.json"
     path.unlink()
     os.mkfifo(path)
@@ -442,3 +446,44 @@ def test_ctrl_c_during_train_prints_one_line(
     assert got.exit_code == 130
     assert got.output.strip() == "interrupted; nothing written"
     assert not (tmp_path / "b").exists()
+
+
+def test_a_bundle_may_be_saved_into_an_empty_folder(result: TrainingResult, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert load_bundle(save_bundle(result, tmp_path / "empty")).integrity.card_verified
+
+
+# ------------------------------------------------------------------------------- properties
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["..", ".", "", "models", "a.b", "...", "/", "\\", "~", "x\x00"]),
+            st.text(max_size=6),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_an_accepted_file_name_always_stays_inside(parts: list[str]) -> None:
+    """Whatever a card lists, a name the reader accepts resolves to a path inside the folder."""
+    name = "/".join(parts)
+    root = Path("/bundle/root")
+    try:
+        check_file_name(name)
+    except BundleError:
+        return
+    resolved = Path(os.path.normpath(root / name))
+    assert resolved.is_relative_to(root)
+    assert resolved != root
+    assert ".." not in Path(name).parts
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aZ09_-./\\\n\x00 ", max_size=70) | st.text(max_size=8))
+def test_an_accepted_model_name_is_one_plain_folder(name: str) -> None:
+    if re.fullmatch(MODEL_NAME_PATTERN, name) is None:
+        return
+    assert Path(name).parts == (name,)
+    assert name not in {".", ".."}
+    assert not set(name) & {"/", "\\", ".", "\n"}
