@@ -292,10 +292,10 @@ def _write_yaml_inputs(d: Path) -> None:
     _write(y / "feature_escape.yaml", TINY.replace("  age:", '  "age\\e[2J\\e[31m":'))
     _write(y / "feature_long_name.yaml", TINY.replace("  age:", "  " + "a" * 10_000 + ":"))
     _write(y / "name_markup.yaml", TINY.replace("name: tiny", "name: '[/bold]evil[/]'"))
-    _write(y / "[bold]markup[/].yaml", TINY)
+    _write(y / "[bold]x[red].yaml", TINY)
     _write(y / "evil[-]name.yaml", TINY.replace("version: 1", "version: [1"))
     _write(y / ("esc" + ESC + "[31m.yaml"), TINY)
-    _write(y / "rule_markup.yaml", _tiny(rule="[/bold] <= 1"))
+    _write(y / "rule_markup.yaml", _tiny(rule="'[/bold] <= 1'"))
     _write(
         y / "rule_escape.yaml",
         _tiny(rule="age\x1b[2J <= 1")
@@ -396,6 +396,7 @@ def _write_csv_inputs(d: Path) -> None:
     _write(d / "out" / "existing_file_bundle", "precious\n")
     _write(d / "out" / "existing_folder" / "notes.txt", "precious\n")
     (d / "out" / "existing_dir.csv").mkdir(parents=True, exist_ok=True)
+    (d / "out" / "evil[").mkdir(exist_ok=True)  # so that --out evil[/]x.csv has its folder
 
 
 # --------------------------------------------------------------------------- bundles
@@ -955,11 +956,11 @@ def _yaml_cases() -> list[Case]:
     )
     cases.append(
         _case(
-            "check:[bold]markup[/].yaml",
+            "check:[bold]x[red].yaml",
             "markup",
             "ok",
-            (*CHECK, y + "[bold]markup[/].yaml"),
-            contains=("[bold]markup[/].yaml",),
+            (*CHECK, y + "[bold]x[red].yaml"),
+            contains=("[bold]x[red].yaml",),
         )
     )
     cases.append(
@@ -995,7 +996,7 @@ def _yaml_cases() -> list[Case]:
             "control-chars",
             err,
             (*CHECK, y + "rule_escape.yaml"),
-            mentions=("savings within means",),
+            mentions=(("savings within means", "rules[0]"),),
             excludes=(ESC,),
         )
     )
