@@ -42,12 +42,14 @@ from sklearn.linear_model import LogisticRegression
 from advisor.errors import BundleError
 from advisor.models._automl import TrainingResult
 from advisor.models._bundle_io import (
+    BUNDLE_FORMAT,
     CARD_HASH_NAME,
     CARD_NAME,
-    MAX_CARD_BYTES,
+    FORMAT_VERSION,
     BundleReader,
     check_target,
-    read_inside,
+    parse_json,
+    read_card,
     replace_folder,
 )
 from advisor.models._card import (
@@ -66,8 +68,6 @@ from counterfactuals import CounterfactualError, FeatureSpace
 
 __all__ = ["BUNDLE_FORMAT", "BundleIntegrity", "ModelBundle", "load_bundle", "save_bundle"]
 
-BUNDLE_FORMAT: Literal["levers-model-bundle"] = "levers-model-bundle"
-FORMAT_VERSION = 1
 _LIBRARIES = ("levers", "numpy", "pandas", "scikit-learn", "xgboost", "torch", "optuna", "skops")
 
 
@@ -264,68 +264,6 @@ def _write_contents(training: TrainingResult | RecommenderTraining, folder: Path
     )
 
 
-def _parse_json(data: bytes, where: Path) -> Any:
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise BundleError(
-            f"{where}: must be valid JSON (UTF-8). Got a corrupted file ({type(exc).__name__})."
-        ) from exc
-
-
-def _card_digest(folder: Path) -> str | None:
-    """Return the SHA-256 ``model_card.sha256`` records, or None when there is no such file."""
-    try:
-        text = read_inside(folder, CARD_HASH_NAME, 1024).decode("ascii")
-    except BundleError as exc:
-        if "must exist in the bundle" in str(exc):
-            return None
-        raise
-    except UnicodeDecodeError:
-        text = ""
-    found = re.match(r"([0-9a-f]{64})(\s+\*?model_card\.json)?\s*$", text)
-    if found is None:
-        raise BundleError(
-            f"{folder / CARD_HASH_NAME}: must hold the card's SHA-256 (64 hex digits). Got "
-            "something else. Hint: re-save the bundle."
-        )
-    return found.group(1)
-
-
-def _read_card(folder: Path) -> tuple[ModelCard, bool]:
-    """Return the card and whether it matched ``model_card.sha256``."""
-    if not folder.is_dir():
-        raise BundleError(
-            f"{folder}: must be a model bundle folder. Got no such folder. Hint: create one "
-            "with `levers train ... --out DIR` (or `levers train --demo`)."
-        )
-    where = folder / CARD_NAME
-    data = read_inside(folder, CARD_NAME, MAX_CARD_BYTES)
-    digest = _card_digest(folder)
-    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
-        raise BundleError(
-            f"{where}: must match the SHA-256 in {CARD_HASH_NAME}. Got a different card "
-            "(corrupted or edited after training). Hint: retrain or restore the bundle."
-        )
-    raw = _parse_json(data, where)
-    if isinstance(raw, dict) and raw.get("format") == BUNDLE_FORMAT:
-        found = raw.get("format_version")
-        if found != FORMAT_VERSION:
-            raise BundleError(
-                f"{where}: format_version must be {FORMAT_VERSION}. Got {found!r:.20}. "
-                "Hint: retrain the model with this version of Levers."
-            )
-    try:
-        return ModelCard.model_validate_json(data, strict=True), digest is not None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        place = ".".join(map(str, first["loc"]))[:200] or "(top)"
-        raise BundleError(
-            f"{where}: {place}: {first['msg']}. Got {len(exc.errors())} problem(s); the card "
-            "is not a Levers model card."
-        ) from exc
-
-
 def _load_model(
     reader: BundleReader, name: str, entry: ModelEntry, space: FeatureSpace
 ) -> tuple[PropensityModel, pd.DataFrame]:
@@ -357,7 +295,7 @@ def _load_model(
         target=meta.target,
         classes=meta.classes,
     )
-    rows = _parse_json(reader.read(f"{prefix}/leaderboard.json"), where / "leaderboard.json")
+    rows = parse_json(reader.read(f"{prefix}/leaderboard.json"), where / "leaderboard.json")
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise BundleError(
             f"{where / 'leaderboard.json'}: must be a list of trials (objects). Got a "
@@ -403,11 +341,11 @@ def load_bundle(directory: str | Path) -> ModelBundle:
     """
     given = Path(directory)
     folder = given.resolve() if given.is_dir() else given
-    card, card_verified = _read_card(folder)
+    card, card_verified = read_card(folder)
     reader = BundleReader(folder, card.files)
     try:
         space = FeatureSpace.from_dict(
-            _parse_json(reader.read("feature_space.json"), folder / "feature_space.json")
+            parse_json(reader.read("feature_space.json"), folder / "feature_space.json")
         )
     except (CounterfactualError, TypeError, KeyError, AttributeError) as exc:
         raise BundleError(f"{folder / 'feature_space.json'}: {str(exc)[:300]}") from exc
@@ -422,7 +360,7 @@ def load_bundle(directory: str | Path) -> ModelBundle:
         models[name], boards[name] = _load_model(reader, name, entry, space)
     recommender = None
     if card.kind == "recommender":
-        raw = _parse_json(reader.read("catalog.json"), folder / "catalog.json")
+        raw = parse_json(reader.read("catalog.json"), folder / "catalog.json")
         try:
             catalog = ProductCatalog.model_validate(raw)
         except ValidationError as exc:

@@ -4,7 +4,9 @@
 to it component by component without following a symbolic link (``O_NOFOLLOW`` from an
 open directory, so nothing can be swapped in between), refuses anything but a regular file
 or one larger than its limit, and checks the SHA-256 of the very bytes it returns: the
-caller parses those bytes, never the file again.
+caller parses those bytes, never the file again. :func:`read_card` reads the card the same
+way (at most :data:`MAX_CARD_BYTES`), checks it against ``model_card.sha256`` and validates it
+strictly.
 
 :func:`check_target` and :func:`replace_folder` decide whether a bundle may be written to a
 folder and move a finished one into place.
@@ -13,25 +15,39 @@ folder and move a finished one into place.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import stat
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from advisor.errors import BundleError
+from advisor.models._card import ModelCard
 
 __all__ = [
+    "BUNDLE_FORMAT",
     "CARD_HASH_NAME",
     "CARD_NAME",
     "FILE_NAME_PATTERN",
+    "FORMAT_VERSION",
     "MAX_CARD_BYTES",
     "MAX_FILE_BYTES",
     "BundleReader",
+    "check_file_name",
     "check_target",
+    "parse_json",
+    "read_card",
+    "read_inside",
     "replace_folder",
 ]
+
+BUNDLE_FORMAT: Literal["levers-model-bundle"] = "levers-model-bundle"
+FORMAT_VERSION = 1
 
 CARD_NAME = "model_card.json"
 CARD_HASH_NAME = "model_card.sha256"
@@ -181,6 +197,69 @@ class BundleReader:
         """Check every listed file not read yet (missing, linked or corrupted is an error)."""
         for name in sorted(set(self.files) - self.read_names):
             self.read(name)
+
+
+def parse_json(data: bytes, where: Path) -> Any:
+    """Return the JSON value of ``data`` (UTF-8); a clean error naming ``where`` otherwise."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise BundleError(
+            f"{where}: must be valid JSON (UTF-8). Got a corrupted file ({type(exc).__name__})."
+        ) from exc
+
+
+def _card_digest(folder: Path) -> str | None:
+    """Return the SHA-256 ``model_card.sha256`` records, or None when there is no such file."""
+    try:
+        text = read_inside(folder, CARD_HASH_NAME, 1024).decode("ascii")
+    except BundleError as exc:
+        if "must exist in the bundle" in str(exc):
+            return None
+        raise
+    except UnicodeDecodeError:
+        text = ""
+    found = re.match(r"([0-9a-f]{64})(\s+\*?model_card\.json)?\s*$", text)
+    if found is None:
+        raise BundleError(
+            f"{folder / CARD_HASH_NAME}: must hold the card's SHA-256 (64 hex digits). Got "
+            "something else. Hint: re-save the bundle."
+        )
+    return found.group(1)
+
+
+def read_card(folder: Path) -> tuple[ModelCard, bool]:
+    """Return the bundle's card (read strictly) and whether it matched ``model_card.sha256``."""
+    if not folder.is_dir():
+        raise BundleError(
+            f"{folder}: must be a model bundle folder. Got no such folder. Hint: create one "
+            "with `levers train ... --out DIR` (or `levers train --demo`)."
+        )
+    where = folder / CARD_NAME
+    data = read_inside(folder, CARD_NAME, MAX_CARD_BYTES)
+    digest = _card_digest(folder)
+    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+        raise BundleError(
+            f"{where}: must match the SHA-256 in {CARD_HASH_NAME}. Got a different card "
+            "(corrupted or edited after training). Hint: retrain or restore the bundle."
+        )
+    raw = parse_json(data, where)
+    if isinstance(raw, dict) and raw.get("format") == BUNDLE_FORMAT:
+        found = raw.get("format_version")
+        if found != FORMAT_VERSION:
+            raise BundleError(
+                f"{where}: format_version must be {FORMAT_VERSION}. Got {found!r:.20}. "
+                "Hint: retrain the model with this version of Levers."
+            )
+    try:
+        return ModelCard.model_validate_json(data, strict=True), digest is not None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        place = ".".join(map(str, first["loc"]))[:200] or "(top)"
+        raise BundleError(
+            f"{where}: {place}: {first['msg']}. Got {len(exc.errors())} problem(s); the card "
+            "is not a Levers model card."
+        ) from exc
 
 
 def check_target(directory: str | os.PathLike[str], *, overwrite: bool) -> Path:
