@@ -100,6 +100,8 @@ def test_demo_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = runner.invoke(app, ["train", "--demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     bundle = load_bundle(out)
+    assert bundle.integrity.card_verified  # build_demo_bundle writes model_card.sha256
+    assert bundle.integrity.n_files == len(bundle.card.files)
     assert bundle.card.kind == "recommender"
     assert bundle.recommender is not None
     assert len(bundle.recommender.products) == 8
