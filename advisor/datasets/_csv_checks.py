@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,12 +82,18 @@ def _count_lines(data: np.ndarray, state: list[int]) -> tuple[int, int]:
 
 
 def _scan_bytes(path: Path) -> int:
-    """Check UTF-8 and NUL bytes in one streaming pass; return the number of non-empty lines."""
+    """Check UTF-8 and NUL bytes in one streaming pass; return the number of non-empty lines.
+
+    Lines end with LF, CRLF or a lone CR (as pandas reads them); empty lines ended by a lone
+    CR are counted as lines (the count then only triggers the closer look).
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
     state = [-1, 0, 10]
-    n_lines = n_empty = 0
+    n_lines = n_empty = n_lone_cr = 0
     for chunk in _chunks(path):
         offset = state[1]
+        n_crlf = chunk.count(b"\r\n") + int(state[2] == 13 and chunk[:1] == b"\n")
+        n_lone_cr += chunk.count(b"\r") - n_crlf
         if offset == 0:
             _check_start(path, chunk)
         try:
@@ -109,9 +116,9 @@ def _scan_bytes(path: Path) -> int:
     except UnicodeDecodeError as exc:
         start = state[1] - len(exc.object) + exc.start
         _encoding_error(path, start, exc.object[exc.start], n_lines, b"", 0)
-    if state[1] > state[0] + 1:
+    if state[1] > state[0] + 1 and state[2] != 13:
         n_lines += 1
-    return n_lines - n_empty
+    return n_lines + n_lone_cr - n_empty
 
 
 def _encoding_error(
@@ -128,14 +135,13 @@ def _header_line(path: Path, max_columns: int) -> str:
     with path.open("rb") as handle:
         start = handle.read(_HEADER_BYTES)
     text = start.decode("utf-8-sig", errors="replace")
-    line, newline, _ = text.partition("\n")
-    if not newline and len(start) == _HEADER_BYTES:
+    line, *rest = re.split(r"\r\n|\r|\n", text, maxsplit=1)
+    if not rest and len(start) == _HEADER_BYTES:
         n_fields = max(line.count(sep) for sep in _SEPARATORS) + 1
         if n_fields > max_columns:
             raise _too_many_columns(path, f"over {n_fields:,}", max_columns)
         msg = f"{path}, line 1: the header line must be shorter than {_HEADER_BYTES:,} bytes."
         raise DatasetError(f"{msg} Got a longer one.")
-    line = line.rstrip("\r")
     if not line.strip():
         raise DatasetError(f"{path}, line 1: must be the header line. Got an empty line.")
     return line
@@ -170,7 +176,10 @@ def scan_csv(path: Path, *, max_rows: int, max_columns: int) -> CsvLayout:
         sep = csv.Sniffer().sniff(line, delimiters=_SEPARATORS).delimiter
     except csv.Error:
         sep = ","
-    names = next(csv.reader([line], delimiter=sep))
+    try:
+        names = next(csv.reader([line], delimiter=sep))
+    except csv.Error as exc:
+        raise DatasetError(f"{path}, line 1: must be a header line. Got {exc}.") from exc
     if len(names) > max_columns:
         raise _too_many_columns(path, f"{len(names):,}", max_columns)
     check_names(names, f"{path}, line 1", "rename them in the header line.")

@@ -123,6 +123,11 @@ def _read_csv(path: Path, max_rows: int, max_columns: int) -> pd.DataFrame:
         problem = diagnose_rows(path, layout)
         if problem is not None:
             raise problem
+    if frame.empty and len(frame) == 0:
+        msg = (
+            f"{path}: must hold rows below the header line. Got a header ({frame.shape[1]} columns)"
+        )
+        raise DatasetError(f"{msg} and no rows.")
     return frame
 
 

@@ -75,6 +75,17 @@ def test_a_semicolon_file_with_crlf_and_blank_lines_still_reads(tmp_path: Path) 
     assert frame.to_dict("list") == {"a": [1, 3, 5], "b": [2, 4, 6]}
 
 
+def test_old_mac_line_endings_read_and_count_rows(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", "a,b\r1,2\r3,4\r")
+    assert read_table(path).to_dict("list") == {"a": [1, 3], "b": [2, 4]}
+    with pytest.raises(DatasetError, match=r"at most 1 rows \(max_rows\)\. Got 2 lines"):
+        read_table(path, max_rows=1)
+    with pytest.raises(DatasetError, match=r"must hold rows below the header line"):
+        read_table(_write(tmp_path, "h.csv", "a,b\r\r"))
+    with pytest.raises(DatasetError, match=r", line 2: must have 2 ','-separated fields"):
+        read_table(_write(tmp_path, "r.csv", "a,b\r,c,d\n1,2\n"))
+
+
 # --- header, encoding, file kinds ----------------------------------------------------
 
 
