@@ -102,6 +102,9 @@ def _read_parquet(path: Path, max_bytes: int, max_rows: int, max_columns: int) -
         frame = pd.read_parquet(path)
     except (pa.ArrowException, ValueError, OSError) as exc:
         raise DatasetError(f"{path}: must be a readable Parquet file. Got {exc}") from exc
+    except (LookupError, TypeError, AttributeError) as exc:  # corrupt pandas metadata
+        msg = f"{path}: must be a readable Parquet file. Got corrupt pandas metadata"
+        raise DatasetError(f"{msg} ({type(exc).__name__} {exc}). Hint: write it again.") from exc
     check_names([str(name) for name in frame.columns], str(path), "rename the columns.")
     return frame
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import string
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -219,6 +222,16 @@ def test_a_corrupt_parquet_file_is_a_clean_error(tmp_path: Path) -> None:
     path = _write(tmp_path, "cut.parquet", data[: len(data) // 2])
     with pytest.raises(DatasetError, match=r"cut\.parquet: must be a readable Parquet file\. Got"):
         read_table(path)
+
+
+def test_corrupt_pandas_metadata_in_parquet_is_a_clean_error(tmp_path: Path) -> None:
+    table = pa.Table.from_pandas(pd.DataFrame({"a": [1, 2]}), preserve_index=False)
+    meta = json.loads(table.schema.metadata[b"pandas"])
+    del meta["columns"][0]["numpy_type"]  # as a flipped byte in the footer can leave it
+    table = table.replace_schema_metadata({b"pandas": json.dumps(meta).encode()})
+    pq.write_table(table, tmp_path / "t.parquet")
+    with pytest.raises(DatasetError, match=r"must be a readable Parquet file\. Got corrupt pandas"):
+        read_table(tmp_path / "t.parquet")
 
 
 # --- limits ---------------------------------------------------------------------------
