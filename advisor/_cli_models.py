@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
+import optuna
 import pandas as pd
 import typer
 from rich.console import Console
@@ -55,6 +58,17 @@ def _error(message: str, code: int = 2) -> typer.Exit:
 def _interrupted() -> typer.Exit:
     console.print("interrupted; nothing written", highlight=False)
     return typer.Exit(code=INTERRUPTED)
+
+
+@contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Keep optuna's own log (a traceback on Ctrl-C) off the terminal; the bar shows trials."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
 
 
 def _check_numbers(budget_s: float, n_trials: int | None, seed: int) -> None:
@@ -221,7 +235,7 @@ def train_command(
         ModelBundle.check_target(out, overwrite=force)
         frame = read_client_data(data)
         label = _positive(frame, target, positive)
-        with _progress() as progress:
+        with _quiet_optuna(), _progress() as progress:
             bar = _TrialBar(progress, budget_s if n_trials is None else n_trials, n_trials is None)
             result = train(
                 frame,
@@ -253,7 +267,7 @@ def _train_demo(out: Path | None) -> None:
         ModelBundle.check_target(settings.out, overwrite=True)
         n_products = len(demo_catalog().products)
         total = settings.budget_s if by_time else n_products * (settings.n_trials or 1)
-        with _progress() as progress:
+        with _quiet_optuna(), _progress() as progress:
             bar = _TrialBar(progress, total, by_time)
             path = build_demo_bundle(settings, progress=lambda product, e: bar(e, product))
         bundle = load_bundle(path)

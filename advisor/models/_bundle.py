@@ -184,8 +184,14 @@ def save_bundle(
     """
     target = check_target(directory, overwrite=overwrite)
     _check_model_names(training)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=target.parent))
+    except OSError as exc:
+        raise BundleError(
+            f"{target}: its folder must be writable. Got {type(exc).__name__} "
+            f"({exc.strerror or exc})."
+        ) from exc
     try:
         card = _write_contents(training, staging)
         files = {
@@ -200,8 +206,13 @@ def save_bundle(
         (staging / CARD_HASH_NAME).write_text(f"{digest}  {CARD_NAME}\n", encoding="ascii")
         check_target(target, overwrite=overwrite)  # the folder may have changed meanwhile
         replace_folder(staging, target)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise BundleError(
+                f"{target}: the bundle could not be written. Got {type(exc).__name__} "
+                f"({exc.strerror or exc}); nothing was written."
+            ) from exc
         raise
     return target
 

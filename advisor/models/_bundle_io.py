@@ -296,11 +296,15 @@ def check_target(directory: str | os.PathLike[str], *, overwrite: bool) -> Path:
     parent = target.absolute().parent
     while not parent.exists():
         parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+    if not parent.is_dir():
+        raise BundleError(f"{target}: its folder {parent} must be a writable folder. Got a file.")
+    try:  # a real probe: permissions, read-only mounts and /proc all answer here
+        Path(tempfile.mkdtemp(prefix=".bundle-probe-", dir=parent)).rmdir()
+    except OSError as exc:
         raise BundleError(
             f"{target}: its folder {parent} must be a writable folder. Got "
-            f"{'a file' if not parent.is_dir() else 'no write permission'}."
-        )
+            f"{exc.strerror or type(exc).__name__}."
+        ) from exc
     return target
 
 

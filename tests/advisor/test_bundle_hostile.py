@@ -487,3 +487,10 @@ def test_an_accepted_model_name_is_one_plain_folder(name: str) -> None:
     assert Path(name).parts == (name,)
     assert name not in {".", ".."}
     assert not set(name) & {"/", "\\", ".", "\n"}
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_folder_that_refuses_writes_is_caught_by_a_real_probe() -> None:
+    """/proc says writable to root (os.access) but refuses every new folder."""
+    with pytest.raises(BundleError, match=r"its folder /proc must be a writable folder\. Got "):
+        ModelBundle.check_target("/proc/levers-hostile/bundle")
