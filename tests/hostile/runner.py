@@ -203,7 +203,6 @@ def _worker(folder: Path, memory_bytes: int) -> None:
     results: IO[str] = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything else printed goes to stderr, never into the result channel
     limit = _limit_memory(memory_bytes)
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
     import advisor.cli  # noqa: F401  # warm up before the first timed case
 
     by_name = {case.name: case for case in CASES}
@@ -298,7 +297,8 @@ def classify(
 
 def _check_files(outcome: Outcome, folder: Path, before: dict[str, Any]) -> Outcome:
     changed = [p for p in outcome.case.untouched if tree_digest(folder / p) != before.get(p)]
-    left = [p for p in outcome.case.absent if os.path.lexists(folder / p)]
+    early = "finished before Ctrl-C" in outcome.notes  # inconclusive, not a half-write
+    left = [p for p in outcome.case.absent if os.path.lexists(folder / p) and not early]
     ran = [p for p in left if Path(p).name.startswith("PWNED")]
     if ran:
         outcome.status, outcome.detail = "silent-wrong", f"injected code ran: {ran} exists"
