@@ -203,20 +203,40 @@ def read_table(
 
 
 def _check_frame(frame: object, path: Path, suffix: str) -> pd.DataFrame:
+    """Refuse what :func:`read_table` would not read back as written."""
     if not isinstance(frame, pd.DataFrame):
         raise DatasetError(f"frame: must be a pandas DataFrame. Got {type(frame).__name__}.")
+    if frame.columns.nlevels > 1:
+        msg = f"frame: columns must have one level of names. Got {frame.columns.nlevels} levels."
+        raise DatasetError(f"{msg} Hint: join them, e.g. '_'.join(names).")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        msg = "frame: must hold at least one row and one column."
+        raise DatasetError(f"{msg} Got {frame.shape[0]} rows x {frame.shape[1]} columns.")
     check_names([str(name) for name in frame.columns], "frame", "rename the columns.")
     if suffix == ".csv":
-        for name in frame.columns:
-            if pd.api.types.is_numeric_dtype(frame[name]):
-                continue
-            text = frame[name].dropna().astype(str)
-            broken = text.str.contains("\n|\r", regex=True)
-            if bool(broken.any()):
-                msg = f"{path}, column {name!r}: CSV values must not hold line breaks."
-                got = f"Got {text[broken].iloc[0]!r}"
-                raise DatasetError(f"{msg} {got} (row {broken.idxmax()!r}). Hint: write .parquet.")
+        _check_csv_text(frame, path)
     return frame
+
+
+def _check_csv_text(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse line breaks and NUL characters in names and text values (CSV only)."""
+    names = pd.Series([str(name) for name in frame.columns], dtype=object)
+    columns = [("the column names", names)] + [
+        (f"column {name!r}", frame[name])
+        for name in frame.columns
+        if not pd.api.types.is_numeric_dtype(frame[name])
+    ]
+    for where, values in columns:
+        try:
+            text = values.dropna().astype(str)
+        except (UnicodeError, TypeError, ValueError) as exc:
+            msg = f"{path}, {where}: CSV values must be text or numbers. Got {exc}."
+            raise DatasetError(f"{msg} Hint: convert them, or write .parquet.") from exc
+        broken = text.str.contains("[\n\r\x00]", regex=True)
+        if bool(broken.any()):
+            msg = f"{path}, {where}: CSV values must not hold line breaks or NUL characters."
+            got = f"Got {text[broken].iloc[0]!r}"
+            raise DatasetError(f"{msg} {got}. Hint: write .parquet.")
 
 
 def _free_name(path: Path) -> Path:
