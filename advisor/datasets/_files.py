@@ -254,8 +254,9 @@ def write_table(
     Parameters
     ----------
     frame
-        The table to write (its index is not written). Column names must be unique and
-        non-empty; for CSV, text values must not hold line breaks (write Parquet instead).
+        The table to write (its index is not written): at least one row and one column,
+        one level of column names, unique and non-empty; for CSV, names and text values
+        must not hold line breaks or NUL characters (write Parquet instead).
     path
         Target ``.csv`` or ``.parquet`` file; its folder must exist.
     overwrite
