@@ -20,7 +20,14 @@ import pyarrow.csv as pa_csv
 
 from advisor.errors import DatasetError
 
-__all__ = ["CsvLayout", "check_field_counts", "check_names", "diagnose_rows", "scan_csv"]
+__all__ = [
+    "CsvLayout",
+    "check_field_counts",
+    "check_names",
+    "diagnose_rows",
+    "scan_csv",
+    "scan_text",
+]
 
 _CHUNK = 1 << 20
 _HEADER_BYTES = 1 << 20
@@ -81,7 +88,7 @@ def _count_lines(data: np.ndarray, state: list[int]) -> tuple[int, int]:
     return int(newlines.size), n_empty
 
 
-def _scan_bytes(path: Path) -> int:
+def scan_text(path: Path) -> int:
     """Check UTF-8 and NUL bytes in one streaming pass; return the number of non-empty lines.
 
     Lines end with LF, CRLF or a lone CR (as pandas reads them); empty lines ended by a lone
@@ -168,7 +175,7 @@ def check_names(names: list[str], where: str, hint: str) -> None:
 
 def scan_csv(path: Path, *, max_rows: int, max_columns: int) -> CsvLayout:
     """Check encoding, header and size of a CSV file without loading it; return its layout."""
-    n_lines = _scan_bytes(path)
+    n_lines = scan_text(path)
     if n_lines == 0:
         raise DatasetError(f"{path}: must hold a header line and rows. Got an empty file.")
     line = _header_line(path, max_columns)

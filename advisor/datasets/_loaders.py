@@ -27,6 +27,7 @@ from advisor.datasets._bank_columns import (
     _BANK_SOURCE,
 )
 from advisor.datasets._caravan_columns import CARAVAN_COLUMNS
+from advisor.datasets._csv_checks import scan_text
 from advisor.datasets._files import MAX_BYTES
 from advisor.datasets._german_columns import (
     _GERMAN_CODES,
@@ -107,6 +108,7 @@ def _read_table(source: _Source, sep: str, n_fields: int | None = None) -> pd.Da
 
     With ``n_fields`` (files without header), every line must have that many fields.
     """
+    scan_text(source.path)  # UTF-8 and no NUL byte, or an error naming line and byte offset
     _check_separator(source, sep)
     try:
         raw = pd.read_csv(

@@ -361,6 +361,16 @@ def test_bank_quote_spanning_lines_names_the_line_it_opens(tmp_path: Path) -> No
         load_bank_marketing(path)
 
 
+def test_a_latin1_file_names_the_line_and_byte_offset(tmp_path: Path) -> None:
+    path = tmp_path / "german.data"
+    text = "\n".join(GERMAN_LINES[:2]) + "\n" + GERMAN_LINES[2] + " café\n"
+    path.write_bytes(text.encode("latin-1"))
+    offset = len(text.encode("latin-1")) - 2
+    pattern = rf", line 3: must be UTF-8 text\. Got the byte 0xE9 at byte offset {offset:,},"
+    with pytest.raises(DatasetError, match=starts(path, pattern)):
+        load_german_credit(path)
+
+
 def test_a_file_above_two_gigabytes_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / "german.data"
     with path.open("wb") as sparse:  # a sparse file: 2 GB long, no disk used
