@@ -194,8 +194,8 @@ def _write_yaml_inputs(d: Path) -> None:
     _write(y / "bomb_merge.yaml", _bomb(where="merge"))
     _write(y / "one_alias.yaml", TINY + "x: &a [1, 2]\ny: *a\n")
     feature = "  f{i}: {{kind: continuous, role: context, min: 0, max: 1}}\n"
-    big = TINY + "".join(feature.format(i=i) for i in range(420_000))
-    _write(y / "big_20mb.yaml", big.replace("features:\n", "features:\n", 1))
+    many = "".join(feature.format(i=i) for i in range(350_000))  # a valid file of 20 MB
+    _write(y / "big_20mb.yaml", TINY.replace("rules:\n", many + "rules:\n", 1))
     _write(y / "long_comment_3mb.yaml", TINY + "# " + "x" * 3_000_000 + "\n")
     _write(y / "latin1.yaml", demo.replace("€", "EUR").encode("latin-1"))
     _write(y / "utf16_bom.yaml", demo.encode("utf-16"))
