@@ -114,3 +114,15 @@ def test_the_classifier_sees_files_changed_or_left(tmp_path: Path) -> None:
     (tmp_path / "kept.txt").write_text("kept")
     (tmp_path / "half.csv").write_text("a,b\n1,")
     assert classify(_ERROR, clean, tmp_path, before).status == "corrupted"
+
+
+def test_a_ctrl_c_after_the_end_is_inconclusive_not_corrupted(tmp_path: Path) -> None:
+    case = Case(name="s", category="t", expect="error", argv=("x",), sigint_after_s=1.0,
+                absent=("half.csv",))  # fmt: skip
+    (tmp_path / "half.csv").write_text("a,b\n1,2\n")
+    finished = {"exit_code": 0, "output": "Wrote 2 rows", "note": "finished before Ctrl-C"}
+    assert classify(case, finished, tmp_path, {}).status == "ok"
+    interrupted = {"exit_code": 130, "output": "interrupted; nothing written"}
+    assert classify(case, interrupted, tmp_path, {}).status == "corrupted"
+    (tmp_path / "half.csv").unlink()
+    assert classify(case, interrupted, tmp_path, {}).status == "clean-error"
