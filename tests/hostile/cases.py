@@ -1237,10 +1237,30 @@ def _csv_cases() -> list[Case]:
             mentions=("monthly_income",),
         )
     )
-    for f in ("huge_1e308.csv", "huge_1e308_all.csv", "nan_transfer.csv"):
-        cases.append(_case(f"check-data:{f}", "non-finite", "any", (*CHECK, demo, "--data", c + f)))
+    # 1e308 is finite (check and train may accept it or refuse it, naming the feature)
+    for f, feature in (
+        ("huge_1e308.csv", "monthly_income"),
+        ("huge_1e308_all.csv", "monthly_income"),
+        ("nan_transfer.csv", "monthly_savings_transfer"),
+    ):
+        named = (feature,)
         cases.append(
-            _case(f"train:{f}", "non-finite", "any", _train(c + f, demo, f"{{d}}/out/t_{f}"))
+            _case(
+                f"check-data:{f}",
+                "non-finite",
+                "any",
+                (*CHECK, demo, "--data", c + f),
+                mentions=named,
+            )
+        )
+        cases.append(
+            _case(
+                f"train:{f}",
+                "non-finite",
+                "any",
+                _train(c + f, demo, f"{{d}}/out/t_{f}"),
+                mentions=named,
+            )
         )
     cases.append(
         _case("describe:inf_income.csv", "non-finite", "any", (*DESCRIBE, c + "inf_income.csv"))
