@@ -132,7 +132,8 @@ class _Binder:
             self.check_observed(name, model, values, lower, upper)
         if values is not None and model.kind in ("continuous", "integer", "ordinal"):
             index = self.data.index if self.data is not None else pd.RangeIndex(len(values))
-            check_domain(self.add, name, model, values, (lower, upper), index)
+            moved = model.role == "actionable" or name in self.doc.derived
+            check_domain(self.add, name, model, values, (lower, upper), index, moved)
         if lower is not None and upper is not None and lower > upper:
             self.add(
                 ("features", name),

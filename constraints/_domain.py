@@ -2,9 +2,9 @@
 
 A literal bound (``min: 18``, ``max: 30``, an ordinal's category) says which values a feature
 can take, so data beyond it is an error: a typo or a unit mistake that would otherwise get
-levers. One exception keeps real portfolios usable: for an *actionable* feature, the bounds
-limit what a lever may propose (``campaign`` contacts up to 10), and clients already beyond
-them are reported as a warning, unless the value is also implausible.
+levers. One exception keeps real portfolios usable: for a feature levers move (actionable,
+or derived), the bounds limit what a lever may propose (``campaign`` contacts up to 10), and
+clients already beyond them are reported as a warning, unless the value is also implausible.
 
 Without a literal bound, values far outside the bulk of the column, beyond
 ``p1 - 10 w`` or ``p99 + 10 w`` with ``w = p99 - p1`` (at least the mean absolute deviation,
@@ -97,8 +97,13 @@ def check_domain(
     values: np.ndarray,
     bounds: tuple[float | None, float | None],
     index: pd.Index,
+    moved: bool,
 ) -> None:
-    """Report data beyond the file's literal bounds (errors) and implausible values (warnings)."""
+    """Report data beyond the file's literal bounds (errors) and implausible values (warnings).
+
+    ``moved`` says that levers move the feature (actionable, or derived): its bounds cap
+    what a lever proposes, and clients already beyond them are a warning.
+    """
     labels = [str(c) for c in category_labels(model)] if model.kind == "ordinal" else []
 
     def label(code: float) -> str:
@@ -113,7 +118,7 @@ def check_domain(
         if _literal(model, raw) and bound is not None:
             beyond = values < bound if key == "min" else values > bound
             if beyond.any():
-                error = model.role != "actionable" or bool((beyond & implausible).any())
+                error = not moved or bool((beyond & implausible).any())
                 got = f"{shown_values(values[beyond], label)} in {shown_rows(beyond, index)}"
                 hint = f"correct the data, or widen {key} if these values are real."
                 if beyond.all():
