@@ -9,22 +9,25 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from advisor._console import inert, shown, text
 from advisor.datasets import read_client_data
 from advisor.errors import AdvisorError
 from advisor.levers import Advice, Advisor, check_language, load_demo_advisor
 from advisor.models import load_bundle
-from constraints import ConstraintError
+from constraints import ConstraintError, Whole, check_params
 
 __all__ = ["advise_command"]
 
 console = Console(width=None if sys.stdout.isatty() else 120)
+_MAX_LEVERS = 10
 
 
 def _error(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    lines = "\n".join(shown(line) for line in message.splitlines())
+    console.print(f"[bold red]error:[/] {lines}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -46,13 +49,13 @@ def _advisor(bundle: Path | None, data: Path | None, id_column: str) -> Advisor:
 
 
 def _levers_table(advice: Advice, language: str) -> Table:
-    table = Table(title=f"Levers for {advice.product_label[language]}")
+    table = Table(title=text(f"Levers for {advice.product_label[language]}"))
     for column in ("#", "actions", "score", "effort", "support"):
         table.add_column(column, justify="left" if column == "actions" else "right")
     for lever in advice.levers:
         table.add_row(
             str(lever.rank),
-            escape("\n".join(lever.describe(language))),
+            Text("\n".join(inert(line) for line in lever.describe(language))),
             f"{lever.score_before:.1%} -> {lever.score_after:.1%}",
             f"{lever.cost:.2f}",
             "" if lever.support is None else f"{lever.support:.0%}",
@@ -79,7 +82,9 @@ def advise_command(
     product: Annotated[
         str | None, typer.Option(help="Product to aim at (default: the advisor's pick).")
     ] = None,
-    n_levers: Annotated[int, typer.Option("--levers", help="Levers to show at most.")] = 3,
+    n_levers: Annotated[
+        int, typer.Option("--levers", help=f"Levers to show at most, 1 to {_MAX_LEVERS}.")
+    ] = 3,
     language: Annotated[str, typer.Option("--lang", help="en or fr.")] = "en",
     bundle: Annotated[
         Path | None, typer.Option(help="Model bundle (default: the demo bundle).")
@@ -92,6 +97,9 @@ def advise_command(
 ) -> None:
     """Show the levers for one client: actions in words, score before -> after, effort."""
     try:
+        check_params(
+            {"--levers": n_levers}, {"--levers": Whole(1, _MAX_LEVERS)}, error=AdvisorError
+        )
         check_language(language)
         advisor = _advisor(bundle, data, id_column)
         advice = advisor.advise(client, product=product, n_levers=n_levers)
@@ -101,11 +109,11 @@ def advise_command(
         typer.echo(json.dumps(_as_json(advice, language), indent=2, default=str))
         return
     console.print(
-        f"{escape(client)}: {advice.product_label[language]} {advice.score:.1%} today, "
+        f"{shown(client)}: {shown(advice.product_label[language])} {advice.score:.1%} today, "
         f"goal {advice.goal:.1%}",
         highlight=False,
     )
     if advice.levers:
         console.print(_levers_table(advice, language))
     else:
-        console.print(escape(advice.reason_text(language) or ""), highlight=False)
+        console.print(text(advice.reason_text(language) or ""), highlight=False)

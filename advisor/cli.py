@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from advisor._atomic import check_output, write_text_atomic
 from advisor._cli_advise import advise_command
 from advisor._cli_models import models_app, train_command
+from advisor._console import shown, text
 from advisor.datasets import (
+    DemoPortfolioSCM,
     describe_table,
-    make_demo_portfolio,
     read_client_data,
     read_table,
     write_table,
@@ -32,9 +35,12 @@ from constraints import (
     bind_constraints,
     constraint_file_schema,
     inspect_constraint_file,
+    read_constraint_text,
 )
 
 __all__ = ["app", "main"]
+
+_P = ParamSpec("_P")
 
 app = typer.Typer(
     name="levers",
@@ -48,10 +54,31 @@ constraints_app = typer.Typer(
     help="Write and check constraint files (what a lever may change).", no_args_is_help=True
 )
 app.add_typer(constraints_app, name="constraints")
-app.command("train")(train_command)
-app.add_typer(models_app, name="models")
-app.command("advise")(advise_command)
 console = Console(width=None if sys.stdout.isatty() else 120)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+
+def _interruptible(command: Callable[_P, None]) -> Callable[_P, None]:
+    """Turn Ctrl-C during ``command`` into one line and exit code 130 (no traceback).
+
+    Every file the commands write goes through a temporary file renamed at the end, so an
+    interrupted command has written nothing.
+    """
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except KeyboardInterrupt:
+            errors.print("interrupted; nothing written", markup=False, highlight=False)
+            raise typer.Exit(code=130) from None
+
+    return run
+
+
+app.command("train")(_interruptible(train_command))
+app.add_typer(models_app, name="models")
+app.command("advise")(_interruptible(advise_command))
 
 
 def _show_version(value: bool) -> None:
@@ -70,33 +97,49 @@ def _root(
     """Levers: actionable, constraint-respecting levers for bank client advisors."""
 
 
-def _fail(exc: AdvisorError) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+def _fail(exc: AdvisorError | ConstraintError) -> typer.Exit:
+    """Print ``exc`` as one error (untrusted names in it shown inert) and exit with code 2."""
+    message = "\n".join(shown(line) for line in str(exc).splitlines())
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 
 
+_FORCE_HELP = "Replace --out if it exists (without it, an existing file is left alone)."
+
+
 @data_app.command("demo")
+@_interruptible
 def data_demo(
     out: Annotated[Path, typer.Option(help="Output file, .parquet or .csv.")],
-    n_clients: Annotated[int, typer.Option(help="Number of clients.")] = 20_000,
-    seed: Annotated[int, typer.Option(help="Seed of the structural causal model.")] = 0,
+    n_clients: Annotated[
+        int, typer.Option(help="Number of clients, 1 to 5,368,709 (about 400 bytes each).")
+    ] = 20_000,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the structural causal model, 0 to 2**63 - 1.")
+    ] = 0,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Generate the built-in demo portfolio (synthetic clients with ground truth)."""
     try:
+        scm = DemoPortfolioSCM(seed=seed)
+        check_output(out, suffixes=(".csv", ".parquet"), overwrite=force)
         start = time.perf_counter()
         with console.status(f"Generating {n_clients:,} clients..."):
-            clients = make_demo_portfolio(n_clients=n_clients, seed=seed)
-            path = write_table(clients, out)
+            clients = scm.sample(n_clients)
+            path = write_table(clients, out, overwrite=force)
     except AdvisorError as exc:
         raise _fail(exc) from exc
     elapsed = time.perf_counter() - start
     console.print(
-        f"Wrote {len(clients):,} clients x {clients.shape[1]} columns to {path} "
-        f"in {elapsed:.1f} s (seed {seed})."
+        f"Wrote {len(clients):,} clients x {clients.shape[1]} columns to {shown(path)} "
+        f"in {elapsed:.1f} s (seed {seed}).",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
 @data_app.command("describe")
+@_interruptible
 def data_describe(
     file: Annotated[Path, typer.Argument(help="A .csv (any separator) or .parquet file.")],
     target: Annotated[
@@ -109,17 +152,28 @@ def data_describe(
         summary = describe_table(read_table(file), targets=target)
     except AdvisorError as exc:
         raise _fail(exc) from exc
-    console.print(f"[bold]{file}[/]: {summary.n_rows:,} rows x {len(summary.columns)} columns")
+    console.print(
+        f"[bold]{shown(file)}[/]: {summary.n_rows:,} rows x {len(summary.columns)} columns",
+        highlight=False,
+        soft_wrap=True,
+    )
     columns = Table("column", "kind", "dtype", "missing", "unique", "example", title="Columns")
     for col in summary.columns:
         missing = f"{col.n_missing:,} ({col.n_missing / max(summary.n_rows, 1):.1%})"
-        columns.add_row(col.name, col.kind, col.dtype, missing, f"{col.n_unique:,}", col.example)
+        columns.add_row(
+            text(col.name),
+            text(col.kind),
+            text(col.dtype),
+            missing,
+            f"{col.n_unique:,}",
+            text(col.example),
+        )
     console.print(columns)
     targets = Table("target", "positive", "rate", "label shares", title="Targets")
     for t in summary.targets:
         rate = "" if t.positive_rate is None else f"{t.positive_rate:.2%}"
         shares = ", ".join(f"{label}: {share:.1%}" for label, share in t.shares.items())
-        targets.add_row(t.name, t.positive_label or "", rate, shares)
+        targets.add_row(text(t.name), text(t.positive_label or ""), rate, text(shares))
     if summary.targets:
         console.print(targets)
     else:
@@ -127,35 +181,50 @@ def data_describe(
 
 
 @constraints_app.command("schema")
+@_interruptible
 def constraints_schema(
     out: Annotated[
-        Path | None, typer.Option(help="Write the schema to this file instead of printing it.")
+        Path | None,
+        typer.Option(help="Write the schema to this .json file instead of printing it."),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Print the JSON Schema of constraint files (for editors' YAML completion)."""
-    text = json.dumps(constraint_file_schema(), indent=2, ensure_ascii=False)
+    if out is not None:
+        try:
+            check_output(out, suffixes=(".json",), overwrite=force)
+        except AdvisorError as exc:
+            raise _fail(exc) from exc
+    schema = json.dumps(constraint_file_schema(), indent=2, ensure_ascii=False) + "\n"
     if out is None:
-        sys.stdout.write(text + "\n")
-    else:
-        out.write_text(text + "\n", encoding="utf-8")
-        console.print(f"Wrote the constraint-file schema to {out}.")
+        sys.stdout.write(schema)
+        return
+    try:
+        write_text_atomic(out, schema, overwrite=force)
+    except AdvisorError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"Wrote the constraint-file schema to {shown(out)}.", highlight=False, soft_wrap=True
+    )
 
 
 def _print_problems(problems: tuple[FileProblem, ...] | list[FileProblem]) -> None:
     for problem in problems:
         prefix = "[yellow]warning:[/] " if problem.severity == "warning" else "[red]error:[/] "
-        console.print(prefix + escape(str(problem)), highlight=False)
+        lines = "\n".join(shown(line) for line in str(problem).splitlines())
+        console.print(prefix + lines, highlight=False, soft_wrap=True)
 
 
 def _roles_table(constraint_set: ConstraintSet) -> Table:
     table = Table("role", "n", "features", title="Features by role")
     described = constraint_set.describe()
     for role, group in described.groupby("role", sort=False):
-        table.add_row(str(role), str(len(group)), ", ".join(group["feature"]))
+        table.add_row(text(role), str(len(group)), text(", ".join(map(str, group["feature"]))))
     return table
 
 
 @constraints_app.command("check")
+@_interruptible
 def constraints_check(
     file: Annotated[Path, typer.Argument(help="The constraint file (YAML).")],
     data: Annotated[
@@ -167,16 +236,14 @@ def constraints_check(
     ] = None,
 ) -> None:
     """Validate a constraint file (and its binding to data): OK with a summary, or every problem."""
-    if not file.is_file():
-        console.print(
-            f"[red]error:[/] {escape(str(file))}: must be a constraint file. Got nothing there."
-        )
-        raise typer.Exit(code=2)
-    doc, problems = inspect_constraint_file(file.read_text(encoding="utf-8"), file.name)
+    try:
+        doc, problems = inspect_constraint_file(read_constraint_text(file), file.name)
+    except ConstraintError as exc:
+        raise _fail(exc) from exc
     if doc is None:
         _print_problems(problems)
         n = sum(p.severity == "error" for p in problems)
-        console.print(f"[red]{file.name}: {n} problem{'s' if n != 1 else ''}.[/]")
+        console.print(f"[red]{shown(file.name)}: {n} problem{'s' if n != 1 else ''}.[/]")
         raise typer.Exit(code=1)
     try:
         frame = read_client_data(data) if data is not None else None
@@ -187,18 +254,22 @@ def constraints_check(
     except ConstraintFileError as exc:
         _print_problems(exc.problems)
         n = sum(p.severity == "error" for p in exc.problems)
-        console.print(f"[red]{file.name}: {n} problem{'s' if n != 1 else ''} binding to {data}.[/]")
+        console.print(
+            f"[red]{shown(file.name)}: {n} problem{'s' if n != 1 else ''} binding"
+            f"{'' if data is None else ' to ' + shown(data)}.[/]"
+        )
         raise typer.Exit(code=1) from exc
     except ConstraintError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")
+        console.print(f"[red]error:[/] {shown(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from exc
     _print_problems([*problems, *constraint_set.notes])
-    bound = f", bound to {data} ({len(frame):,} rows)" if frame is not None else ""
+    bound = f", bound to {shown(data)} ({len(frame):,} rows)" if frame is not None else ""
     console.print(
-        f"[green]OK[/] {file.name}: {constraint_set.n_features} features, "
+        f"[green]OK[/] {shown(file.name)}: {constraint_set.n_features} features, "
         f"{len(constraint_set.rules)} rules, {len(constraint_set.derived)} derived, "
         f"max changes {constraint_set.max_changes or 'unlimited'}{bound}.",
         highlight=False,
+        soft_wrap=True,
     )
     console.print(_roles_table(constraint_set))
 

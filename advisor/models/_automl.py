@@ -65,18 +65,22 @@ def _is_families(value: Any) -> bool:
     return all(isinstance(name, str) and name in FAMILIES for name in names)
 
 
+_MAX_BUDGET_S = 86_400.0  # 24 h: the longest run train accepts
+_MAX_TRIALS = 10_000
+_MAX_SEED = 2**32 - 1  # scikit-learn's random_state is 32-bit
+
 TRAIN_PARAMS: ParamSpec = {
     "families": AnyOf(
         _is_families, f"one or more of {', '.join(FAMILIES)} (a name, a list or a tuple)"
     ),
-    "budget_s": (Number(0.0, low_open=True, unit="seconds"), None),
-    "n_trials": (Whole(1), None),
+    "budget_s": (Number(0.0, _MAX_BUDGET_S, low_open=True, unit="seconds"), None),
+    "n_trials": (Whole(1, _MAX_TRIALS), None),
     "metric": OneOf(METRICS),
     "monotone": Flag(),
     "calibration": OneOf(("sigmoid", "isotonic")),
     "n_folds": Whole(2, 20),
     "test_size": Number(0.05, 0.5),
-    "seed": Whole(0),
+    "seed": Whole(0, _MAX_SEED),
     "progress": (AnyOf(callable, "a callable taking a TrialProgress"), None),
 }
 """The rules of :func:`train`'s parameters (``budget_s`` and ``n_trials`` may not both be None)."""
@@ -220,9 +224,10 @@ def train(
     families
         Model families to search among: ``logistic``, ``xgboost``, ``mlp``.
     budget_s
-        Wall-clock budget of the whole run in seconds (study, refit and test).
+        Wall-clock budget of the whole run in seconds (study, refit and test): finite, above
+        0 and at most 86,400 (24 h).
     n_trials
-        Maximum number of trials. With a budget that is not reached, the run is
+        Maximum number of trials, from 1 to 10,000. With a budget that is not reached, the run is
         deterministic for a seed; the model card records how many trials ran.
     metric
         The cross-validation objective: ``roc_auc`` or ``average_precision``.
@@ -238,7 +243,7 @@ def train(
     test_size
         Fraction of rows held out for the test metrics.
     seed
-        Seed of the split, the folds, the sampler and every model.
+        Seed of the split, the folds, the sampler and every model, from 0 to 2**32 - 1.
     progress
         Called after each trial (for progress bars).
 

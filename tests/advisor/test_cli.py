@@ -51,7 +51,7 @@ def test_cli_knows_the_issue_commands() -> None:
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_data_demo_writes_the_portfolio(tmp_path: Path, suffix: str) -> None:
-    out = tmp_path / "sub" / f"clients{suffix}"
+    out = tmp_path / f"clients{suffix}"
     result = runner.invoke(
         app, ["data", "demo", "--n-clients", "300", "--seed", "4", "--out", str(out)]
     )

@@ -78,7 +78,7 @@ def test_advise_any_bundle_with_its_data(
     [
         (["C9999999"], "client: must be a reference client id. Got 'C9999999'. Hint: ids"),
         (["C0000001", "--lang", "de"], "language: must be one of en, fr. Got 'de'."),
-        (["C0000001", "--levers", "0"], "n_levers: must be a whole number from 1 to 10."),
+        (["C0000001", "--levers", "0"], "--levers: must be a whole number from 1 to 10."),
         (["C0000001", "--product", "yacht"], "product: must be one of"),
         (["C0000001", "--bundle", "somewhere"], "--bundle and --data: give both"),
     ],
