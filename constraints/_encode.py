@@ -34,6 +34,16 @@ def _show_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def _float_or_infinity(value: Any) -> Any:
+    """``float(value)`` for an int too large for floating point (+-inf), else ``value``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return float("inf") if value > 0 else float("-inf")
+    return value
+
+
 def _category_codes(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
     """Codes of categories (-1 when unknown, NaN when missing); text matches numbers too."""
     index = pd.Index(list(spec.categories))
@@ -106,7 +116,10 @@ def encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
     elif column.dtype == bool:
         values = column.to_numpy(dtype=np.float64)
     else:
-        numbers = pd.to_numeric(column, errors="coerce")
+        try:
+            numbers = pd.to_numeric(column, errors="coerce")
+        except OverflowError:  # a Python int beyond floating point: read as +-inf
+            numbers = pd.to_numeric(column.map(_float_or_infinity), errors="coerce")
         bad = numbers.isna() & column.notna()
         if bad.any():
             shown = sorted({str(v) for v in column[bad]})[:3]
@@ -164,7 +177,7 @@ def _encode_small(features: tuple[FeatureSpec, ...], data: pd.DataFrame) -> Floa
                 out[:, j] = values
             else:
                 out[:, j] = [table[v] for v in column]
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             return None
     return out
 

@@ -230,3 +230,14 @@ def test_a_context_value_is_refused_exactly_when_outside_the_literal_bounds(
     assert bool(refused) == (not 0 <= injected <= 100)
     if refused:
         assert f"in row {row}" in refused[0] or f"rows {row}" in refused[0]
+
+
+def test_a_python_int_beyond_floating_point_is_refused_like_infinity() -> None:
+    data = clients()
+    data["income"] = data["income"].astype(object)
+    data.loc[5, "income"] = 10**400
+    [message] = errors(bind(data))
+    assert message.startswith(
+        "c.yaml:4 features.income: data values must be finite numbers, at most 1e15 in size. "
+        "Got inf in row 5."
+    )
