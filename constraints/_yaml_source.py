@@ -227,7 +227,10 @@ def scan_structure(text: str, source: str) -> FileProblem | None:
     >>> scan_structure("a: [1, {b: 2}]", "x.yaml") is None
     True
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError:
+        return None  # unprintable characters: reported by read_yaml
     depth = 0
     try:
         while loader.check_event():
@@ -261,6 +264,19 @@ def scan_structure(text: str, source: str) -> FileProblem | None:
     finally:
         loader.dispose()
     return None
+
+
+def _unprintable_problem(source: str, text: str, position: int) -> FileProblem:
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return _hostile_problem(
+        source,
+        line,
+        f"the file must be printable text. Got the control character "
+        f"U+{ord(text[position]):04X} at character {column} of line {line}.",
+        "remove it; a file full of them was probably saved as UTF-16 or is not text: save it "
+        "as UTF-8.",
+    )
 
 
 def size_problem(n_chars: int, source: str) -> FileProblem | None:
@@ -306,7 +322,11 @@ def read_yaml(text: str, source: str) -> YamlDocument:
     refused = size_problem(len(text), source) or scan_structure(text, source)
     if refused is not None:
         return YamlDocument(data=None, source_map=source_map, problems=(refused,))
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        problem = _unprintable_problem(source, text, exc.position)
+        return YamlDocument(data=None, source_map=source_map, problems=(problem,))
     try:
         node = loader.get_single_node()
         if node is None:

@@ -313,3 +313,15 @@ def test_an_unreadable_file_is_a_clean_error(tmp_path: Path) -> None:
 def test_a_path_with_a_nul_byte_is_a_clean_error() -> None:
     with pytest.raises(ConstraintError, match=r"must be a readable constraint file"):
         load_constraint_file("bad\x00name.yaml")
+
+
+@pytest.mark.parametrize(("character", "code"), [("\x00", "0000"), ("\x1b", "001B")])
+def test_control_characters_in_the_text_are_a_problem_with_line_and_character(
+    character: str, code: str
+) -> None:
+    problem = only_problem(problems_from_text(HEAD + f"description: ab{character}c\n"))
+    assert str(problem) == (
+        f"h.yaml:4: the file must be printable text. Got the control character U+{code} at "
+        "character 16 of line 4. Hint: remove it; a file full of them was probably saved as "
+        "UTF-16 or is not text: save it as UTF-8."
+    )
