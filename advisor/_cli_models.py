@@ -23,6 +23,9 @@ from advisor.datasets import read_client_data
 from advisor.errors import AdvisorError
 from advisor.models import (
     FAMILIES,
+    MAX_BUDGET_S,
+    MAX_SEED,
+    MAX_TRIALS,
     DemoBundleSettings,
     ModelBundle,
     TrainingResult,
@@ -43,10 +46,6 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 models_app = typer.Typer(help="Inspect trained model bundles.", no_args_is_help=True)
 
 
-#: ``--budget-s`` may be at most 24 h; ``--n-trials`` at most 10,000; ``--seed`` 32 bits.
-MAX_BUDGET_S = 86_400.0
-MAX_TRIALS = 10_000
-MAX_SEED = 2**32 - 1
 INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 

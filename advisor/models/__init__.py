@@ -15,6 +15,9 @@
 """
 
 from advisor.models._automl import (
+    MAX_BUDGET_S,
+    MAX_SEED,
+    MAX_TRIALS,
     TRAIN_PARAMS,
     TrainingReport,
     TrainingResult,
@@ -63,6 +66,9 @@ from advisor.models._study import TrialProgress
 
 __all__ = [
     "FAMILIES",
+    "MAX_BUDGET_S",
+    "MAX_SEED",
+    "MAX_TRIALS",
     "TRAIN_PARAMS",
     "Calibrator",
     "ConstraintFileRecord",

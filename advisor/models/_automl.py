@@ -50,6 +50,9 @@ from constraints import (
 from counterfactuals import FeatureSpace
 
 __all__ = [
+    "MAX_BUDGET_S",
+    "MAX_SEED",
+    "MAX_TRIALS",
     "TRAIN_PARAMS",
     "TrainingReport",
     "TrainingResult",
@@ -65,22 +68,22 @@ def _is_families(value: Any) -> bool:
     return all(isinstance(name, str) and name in FAMILIES for name in names)
 
 
-_MAX_BUDGET_S = 86_400.0  # 24 h: the longest run train accepts
-_MAX_TRIALS = 10_000
-_MAX_SEED = 2**32 - 1  # scikit-learn's random_state is 32-bit
+MAX_BUDGET_S = 86_400.0  # 24 h: the longest run train accepts
+MAX_TRIALS = 10_000
+MAX_SEED = 2**32 - 1  # scikit-learn's random_state is 32-bit
 
 TRAIN_PARAMS: ParamSpec = {
     "families": AnyOf(
         _is_families, f"one or more of {', '.join(FAMILIES)} (a name, a list or a tuple)"
     ),
-    "budget_s": (Number(0.0, _MAX_BUDGET_S, low_open=True, unit="seconds"), None),
-    "n_trials": (Whole(1, _MAX_TRIALS), None),
+    "budget_s": (Number(0.0, MAX_BUDGET_S, low_open=True, unit="seconds"), None),
+    "n_trials": (Whole(1, MAX_TRIALS), None),
     "metric": OneOf(METRICS),
     "monotone": Flag(),
     "calibration": OneOf(("sigmoid", "isotonic")),
     "n_folds": Whole(2, 20),
     "test_size": Number(0.05, 0.5),
-    "seed": Whole(0, _MAX_SEED),
+    "seed": Whole(0, MAX_SEED),
     "progress": (AnyOf(callable, "a callable taking a TrialProgress"), None),
 }
 """The rules of :func:`train`'s parameters (``budget_s`` and ``n_trials`` may not both be None)."""

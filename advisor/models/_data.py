@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from sklearn.model_selection import train_test_split
 
 from advisor.errors import ModelError
-from constraints import ConstraintSet, load_constraints
+from constraints import ConstraintSet, parse_constraints, read_constraint_text
 from counterfactuals import CounterfactualError, FeatureSpace
 
 __all__ = [
@@ -105,7 +105,8 @@ def _bind(source: ConstraintSource, data: pd.DataFrame) -> tuple[ConstraintSet, 
     path = Path(source)
     if not path.is_file():
         raise ModelError(f"constraints: must be an existing constraint file. Got {str(path)!r}.")
-    return load_constraints(path, data), path.read_text(encoding="utf-8")
+    text = read_constraint_text(path)  # read once: the text bound is the text hashed
+    return parse_constraints(text, data, source=path.name), text
 
 
 def prepare_training_data(

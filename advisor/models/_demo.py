@@ -10,6 +10,7 @@ from typing import Any
 
 from advisor.datasets import make_demo_portfolio
 from advisor.errors import ModelError
+from advisor.models._automl import MAX_BUDGET_S
 from advisor.models._bundle import save_bundle
 from advisor.models._families import FAMILIES
 from advisor.models._products import ProductCatalog, load_product_catalog, train_recommender
@@ -55,7 +56,7 @@ DEMO_BUNDLE_PARAMS: ParamSpec = {
     "out": InstanceOf((Path,), "a pathlib.Path"),
     "n_clients": Whole(1),
     "seed": Whole(0),
-    "budget_s": Number(0.0, low_open=True, unit="seconds"),
+    "budget_s": Number(0.0, MAX_BUDGET_S, low_open=True, unit="seconds"),
     "families": TupleOf(OneOf(tuple(FAMILIES)), ", ".join(FAMILIES)),
     "n_trials": (Whole(1), None),
 }

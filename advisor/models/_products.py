@@ -16,11 +16,13 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.errors import ModelError
-from advisor.models._automl import TrainingResult, train
+from advisor.models._automl import MAX_BUDGET_S, TrainingResult, train
+from advisor.models._card import ModelName
 from advisor.models._propensity import PropensityModel
 from advisor.models._study import TrialProgress
 from constraints import (
     AnyOf,
+    ConstraintError,
     ConstraintSet,
     InstanceOf,
     Number,
@@ -29,6 +31,7 @@ from constraints import (
     Whole,
     check_params,
     load_constraints,
+    read_constraint_text,
 )
 from counterfactuals import CounterfactualError, FeatureSpace, ModelAdapter
 
@@ -81,7 +84,7 @@ class ProductCatalog(_Strict):
 
     name: str = Field(min_length=1)
     currency: str = "EUR"
-    products: dict[str, Product] = Field(min_length=1)
+    products: dict[ModelName, Product] = Field(min_length=1)
 
     def check_against(self, constraints: ConstraintSet, data: pd.DataFrame | None = None) -> None:
         """Check every product's columns: ``held`` is a binary feature, ``target`` in the data."""
@@ -107,21 +110,57 @@ class ProductCatalog(_Strict):
             )
 
 
-def load_product_catalog(path: str | os.PathLike[str]) -> ProductCatalog:
-    """Read a product catalogue YAML file, listing every problem with its key path."""
-    file = Path(path)
-    if not file.is_file():
-        raise ModelError(f"catalog: must be an existing YAML file. Got {str(file)!r}.")
+_MAX_DEPTH = 32  # a catalogue is a few levels deep; deeper nesting is refused unparsed
+
+
+def _plain_yaml(text: str, name: str) -> Any:
+    """Parse ``text`` after refusing anchors, aliases and deep nesting from its events.
+
+    Aliases are how a few hundred bytes of YAML grow to gigabytes ("billion laughs"); the
+    events are read before any object is built, so a bomb is never expanded.
+    """
+    depth = 0
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ModelError(
+                    f"{name}:{line}: anchors (&name) and aliases (*name) are not allowed in a "
+                    "product catalogue. Hint: write the values out in full."
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > _MAX_DEPTH:
+                    raise ModelError(
+                        f"{name}:{line}: must nest at most {_MAX_DEPTH} levels. Got deeper nesting."
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ModelError(f"{file.name}: must be valid YAML. Got {exc}.") from exc
+        raise ModelError(f"{name}: must be valid YAML. Got {exc}.") from exc
+
+
+def load_product_catalog(path: str | os.PathLike[str]) -> ProductCatalog:
+    """Read a product catalogue YAML file, listing every problem with its key path.
+
+    The file is read as a constraint file is (a regular UTF-8 file of at most 1 MB, read
+    once); anchors, aliases and nesting beyond 32 levels are refused before parsing.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ModelError(f"catalog: must be a path to a YAML file. Got {type(path).__name__}.")
+    file = Path(path)
+    try:
+        text = read_constraint_text(file)
+    except ConstraintError as exc:
+        raise ModelError(str(exc).replace("constraint file", "product catalogue")) from exc
+    raw = _plain_yaml(text, file.name)
     try:
         return ProductCatalog.model_validate(raw)
     except ValidationError as exc:
         lines = [
             f"{file.name}: {'.'.join(map(str, err['loc'])) or '(top)'}: {err['msg']}. "
-            f"Got {err.get('input')!r}."
+            f"Got {err.get('input')!r:.120}."
             for err in exc.errors()
         ]
         raise ModelError("\n".join(lines)) from exc
@@ -269,7 +308,7 @@ class RecommenderTraining:
 
 TRAIN_RECOMMENDER_PARAMS: ParamSpec = {
     "catalog": InstanceOf((ProductCatalog,), "a ProductCatalog (see load_product_catalog)"),
-    "budget_s": (Number(0.0, low_open=True, unit="seconds"), None),
+    "budget_s": (Number(0.0, MAX_BUDGET_S, low_open=True, unit="seconds"), None),
     "seed": Whole(0),
     "progress": (AnyOf(callable, "a callable taking (product, TrialProgress)"), None),
 }

@@ -255,18 +255,22 @@ def run_study(
         No trial completed (every one failed or was pruned).
     """
     objective = _Objective(design, y, settings)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    before = optuna.logging.get_verbosity()  # no INFO line per trial; a caller's quieter
+    optuna.logging.set_verbosity(max(before, optuna.logging.WARNING))  # setting stays
     study = _new_study(settings)
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.optimize(
-            objective,
-            n_trials=settings.n_trials,
-            timeout=settings.budget_s,
-            callbacks=[_stopper(settings.budget_s, started, progress)],
-            catch=_TRIAL_ERRORS,
-        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.optimize(
+                objective,
+                n_trials=settings.n_trials,
+                timeout=settings.budget_s,
+                callbacks=[_stopper(settings.budget_s, started, progress)],
+                catch=_TRIAL_ERRORS,
+            )
+    finally:
+        optuna.logging.set_verbosity(before)
     if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
         errors = {t.user_attrs.get("note", "") for t in study.trials} - {""}
         raise ModelError(

@@ -139,10 +139,11 @@ def test_bad_requests(
         match=r"^catalog: must be a ProductCatalog \(see load_product_catalog\)\. Got dict\.$",
     ):
         train_recommender(model_clients, catalog_dict, training.constraints, n_trials=1)
-    for budget in (float("nan"), float("inf"), -1.0):
+    for budget in (float("nan"), float("inf"), -1.0, 86_401.0):
         with pytest.raises(
             ModelError,
-            match=rf"^budget_s: must be a finite number of seconds > 0 or None\. Got {budget}\.$",
+            match=rf"^budget_s: must be a finite number of seconds in \(0, 86400\] or None\. "
+            rf"Got {budget:g}\.$",
         ):
             train_recommender(
                 model_clients, training.recommender.catalog, training.constraints, budget_s=budget

@@ -162,12 +162,16 @@ def test_constraints_page_shows_the_file_and_its_status(app: AppTest) -> None:
     app.switch_page("app_pages/constraints.py").run()
     assert not app.exception
     assert app.success[0].value.startswith("Valid")
-    table = app.dataframe[0].value
+    # the demo's 22 clients beyond advisor_meetings_per_year's cap are a warning, folded away
+    warnings = app.dataframe[0].value
+    assert set(warnings["severity"]) == {"warning"}
+    assert any("advisor_meetings_per_year" in path for path in warnings["path"])
+    table = app.dataframe[-1].value
     assert len(table) == 27
     assert "Net monthly income" in set(table["label"])
     app.segmented_control(key="language").set_value("fr").run()
     assert not app.exception
-    table = app.dataframe[0].value
+    table = app.dataframe[-1].value
     assert "Revenu mensuel net" in set(table["libellé"])
     assert "actionnable" in set(table["rôle"])
 
