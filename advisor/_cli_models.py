@@ -50,7 +50,8 @@ INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 
 def _error(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {shown(message)}", highlight=False)
+    lines = "\n".join(shown(line) for line in message.splitlines())  # each line inert
+    console.print(f"[bold red]error:[/] {lines}", highlight=False, soft_wrap=True)
     return typer.Exit(code=code)
 
 

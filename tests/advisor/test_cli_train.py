@@ -132,9 +132,12 @@ def test_demo_settings_follow_their_declared_rules() -> None:
         DemoBundleSettings.from_env({"LEVERS_DEMO_TRIALS": "0"})
     with pytest.raises(
         ModelError,
-        match=r"^DemoBundleSettings\.budget_s: must be a finite number of seconds > 0\. Got nan\.$",
+        match=r"^DemoBundleSettings\.budget_s: must be a finite number of seconds in "
+        r"\(0, 86400\]\. Got nan\.$",
     ):
         DemoBundleSettings(budget_s=float("nan"))
+    with pytest.raises(ModelError, match=r"budget_s: .* in \(0, 86400\]\. Got 90000\.0\.$"):
+        DemoBundleSettings(budget_s=90_000.0)
     with pytest.raises(
         ModelError,
         match=r"^DemoBundleSettings\.families: must be a non-empty tuple of logistic, xgboost, "
