@@ -143,7 +143,7 @@ def test_bad_requests(
         with pytest.raises(
             ModelError,
             match=rf"^budget_s: must be a finite number of seconds in \(0, 86400\] or None\. "
-            rf"Got {budget:g}\.$",
+            rf"Got {budget}\.$",
         ):
             train_recommender(
                 model_clients, training.recommender.catalog, training.constraints, budget_s=budget
