@@ -8,10 +8,24 @@ gives a :class:`rich.text.Text` for table cells.
 
 from __future__ import annotations
 
+import unicodedata
+
 from rich.markup import escape
 from rich.text import Text
 
 __all__ = ["inert", "shown", "text"]
+
+
+_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})  # controls, formats, unassigned
+
+
+def _unsafe(char: str) -> bool:
+    """Whether ``char`` is a control, format or line separator a terminal would act on.
+
+    Spaces of any width (``Zs``, e.g. the narrow no-break space before "%" in French
+    percentages) are shown as they are.
+    """
+    return unicodedata.category(char) in _UNSAFE
 
 
 def _escape_char(char: str) -> str:
@@ -33,8 +47,10 @@ def inert(value: object) -> str:
     --------
     >>> inert("caf\u00e9\x1b[2J") == "caf\u00e9" + "\\x1b[2J"
     True
+    >>> inert("11.5\u202f%\u202e") == "11.5\u202f%" + "\\u202e"
+    True
     """
-    return "".join(c if c.isprintable() else _escape_char(c) for c in str(value))
+    return "".join(_escape_char(c) if _unsafe(c) else c for c in str(value))
 
 
 def shown(value: object) -> str:
