@@ -5,9 +5,13 @@ May import :mod:`constraints`; never :mod:`advisor` nor :mod:`app`.
 
 from counterfactuals._adapters import adapt
 from counterfactuals._adapters import margin_model_of as margin_model
-from counterfactuals._api import generate, generate_many
+from counterfactuals._api import GENERATE_PARAMS, generate, generate_many
 from counterfactuals._engine import (
     ENGINES,
+    MAX_COUNTERFACTUALS,
+    MAX_SEED,
+    MAX_TIME_S,
+    SOLVE_PARAMS,
     Engine,
     EngineOutput,
     EngineRequest,
@@ -36,6 +40,11 @@ from counterfactuals.errors import CounterfactualError
 
 __all__ = [
     "ENGINES",
+    "GENERATE_PARAMS",
+    "MAX_COUNTERFACTUALS",
+    "MAX_SEED",
+    "MAX_TIME_S",
+    "SOLVE_PARAMS",
     "BoundTarget",
     "Change",
     "Counterfactual",

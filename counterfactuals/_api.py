@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from constraints import ConstraintSet, InstanceOf, Number, ParamSpec, Whole, check_params
 from counterfactuals._adapters import adapt
 from counterfactuals._diagnose import diagnose
-from counterfactuals._engine import ENGINES, Engine
+from counterfactuals._engine import ENGINES, MAX_COUNTERFACTUALS, MAX_SEED, MAX_TIME_S, Engine
 from counterfactuals._pipeline import (
     RunSettings,
     bind_requests,
@@ -37,9 +37,9 @@ GENERATE_PARAMS: ParamSpec = {
     "constraints": InstanceOf(
         (ConstraintSet,), "a ConstraintSet (see constraints.load_constraints)"
     ),
-    "n": Whole(1),
-    "seed": Whole(0),
-    "time_limit_s": (Number(0.0, low_open=True, unit="seconds"), None),
+    "n": Whole(1, MAX_COUNTERFACTUALS),
+    "seed": Whole(0, MAX_SEED),
+    "time_limit_s": (Number(0.0, MAX_TIME_S, low_open=True, unit="seconds"), None),
 }
 """The rules of :func:`generate` / :func:`generate_many`'s parameters."""
 

@@ -17,6 +17,9 @@ from counterfactuals.errors import CounterfactualError
 
 __all__ = [
     "ENGINES",
+    "MAX_COUNTERFACTUALS",
+    "MAX_SEED",
+    "MAX_TIME_S",
     "SOLVE_PARAMS",
     "Engine",
     "EngineOutput",
@@ -30,7 +33,14 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 
-SOLVE_PARAMS: ParamSpec = {"n": Whole(1), "seed": Whole(0)}
+MAX_TIME_S = 86_400.0
+"""The longest time limit any search accepts (24 h): a run is never unbounded."""
+MAX_COUNTERFACTUALS = 1_000
+"""The most counterfactuals one client may ask for."""
+MAX_SEED = 2**63 - 1
+"""The largest seed (numpy's generators take any, the limit keeps messages short)."""
+
+SOLVE_PARAMS: ParamSpec = {"n": Whole(1, MAX_COUNTERFACTUALS), "seed": Whole(0, MAX_SEED)}
 """The rules of ``solve`` / ``solve_many``'s own parameters (every engine checks them)."""
 
 

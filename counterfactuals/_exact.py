@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from constraints import ClientBounds, ConstraintSet, Flag, Number, ParamSpec, check_dataclass
 from counterfactuals._engine import (
+    MAX_TIME_S,
     EngineOutput,
     EngineRequest,
     Support,
@@ -119,12 +120,12 @@ class ExactEngine:
     presolve: bool = True
 
     PARAMETERS: ClassVar[ParamSpec] = {
-        "time_limit_s": Number(0.0, low_open=True, unit="seconds"),
+        "time_limit_s": Number(0.0, MAX_TIME_S, low_open=True, unit="seconds"),
         "mip_rel_gap": Number(0.0, 1.0),
         "change_weight": Number(0.0),
         "distance_weight": Number(0.0),
         "explain": Flag(),
-        "explain_time_s": Number(0.0, unit="seconds"),
+        "explain_time_s": Number(0.0, MAX_TIME_S, unit="seconds"),
         "presolve": Flag(),
     }
 

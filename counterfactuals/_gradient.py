@@ -100,10 +100,10 @@ class GradientEngine:
     cost_weighted: bool = True
 
     PARAMETERS: ClassVar[ParamSpec] = {
-        "steps": Whole(1),
-        "polish_steps": Whole(0),
+        "steps": Whole(1, 100_000),  # upper bounds: a run is never unbounded
+        "polish_steps": Whole(0, 100_000),
         "learning_rate": Number(0.0, low_open=True),
-        "restarts": Whole(1),
+        "restarts": Whole(1, 1_000),
         "l1_weights": TupleOf(Number(0.0), "numbers >= 0"),
         "margin_epsilon": Number(0.0),
         "rounding": TupleOf(Number(0.0, 1.0, low_open=True, high_open=True), "numbers in (0, 1)"),

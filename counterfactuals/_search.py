@@ -98,19 +98,20 @@ class SearchEngine:
     batch_problems: int = 256
 
     PARAMETERS: ClassVar[ParamSpec] = {
-        "n_grid": Whole(2),
-        "n_enumerate": Whole(0),
-        "beam_width": Whole(1),
-        "n_values": Whole(1),
-        "n_random_units": Whole(0),
-        "n_parents": Whole(1),
-        "n_refine_points": Whole(1),
-        "n_refine_rounds": Whole(0),
-        "max_level": (Whole(1), None),
-        "n_deep": (Whole(1), None),
-        "max_exhaustive": Whole(0),
-        "max_rows": Whole(1),
-        "batch_problems": Whole(1),
+        # upper bounds: ~100x the defaults, so no setting can exhaust memory or run unbounded
+        "n_grid": Whole(2, 1_000),
+        "n_enumerate": Whole(0, 10_000),
+        "beam_width": Whole(1, 1_000),
+        "n_values": Whole(1, 1_000),
+        "n_random_units": Whole(0, 1_000),
+        "n_parents": Whole(1, 10_000),
+        "n_refine_points": Whole(1, 1_000),
+        "n_refine_rounds": Whole(0, 100),
+        "max_level": (Whole(1, 1_000), None),
+        "n_deep": (Whole(1, 1_000), None),
+        "max_exhaustive": Whole(0, 1_000_000),
+        "max_rows": Whole(1, 10_000_000),
+        "batch_problems": Whole(1, 100_000),
     }
 
     def __post_init__(self) -> None:

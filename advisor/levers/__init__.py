@@ -7,7 +7,7 @@ few concrete levers that lift the score (:class:`Advice` of :class:`Lever` made 
 
 from advisor.levers._advisor import Advisor
 from advisor.levers._demo import load_demo_advisor
-from advisor.levers._inputs import client_frame
+from advisor.levers._inputs import ADVISOR_PARAMS, client_frame
 from advisor.levers._ranking import COST_TOLERANCE, rank_levers
 from advisor.levers._types import (
     LANGUAGES,
@@ -21,6 +21,7 @@ from advisor.levers._whatif import Control, WhatIf
 from counterfactuals import Status
 
 __all__ = [
+    "ADVISOR_PARAMS",
     "COST_TOLERANCE",
     "LANGUAGES",
     "Action",

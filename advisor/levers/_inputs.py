@@ -9,7 +9,7 @@ import pandas as pd
 
 from advisor.errors import AdvisorError
 from constraints import ConstraintSet, InstanceOf, Number, OneOf, ParamSpec, Whole, check_params
-from counterfactuals import ENGINES
+from counterfactuals import ENGINES, MAX_SEED, MAX_TIME_S
 
 __all__ = ["ADVISOR_PARAMS", "check_options", "client_frame"]
 
@@ -20,10 +20,10 @@ ADVISOR_PARAMS: ParamSpec = {
     "goal": (Number(0.0, 1.0, low_open=True, high_open=True, noun="a probability"), None),
     "goal_quantile": Number(0.0, 1.0, low_open=True, high_open=True),
     "min_uplift": Number(0.0, 1.0, high_open=True),
-    "seed": Whole(0),
-    "time_limit_s": (Number(0.0, low_open=True, unit="seconds"), None),
-    "n_neighbours": Whole(1),
-    "training_seed": (Whole(0), None),
+    "seed": Whole(0, MAX_SEED),
+    "time_limit_s": (Number(0.0, MAX_TIME_S, low_open=True, unit="seconds"), None),
+    "n_neighbours": Whole(1, 10_000),
+    "training_seed": (Whole(0, MAX_SEED), None),
 }
 """The rules of :class:`~advisor.levers.Advisor`'s options (``engine``: a registered name)."""
 

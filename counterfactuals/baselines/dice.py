@@ -44,6 +44,7 @@ from constraints import (
     check_dataclass,
 )
 from counterfactuals import (
+    MAX_TIME_S,
     BoundTarget,
     CounterfactualError,
     EngineOutput,
@@ -331,8 +332,8 @@ class DiceEngine:
 
     PARAMETERS: ClassVar[ParamSpec] = {
         "method": OneOf(DICE_METHODS),
-        "time_limit_s": Number(0.0, low_open=True, unit="seconds"),
-        "n_samples": Whole(1),
+        "time_limit_s": Number(0.0, MAX_TIME_S, low_open=True, unit="seconds"),
+        "n_samples": Whole(1, 1_000_000),
         "repair": Flag(),
     }
 

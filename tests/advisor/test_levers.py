@@ -280,7 +280,8 @@ def test_numpy_scalars_are_accepted_like_python_ones(recommender_advisor: Adviso
     assert (advisor.seed, advisor.n_neighbours) == (0, 50)
     assert type(advisor.seed) is int
     with pytest.raises(
-        AdvisorError, match=r"^time_limit_s: must be a finite number of seconds > 0 or None\. "
+        AdvisorError,
+        match=r"^time_limit_s: must be a finite number of seconds in \(0, 86400\] or None\. ",
     ):
         Advisor(recommender_advisor.model, recommender_advisor.constraints, time_limit_s=np.nan)
 

@@ -46,20 +46,22 @@ def client(fitted_logistic: Fitted, life_clients: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n": 0}, r"^n: must be a whole number >= 1\. Got 0\.$"),
-        ({"n": True}, r"^n: must be a whole number >= 1\. Got True\.$"),
-        ({"seed": -1}, r"^seed: must be a whole number >= 0\. Got -1\.$"),
+        ({"n": 0}, r"^n: must be a whole number from 1 to 1000\. Got 0\.$"),
+        ({"n": True}, r"^n: must be a whole number from 1 to 1000\. Got True\.$"),
+        ({"seed": -1}, r"^seed: must be a whole number from 0 to 9223372036854775807\. Got -1\.$"),
         (
             {"seed": np.float64(1.0)},
-            r"^seed: must be a whole number >= 0\. Got np\.float64\(1\.0\)\.$",
+            r"^seed: must be a whole number from 0 to 9223372036854775807\. "
+            r"Got np\.float64\(1\.0\)\.$",
         ),
         (
             {"time_limit_s": 0},
-            r"^time_limit_s: must be a finite number of seconds > 0 or None\. Got 0\.$",
+            r"^time_limit_s: must be a finite number of seconds in \(0, 86400\] or None\. Got 0\.$",
         ),
         (
             {"time_limit_s": float("nan")},
-            r"^time_limit_s: must be a finite number of seconds > 0 or None\. Got nan\.$",
+            r"^time_limit_s: must be a finite number of seconds in \(0, 86400\] or None\. "
+            r"Got nan\.$",
         ),
     ],
 )

@@ -151,9 +151,10 @@ def test_the_dice_engine_is_registered_and_validated() -> None:
     for params, message in [
         ({"method": "grid"}, "DiceEngine.method: must be one of random, genetic, kdtree. "
                              "Got 'grid'."),
-        ({"time_limit_s": 0}, "DiceEngine.time_limit_s: must be a finite number of seconds > 0. "
-                              "Got 0."),
-        ({"n_samples": 0}, "DiceEngine.n_samples: must be a whole number >= 1. Got 0."),
+        ({"time_limit_s": 0}, "DiceEngine.time_limit_s: must be a finite number of seconds "
+                              "in (0, 86400]. Got 0."),
+        ({"n_samples": 0}, "DiceEngine.n_samples: must be a whole number from 1 to 1000000. "
+                           "Got 0."),
         ({"repair": "yes"}, "DiceEngine.repair: must be True or False. Got 'yes'."),
     ]:  # fmt: skip
         with pytest.raises(CounterfactualError, match=rf"^{re.escape(message)}$"):

@@ -269,7 +269,8 @@ def test_registered_and_validated() -> None:
     assert ENGINES["exact"] is ExactEngine
     with pytest.raises(
         CounterfactualError,
-        match=r"^ExactEngine\.time_limit_s: must be a finite number of seconds > 0\. Got 0\.$",
+        match=r"^ExactEngine\.time_limit_s: must be a finite number of seconds in \(0, 86400\]\. "
+        r"Got 0\.$",
     ):
         ExactEngine(time_limit_s=0)
     with pytest.raises(

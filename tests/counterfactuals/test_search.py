@@ -109,7 +109,8 @@ def test_registered_and_supports_any_model(adapters: dict[str, ModelAdapter]) ->
 
 def test_hyper_parameters_are_checked() -> None:
     with pytest.raises(
-        CounterfactualError, match=r"^SearchEngine.n_grid: must be a whole number >= 2. Got 1.$"
+        CounterfactualError,
+        match=r"^SearchEngine.n_grid: must be a whole number from 2 to 1000. Got 1.$",
     ):
         SearchEngine(n_grid=1)
     engine = SearchEngine(n_grid=np.int64(4))  # type: ignore[arg-type]  # numpy ints accepted
@@ -123,7 +124,7 @@ def test_n_must_be_positive(
     adapters: dict[str, ModelAdapter], model_constraints: ConstraintSet, codes: np.ndarray
 ) -> None:
     problem = _problem(adapters["xgboost"], model_constraints, codes[0], 0.3)
-    with pytest.raises(CounterfactualError, match=r"^n: must be a whole number >= 1. Got 0.$"):
+    with pytest.raises(CounterfactualError, match=r"^n: must be a whole number from 1 to 1000\."):
         SearchEngine().solve(problem, 0, seed=0)
 
 
