@@ -60,14 +60,24 @@ def check_output(
     return path
 
 
-def write_atomic(path: Path, write: Callable[[Path], None], *, overwrite: bool) -> Path:
+_FORCE_HINT = "pass --force to replace it"
+
+
+def write_atomic(
+    path: Path,
+    write: Callable[[Path], None],
+    *,
+    overwrite: bool,
+    error: type[AdvisorError] = AdvisorError,
+    hint: str = _FORCE_HINT,
+) -> Path:
     """Call ``write(temporary)`` then rename the temporary file to ``path``.
 
     The temporary file has ``path``'s name, in a private folder created beside ``path`` (same
     file system, so the rename is atomic); the folder is removed whatever happens, so a
     failed or interrupted ``write`` leaves nothing behind and ``path`` as it was. Without
     ``overwrite``, an existing ``path`` is never replaced, even one created while ``write``
-    ran.
+    ran. This is the one atomic writer: tables (``write_table``), the schema, bundles' files.
 
     Parameters
     ----------
@@ -77,13 +87,16 @@ def write_atomic(path: Path, write: Callable[[Path], None], *, overwrite: bool) 
         Writes the whole content to the (new) file it is given.
     overwrite
         Whether an existing ``path`` may be replaced.
+    error, hint
+        The error raised when ``path`` exists (and ``overwrite`` is false), and its hint.
 
     Returns
     -------
     pathlib.Path
         ``path``.
     """
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as folder:
+    prefix = f".{path.name[:200]}."  # a long name still leaves room for the random part
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=prefix) as folder:
         temporary = Path(folder) / path.name
         write(temporary)
         with temporary.open("rb+") as written:
@@ -91,25 +104,23 @@ def write_atomic(path: Path, write: Callable[[Path], None], *, overwrite: bool) 
         if overwrite:
             os.replace(temporary, path)
         else:
-            _link_new(temporary, path)
+            _link_new(temporary, path, error, hint)
     return path
 
 
-def _link_new(temporary: Path, path: Path) -> None:
+def _link_new(temporary: Path, path: Path, error: type[AdvisorError], hint: str) -> None:
     """Give ``temporary`` the name ``path`` unless ``path`` exists (checked atomically)."""
+    message = (
+        f"{inert(path)}: must not exist (it would be overwritten). Got an existing file. "
+        f"Hint: {hint}."
+    )
     try:
         os.link(temporary, path)
     except FileExistsError as exc:
-        raise AdvisorError(
-            f"{inert(path)}: must not exist (it would be overwritten). Got an existing file. "
-            "Hint: pass --force to replace it."
-        ) from exc
+        raise error(message) from exc
     except OSError:  # a file system without hard links: check, then rename
         if path.exists():
-            raise AdvisorError(
-                f"{inert(path)}: must not exist (it would be overwritten). Got an existing "
-                "file. Hint: pass --force to replace it."
-            ) from None
+            raise error(message) from None
         os.replace(temporary, path)
 
 

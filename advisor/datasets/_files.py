@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from advisor._atomic import write_atomic
 from advisor.datasets._csv_checks import (
     check_field_counts,
     check_names,
@@ -239,10 +239,6 @@ def _check_csv_text(frame: pd.DataFrame, path: Path) -> None:
             raise DatasetError(f"{msg} {got}. Hint: write .parquet.")
 
 
-def _free_name(path: Path) -> Path:
-    return path.with_name(f".{path.name[:200]}.{secrets.token_hex(6)}.tmp")
-
-
 def write_table(
     frame: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False
 ) -> Path:
@@ -305,19 +301,20 @@ def _check_target(path: Path, *, overwrite: bool) -> None:
 
 
 def _write_atomically(frame: pd.DataFrame, path: Path, suffix: str, *, overwrite: bool) -> None:
-    temporary = _free_name(path)
-    try:
-        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    def write(temporary: Path) -> None:
         if suffix == ".parquet":
             frame.to_parquet(temporary, index=False)
         else:
             frame.to_csv(temporary, index=False)
-        with temporary.open("rb") as written:
-            os.fsync(written.fileno())
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            _link_new(temporary, path)
+
+    try:
+        write_atomic(
+            path,
+            write,
+            overwrite=overwrite,
+            error=DatasetError,
+            hint="choose another name, or pass overwrite=True (--force)",
+        )
     except DatasetError:
         raise
     except OSError as exc:
@@ -326,20 +323,3 @@ def _write_atomically(frame: pd.DataFrame, path: Path, suffix: str, *, overwrite
         raise DatasetError(
             f"{path}: the table cannot be written as {suffix[1:]}. Got {exc}"
         ) from exc
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _link_new(temporary: Path, path: Path) -> None:
-    """Put ``temporary`` at ``path`` unless a file appeared there meanwhile."""
-    try:
-        os.link(temporary, path)
-    except FileExistsError as exc:
-        msg = f"{path}: must not exist (it would be overwritten). Got an existing file."
-        raise DatasetError(
-            f"{msg} Hint: choose another name, or pass overwrite=True (--force)."
-        ) from exc
-    except OSError:
-        if path.exists():
-            raise DatasetError(f"{path}: must not exist. Got an existing file.") from None
-        os.replace(temporary, path)
