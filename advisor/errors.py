@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "AdvisorError",
     "BundleError",
+    "CampaignError",
     "DatasetError",
     "DatasetFileNotFoundError",
     "ModelError",
@@ -34,3 +35,7 @@ class ModelError(AdvisorError):
 
 class BundleError(AdvisorError):
     """A model bundle folder is missing, corrupted, tampered with or of another version."""
+
+
+class CampaignError(AdvisorError):
+    """A campaign cannot run as asked (bad segment, unknown column, clients/model mismatch)."""

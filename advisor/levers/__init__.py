@@ -18,6 +18,7 @@ from advisor.levers._types import (
     check_language,
 )
 from advisor.levers._whatif import Control, WhatIf
+from advisor.levers._wording import actions_of
 from counterfactuals import Status
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Lever",
     "Status",
     "WhatIf",
+    "actions_of",
     "check_language",
     "client_frame",
     "load_demo_advisor",
