@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import counterfactuals.baselines.dice  # noqa: F401  (registers the DiCE engine)
+from advisor.campaigns import CAMPAIGN_PARAMS, RUN_PARAMS
 from advisor.levers import ADVISOR_PARAMS
 from advisor.models import TRAIN_PARAMS
 from constraints import Number, Whole
@@ -26,6 +27,8 @@ SPECS: dict[str, Any] = {
     "generate": GENERATE_PARAMS,
     "solve": SOLVE_PARAMS,
     "Advisor": ADVISOR_PARAMS,
+    "Campaign": CAMPAIGN_PARAMS,
+    "Campaign.run": RUN_PARAMS,
     "train": TRAIN_PARAMS,
 }
 

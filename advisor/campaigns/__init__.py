@@ -1,0 +1,34 @@
+"""Campaigns: the cheapest lever of every client of a segment, for one product.
+
+:class:`Campaign` runs the advisor's levers over many clients at once (batched through
+:func:`counterfactuals.generate_many`) and answers a :class:`CampaignResult`: a status per
+client (:class:`CampaignStatus`), the cheapest levers in business words, totals
+(:class:`CampaignTotals`) and what ran it (:class:`Provenance`).
+"""
+
+from advisor.campaigns._campaign import CAMPAIGN_PARAMS, RUN_PARAMS, Campaign
+from advisor.campaigns._segment import exclusion_mask, segment_mask
+from advisor.campaigns._types import (
+    COLUMNS,
+    CampaignResult,
+    CampaignStatus,
+    CampaignTotals,
+    ClientOutcome,
+    Provenance,
+)
+from advisor.errors import CampaignError
+
+__all__ = [
+    "CAMPAIGN_PARAMS",
+    "COLUMNS",
+    "RUN_PARAMS",
+    "Campaign",
+    "CampaignError",
+    "CampaignResult",
+    "CampaignStatus",
+    "CampaignTotals",
+    "ClientOutcome",
+    "Provenance",
+    "exclusion_mask",
+    "segment_mask",
+]
