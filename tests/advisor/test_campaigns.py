@@ -380,6 +380,15 @@ def test_mismatched_or_malformed_clients(campaign: Campaign, clients: pd.DataFra
             r"^clients: the index must be a unique client id\. .*",
         ),
         ("C0000001", r"^clients: must be a DataFrame of clients \(one row each\)\. Got str\.$"),
+        (
+            clients.iloc[:5].assign(region="mars"),
+            r"^clients: cannot be scored by the model: data\.region: values must be among the "
+            r"categories .* Got 'mars' in 5 rows\. Hint: .*$",
+        ),
+        (
+            clients.iloc[:5].assign(age="old"),
+            r"^clients: cannot be scored by the model: data\.age: .* Got 'old' in 5 rows\. .*$",
+        ),
     ]
     for frame, message in cases:
         with pytest.raises(CampaignError, match=message) as info:
