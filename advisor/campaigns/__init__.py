@@ -10,6 +10,7 @@ from advisor.campaigns._campaign import CAMPAIGN_PARAMS, RUN_PARAMS, Campaign
 from advisor.campaigns._segment import exclusion_mask, segment_mask
 from advisor.campaigns._types import (
     COLUMNS,
+    CampaignContext,
     CampaignResult,
     CampaignStatus,
     CampaignTotals,
@@ -23,6 +24,7 @@ __all__ = [
     "COLUMNS",
     "RUN_PARAMS",
     "Campaign",
+    "CampaignContext",
     "CampaignError",
     "CampaignResult",
     "CampaignStatus",

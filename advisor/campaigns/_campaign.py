@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from advisor.campaigns._segment import exclusion_mask, segment_mask
-from advisor.campaigns._types import CampaignResult, CampaignStatus, ClientOutcome, Provenance
+from advisor.campaigns._types import (
+    CampaignContext,
+    CampaignResult,
+    CampaignStatus,
+    ClientOutcome,
+    Provenance,
+)
 from advisor.errors import AdvisorError, CampaignError, ModelError
 from advisor.levers import Advisor, Lever, actions_of, rank_levers
 from advisor.models import ModelBundle, ProductRecommender, PropensityModel, load_bundle
@@ -231,6 +237,7 @@ class Campaign:
             outcomes=tuple(o for o in outcomes if o is not None),
             product_value=self._value(),
             provenance=self._provenance(goal, options["n_levers"], engines, start),
+            context=CampaignContext(campaign=self, clients=rows),
         )
 
     def _checked_clients(self, clients: pd.DataFrame) -> pd.DataFrame:

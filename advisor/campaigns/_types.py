@@ -6,7 +6,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from constraints import Flag, check_params
 
 __all__ = [
     "COLUMNS",
+    "CampaignContext",
     "CampaignResult",
     "CampaignStatus",
     "CampaignTotals",
@@ -99,6 +100,20 @@ class Provenance:
         return {name: getattr(self, name) for name in self.__slots__} | {
             "engines_used": list(self.engines_used)
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignContext:
+    """What a result needs to be examined further (global actions, fairness, true effect).
+
+    ``campaign`` is the :class:`~advisor.campaigns.Campaign` that ran (its model, constraint
+    file, goal and seed); ``clients`` are the segment's clients in business values, in the
+    outcomes' order and with their index (excluded clients included). A result read back
+    from disk has no context.
+    """
+
+    campaign: Any
+    clients: pd.DataFrame
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,16 +202,29 @@ class CampaignResult:
         The value of one sale (the recommender catalogue's ``value``); ``None`` otherwise.
     provenance
         What ran it.
+    context
+        The campaign and the segment's clients (set by :meth:`Campaign.run`; ``None`` for a
+        result read from disk). Not part of equality.
     """
 
     product: str
     outcomes: tuple[ClientOutcome, ...]
     product_value: float | None
     provenance: Provenance
+    context: CampaignContext | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.outcomes:
             raise CampaignError("outcomes: a campaign result must hold at least one client.")
+
+    def require_context(self, what: str) -> CampaignContext:
+        """Return the context, or raise a CampaignError saying ``what`` needs it."""
+        if self.context is None:
+            raise CampaignError(
+                f"{what}: needs the campaign and its clients. Got a result without them (read "
+                "from disk). Hint: run the campaign again, or pass them explicitly."
+            )
+        return self.context
 
     def status_counts(self) -> dict[CampaignStatus, int]:
         """Return how many clients have each status (every status listed, zeros included)."""
