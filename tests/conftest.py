@@ -153,3 +153,32 @@ def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         families=("logistic", "xgboost"),
     )
     return build_demo_bundle(settings)
+
+
+BANK_TEST_ROWS = 4_000
+
+
+@pytest.fixture(scope="session")
+def bank_data() -> pd.DataFrame:
+    """4,000 rows of the real bank-marketing file (seeded sample; fails in CI when absent)."""
+    from advisor.datasets import read_client_data
+
+    frame = read_client_data(shared_data_file("bank-marketing", "bank-full.csv"))
+    return frame.sample(n=BANK_TEST_ROWS, random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def bank_bundle(tmp_path_factory: pytest.TempPathFactory, bank_data: pd.DataFrame) -> Path:
+    """A bank-marketing XGBoost bundle trained on ``bank_data`` (one trial, a few seconds)."""
+    from advisor.models import save_bundle, train
+
+    result = train(
+        bank_data,
+        "y",
+        REPO_ROOT / "configs" / "bank-marketing.yaml",
+        families=("xgboost",),
+        n_trials=1,
+        budget_s=None,
+        n_folds=2,
+    )
+    return save_bundle(result, tmp_path_factory.mktemp("bank") / "bank-bundle")
