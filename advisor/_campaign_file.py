@@ -1,0 +1,169 @@
+"""``campaign.json``: what ``levers campaign run`` writes beside the levers, and ``show`` reads.
+
+One record per campaign folder: the command's options, the provenance, the totals, and the
+global actions, fairness report and true effect as their own ``to_dict()`` (each ``None``
+when it was not computed). The file is validated field by field when read (pydantic,
+strict, no unknown key), so a missing, corrupt, foreign or edited file is one error line,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from advisor._console import inert
+from advisor.campaigns import CampaignResult
+from advisor.errors import CampaignError
+
+__all__ = ["FILE_NAME", "MAX_FILE_BYTES", "CampaignFile", "campaign_record", "read_campaign_file"]
+
+FILE_NAME = "campaign.json"
+FORMAT = "levers-campaign"
+MAX_FILE_BYTES = 10 * 1024 * 1024
+"""Largest ``campaign.json`` read (10 MB); a larger file is refused before it is read."""
+
+Scalar = str | int | float | bool | None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class Totals(_Strict):
+    """:class:`~advisor.campaigns.CampaignTotals` as plain data (quantile keys as text)."""
+
+    n_segment: int = Field(ge=1)
+    n_excluded: int = Field(ge=0)
+    n_reached: int = Field(ge=0)
+    n_searched: int = Field(ge=0)
+    n_advised: int = Field(ge=0)
+    n_none_proved: int = Field(ge=0)
+    n_none_not_found: int = Field(ge=0)
+    coverage: float = Field(ge=0.0, le=1.0)
+    expected_extra_sales: float = Field(ge=0.0)
+    expected_value: float | None
+    cost_quantiles: dict[str, float]
+
+
+class ProvenanceRecord(_Strict):
+    """:class:`~advisor.campaigns.Provenance` as plain data (fields added later are kept)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, allow_inf_nan=False)
+
+    product: str
+    engine: str
+    engines_used: list[str]
+    seed: int
+    time_limit_s: float | None
+    goal: float
+    elapsed_s: float = Field(ge=0.0)
+    library_version: str
+    model_sha256: str | None
+    constraints_sha256: str | None
+
+
+class CampaignFile(_Strict):
+    """The content of ``campaign.json`` (format ``levers-campaign``, version 1)."""
+
+    format: Literal["levers-campaign"]
+    version: Literal[1]
+    product: str
+    product_label: str
+    product_value: float | None
+    currency: str | None
+    options: dict[str, Scalar]
+    provenance: ProvenanceRecord
+    totals: Totals
+    global_actions: dict[str, Any] | None
+    fairness: dict[str, Any] | None
+    true_effect: dict[str, Any] | None
+    files: dict[str, str]
+
+
+def campaign_record(
+    result: CampaignResult,
+    *,
+    label: str,
+    currency: str | None,
+    options: dict[str, Scalar],
+    extras: dict[str, dict[str, Any] | None],
+    files: dict[str, str],
+) -> CampaignFile:
+    """Return the record of a finished run (validated like a file read back)."""
+    totals = asdict(result.totals)
+    totals["cost_quantiles"] = {f"{q:g}": v for q, v in result.totals.cost_quantiles.items()}
+    record = {
+        "format": FORMAT,
+        "version": 1,
+        "product": result.product,
+        "product_label": label,
+        "product_value": result.product_value,
+        "currency": currency,
+        "options": options,
+        "provenance": result.provenance.to_dict(),
+        "totals": totals,
+        "global_actions": extras.get("global_actions"),
+        "fairness": extras.get("fairness"),
+        "true_effect": extras.get("true_effect"),
+        "files": files,
+    }
+    # through JSON, so that what is printed now is exactly what `show` will read
+    return _parse(json.dumps(record, allow_nan=False, default=_plain), FILE_NAME)
+
+
+def _plain(value: Any) -> Any:
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return item()
+    raise TypeError(f"not JSON data: {type(value).__name__}")
+
+
+def _parse(content: str | bytes, where: str) -> CampaignFile:
+    try:
+        return CampaignFile.model_validate_json(content)
+    except ValidationError as exc:
+        problems = exc.errors(include_url=False, include_input=False)
+        first = problems[0]
+        loc = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise CampaignError(
+            f"{where}: must be a campaign file written by levers campaign run (format "
+            f"'{FORMAT}', version 1). Got {loc}: {first['msg']}{more}."
+        ) from exc
+
+
+def read_campaign_file(folder: Path) -> CampaignFile:
+    """Read and validate ``folder/campaign.json``; any problem is one :class:`CampaignError`."""
+    path = folder / FILE_NAME
+    where = inert(path)
+    if not folder.is_dir():
+        raise CampaignError(
+            f"{inert(folder)}: must be a campaign folder (written by levers campaign run). "
+            "Got no such folder."
+        )
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise CampaignError(f"{where}: must be a regular file. Got another kind of file.")
+        if info.st_size > MAX_FILE_BYTES:
+            raise CampaignError(
+                f"{where}: must be at most {MAX_FILE_BYTES:,} bytes (10 MB). Got "
+                f"{info.st_size:,} bytes."
+            )
+        with path.open("rb") as file:
+            content = file.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise CampaignError(
+            f"{where}: must exist (levers campaign run writes it last, when the run is "
+            "complete). Got no such file. Hint: run the campaign, or --resume it."
+        ) from exc
+    except OSError as exc:
+        raise CampaignError(f"{where}: must be readable. Got {exc.strerror}.") from exc
+    return _parse(content, where)

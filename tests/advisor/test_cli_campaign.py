@@ -1,0 +1,333 @@
+"""`levers campaign run / show`: the API's frame on disk, the summary read back, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from advisor.campaigns import Campaign, CampaignResult
+from advisor.cli import app
+from advisor.datasets import make_demo_portfolio
+from advisor.models import load_bundle
+from tests.conftest import DEMO_TEST_CLIENTS, shared_data_file
+
+runner = CliRunner()
+PRODUCT = "life_insurance"
+
+
+@pytest.fixture(scope="module")
+def demo_env(demo_bundle: Path) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEVERS_DEMO_BUNDLE", str(demo_bundle))
+        patch.setenv("LEVERS_DEMO_CLIENTS", str(DEMO_TEST_CLIENTS))
+        patch.delenv("LEVERS_DEMO_SEED", raising=False)
+        patch.delenv("LEVERS_DEMO_TRIALS", raising=False)
+        yield
+
+
+def invoke(*args: str) -> Any:
+    return runner.invoke(app, ["campaign", *args])
+
+
+def api_frame(
+    bundle: Path, reference: pd.DataFrame, clients: pd.DataFrame, **run: Any
+) -> tuple[CampaignResult, pd.DataFrame]:
+    """The API's answer on the same clients, as the CLI writes it (ids as text)."""
+    product = run.pop("product", None)
+    campaign = Campaign.from_bundle(bundle, reference, product=product, engine="search")
+    result = campaign.run(clients, **run)
+    frame = result.to_frame()
+    frame["client"] = frame["client"].astype(str)
+    return result, frame
+
+
+def figure(output: str, name: str) -> str:
+    """The value of one row of the summary table (``name`` as printed)."""
+    found = re.search(rf"│ {re.escape(name)}\s+│ (.*?)\s+│", output)
+    assert found, f"no row {name!r} in\n{output}"
+    return found.group(1)
+
+
+def assert_one_line_error(result: Any, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: "), result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], result.output
+
+
+# --------------------------------------------------------------------------- the demo
+@pytest.fixture(scope="module")
+def demo_run(demo_env: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("campaign") / "demo"
+    args = ["--demo", "--product", PRODUCT, "--segment", "age >= 30 and region != 'north'"]
+    result = invoke("run", *args, "--limit", "40", "--engine", "search", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def demo_api(demo_bundle: Path) -> tuple[CampaignResult, pd.DataFrame]:
+    portfolio = make_demo_portfolio(n_clients=DEMO_TEST_CLIENTS, seed=0)
+    portfolio = portfolio.set_index("client_id", drop=False)
+    portfolio.index.name = None
+    clients = portfolio[(portfolio["age"] >= 30) & (portfolio["region"] != "north")].head(40)
+    return api_frame(demo_bundle, portfolio, clients, product=PRODUCT)
+
+
+def test_demo_run_writes_the_api_frame(
+    demo_run: tuple[Path, Any], demo_api: tuple[CampaignResult, pd.DataFrame]
+) -> None:
+    out, _ = demo_run
+    _result, expected = demo_api
+    assert sorted(p.name for p in out.iterdir()) == [
+        "campaign.json",
+        "levers.csv",
+        "levers.parquet",
+    ]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "levers.parquet"), expected)
+    csv = pd.read_csv(out / "levers.csv", dtype={"client": str}, keep_default_na=False)
+    assert csv["client"].tolist() == expected["client"].tolist()
+    assert csv["status"].tolist() == expected["status"].tolist()
+    assert csv["actions_fr"].tolist() == expected["actions_fr"].tolist()
+    assert len(expected) == 40
+    assert (expected["status"] == "lever").any()
+
+
+def test_demo_campaign_json_holds_totals_provenance_and_options(
+    demo_run: tuple[Path, Any], demo_api: tuple[CampaignResult, pd.DataFrame], demo_bundle: Path
+) -> None:
+    out, _ = demo_run
+    result, _ = demo_api
+    record = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
+    totals = result.totals
+    assert record["totals"]["n_segment"] == totals.n_segment == 40
+    assert record["totals"]["n_advised"] == totals.n_advised
+    assert record["totals"]["expected_extra_sales"] == pytest.approx(totals.expected_extra_sales)
+    assert record["totals"]["expected_value"] == pytest.approx(totals.expected_value)
+    assert record["totals"]["cost_quantiles"]["0.5"] == pytest.approx(totals.cost_quantiles[0.5])
+    card = load_bundle(demo_bundle).card
+    assert record["provenance"]["constraints_sha256"] == card.constraint_file.sha256
+    assert record["provenance"]["model_sha256"] == result.provenance.model_sha256
+    assert record["provenance"]["goal"] == pytest.approx(result.provenance.goal)
+    assert record["options"]["segment"] == "age >= 30 and region != 'north'"
+    assert record["options"]["limit"] == 40
+    assert record["options"]["demo"] is True
+    assert record["product"] == PRODUCT
+    assert record["currency"] == "EUR"
+
+
+def test_show_prints_the_totals_read_back(
+    demo_run: tuple[Path, Any], demo_api: tuple[CampaignResult, pd.DataFrame]
+) -> None:
+    out, ran = demo_run
+    totals = demo_api[0].totals
+    shown = invoke("show", str(out))
+    assert shown.exit_code == 0, shown.output
+    for output in (ran.output, shown.output):
+        assert figure(output, "clients in the segment") == "40"
+        assert figure(output, "advised (with a lever)") == f"{totals.n_advised:,}"
+        assert figure(output, "already reached") == f"{totals.n_reached:,}"
+        assert figure(output, "coverage (advised / searched)") == f"{totals.coverage:.1%}"
+        assert figure(output, "expected extra sales") == f"{totals.expected_extra_sales:,.1f}"
+        assert figure(output, "expected value") == f"{totals.expected_value:,.0f} EUR"
+    as_json = invoke("show", str(out), "--json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output) == json.loads((out / "campaign.json").read_text("utf-8"))
+
+
+def test_an_existing_folder_needs_force(demo_run: tuple[Path, Any]) -> None:
+    out, _ = demo_run
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    args = ["run", "--demo", "--product", PRODUCT, "--limit", "5", "--engine", "search"]
+    refused = invoke(*args, "--out", str(out))
+    assert_one_line_error(refused, "must be a new or empty folder", "--force")
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    both = invoke(*args, "--out", str(out), "--force", "--resume")
+    assert_one_line_error(both, "--force and --resume: give one")
+
+
+def test_force_replaces_the_results(demo_env: None, tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    out.mkdir()
+    (out / "campaign.json").write_text("{}", encoding="utf-8")
+    args = ["run", "--demo", "--product", PRODUCT, "--limit", "5", "--engine", "search"]
+    done = invoke(*args, "--out", str(out), "--force")
+    assert done.exit_code == 0, done.output
+    assert len(pd.read_parquet(out / "levers.parquet")) == 5
+    assert json.loads((out / "campaign.json").read_text("utf-8"))["totals"]["n_segment"] == 5
+
+
+# --------------------------------------------------------------------------- any bundle
+@pytest.fixture(scope="module")
+def bank_file(bank_data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bank clients as a CSV with an opt-out column (a bank*.csv is read as the raw file)."""
+    frame = bank_data.assign(opt_out=(bank_data.index % 4 == 0))
+    path = tmp_path_factory.mktemp("bank-csv") / "clients.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_bank_run_writes_the_api_frame(
+    bank_bundle: Path, bank_data: pd.DataFrame, bank_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bank"
+    args = ["--bundle", str(bank_bundle), "--data", str(bank_file), "--segment", "age < 40"]
+    result = invoke(
+        "run",
+        *args,
+        "--exclude",
+        "opt_out",
+        "--limit",
+        "40",
+        "--engine",
+        "search",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    frame = bank_data.assign(opt_out=(bank_data.index % 4 == 0))
+    frame = frame.set_axis(frame.index.astype(str))
+    clients = frame[frame["age"] < 40].head(40)
+    api, expected = api_frame(bank_bundle, frame, clients, exclude="opt_out")
+    written = pd.read_parquet(out / "levers.parquet")
+    pd.testing.assert_frame_equal(written, expected)
+    opted_out = written["client"].isin(clients.index[clients["opt_out"]])
+    assert opted_out.any()
+    assert (written.loc[opted_out, "status"] == "excluded").all()
+    assert (written.loc[opted_out, "actions_en"] == "").all()
+    shown = invoke("show", str(out))
+    assert shown.exit_code == 0, shown.output
+    assert figure(shown.output, "excluded (never targeted)") == (
+        f"{api.totals.n_excluded:,} (column opt_out)"
+    )
+    assert figure(shown.output, "advised (with a lever)") == f"{api.totals.n_advised:,}"
+    assert figure(shown.output, "expected value") == "n/a (no value per sale)"
+
+
+@pytest.fixture(scope="module")
+def broken_files(bank_data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("broken")
+    bank_data.drop(columns=["balance"]).to_csv(folder / "no-balance.csv", index=False)
+    unknown = bank_data.astype({"job": str})
+    unknown.loc[:5, "job"] = "astronaut"
+    unknown.to_csv(folder / "astronauts.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (["--segment", "age >"], ["segment: must be a valid expression", "Got 'age >'"]),
+        (["--segment", "agee > 30"], ["segment: must name columns", "unknown column 'agee'"]),
+        (["--segment", "age > 300"], ["segment: must hold at least one client. Got none of 4000"]),
+        (["--segment", "__import__('os')"], ["segment: must be comparisons"]),
+        (["--exclude", "nope"], ["exclude: must name a column of the clients. Got 'nope'."]),
+        (["--exclude", "age"], ["exclude: column 'age' must be boolean"]),
+        (["--limit", "0"], ["--limit: must be a whole number from 1 to 10000000"]),
+        (["--n-levers", "11"], ["--n-levers: must be a whole number from 1 to 10"]),
+        (["--engine", "magic"], ["engine: must be one of auto"]),
+    ],
+)
+def test_bad_options_get_one_line(
+    bank_bundle: Path, bank_file: Path, tmp_path: Path, extra: list[str], fragments: list[str]
+) -> None:
+    out = tmp_path / "never"
+    result = invoke(
+        "run", "--bundle", str(bank_bundle), "--data", str(bank_file), *extra, "--out", str(out)
+    )
+    assert_one_line_error(result, *fragments)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "reference", "fragments"),
+    [
+        ("no-balance.csv", None, ["--data", "no-balance.csv: must hold every feature", "balance"]),
+        (
+            "astronauts.csv",
+            None,
+            ["--data", "must match the bundle's constraint file", "astronaut"],
+        ),
+        (None, "no-balance.csv", ["--reference", "must hold every feature", "balance"]),
+        ("astronauts.csv", "clients", ["clients: cannot be scored", "'astronaut' in 6 rows"]),
+    ],
+)
+def test_a_bundle_data_mismatch_is_one_line(
+    bank_bundle: Path,
+    bank_file: Path,
+    broken_files: Path,
+    tmp_path: Path,
+    data: str | None,
+    reference: str | None,
+    fragments: list[str],
+) -> None:
+    def where(name: str | None) -> str:
+        return str(bank_file) if name in (None, "clients") else str(broken_files / name)
+
+    args = ["--bundle", str(bank_bundle), "--data", where(data)]
+    args += [] if reference is None else ["--reference", where(reference)]
+    result = invoke("run", *args, "--limit", "20", "--out", str(tmp_path / "never"))
+    assert_one_line_error(result, *fragments)
+
+
+def test_the_german_credit_data_on_the_bank_bundle_is_one_line(
+    bank_bundle: Path, tmp_path: Path
+) -> None:
+    german = shared_data_file("german-credit", "german.data")
+    result = invoke(
+        "run", "--bundle", str(bank_bundle), "--data", str(german), "--out", str(tmp_path / "x")
+    )
+    assert_one_line_error(result, "must hold every feature of the bundle", "marital")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--bundle", "b"], "needs --bundle and --data"),
+        (["--demo", "--data", "d.csv"], "--demo: runs on the demo bundle"),
+        (["--demo", "--workers", "2", "--scheduler", "tcp://x:1"], "--workers and --scheduler"),
+        (["--demo", "--workers", "0"], "--workers: must be a whole number from 1 to 256"),
+    ],
+)
+def test_contradictory_options_are_refused_before_any_work(
+    args: list[str], fragment: str, tmp_path: Path
+) -> None:
+    assert_one_line_error(invoke("run", *args, "--out", str(tmp_path / "x")), fragment)
+
+
+# --------------------------------------------------------------------------- show
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (None, "must exist (levers campaign run writes it last"),
+        ("{not json", "must be a campaign file written by levers campaign run"),
+        ('{"format": "something-else", "version": 1}', "Got format:"),
+        ("[1, 2]", "must be a campaign file"),
+    ],
+)
+def test_show_refuses_a_missing_corrupt_or_foreign_file(
+    tmp_path: Path, content: str | None, fragment: str
+) -> None:
+    if content is not None:
+        (tmp_path / "campaign.json").write_text(content, encoding="utf-8")
+    assert_one_line_error(invoke("show", str(tmp_path)), fragment)
+
+
+def test_show_refuses_an_edited_file(demo_run: tuple[Path, Any], tmp_path: Path) -> None:
+    record = json.loads((demo_run[0] / "campaign.json").read_text("utf-8"))
+    record["totals"]["n_advised"] = -3
+    record["surprise"] = "[bold]x"
+    (tmp_path / "campaign.json").write_text(json.dumps(record), encoding="utf-8")
+    assert_one_line_error(invoke("show", str(tmp_path)), "(and 1 more)")
+    assert_one_line_error(invoke("show", str(tmp_path / "nowhere")), "must be a campaign folder")
