@@ -7,7 +7,16 @@ client (:class:`CampaignStatus`), the cheapest levers in business words, totals
 """
 
 from advisor.campaigns._campaign import CAMPAIGN_PARAMS, RUN_PARAMS, Campaign
+from advisor.campaigns._fairness import (
+    FAIRNESS_COLUMNS,
+    FAIRNESS_PARAMS,
+    AttributeGap,
+    FairnessReport,
+    GroupStats,
+    fairness_report,
+)
 from advisor.campaigns._segment import exclusion_mask, segment_mask
+from advisor.campaigns._truth import TRUE_EFFECT_COLUMNS, TrueEffect, demo_true_effect
 from advisor.campaigns._types import (
     COLUMNS,
     CampaignContext,
@@ -22,7 +31,11 @@ from advisor.errors import CampaignError
 __all__ = [
     "CAMPAIGN_PARAMS",
     "COLUMNS",
+    "FAIRNESS_COLUMNS",
+    "FAIRNESS_PARAMS",
     "RUN_PARAMS",
+    "TRUE_EFFECT_COLUMNS",
+    "AttributeGap",
     "Campaign",
     "CampaignContext",
     "CampaignError",
@@ -30,7 +43,12 @@ __all__ = [
     "CampaignStatus",
     "CampaignTotals",
     "ClientOutcome",
+    "FairnessReport",
+    "GroupStats",
     "Provenance",
+    "TrueEffect",
+    "demo_true_effect",
     "exclusion_mask",
+    "fairness_report",
     "segment_mask",
 ]
