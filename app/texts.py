@@ -18,6 +18,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     "nav.portfolio": {"en": "Portfolio", "fr": "Portefeuille"},
     "nav.model": {"en": "Model", "fr": "Modèle"},
     "nav.constraints": {"en": "Constraints", "fr": "Contraintes"},
+    "nav.campaign": {"en": "Campaign", "fr": "Campagne"},
     "loading": {
         "en": "Loading the advisor and its model bundle (first run only)...",
         "fr": "Chargement du conseiller et de son modèle (premier lancement seulement)...",
@@ -246,6 +247,192 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "taken in the next 12 months",
         "fr": "souscrit dans les 12 prochains mois",
     },
+    # campaign page
+    "campaign.title": {"en": "Campaign design", "fr": "Conception de campagne"},
+    "campaign.caption": {
+        "en": "Bundle {bundle} · clients of {data} ({n} rows, ids = row numbers)",
+        "fr": "Bundle {bundle} · clients de {data} ({n} lignes, identifiants = numéros de ligne)",
+    },
+    "campaign.source_error": {
+        "en": "The Campaign page cannot open its bundle and data:",
+        "fr": "La page Campagne ne peut pas ouvrir son bundle et ses données :",
+    },
+    "campaign.product": {"en": "Product of the campaign", "fr": "Produit de la campagne"},
+    "campaign.product.single": {
+        "en": "Product: {product} (the model's target).",
+        "fr": "Produit : {product} (la cible du modèle).",
+    },
+    "campaign.segment": {"en": "Segment", "fr": "Segment"},
+    "campaign.filters": {"en": "Filter on", "fr": "Filtrer sur"},
+    "campaign.filters.help": {
+        "en": "Features of the bundle's constraint file. Protected attributes are not offered: "
+        "the fairness chart reports them.",
+        "fr": "Caractéristiques du fichier de contraintes du bundle. Les attributs protégés ne "
+        "sont pas proposés : le graphique d'équité en rend compte.",
+    },
+    "campaign.all": {"en": "all", "fr": "tous"},
+    "campaign.exclude": {
+        "en": "Never target (opt-out column)",
+        "fr": "Ne jamais cibler (colonne d'opposition)",
+    },
+    "campaign.exclude.none": {"en": "nobody", "fr": "personne"},
+    "campaign.exclude.help": {
+        "en": "A yes/no column of the data: clients marked yes are counted, never searched "
+        "nor advised (GDPR Art. 21 opt-out, clients contacted too often).",
+        "fr": "Une colonne oui/non des données : les clients marqués oui sont comptés, jamais "
+        "cherchés ni conseillés (opposition RGPD art. 21, clients trop sollicités).",
+    },
+    "campaign.cap": {"en": "At most (clients)", "fr": "Au plus (clients)"},
+    "campaign.cap.help": {
+        "en": "An interactive run takes the first clients of the segment, in the data's order: "
+        "{default} by default, at most {most}. Larger segments: `levers campaign run`.",
+        "fr": "Un calcul interactif prend les premiers clients du segment, dans l'ordre des "
+        "données : {default} par défaut, au plus {most}. Segments plus grands : "
+        "`levers campaign run`.",
+    },
+    "campaign.engine": {"en": "Search", "fr": "Recherche"},
+    "campaign.engine.search": {"en": "fast search", "fr": "recherche rapide"},
+    "campaign.engine.auto": {
+        "en": "exact when possible (slower; proves when no lever exists)",
+        "fr": "exacte si possible (plus lente ; prouve l'absence de levier)",
+    },
+    "campaign.matching": {
+        "en": "{n} clients in the segment (of {total}).",
+        "fr": "{n} clients dans le segment (sur {total}).",
+    },
+    "campaign.capped": {
+        "en": "{n} clients match the filters; the run takes the first {cap} (the cap).",
+        "fr": "{n} clients correspondent aux filtres ; le calcul prend les {cap} premiers "
+        "(le plafond).",
+    },
+    "campaign.empty": {
+        "en": "No client matches these filters.",
+        "fr": "Aucun client ne correspond à ces filtres.",
+    },
+    "campaign.run": {"en": "Run the campaign", "fr": "Lancer la campagne"},
+    "campaign.progress": {
+        "en": "{done} of {total} clients searched",
+        "fr": "{done} clients cherchés sur {total}",
+    },
+    "campaign.summarizing": {
+        "en": "Choosing the global actions and the fairness report...",
+        "fr": "Choix des actions globales et rapport d'équité...",
+    },
+    "campaign.hint": {
+        "en": "Choose the segment, then run the campaign.",
+        "fr": "Choisissez le segment, puis lancez la campagne.",
+    },
+    "campaign.results": {"en": "Results", "fr": "Résultats"},
+    "campaign.kpi.clients": {"en": "Clients in the segment", "fr": "Clients du segment"},
+    "campaign.kpi.coverage": {"en": "Coverage", "fr": "Couverture"},
+    "campaign.kpi.coverage.help": {
+        "en": "Clients with a lever among the {searched} searched (not excluded, not already "
+        "at the goal).",
+        "fr": "Clients avec un levier parmi les {searched} cherchés (ni exclus, ni déjà à "
+        "l'objectif).",
+    },
+    "campaign.kpi.advised": {"en": "Clients advised", "fr": "Clients conseillés"},
+    "campaign.kpi.sales": {"en": "Expected extra sales", "fr": "Ventes supplémentaires attendues"},
+    "campaign.kpi.sales.help": {
+        "en": "Sum of the cheapest levers' score uplifts: the model's expected extra sales if "
+        "every advised client followed their lever.",
+        "fr": "Somme des hausses de score des leviers les moins chers : les ventes "
+        "supplémentaires attendues par le modèle si chaque client conseillé suivait son levier.",
+    },
+    "campaign.kpi.value": {"en": "Expected value", "fr": "Valeur attendue"},
+    "campaign.kpi.value.help": {
+        "en": "Expected extra sales x the value of one sale in the product catalogue.",
+        "fr": "Ventes supplémentaires attendues x la valeur d'une vente au catalogue.",
+    },
+    "campaign.statuses": {
+        "en": "Searched {searched} · already at the goal {reached} · excluded {excluded} · no "
+        "lever (proved) {proved} · none found in time {not_found} · {elapsed} s ({engines})",
+        "fr": "Cherchés {searched} · déjà à l'objectif {reached} · exclus {excluded} · aucun "
+        "levier (prouvé) {proved} · aucun trouvé à temps {not_found} · {elapsed} s ({engines})",
+    },
+    "campaign.download": {
+        "en": "Download the per-client levers (CSV)",
+        "fr": "Télécharger les leviers par client (CSV)",
+    },
+    "campaign.levers": {"en": "Per-client levers", "fr": "Leviers par client"},
+    "campaign.actions": {"en": "Global actions", "fr": "Actions globales"},
+    "campaign.actions.caption": {
+        "en": "A few actions for the whole segment, each verified client by client (rules of "
+        "the constraint file, real model); {n} clients have an individual lever. Selection: "
+        "{method}.",
+        "fr": "Quelques actions pour tout le segment, vérifiées client par client (règles du "
+        "fichier de contraintes, vrai modèle) ; {n} clients ont un levier individuel. "
+        "Sélection : {method}.",
+    },
+    "campaign.actions.failed": {
+        "en": "The global actions could not be computed:",
+        "fr": "Les actions globales n'ont pas pu être calculées :",
+    },
+    "campaign.curve.k": {"en": "Number of actions", "fr": "Nombre d'actions"},
+    "campaign.curve.cost": {"en": "Mean cost", "fr": "Coût moyen"},
+    "campaign.fairness": {"en": "Fairness of recourse", "fr": "Équité du recours"},
+    "campaign.fairness.failed": {
+        "en": "The fairness report could not be computed:",
+        "fr": "Le rapport d'équité n'a pas pu être calculé :",
+    },
+    "campaign.fairness.caption": {
+        "en": "Coverage and mean cost of the cheapest lever per group of each protected "
+        "attribute of the constraint file, and per age band. A group is flagged (red) when its "
+        "mean cost is above {limit}x the cheapest group's, or its coverage below {share} of "
+        "the best covered group's (tolerance {tolerance}). Groups with fewer than {n} clients "
+        "searched (coverage) or advised (cost) are grey: shown, never compared.",
+        "fr": "Couverture et coût moyen du levier le moins cher par groupe de chaque attribut "
+        "protégé du fichier de contraintes, et par tranche d'âge. Un groupe est signalé (rouge) "
+        "quand son coût moyen dépasse {limit} fois celui du groupe le moins cher, ou que sa "
+        "couverture est sous {share} de celle du groupe le mieux couvert (tolérance "
+        "{tolerance}). Les groupes de moins de {n} clients cherchés (couverture) ou conseillés "
+        "(coût) sont en gris : affichés, jamais comparés.",
+    },
+    "campaign.fairness.none": {
+        "en": "The constraint file has no protected attribute and no age feature: nothing to "
+        "compare.",
+        "fr": "Le fichier de contraintes n'a ni attribut protégé ni âge : rien à comparer.",
+    },
+    "campaign.fairness.flagged": {
+        "en": "{group}: flagged (coverage {coverage}, mean cost {cost}).",
+        "fr": "{group} : signalé (couverture {coverage}, coût moyen {cost}).",
+    },
+    "campaign.fairness.ok": {
+        "en": "No group bears more burden than the tolerance allows.",
+        "fr": "Aucun groupe ne porte plus de charge que la tolérance ne le permet.",
+    },
+    "campaign.status.lever": {"en": "lever", "fr": "levier"},
+    "campaign.status.none-proved": {"en": "no lever (proved)", "fr": "aucun levier (prouvé)"},
+    "campaign.status.none-not-found": {"en": "none found in time", "fr": "aucun trouvé à temps"},
+    "campaign.status.reached": {"en": "already at the goal", "fr": "déjà à l'objectif"},
+    "campaign.status.excluded": {"en": "excluded", "fr": "exclu"},
+    "campaign.col.client": {"en": "client", "fr": "client"},
+    "campaign.col.status": {"en": "status", "fr": "statut"},
+    "campaign.col.score": {"en": "score", "fr": "score"},
+    "campaign.col.score_after": {"en": "score after", "fr": "score après"},
+    "campaign.col.uplift": {"en": "uplift", "fr": "hausse"},
+    "campaign.col.cost": {"en": "cost", "fr": "coût"},
+    "campaign.col.rank": {"en": "rank", "fr": "rang"},
+    "campaign.col.group": {"en": "group", "fr": "groupe"},
+    "campaign.col.flagged": {"en": "flagged", "fr": "signalé"},
+    "campaign.col.n_segment": {"en": "clients", "fr": "clients"},
+    "campaign.col.n_searched": {"en": "searched", "fr": "cherchés"},
+    "campaign.col.n_advised": {"en": "advised", "fr": "conseillés"},
+    "campaign.col.median_cost": {"en": "median cost", "fr": "coût médian"},
+    "campaign.col.mean_uplift": {"en": "mean uplift", "fr": "hausse moyenne"},
+    "campaign.col.n_covered": {"en": "clients covered", "fr": "clients couverts"},
+    "campaign.col.coverage": {"en": "coverage", "fr": "couverture"},
+    "campaign.col.mean_cost": {"en": "mean cost", "fr": "coût moyen"},
+    "campaign.col.expected_extra_sales": {
+        "en": "expected extra sales",
+        "fr": "ventes supplémentaires attendues",
+    },
+    "campaign.col.cost_ratio": {
+        "en": "cost vs own cheapest lever",
+        "fr": "coût / levier individuel le moins cher",
+    },
+    "col.action": {"en": "action", "fr": "action"},
+    "col.actions": {"en": "actions", "fr": "actions"},
 }
 
 UNIT_NAMES: dict[str, dict[Language, str]] = {
