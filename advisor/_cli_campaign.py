@@ -10,42 +10,28 @@ over the segment with a progress bar, prints the summary, and writes the folder
 from __future__ import annotations
 
 import json
-import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
 from advisor._atomic import write_text_atomic
 from advisor._campaign_file import FILE_NAME, CampaignFile, campaign_record, read_campaign_file
-from advisor._console import inert, shown, text
-from advisor.campaigns import RUN_PARAMS, Campaign, CampaignError, CampaignResult, segment_mask
-from advisor.datasets import make_demo_portfolio, read_client_data
-from advisor.errors import AdvisorError
-from advisor.models import (
-    DemoBundleSettings,
-    ModelBundle,
-    ProductRecommender,
-    build_demo_bundle,
-    load_bundle,
+from advisor._cli_campaign_inputs import (
+    Loaded,
+    check_out,
+    check_sources,
+    first_clients,
+    load_demo,
+    load_from_bundle,
 )
-from constraints import ConstraintError, ConstraintFileError, Whole, check_params
+from advisor._cli_campaign_tables import print_record, progress_bar
+from advisor._console import shown
+from advisor.campaigns import RUN_PARAMS, CampaignError, CampaignResult
+from advisor.errors import AdvisorError
+from constraints import ConstraintError, Whole, check_params
 
 __all__ = ["campaign_app"]
 
@@ -73,151 +59,8 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-# ---------------------------------------------------------------------------- inputs
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Loaded:
-    """What a run needs: the campaign, the clients to run it on, and what it is called."""
-
-    campaign: Campaign
-    clients: pd.DataFrame
-    label: str
-    currency: str | None
-
-
-def _check_sources(
-    demo: bool, bundle: Path | None, data: str | None, reference: str | None
-) -> None:
-    if demo and (bundle is not None or data is not None or reference is not None):
-        raise CampaignError(
-            "--demo: runs on the demo bundle and portfolio; --bundle, --data and --reference "
-            "do not apply. Got both. Hint: drop --demo, or the other options."
-        )
-    if not demo and (bundle is None or data is None):
-        raise CampaignError(
-            "campaign run: needs --bundle and --data (a bundle and the clients to run it on), "
-            "or --demo. Got "
-            + ("only --bundle." if bundle is not None else "only --data." if data else "neither.")
-        )
-
-
-def _indexed(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    """Index clients by ``id_column`` when the data has it (as ``levers advise`` does)."""
-    if id_column in frame.columns:
-        frame = frame.set_index(frame[id_column].astype(str), drop=False)
-        frame.index.name = None
-        return frame
-    return frame.set_axis(frame.index.astype(str))
-
-
-def _check_features(bundle: ModelBundle, frame: pd.DataFrame, option: str, given: str) -> None:
-    """Refuse data without the bundle's features in one line (before any binding)."""
-    missing = [f for f in bundle.card.features if f not in frame.columns]
-    if missing:
-        shown_names = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise CampaignError(
-            f"{option} {given}: must hold every feature of the bundle {bundle.path}. Got none "
-            f"for {shown_names} ({len(missing)} of {len(bundle.card.features)} missing). Hint: "
-            f"give the data the bundle was trained on (levers models show {bundle.path} lists "
-            "its features)."
-        )
-
-
-def _binding_error(exc: AdvisorError, option: str, given: str) -> CampaignError:
-    """Say in one line why the bundle's constraint file does not bind to the data."""
-    cause = exc.__cause__
-    if not isinstance(cause, ConstraintFileError):
-        return CampaignError(str(exc))
-    errors = [p for p in cause.problems if p.severity == "error"] or list(cause.problems)
-    first = errors[0]
-    count = f"{len(errors)} problems, the first" if len(errors) > 1 else "1 problem"
-    hint = f" Hint: {first.hint}" if first.hint else ""
-    return CampaignError(
-        f"{option} {given}: must match the bundle's constraint file. Got {count}: "
-        f"{first.path}: {first.message}{hint}"
-    )
-
-
-def _load_demo(product: str | None, options: dict[str, Any]) -> _Loaded:
-    settings = DemoBundleSettings.from_env()
-    if not (settings.out / "model_card.json").is_file():
-        with console.status("Training the demo bundle (once)..."):
-            build_demo_bundle(settings, overwrite=False)
-    portfolio = make_demo_portfolio(n_clients=settings.n_clients, seed=settings.seed)
-    portfolio = _indexed(portfolio, "client_id")
-    campaign = Campaign.from_bundle(settings.out, portfolio, product=product, **options)
-    return _described(campaign, portfolio)
-
-
-def _load_bundle(
-    folder: Path,
-    data: str,
-    reference: str | None,
-    id_column: str,
-    product: str | None,
-    **options: Any,
-) -> _Loaded:
-    bundle = load_bundle(folder)
-    clients = _indexed(read_client_data(data), id_column)
-    _check_features(bundle, clients, "--data", inert(data))
-    frame = clients if reference is None else _indexed(read_client_data(reference), id_column)
-    if reference is not None:
-        _check_features(bundle, frame, "--reference", inert(reference))
-    try:
-        campaign = Campaign.from_bundle(bundle, frame, product=product, **options)
-    except CampaignError:
-        raise
-    except AdvisorError as exc:
-        option = "--data" if reference is None else "--reference"
-        raise _binding_error(exc, option, inert(reference or data)) from exc
-    return _described(campaign, clients)
-
-
-def _described(campaign: Campaign, clients: pd.DataFrame) -> _Loaded:
-    model = campaign.advisor.model
-    currency = model.catalog.currency if isinstance(model, ProductRecommender) else None
-    return _Loaded(
-        campaign=campaign,
-        clients=clients,
-        label=campaign.info.label.get("en", campaign.product),
-        currency=currency,
-    )
-
-
-def _first(clients: pd.DataFrame, segment: str | None, limit: int | None) -> pd.DataFrame:
-    """Return the first ``limit`` clients of the segment (all of them without a limit)."""
-    if limit is None:
-        return clients
-    return clients.loc[segment_mask(segment, clients)].head(limit)
-
-
-# ---------------------------------------------------------------------------- output folder
-def _check_out(out: Path, *, force: bool, resume: bool) -> None:
-    """Refuse an output folder that cannot be used, before any work."""
-    where = f"--out {inert(out)}"
-    if force and resume:
-        raise CampaignError(
-            "--force and --resume: give one (--force starts again, --resume finishes a stopped "
-            "run). Got both."
-        )
-    if out.exists() and not out.is_dir():
-        raise CampaignError(f"{where}: must be a folder. Got a file.")
-    if not out.parent.is_dir():
-        raise CampaignError(
-            f"{where}: must be in an existing folder. Got no folder {inert(out.parent)}. "
-            "Hint: create the folder first."
-        )
-    target = out if out.is_dir() else out.parent
-    if not os.access(target, os.W_OK | os.X_OK):
-        raise CampaignError(f"{where}: must be a folder you can write to. Got a read-only one.")
-    if out.is_dir() and any(out.iterdir()) and not (force or resume):
-        raise CampaignError(
-            f"{where}: must be a new or empty folder. Got a folder with files. Hint: pass "
-            "--force to replace its results, or --resume to finish a stopped run."
-        )
-
-
 def _write(
-    out: Path, result: CampaignResult, loaded: _Loaded, options: dict[str, Any], overwrite: bool
+    out: Path, result: CampaignResult, loaded: Loaded, options: dict[str, Any], overwrite: bool
 ) -> CampaignFile:
     out.mkdir(exist_ok=True)
     result.write(out / PARQUET, overwrite=overwrite)
@@ -233,73 +76,6 @@ def _write(
     content = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
     write_text_atomic(out / FILE_NAME, content, overwrite=overwrite)
     return record
-
-
-# ---------------------------------------------------------------------------- printing
-class _RateColumn(ProgressColumn):
-    """Clients per second (rich's own estimate over the last 30 s)."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("? clients/s" if speed is None else f"{speed:,.1f} clients/s")
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,  # a log or a pipe gets the summary only
-    )
-
-
-def _summary_table(record: CampaignFile) -> Table:
-    t, p, o = record.totals, record.provenance, record.options
-    segment = "all clients" if o.get("segment") is None else str(o["segment"])
-    if o.get("limit") is not None:
-        segment += f" (first {o['limit']:,} clients)"
-    value = "n/a (no value per sale)"
-    if t.expected_value is not None:
-        value = f"{t.expected_value:,.0f} {record.currency or ''}".rstrip()
-    q = t.cost_quantiles
-    costs = "no lever" if not q else f"{q['0.25']:.2f} / {q['0.5']:.2f} / {q['0.75']:.2f}"
-    rate = t.n_segment / p.elapsed_s if p.elapsed_s > 0 else 0.0
-    rows = [
-        ("product", f"{record.product_label} ({record.product})"),
-        ("segment", segment),
-        ("clients in the segment", f"{t.n_segment:,}"),
-        ("excluded (never targeted)", f"{t.n_excluded:,}" + _column(o.get("exclude"))),
-        ("already reached", f"{t.n_reached:,}"),
-        ("searched", f"{t.n_searched:,}"),
-        ("advised (with a lever)", f"{t.n_advised:,}"),
-        ("coverage (advised / searched)", f"{t.coverage:.1%}"),
-        ("no lever: proved / not found", f"{t.n_none_proved:,} / {t.n_none_not_found:,}"),
-        ("expected extra sales", f"{t.expected_extra_sales:,.1f}"),
-        ("expected value", value),
-        ("lever cost: 25 % / median / 75 %", costs),
-        ("goal (score to reach)", f"{p.goal:.1%}"),
-        ("time", f"{p.elapsed_s:,.1f} s ({rate:,.1f} clients/s)"),
-        ("engines used", ", ".join(p.engines_used) or "none (nobody searched)"),
-        ("engine asked, seed", f"{p.engine}, {p.seed}"),
-    ]
-    table = Table("figure", "value", title="Campaign summary")
-    for name, cell in rows:
-        table.add_row(name, text(cell))
-    return table
-
-
-def _column(name: Any) -> str:
-    return "" if name is None else f" (column {name})"
-
-
-def _print_record(record: CampaignFile) -> None:
-    console.print(_summary_table(record))
 
 
 # ---------------------------------------------------------------------------- commands
@@ -398,22 +174,22 @@ def campaign_run(
             OPTION_RULES,
             error=CampaignError,
         )
-        _check_sources(demo, bundle, data, reference)
+        check_sources(demo, bundle, data, reference)
         if workers is not None and scheduler is not None:
             raise CampaignError("--workers and --scheduler: give one. Got both.")
         if out is not None:
-            _check_out(out, force=force, resume=resume)
+            check_out(out, force=force, resume=resume)
         search = {"engine": engine, "seed": seed, "time_limit_s": time_limit_s}
         with console.status("Loading the bundle and the clients..."):
             if bundle is not None and data is not None:
-                loaded = _load_bundle(bundle, data, reference, id_column, product, **search)
+                loaded = load_from_bundle(bundle, data, reference, id_column, product, **search)
             else:  # --demo (_check_sources refused the other cases)
-                loaded = _load_demo(product, search)
+                loaded = load_demo(product, search)
         folder = out if out is not None else Path(f"campaign-{loaded.campaign.product}")
         if out is None:
-            _check_out(folder, force=force, resume=resume)
-        clients = _first(loaded.clients, segment, limit)
-        with _progress() as progress:
+            check_out(folder, force=force, resume=resume)
+        clients = first_clients(loaded.clients, segment, limit)
+        with progress_bar(console) as progress:
             task = progress.add_task("Searching levers", total=None)
             result = loaded.campaign.run(
                 clients,
@@ -429,7 +205,7 @@ def campaign_run(
     except KeyboardInterrupt:
         console.print("interrupted; nothing written", highlight=False)
         raise typer.Exit(code=INTERRUPTED) from None
-    _print_record(record)
+    print_record(console, record)
     console.print(
         f"Wrote {shown(folder / PARQUET)}, {CSV} and {FILE_NAME} ({result.totals.n_segment:,} "
         "clients).",
@@ -453,4 +229,4 @@ def campaign_show(
             json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
         )
         return
-    _print_record(record)
+    print_record(console, record)
