@@ -27,7 +27,7 @@ from advisor.campaigns import (
     GroupStats,
     fairness_report,
 )
-from advisor.campaigns._fairness import flag_groups
+from advisor.campaigns._fairness_types import flag_groups
 from advisor.levers import Advisor, load_demo_advisor
 from advisor.models import DemoBundleSettings
 from tests.conftest import DEMO_TEST_CLIENTS
