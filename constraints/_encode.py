@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -137,6 +138,39 @@ def encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
             f"{_rows('missing values', missing, column.index)}. Hint: impute or drop them first."
         )
     return values
+
+
+def encode_pair(spec: FeatureSpec, before: Any, after: Any) -> tuple[float, float]:
+    """Return the numeric values of two business values of one feature (a change).
+
+    Plain numbers and known category labels take a dictionary lookup; anything else goes
+    through :func:`encode_column` (same values, same errors).
+    """
+    table = _lookup(spec)
+    fast: list[float] = []
+    for value in (before, after):
+        if table is None and isinstance(value, (int, float, np.integer, np.floating)):
+            if isinstance(value, (bool, np.bool_)) or math.isnan(value):
+                break
+            fast.append(float(value))
+        elif spec.kind == "binary" and isinstance(value, (bool, np.bool_)):
+            fast.append(float(value))
+        elif table is not None and spec.kind != "binary" and _hashable(value) in table:
+            fast.append(table[value])
+        else:
+            break
+    if len(fast) == 2:
+        return fast[0], fast[1]
+    old, new = (float(v) for v in encode_column(spec, pd.Series([before, after])))
+    return old, new
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return value
 
 
 _FAST_ROWS = 512

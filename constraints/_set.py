@@ -14,7 +14,7 @@ from constraints._bounds import ClientBounds, client_bounds
 from constraints._check import CheckResult, changed_mask, check_arrays
 from constraints._compile import compile_arrays
 from constraints._compiled import CompiledConstraints, FloatArray
-from constraints._encode import decode_frame, encode_column, encode_values
+from constraints._encode import decode_frame, encode_pair, encode_values
 from constraints._messages import MessageContext, format_value
 from constraints._project import Projection, project_arrays
 from constraints._sample import sample_arrays
@@ -174,7 +174,7 @@ class ConstraintSet:
         'Plan: basic -> plus'
         """
         spec = self.feature(feature)
-        old, new = (float(v) for v in encode_column(spec, pd.Series([before, after])))
+        old, new = encode_pair(spec, before, after)
         label = spec.label.get(language)
         values = {
             "before": format_value(spec, old, unit=False, language=language),

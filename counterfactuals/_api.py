@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from constraints import ConstraintSet, InstanceOf, Number, ParamSpec, Whole, check_params
+from constraints import ConstraintSet, Flag, InstanceOf, Number, ParamSpec, Whole, check_params
 from counterfactuals._adapters import adapt
 from counterfactuals._diagnose import diagnose
 from counterfactuals._engine import ENGINES, MAX_COUNTERFACTUALS, MAX_SEED, MAX_TIME_S, Engine
@@ -40,6 +40,7 @@ GENERATE_PARAMS: ParamSpec = {
     "n": Whole(1, MAX_COUNTERFACTUALS),
     "seed": Whole(0, MAX_SEED),
     "time_limit_s": (Number(0.0, MAX_TIME_S, low_open=True, unit="seconds"), None),
+    "diagnose": Flag(),
 }
 """The rules of :func:`generate` / :func:`generate_many`'s parameters."""
 
@@ -72,6 +73,7 @@ def _settings(
         time_limit_s=checked["time_limit_s"],
         diagnosis_budget_s=_DIAGNOSIS_BUDGET_S if one else _DIAGNOSIS_BUDGET_MANY_S,
         one=one,
+        diagnose=checked.get("diagnose", True),
     )
     return checked["constraints"], run
 
@@ -151,6 +153,7 @@ def _run(
         [solved[k].engine.name for k in missing],
         run.diagnosis_budget_s,
         run.seed,
+        relax=run.diagnose,
     )
     by_request = dict(zip(missing, diagnoses, strict=True))
     share = (time.perf_counter() - start) / max(len(codes), 1)
@@ -221,6 +224,7 @@ def generate_many(
     engine: Any = "auto",
     seed: int = 0,
     time_limit_s: float | None = None,
+    diagnose: bool = True,
 ) -> list[CounterfactualResult]:
     """Search counterfactuals for many clients, sharing model calls across them.
 
@@ -228,7 +232,15 @@ def generate_many(
     client) and ``time_limit_s`` per client. Each client's answer equals what
     :func:`generate` gives it; ``elapsed_s`` is the client's share of the batch time and the
     search for binding constraints is batched across clients, within 10 s in all.
+    ``diagnose=False`` skips that search (campaigns): a client without counterfactual
+    still gets its verdict (proved or not) and best score, without binding constraints.
     """
-    options = {"n": n, "engine": engine, "seed": seed, "time_limit_s": time_limit_s}
+    options = {
+        "n": n,
+        "engine": engine,
+        "seed": seed,
+        "time_limit_s": time_limit_s,
+        "diagnose": diagnose,
+    }
     cs, run = _settings(constraints, target, options, one=False)
     return _run(model, clients, cs, run)

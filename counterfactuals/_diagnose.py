@@ -106,11 +106,25 @@ def find_binding(
 
 def best_reachable(request: EngineRequest, output: EngineOutput) -> float | None:
     """Return the real model's target score at the best point the engine reached, if any."""
-    if output.best_codes is None or not len(np.atleast_2d(output.best_codes)):
-        return None
-    codes = np.atleast_2d(output.best_codes)
-    frame = request.adapter.space.to_frame(codes[:1])
-    return float(request.target.score(request.adapter.proba_frame(frame))[0])
+    return best_reachable_many([request], [output])[0]
+
+
+def best_reachable_many(
+    requests: list[EngineRequest], outputs: list[EngineOutput]
+) -> list[float | None]:
+    """:func:`best_reachable` of many requests: one real-model call per model (adapter)."""
+    best: list[float | None] = [None] * len(requests)
+    groups: dict[int, list[int]] = {}
+    for k, (request, output) in enumerate(zip(requests, outputs, strict=True)):
+        if output.best_codes is not None and len(np.atleast_2d(output.best_codes)):
+            groups.setdefault(id(request.adapter), []).append(k)
+    for members in groups.values():
+        adapter = requests[members[0]].adapter
+        codes = np.vstack([np.atleast_2d(np.asarray(outputs[k].best_codes))[:1] for k in members])
+        proba = adapter.proba_frame(adapter.space.to_frame(codes))
+        for row, k in enumerate(members):
+            best[k] = float(requests[k].target.score(proba[row : row + 1])[0])
+    return best
 
 
 def diagnose(
@@ -119,29 +133,41 @@ def diagnose(
     engines: list[str],
     budget_s: float,
     seed: int,
+    *,
+    relax: bool = True,
 ) -> list[Diagnosis]:
-    """Diagnose requests without counterfactual (binding constraints batched across them)."""
-    todo = [k for k, o in enumerate(outputs) if not o.binding]
+    """Diagnose requests without counterfactual (binding constraints batched across them).
+
+    ``relax=False`` skips the search for binding constraints (campaigns over many clients
+    only need the verdict and the best score); the reason then says so.
+    """
+    todo = [k for k, o in enumerate(outputs) if not o.binding] if relax else []
     found, complete = find_binding([requests[k] for k in todo], budget_s, seed)
     by_problem = dict(zip(todo, found, strict=True))
+    bests = best_reachable_many(requests, outputs)
     out: list[Diagnosis] = []
     for k, (request, output, engine) in enumerate(zip(requests, outputs, engines, strict=True)):
         binding = output.binding or by_problem.get(k, ())
-        notes = (
-            ()
-            if complete or output.binding
-            else (f"binding constraints: only part of the relaxations tried in {budget_s:g} s",)
-        )
-        reason, best = _reason(request, output, engine, binding)
-        out.append(Diagnosis(reason=reason, best_score=best, binding=binding, notes=notes))
+        if not relax and not output.binding:
+            notes: tuple[str, ...] = ("binding constraints: not searched (diagnose=False)",)
+        elif complete or output.binding:
+            notes = ()
+        else:
+            notes = (f"binding constraints: only part of the relaxations tried in {budget_s:g} s",)
+        reason = _reason(request, output, engine, binding, bests[k], relax or bool(binding))
+        out.append(Diagnosis(reason=reason, best_score=bests[k], binding=binding, notes=notes))
     return out
 
 
 def _reason(
-    request: EngineRequest, output: EngineOutput, engine: str, binding: tuple[str, ...]
-) -> tuple[str, float | None]:
+    request: EngineRequest,
+    output: EngineOutput,
+    engine: str,
+    binding: tuple[str, ...],
+    best: float | None,
+    relaxed: bool,
+) -> str:
     goal = request.target.target.describe()
-    best = best_reachable(request, output)
     baseline = float(request.target.score(request.baseline[None, :])[0])
     if output.proved_none:
         head = f"No lever exists within these constraints ({engine} engine, proved): {goal}."
@@ -159,6 +185,6 @@ def _reason(
         parts.append(
             "Relaxing one of these would make a lever possible: " + ", ".join(binding) + "."
         )
-    else:
+    elif relaxed:
         parts.append("No single relaxation tried makes a lever possible.")
-    return " ".join(parts), best
+    return " ".join(parts)

@@ -45,6 +45,7 @@ class RunSettings:
     time_limit_s: float | None
     diagnosis_budget_s: float
     one: bool  # generate (one client, timed alone) or generate_many (time shared)
+    diagnose: bool = True  # search binding constraints for clients without counterfactual
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

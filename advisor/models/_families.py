@@ -136,11 +136,23 @@ def _fit_logistic(
 
 
 # ---------------------------------------------------------------------------- xgboost
+PREDICT_THREADS = 1
+"""Threads of an XGBoost model's predictions (see :class:`XGBoostEstimator`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class XGBoostEstimator:
-    """A gradient-boosted tree ensemble (XGBoost booster, saved as JSON)."""
+    """A gradient-boosted tree ensemble (XGBoost booster, saved as JSON).
+
+    Predictions run on one thread (``nthread=1``, set on purpose): engines and campaigns
+    call the model on small batches, where XGBoost's default of every core is up to 10x
+    slower on a busy server; campaigns scale out with processes instead.
+    """
 
     booster: xgb.Booster
+
+    def __post_init__(self) -> None:
+        self.booster.set_param({"nthread": PREDICT_THREADS})
 
     @property
     def family(self) -> str:
