@@ -19,10 +19,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor._console import inert
-from advisor.campaigns import CampaignResult
+from advisor.campaigns import CampaignResult, FairnessReport
 from advisor.errors import CampaignError
 
-__all__ = ["FILE_NAME", "MAX_FILE_BYTES", "CampaignFile", "campaign_record", "read_campaign_file"]
+__all__ = [
+    "FILE_NAME",
+    "MAX_FILE_BYTES",
+    "CampaignFile",
+    "TrueEffectRecord",
+    "campaign_record",
+    "fairness_of",
+    "read_campaign_file",
+]
 
 FILE_NAME = "campaign.json"
 FORMAT = "levers-campaign"
@@ -69,6 +77,21 @@ class ProvenanceRecord(_Strict):
     constraints_sha256: str | None
 
 
+class TrueEffectRecord(_Strict):
+    """:class:`~advisor.campaigns.TrueEffect` as plain data (the demo's SCM against the model)."""
+
+    product: str
+    seed: int
+    n_clients: int = Field(ge=0)
+    levers_expected: float
+    levers_true: float
+    levers_ratio: float | None
+    n_global: int | None = Field(ge=0)
+    global_expected: float | None
+    global_true: float | None
+    global_ratio: float | None
+
+
 class CampaignFile(_Strict):
     """The content of ``campaign.json`` (format ``levers-campaign``, version 1)."""
 
@@ -83,8 +106,13 @@ class CampaignFile(_Strict):
     totals: Totals
     global_actions: dict[str, Any] | None
     fairness: dict[str, Any] | None
-    true_effect: dict[str, Any] | None
+    true_effect: TrueEffectRecord | None
     files: dict[str, str]
+
+
+def fairness_of(record: CampaignFile) -> FairnessReport | None:
+    """Return the record's fairness report (``None`` when it has none)."""
+    return None if record.fairness is None else FairnessReport.from_dict(record.fairness)
 
 
 def campaign_record(
@@ -114,8 +142,11 @@ def campaign_record(
         "true_effect": extras.get("true_effect"),
         "files": files,
     }
-    # through JSON, so that what is printed now is exactly what `show` will read
-    return _parse(json.dumps(record, allow_nan=False, default=_plain), FILE_NAME)
+    try:  # through JSON, so that what is printed now is exactly what `show` will read
+        content = json.dumps(record, allow_nan=False, default=_plain)
+    except (TypeError, ValueError) as exc:
+        raise CampaignError(f"{FILE_NAME}: must hold JSON data only. Got {exc}.") from exc
+    return _parse(content, FILE_NAME)
 
 
 def _plain(value: Any) -> Any:
@@ -127,7 +158,7 @@ def _plain(value: Any) -> Any:
 
 def _parse(content: str | bytes, where: str) -> CampaignFile:
     try:
-        return CampaignFile.model_validate_json(content)
+        record = CampaignFile.model_validate_json(content)
     except ValidationError as exc:
         problems = exc.errors(include_url=False, include_input=False)
         first = problems[0]
@@ -137,6 +168,11 @@ def _parse(content: str | bytes, where: str) -> CampaignFile:
             f"{where}: must be a campaign file written by levers campaign run (format "
             f"'{FORMAT}', version 1). Got {loc}: {first['msg']}{more}."
         ) from exc
+    try:
+        fairness_of(record)
+    except CampaignError as exc:
+        raise CampaignError(f"{where}: {exc}") from exc
+    return record
 
 
 def read_campaign_file(folder: Path) -> CampaignFile:

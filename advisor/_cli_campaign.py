@@ -29,7 +29,13 @@ from advisor._cli_campaign_inputs import (
 )
 from advisor._cli_campaign_tables import print_record, progress_bar
 from advisor._console import shown
-from advisor.campaigns import RUN_PARAMS, CampaignError, CampaignResult
+from advisor.campaigns import (
+    RUN_PARAMS,
+    CampaignError,
+    CampaignResult,
+    demo_true_effect,
+    fairness_report,
+)
 from advisor.errors import AdvisorError
 from constraints import ConstraintError, Whole, check_params
 
@@ -59,20 +65,35 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _reports(result: CampaignResult, loaded: Loaded) -> dict[str, dict[str, Any] | None]:
+    """Return the reports of a finished run as plain data (the true effect on the demo only)."""
+    with console.status("Fairness of recourse..."):
+        fairness = fairness_report(result)
+    truth = None
+    if loaded.demo_seed is not None:
+        with console.status("True effect through the demo's causal model..."):
+            truth = demo_true_effect(result, None, seed=loaded.demo_seed)
+    return {
+        "fairness": fairness.to_dict(),
+        "true_effect": None if truth is None else truth.to_dict(),
+    }
+
+
 def _write(
     out: Path, result: CampaignResult, loaded: Loaded, options: dict[str, Any], overwrite: bool
 ) -> CampaignFile:
-    out.mkdir(exist_ok=True)
-    result.write(out / PARQUET, overwrite=overwrite)
-    result.write(out / CSV, overwrite=overwrite)
+    """Write the levers and then campaign.json (last: its presence means a complete run)."""
     record = campaign_record(
         result,
         label=loaded.label,
         currency=loaded.currency,
         options=options,
-        extras={},
+        extras=_reports(result, loaded),
         files={"parquet": PARQUET, "csv": CSV},
     )
+    out.mkdir(exist_ok=True)
+    result.write(out / PARQUET, overwrite=overwrite)
+    result.write(out / CSV, overwrite=overwrite)
     content = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
     write_text_atomic(out / FILE_NAME, content, overwrite=overwrite)
     return record

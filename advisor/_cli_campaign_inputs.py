@@ -39,6 +39,7 @@ class Loaded:
     clients: pd.DataFrame
     label: str
     currency: str | None
+    demo_seed: int | None = None
 
 
 def check_sources(demo: bool, bundle: Path | None, data: str | None, reference: str | None) -> None:
@@ -99,7 +100,7 @@ def load_demo(product: str | None, options: dict[str, Any]) -> Loaded:
     portfolio = make_demo_portfolio(n_clients=settings.n_clients, seed=settings.seed)
     portfolio = _indexed(portfolio, "client_id")
     campaign = Campaign.from_bundle(settings.out, portfolio, product=product, **options)
-    return _described(campaign, portfolio)
+    return _described(campaign, portfolio, demo_seed=settings.seed)
 
 
 def load_from_bundle(
@@ -126,7 +127,7 @@ def load_from_bundle(
     return _described(campaign, clients)
 
 
-def _described(campaign: Campaign, clients: pd.DataFrame) -> Loaded:
+def _described(campaign: Campaign, clients: pd.DataFrame, demo_seed: int | None = None) -> Loaded:
     model = campaign.advisor.model
     currency = model.catalog.currency if isinstance(model, ProductRecommender) else None
     return Loaded(
@@ -134,6 +135,7 @@ def _described(campaign: Campaign, clients: pd.DataFrame) -> Loaded:
         clients=clients,
         label=campaign.info.label.get("en", campaign.product),
         currency=currency,
+        demo_seed=demo_seed,
     )
 
 

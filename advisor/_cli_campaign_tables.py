@@ -23,10 +23,17 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from advisor._campaign_file import CampaignFile
+from advisor._campaign_file import CampaignFile, TrueEffectRecord, fairness_of
 from advisor._console import text
+from advisor.campaigns import FairnessReport
 
-__all__ = ["print_record", "progress_bar", "summary_table"]
+__all__ = [
+    "fairness_table",
+    "print_record",
+    "progress_bar",
+    "summary_table",
+    "true_effect_table",
+]
 
 
 class _RateColumn(ProgressColumn):
@@ -96,3 +103,70 @@ def _column(name: Any) -> str:
 def print_record(console: Console, record: CampaignFile) -> None:
     """Print everything ``campaign.json`` holds: the summary, then each report present."""
     console.print(summary_table(record))
+    fairness = fairness_of(record)
+    if fairness is not None:
+        console.print(fairness_table(fairness))
+        for flag in fairness.flags:
+            console.print(Text("flag: ", style="bold yellow") + text(flag))
+        for note in fairness.notes:
+            console.print(text(note, style="dim"))
+    if record.true_effect is not None:
+        console.print(true_effect_table(record.true_effect))
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:,.{digits}f}"
+
+
+def fairness_table(report: FairnessReport) -> Table:
+    """Return coverage and cost of the cheapest levers per protected group (flags marked)."""
+    table = Table(title=f"Fairness of recourse (tolerance {report.tolerance:g})")
+    for name in ("attribute", "group", "searched", "advised", "coverage", "mean cost"):
+        table.add_column(name, justify="left" if name in ("attribute", "group") else "right")
+    table.add_column("median cost", justify="right")
+    table.add_column("flag")
+    for g in report.groups:
+        table.add_row(
+            text(g.attribute),
+            text(g.group),
+            f"{g.n_searched:,}",
+            f"{g.n_advised:,}",
+            _share(g.coverage),
+            _number(g.mean_cost),
+            _number(g.median_cost),
+            Text("flagged", style="bold yellow") if g.flagged else "",
+        )
+    return table
+
+
+def true_effect_table(effect: TrueEffectRecord) -> Table:
+    """Return the model's expected extra sales next to the demo SCM's true ones."""
+    table = Table(title=f"True effect (demo SCM, seed {effect.seed})")
+    for name in (
+        "applied",
+        "clients",
+        "expected extra sales",
+        "true extra sales",
+        "true / expected",
+    ):
+        table.add_column(name, justify="left" if name == "applied" else "right")
+    table.add_row(
+        "each client's cheapest lever",
+        f"{effect.n_clients:,}",
+        _number(effect.levers_expected),
+        _number(effect.levers_true),
+        _share(effect.levers_ratio),
+    )
+    if effect.n_global is not None:
+        table.add_row(
+            "the global actions",
+            f"{effect.n_global:,}",
+            _number(effect.global_expected),
+            _number(effect.global_true),
+            _share(effect.global_ratio),
+        )
+    return table

@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from advisor.campaigns import Campaign, CampaignResult
+from advisor.campaigns import (
+    Campaign,
+    CampaignResult,
+    FairnessReport,
+    demo_true_effect,
+    fairness_report,
+)
 from advisor.cli import app
 from advisor.datasets import make_demo_portfolio
 from advisor.models import load_bundle
@@ -127,6 +133,30 @@ def test_demo_campaign_json_holds_totals_provenance_and_options(
     assert record["currency"] == "EUR"
 
 
+def test_demo_reports_are_the_api_reports(
+    demo_run: tuple[Path, Any], demo_api: tuple[CampaignResult, pd.DataFrame]
+) -> None:
+    out, ran = demo_run
+    result, _ = demo_api
+    record = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
+    fairness = fairness_report(result)
+    assert FairnessReport.from_dict(record["fairness"]) == fairness
+    truth = demo_true_effect(result, None, seed=0).to_dict()
+    assert record["true_effect"].keys() == truth.keys()
+    for name, value in truth.items():
+        assert record["true_effect"][name] == (value if value is None else pytest.approx(value))
+    shown = invoke("show", str(out)).output
+    for output in (ran.output, shown):
+        for group in fairness.groups:
+            row = rf"│ {group.attribute}\s+│ {re.escape(group.group)}\s+│\s+{group.n_searched}\s+│"
+            assert re.search(row + rf"\s+{group.n_advised}\s+│", output), output
+        assert re.search(
+            rf"cheapest lever\s+│\s+{truth['n_clients']}\s+│\s+{truth['levers_expected']:,.2f}\s+│"
+            rf"\s+{truth['levers_true']:,.2f}\s+│",
+            output,
+        ), output
+
+
 def test_show_prints_the_totals_read_back(
     demo_run: tuple[Path, Any], demo_api: tuple[CampaignResult, pd.DataFrame]
 ) -> None:
@@ -213,6 +243,10 @@ def test_bank_run_writes_the_api_frame(
     )
     assert figure(shown.output, "advised (with a lever)") == f"{api.totals.n_advised:,}"
     assert figure(shown.output, "expected value") == "n/a (no value per sale)"
+    record = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
+    assert FairnessReport.from_dict(record["fairness"]) == fairness_report(api)
+    assert record["true_effect"] is None
+    assert "True effect" not in shown.output
 
 
 @pytest.fixture(scope="module")
@@ -330,4 +364,8 @@ def test_show_refuses_an_edited_file(demo_run: tuple[Path, Any], tmp_path: Path)
     record["surprise"] = "[bold]x"
     (tmp_path / "campaign.json").write_text(json.dumps(record), encoding="utf-8")
     assert_one_line_error(invoke("show", str(tmp_path)), "(and 1 more)")
+    record = json.loads((demo_run[0] / "campaign.json").read_text("utf-8"))
+    del record["fairness"]["groups"][0]["n_advised"]
+    (tmp_path / "campaign.json").write_text(json.dumps(record), encoding="utf-8")
+    assert_one_line_error(invoke("show", str(tmp_path)), "fairness report: must be the data")
     assert_one_line_error(invoke("show", str(tmp_path / "nowhere")), "must be a campaign folder")
