@@ -15,6 +15,7 @@ from advisor.campaigns._fairness import (
     GroupStats,
     fairness_report,
 )
+from advisor.campaigns._global import SUMMARIZE_PARAMS, GlobalAction, GlobalActions
 from advisor.campaigns._segment import exclusion_mask, segment_mask
 from advisor.campaigns._truth import TRUE_EFFECT_COLUMNS, TrueEffect, demo_true_effect
 from advisor.campaigns._types import (
@@ -34,6 +35,7 @@ __all__ = [
     "FAIRNESS_COLUMNS",
     "FAIRNESS_PARAMS",
     "RUN_PARAMS",
+    "SUMMARIZE_PARAMS",
     "TRUE_EFFECT_COLUMNS",
     "AttributeGap",
     "Campaign",
@@ -43,6 +45,8 @@ __all__ = [
     "CampaignStatus",
     "CampaignTotals",
     "ClientOutcome",
+    "GlobalAction",
+    "GlobalActions",
     "FairnessReport",
     "GroupStats",
     "Provenance",

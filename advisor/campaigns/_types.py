@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.campaigns._global import GlobalActions, summarize
 from advisor.datasets import write_table
 from advisor.errors import CampaignError
 from advisor.levers import Lever
@@ -225,6 +226,32 @@ class CampaignResult:
                 "from disk). Hint: run the campaign again, or pass them explicitly."
             )
         return self.context
+
+    def summarize(
+        self,
+        max_actions: int = 5,
+        *,
+        time_limit_s: float = 60.0,
+        max_candidates: int = 200,
+        max_cost_ratio: float | None = 2.0,
+    ) -> GlobalActions:
+        """Choose at most ``max_actions`` global actions, each verified client by client.
+
+        Candidates come from the clients' cheapest levers; an action covers a client only
+        when the changed client passes every rule of the constraint file and the real model
+        scores it at or above the client's goal. The selection maximises the clients covered
+        (among those with an individual lever), then minimises their cost, exactly (HiGHS
+        MILP) when it fits within ``time_limit_s``, greedily otherwise. An action is
+        proposed to a client only when it costs at most ``max_cost_ratio`` times the
+        client's own cheapest lever (``None``: any cost). Needs the context.
+        """
+        return summarize(
+            self,
+            max_actions,
+            time_limit_s=time_limit_s,
+            max_candidates=max_candidates,
+            max_cost_ratio=max_cost_ratio,
+        )
 
     def status_counts(self) -> dict[CampaignStatus, int]:
         """Return how many clients have each status (every status listed, zeros included)."""
