@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from advisor.campaigns import (
@@ -369,3 +371,21 @@ def test_show_refuses_an_edited_file(demo_run: tuple[Path, Any], tmp_path: Path)
     (tmp_path / "campaign.json").write_text(json.dumps(record), encoding="utf-8")
     assert_one_line_error(invoke("show", str(tmp_path)), "fairness report: must be the data")
     assert_one_line_error(invoke("show", str(tmp_path / "nowhere")), "must be a campaign folder")
+
+
+def test_a_terminal_sees_the_progress_bar(
+    demo_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import advisor._cli_campaign as command
+
+    screen = io.StringIO()
+    monkeypatch.setattr(command, "console", Console(file=screen, force_terminal=True, width=150))
+    args = ["--demo", "--product", PRODUCT, "--limit", "30", "--engine", "search"]
+    done = invoke("run", *args, "--out", str(tmp_path / "bar"))
+    assert done.exit_code == 0, done.output
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    final = re.search(r"Searching levers ━+ (\d+)/(\d+) [\d,.]+ clients/s, ETA 0:00:00 ", plain)
+    assert final, plain
+    assert final.group(1) == final.group(2)
+    assert int(final.group(2)) > 0
+    assert "Campaign summary" in plain
