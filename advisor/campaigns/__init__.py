@@ -7,6 +7,7 @@ client (:class:`CampaignStatus`), the cheapest levers in business words, totals
 """
 
 from advisor.campaigns._campaign import CAMPAIGN_PARAMS, RUN_PARAMS, Campaign
+from advisor.campaigns._distributed import ENV_SCHEDULER, local_cluster
 from advisor.campaigns._fairness import (
     FAIRNESS_COLUMNS,
     FAIRNESS_PARAMS,
@@ -17,6 +18,7 @@ from advisor.campaigns._fairness import (
 )
 from advisor.campaigns._global import SUMMARIZE_PARAMS, GlobalAction, GlobalActions
 from advisor.campaigns._segment import exclusion_mask, segment_mask
+from advisor.campaigns._store import load_result, save_result
 from advisor.campaigns._truth import TRUE_EFFECT_COLUMNS, TrueEffect, demo_true_effect
 from advisor.campaigns._types import (
     COLUMNS,
@@ -32,6 +34,7 @@ from advisor.errors import CampaignError
 __all__ = [
     "CAMPAIGN_PARAMS",
     "COLUMNS",
+    "ENV_SCHEDULER",
     "FAIRNESS_COLUMNS",
     "FAIRNESS_PARAMS",
     "RUN_PARAMS",
@@ -45,14 +48,17 @@ __all__ = [
     "CampaignStatus",
     "CampaignTotals",
     "ClientOutcome",
+    "FairnessReport",
     "GlobalAction",
     "GlobalActions",
-    "FairnessReport",
     "GroupStats",
     "Provenance",
     "TrueEffect",
     "demo_true_effect",
     "exclusion_mask",
     "fairness_report",
+    "load_result",
+    "local_cluster",
+    "save_result",
     "segment_mask",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.campaigns._distributed import BundleSource, run_partitions
 from advisor.campaigns._segment import exclusion_mask, segment_mask
 from advisor.campaigns._types import (
     CampaignContext,
@@ -84,8 +85,13 @@ class Campaign:
         As for :class:`~advisor.levers.Advisor` (checked by its rules, ``ADVISOR_PARAMS``).
     batch_size
         Clients per :func:`counterfactuals.generate_many` call (progress is reported after
-        each batch; the answers do not depend on it).
+        each batch; the answers do not depend on it). It is also the size of a partition
+        (the unit of work of a Dask worker and of a checkpoint).
     """
+
+    source: BundleSource | None = None
+    """The bundle and reference data a campaign of :meth:`from_bundle` is rebuilt from
+    (on Dask workers); ``None`` for a campaign built from objects in memory."""
 
     def __init__(
         self,
@@ -174,11 +180,15 @@ class Campaign:
             bundle = load_bundle(Path(bundle))
         if "target" in options:
             options["goal"] = options.pop("target")
+        source = BundleSource(
+            path=Path(bundle.path).absolute(), reference=reference, options=dict(options)
+        )
         advisor = Advisor.from_bundle(bundle, reference, **options)
         files = json.dumps(sorted(bundle.card.files.items())).encode()
         hashes = (hashlib.sha256(files).hexdigest(), bundle.card.constraint_file.sha256)
         campaign = cls.__new__(cls)
         campaign._setup(advisor, product, batch_size, hashes=hashes)
+        campaign.source = source
         return campaign
 
     # ------------------------------------------------------------------ run
@@ -190,6 +200,9 @@ class Campaign:
         exclude: Any = None,
         n_levers: int = 1,
         progress: Progress | None = None,
+        client: Any = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        resume: bool = False,
     ) -> CampaignResult:
         """Search the cheapest levers of every client of the segment.
 
@@ -207,7 +220,18 @@ class Campaign:
         n_levers
             Levers kept per client (ranked, deduplicated; the cheapest first).
         progress
-            Called as ``progress(done, total)`` after each batch of searched clients.
+            Called as ``progress(done, total)``: clients of the segment done out of all of
+            them, after each partition (in-process also after each batch); partitions
+            resumed from a checkpoint are reported done at once.
+        client
+            A ``dask.distributed.Client`` to run the partitions on; ``None``: in-process,
+            unless ``LEVERS_DASK_SCHEDULER`` names a scheduler (``tcp://host:port``). A
+            distributed run needs a campaign built by :meth:`from_bundle`.
+        checkpoint
+            A folder where each finished partition is written (a new or empty folder, or
+            with ``resume`` the folder of a stopped run of the same campaign and clients).
+        resume
+            Reuse the finished partitions of ``checkpoint``; compute only the others.
 
         Returns
         -------
@@ -225,16 +249,20 @@ class Campaign:
         excluded = exclusion_mask(exclude, frame)[in_segment]
         rows = frame.loc[in_segment]
         goal = self.advisor.goal_for(self.product)
-        outcomes: list[ClientOutcome | None] = [
-            ClientOutcome(client=c, status=CampaignStatus.EXCLUDED, score=np.nan, goal=goal)
-            if out
-            else None
-            for c, out in zip(rows.index, excluded, strict=True)
-        ]
-        engines = self._fill(outcomes, rows, ~excluded, goal, options)
+        outcomes, engines = run_partitions(
+            self,
+            rows,
+            np.asarray(excluded, dtype=bool),
+            goal,
+            n_levers=options["n_levers"],
+            progress=options["progress"],
+            client=client,
+            checkpoint=checkpoint,
+            resume=resume,
+        )
         return CampaignResult(
             product=self.product,
-            outcomes=tuple(o for o in outcomes if o is not None),
+            outcomes=tuple(outcomes),
             product_value=self._value(),
             provenance=self._provenance(goal, options["n_levers"], engines, start),
             context=CampaignContext(campaign=self, clients=rows),
