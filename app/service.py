@@ -7,12 +7,16 @@ second app on other settings never sees another bundle's answers.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from advisor.campaigns import Campaign
+from advisor.datasets import read_client_data
 from advisor.errors import AdvisorError
 from advisor.evidence import Evidence
 from advisor.levers import Advice, Advisor, load_demo_advisor
@@ -21,6 +25,7 @@ from advisor.models import (
     DemoBundleSettings,
     ModelBundle,
     held_out_clients,
+    load_bundle,
     permutation_importance,
     validate_constraint_text,
 )
@@ -160,3 +165,78 @@ def constraint_status() -> ConstraintStatus | None:
 def what_if(client_id: str, changes: dict[str, Any], product: str) -> Any:
     """Re-score the client after ``changes`` (fast: not cached)."""
     return advisor().what_if(client_id, changes, product=product)
+
+
+# ---------------------------------------------------------------- campaign page
+CAMPAIGN_BUNDLE = "LEVERS_CAMPAIGN_BUNDLE"
+CAMPAIGN_DATA = "LEVERS_CAMPAIGN_DATA"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignSource:
+    """The bundle, its advisor and the clients the Campaign page works on.
+
+    ``data`` is the client file (``None``: the demo portfolio); the clients are also the
+    reference data the goal and the constraint file's bounds come from.
+    """
+
+    bundle: ModelBundle
+    advisor: Advisor
+    clients: pd.DataFrame
+    data: str | None
+
+
+def campaign_paths() -> tuple[str, str] | None:
+    """The bundle and client file of ``LEVERS_CAMPAIGN_BUNDLE``/``_DATA`` (None: the demo)."""
+    found = {name: os.environ.get(name, "").strip() for name in (CAMPAIGN_BUNDLE, CAMPAIGN_DATA)}
+    if not any(found.values()):
+        return None
+    missing = [name for name, value in found.items() if not value]
+    if missing:
+        given = next(name for name, value in found.items() if value)
+        raise AdvisorError(
+            f"{missing[0]}: must be set with {given} (a bundle folder and its client file). "
+            "Got it unset. Hint: set both, or neither for the demo."
+        )
+    return found[CAMPAIGN_BUNDLE], found[CAMPAIGN_DATA]
+
+
+@st.cache_resource(max_entries=4, show_spinner=_LOADING)
+def _campaign_source(
+    paths: tuple[str, str] | None, settings: DemoBundleSettings | None
+) -> CampaignSource:
+    if paths is None:
+        found, models = _demo(settings or DemoBundleSettings.from_env())
+        if found.reference is None:
+            raise AdvisorError("the advisor has no reference portfolio. Got None.")
+        return CampaignSource(bundle=models, advisor=found, clients=found.reference, data=None)
+    models = load_bundle(Path(paths[0]))
+    clients = read_client_data(paths[1])
+    found = Advisor.from_bundle(models, clients)
+    return CampaignSource(bundle=models, advisor=found, clients=clients, data=paths[1])
+
+
+def _source_key() -> tuple[tuple[str, str] | None, DemoBundleSettings | None]:
+    paths = campaign_paths()
+    return paths, (settings() if paths is None else None)
+
+
+def campaign_source() -> CampaignSource:
+    """The demo (default) or the bundle and clients named by the two environment variables."""
+    return _campaign_source(*_source_key())
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _campaign(
+    paths: tuple[str, str] | None,
+    settings: DemoBundleSettings | None,
+    product: str,
+    engine: str,
+) -> Campaign:
+    source = _campaign_source(paths, settings)
+    return Campaign.from_bundle(source.bundle, source.clients, product=product, engine=engine)
+
+
+def campaign(product: str, engine: str) -> Campaign:
+    """The campaign for ``product`` on the page's bundle, searched by ``engine`` (cached)."""
+    return _campaign(*_source_key(), product, engine)

@@ -30,5 +30,6 @@ pages = [
     st.Page(
         "app_pages/constraints.py", title=text("nav.constraints", lang), icon=":material/rule:"
     ),
+    st.Page("app_pages/campaign.py", title=text("nav.campaign", lang), icon=":material/campaign:"),
 ]
 st.navigation(pages).run()

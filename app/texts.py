@@ -368,6 +368,12 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "The global actions could not be computed:",
         "fr": "Les actions globales n'ont pas pu être calculées :",
     },
+    "campaign.actions.none": {
+        "en": "No client of the segment has an individual lever: there is no global action "
+        "to choose.",
+        "fr": "Aucun client du segment n'a de levier individuel : aucune action globale à "
+        "choisir.",
+    },
     "campaign.curve.k": {"en": "Number of actions", "fr": "Nombre d'actions"},
     "campaign.curve.cost": {"en": "Mean cost", "fr": "Coût moyen"},
     "campaign.fairness": {"en": "Fairness of recourse", "fr": "Équité du recours"},
