@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from advisor.campaigns._fairness import fairness_report
+from advisor.campaigns._fairness_types import FairnessReport
 from advisor.campaigns._global import GlobalActions, summarize
+from advisor.campaigns._truth import TrueEffect, demo_true_effect
 from advisor.datasets import write_table
 from advisor.errors import CampaignError
 from advisor.levers import Lever
@@ -252,6 +255,20 @@ class CampaignResult:
             max_candidates=max_candidates,
             max_cost_ratio=max_cost_ratio,
         )
+
+    def fairness(self, **options: Any) -> FairnessReport:
+        """Return the fairness of recourse report (:func:`~advisor.campaigns.fairness_report`).
+
+        ``options`` are that function's (``tolerance``, ``age_feature``, ``age_bands``,
+        ``attributes``, ``min_group_size``). Needs the context.
+        """
+        return fairness_report(self, **options)
+
+    def true_effect(
+        self, global_actions: GlobalActions | None = None, *, seed: int | None = None
+    ) -> TrueEffect:
+        """Return the demo's true effect (:func:`~advisor.campaigns.demo_true_effect`)."""
+        return demo_true_effect(self, global_actions, seed=seed)
 
     def status_counts(self) -> dict[CampaignStatus, int]:
         """Return how many clients have each status (every status listed, zeros included)."""

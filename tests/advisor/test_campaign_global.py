@@ -189,3 +189,15 @@ def test_milp_selection_equals_brute_force(data: tuple) -> None:
     assert math.isclose(float(paid[hit].sum()), best_cost, abs_tol=1e-6)
     greedy_hit = _assign(cover, cost, _greedy(cover, cost, k).chosen)[0] >= 0
     assert greedy_hit.sum() <= best_covered
+
+
+def test_result_methods_are_the_reports(result: CampaignResult, actions: GlobalActions) -> None:
+    from advisor.campaigns import demo_true_effect, fairness_report
+
+    assert result.fairness(tolerance=0.3) == fairness_report(result, tolerance=0.3)
+    effect = result.true_effect(actions)
+    assert effect == demo_true_effect(result, actions)
+    assert effect.n_global == len(actions.assignments)
+    assert effect.global_expected == pytest.approx(
+        float((actions.assignments["score_after"] - actions.assignments["score"]).sum())
+    )
