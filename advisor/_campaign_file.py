@@ -10,6 +10,7 @@ never a traceback.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 from dataclasses import asdict
@@ -19,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor._console import inert
-from advisor.campaigns import CampaignResult, FairnessReport
+from advisor.campaigns import CampaignResult, FairnessReport, GlobalActions
 from advisor.errors import CampaignError
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "TrueEffectRecord",
     "campaign_record",
     "fairness_of",
+    "global_actions_of",
+    "json_safe",
     "read_campaign_file",
 ]
 
@@ -110,6 +113,29 @@ class CampaignFile(_Strict):
     files: dict[str, str]
 
 
+def json_safe(value: Any) -> Any:
+    """Return ``value`` with NaN written as ``None`` and infinities as ``"inf"`` / ``"-inf"``.
+
+    Examples
+    --------
+    >>> json_safe({"a": [float("nan"), float("inf"), 1.5]})
+    {'a': [None, 'inf', 1.5]}
+    """
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def global_actions_of(record: CampaignFile) -> GlobalActions | None:
+    """Return the record's global actions (``None`` when it has none)."""
+    data = record.global_actions
+    return None if data is None else GlobalActions.from_dict(data)
+
+
 def fairness_of(record: CampaignFile) -> FairnessReport | None:
     """Return the record's fairness report (``None`` when it has none)."""
     return None if record.fairness is None else FairnessReport.from_dict(record.fairness)
@@ -137,7 +163,7 @@ def campaign_record(
         "options": options,
         "provenance": result.provenance.to_dict(),
         "totals": totals,
-        "global_actions": extras.get("global_actions"),
+        "global_actions": json_safe(extras.get("global_actions")),
         "fairness": extras.get("fairness"),
         "true_effect": extras.get("true_effect"),
         "files": files,
@@ -170,6 +196,7 @@ def _parse(content: str | bytes, where: str) -> CampaignFile:
         ) from exc
     try:
         fairness_of(record)
+        global_actions_of(record)
     except CampaignError as exc:
         raise CampaignError(f"{where}: {exc}") from exc
     return record

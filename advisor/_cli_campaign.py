@@ -31,6 +31,7 @@ from advisor._cli_campaign_tables import print_record, progress_bar
 from advisor._console import shown
 from advisor.campaigns import (
     RUN_PARAMS,
+    SUMMARIZE_PARAMS,
     CampaignError,
     CampaignResult,
     demo_true_effect,
@@ -54,7 +55,7 @@ MAX_ACTIONS = 20
 OPTION_RULES = {
     "--limit": (Whole(1, MAX_LIMIT), None),
     "--n-levers": RUN_PARAMS["n_levers"],
-    "--max-actions": Whole(1, MAX_ACTIONS),
+    "--max-actions": SUMMARIZE_PARAMS["max_actions"],
     "--workers": (Whole(1, MAX_WORKERS), None),
 }
 
@@ -65,15 +66,20 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _reports(result: CampaignResult, loaded: Loaded) -> dict[str, dict[str, Any] | None]:
+def _reports(
+    result: CampaignResult, loaded: Loaded, max_actions: int
+) -> dict[str, dict[str, Any] | None]:
     """Return the reports of a finished run as plain data (the true effect on the demo only)."""
+    with console.status("Global actions, verified client by client..."):
+        actions = result.summarize(max_actions)
     with console.status("Fairness of recourse..."):
         fairness = fairness_report(result)
     truth = None
     if loaded.demo_seed is not None:
         with console.status("True effect through the demo's causal model..."):
-            truth = demo_true_effect(result, None, seed=loaded.demo_seed)
+            truth = demo_true_effect(result, actions, seed=loaded.demo_seed)
     return {
+        "global_actions": actions.to_dict(),
         "fairness": fairness.to_dict(),
         "true_effect": None if truth is None else truth.to_dict(),
     }
@@ -88,7 +94,7 @@ def _write(
         label=loaded.label,
         currency=loaded.currency,
         options=options,
-        extras=_reports(result, loaded),
+        extras=_reports(result, loaded, int(options["max_actions"])),
         files={"parquet": PARQUET, "csv": CSV},
     )
     out.mkdir(exist_ok=True)

@@ -7,6 +7,7 @@ strings, column names, action texts) goes through :func:`advisor._console.text`.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -23,12 +24,14 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from advisor._campaign_file import CampaignFile, TrueEffectRecord, fairness_of
+from advisor._campaign_file import CampaignFile, TrueEffectRecord, fairness_of, global_actions_of
 from advisor._console import text
-from advisor.campaigns import FairnessReport
+from advisor.campaigns import FairnessReport, GlobalActions
 
 __all__ = [
+    "curve_table",
     "fairness_table",
+    "global_action_lines",
     "print_record",
     "progress_bar",
     "rate_and_eta",
@@ -122,6 +125,12 @@ def _column(name: Any) -> str:
 def print_record(console: Console, record: CampaignFile) -> None:
     """Print everything ``campaign.json`` holds: the summary, then each report present."""
     console.print(summary_table(record))
+    actions = global_actions_of(record)
+    if actions is not None:
+        for line in global_action_lines(actions):
+            console.print(line, soft_wrap=True)
+        if len(actions.curve):
+            console.print(curve_table(actions))
     fairness = fairness_of(record)
     if fairness is not None:
         console.print(fairness_table(fairness))
@@ -133,12 +142,60 @@ def print_record(console: Console, record: CampaignFile) -> None:
         console.print(true_effect_table(record.true_effect))
 
 
-def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.1%}"
+def _share(value: float | str | None) -> str:
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return f"{value:.1%}"
+    return _number(value)
 
 
-def _number(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:,.{digits}f}"
+def _number(value: float | str | None, digits: int = 2) -> str:
+    """Format a figure read back from JSON (``None`` for NaN, ``"inf"`` for infinity)."""
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return f"{value:,.{digits}f}"
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def global_action_lines(actions: GlobalActions) -> list[Text]:
+    """Return a title line and one line per global action (its full text, never wrapped)."""
+    covered = sum(a.n_covered for a in actions.actions)
+    lines = [
+        Text(
+            f"Global actions: {len(actions.actions)} cover {covered:,} of the "
+            f"{actions.n_with_lever:,} clients with a lever ({actions.n_candidates:,} candidates "
+            f"verified client by client; selected by {actions.method}).",
+            style="bold",
+        )
+    ]
+    for a in actions.actions:
+        line = Text(f"{a.rank}. ") + text(a.text.get("en", ""))
+        clients = f"{a.n_covered:,} client{'s' if a.n_covered != 1 else ''}"
+        line += Text(
+            f"  [{clients}, {_share(a.coverage)}; mean cost "
+            f"{_number(a.mean_cost)}, {_number(a.cost_ratio)}x their own cheapest; "
+            f"+{_number(a.expected_extra_sales)} expected sales]",
+            style="dim",
+        )
+        lines.append(line)
+    if not actions.actions:
+        lines.append(Text("No global action (no client has a lever)."))
+    return lines
+
+
+def curve_table(actions: GlobalActions) -> Table:
+    """Return the coverage-cost curve: the best k actions, for k = 1 .. max_actions."""
+    table = Table(title="Coverage-cost curve (best k actions)")
+    for name in ("k", "covered", "coverage", "mean cost", "cost ratio", "extra sales"):
+        table.add_column(name, justify="right")
+    for row in actions.curve.to_dict(orient="records"):
+        table.add_row(
+            str(row["k"]),
+            f"{int(row['n_covered']):,}",
+            _share(row["coverage"]),
+            _number(row["mean_cost"]),
+            _number(row["cost_ratio"]),
+            _number(row["expected_extra_sales"]),
+        )
+    return table
 
 
 def fairness_table(report: FairnessReport) -> Table:

@@ -18,6 +18,7 @@ from advisor.campaigns import (
     Campaign,
     CampaignResult,
     FairnessReport,
+    GlobalActions,
     demo_true_effect,
     fairness_report,
 )
@@ -143,12 +144,21 @@ def test_demo_reports_are_the_api_reports(
     record = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
     fairness = fairness_report(result)
     assert FairnessReport.from_dict(record["fairness"]) == fairness
-    truth = demo_true_effect(result, None, seed=0).to_dict()
+    actions = result.summarize(5)
+    assert actions.actions
+    assert GlobalActions.from_dict(record["global_actions"]) == actions
+    pd.testing.assert_frame_equal(
+        GlobalActions.from_dict(record["global_actions"]).curve, actions.curve, check_dtype=False
+    )
+    truth = demo_true_effect(result, actions, seed=0).to_dict()
+    assert truth["n_global"] is not None
     assert record["true_effect"].keys() == truth.keys()
     for name, value in truth.items():
         assert record["true_effect"][name] == (value if value is None else pytest.approx(value))
     shown = invoke("show", str(out)).output
     for output in (ran.output, shown):
+        for action in actions.actions:
+            assert f"\n{action.rank}. {action.text['en']}  [{action.n_covered:,} client" in output
         for group in fairness.groups:
             row = rf"│ {group.attribute}\s+│ {re.escape(group.group)}\s+│\s+{group.n_searched}\s+│"
             assert re.search(row + rf"\s+{group.n_advised}\s+│", output), output
@@ -247,6 +257,7 @@ def test_bank_run_writes_the_api_frame(
     assert figure(shown.output, "expected value") == "n/a (no value per sale)"
     record = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
     assert FairnessReport.from_dict(record["fairness"]) == fairness_report(api)
+    assert GlobalActions.from_dict(record["global_actions"]) == api.summarize(5)
     assert record["true_effect"] is None
     assert "True effect" not in shown.output
 
@@ -272,6 +283,7 @@ def broken_files(bank_data: pd.DataFrame, tmp_path_factory: pytest.TempPathFacto
         (["--exclude", "age"], ["exclude: column 'age' must be boolean"]),
         (["--limit", "0"], ["--limit: must be a whole number from 1 to 10000000"]),
         (["--n-levers", "11"], ["--n-levers: must be a whole number from 1 to 10"]),
+        (["--max-actions", "21"], ["--max-actions: must be a whole number from 1 to 20"]),
         (["--engine", "magic"], ["engine: must be one of auto"]),
     ],
 )
@@ -370,6 +382,10 @@ def test_show_refuses_an_edited_file(demo_run: tuple[Path, Any], tmp_path: Path)
     del record["fairness"]["groups"][0]["n_advised"]
     (tmp_path / "campaign.json").write_text(json.dumps(record), encoding="utf-8")
     assert_one_line_error(invoke("show", str(tmp_path)), "fairness report: must be the data")
+    record = json.loads((demo_run[0] / "campaign.json").read_text("utf-8"))
+    record["global_actions"]["actions"][0]["surprise"] = 1
+    (tmp_path / "campaign.json").write_text(json.dumps(record), encoding="utf-8")
+    assert_one_line_error(invoke("show", str(tmp_path)), "global actions: must be the data")
     assert_one_line_error(invoke("show", str(tmp_path / "nowhere")), "must be a campaign folder")
 
 
