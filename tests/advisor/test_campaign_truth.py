@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from advisor.campaigns import (
     CampaignResult,
     CampaignStatus,
     ClientOutcome,
+    GlobalActions,
     TrueEffect,
     demo_true_effect,
 )
@@ -191,3 +193,51 @@ def test_a_campaign_off_the_demo_is_refused(bank_bundle: Path, bank_data: pd.Dat
     ) as caught:
         demo_true_effect(result)
     assert "\n" not in str(caught.value)
+
+
+def _by_action(action: Any, client: pd.Series) -> dict[str, Any]:
+    """An action applied to one client from its own description (set / at least / at most)."""
+    moves = {}
+    for feature, value in action.changes.items():
+        way = action.directions[feature]
+        current = client[feature]
+        if way == "at_least":
+            value = max(current, value)
+        elif way == "at_most":
+            value = min(current, value)
+        moves[feature] = value
+    return moves
+
+
+def test_global_actions_true_effect_equals_each_client_intervened_alone(
+    result: CampaignResult, clients: pd.DataFrame
+) -> None:
+    actions = result.summarize(max_actions=3)
+    assert isinstance(actions, GlobalActions)
+    assert len(actions.assignments) >= 5
+    effect = demo_true_effect(result, actions)
+    assigned = actions.assignments
+    assert effect.n_global == len(assigned)
+    expected = float((assigned["score_after"] - assigned["score"]).sum())
+    assert effect.global_expected == pytest.approx(expected, abs=1e-12)
+    table = effect.per_client[effect.per_client["source"] == "global"]
+    assert table["client"].tolist() == assigned["client"].tolist()
+    assert table["action"].tolist() == assigned["action"].tolist()
+    scm = DemoPortfolioSCM(seed=0)
+    by_rank = {a.rank: a for a in actions.actions}
+    cs = result.require_context("test").campaign.info.constraints
+    derived = {d.feature for d in cs.derived}
+    want = []
+    for client, rank in zip(assigned["client"][:25], assigned["action"][:25], strict=True):
+        row = clients.loc[[client]]
+        moves = _by_action(by_rank[int(rank)], row.iloc[0])
+        after = scm.intervene(row, {f: v for f, v in moves.items() if f not in derived})
+        want.append(
+            float(scm.true_propensity(after, PRODUCT)[0] - scm.true_propensity(row, PRODUCT)[0])
+        )
+    np.testing.assert_allclose(table["true_uplift"].iloc[:25], want, rtol=0, atol=1e-12)
+    true = float(table["true_uplift"].sum())
+    assert effect.global_true == pytest.approx(true, abs=1e-9)
+    assert effect.global_ratio == pytest.approx(true / expected)
+    data = json.loads(json.dumps(effect.to_dict(), allow_nan=False))
+    assert data["n_global"] == len(assigned)
