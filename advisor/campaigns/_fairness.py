@@ -98,7 +98,7 @@ def _quartile_labels(values: pd.Series) -> tuple[pd.Series, list[str]]:
 
 def _value_labels(values: pd.Series, spec: FeatureSpec) -> tuple[pd.Series, list[str]]:
     def label(value: Any) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
             return MISSING
         if isinstance(value, (bool, np.bool_)) and len(spec.categories) == 2:
             return str(spec.categories[int(bool(value))])

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from advisor.campaigns import (
     FAIRNESS_COLUMNS,
     Campaign,
+    CampaignContext,
     CampaignError,
     CampaignResult,
     FairnessReport,
@@ -305,3 +306,22 @@ def test_flag_rule_properties(stats: list[GroupStats], tolerance: float, size: i
         for s in stats
     ]
     assert flag_groups(doubled, tolerance, size)[0] == flagged
+
+
+def test_missing_values_form_their_own_group_last(result: CampaignResult) -> None:
+    context = result.require_context("test")
+    clients = context.clients.copy()
+    clients["sex"] = clients["sex"].astype(object)
+    clients.loc[clients.index[:7], "sex"] = None
+    clients.loc[clients.index[7:9], "age"] = np.nan
+    holed = CampaignResult(
+        product=result.product,
+        outcomes=result.outcomes,
+        product_value=result.product_value,
+        provenance=result.provenance,
+        context=CampaignContext(campaign=context.campaign, clients=clients),
+    )
+    frame = fairness_report(holed).to_frame().set_index(["attribute", "group"])
+    assert frame.loc[("sex", "missing"), "n_segment"] == 7
+    assert frame.loc[("age", "missing"), "n_segment"] == 2
+    assert frame.xs("sex").index.tolist() == ["female", "male", "missing"]
