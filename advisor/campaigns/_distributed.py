@@ -11,6 +11,7 @@ pinned hashes (never a pickled model); outcomes come back as a plain table
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -274,8 +275,10 @@ def _run_on_dask(
             "stop run again with resume=True: finished partitions are kept."
         ) from exc
     finally:
-        dask.cancel([f for f in futures if not f.done()])
-        dask.cancel([payload])
+        if dask.status == "running":  # a closed client has nothing left to cancel
+            with contextlib.suppress(RuntimeError, OSError, TimeoutError):
+                dask.cancel([f for f in futures if not f.done()])
+                dask.cancel([payload])
 
 
 # ---------------------------------------------------------------------------- Dask client
@@ -342,6 +345,8 @@ def local_cluster(n_workers: int, *, memory_limit: str | int = "auto") -> Iterat
             processes=True,
             memory_limit=memory_limit,
             dashboard_address=None,
+            # no dashboard; its HTTP server on a free local port, not 8787
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             env=THREAD_ENV,
         )
     except (ValueError, TypeError) as exc:
