@@ -138,6 +138,7 @@ def segment_builder(source: service.CampaignSource, product: str, lang: Language
         list(specs),
         format_func=lambda name: rc.filter_label(specs[name], lang),
         help=text("campaign.filters.help", lang),
+        placeholder=text("campaign.filters.add", lang),
         key="campaign-filters",
     )
     choices: dict[str, tuple[Any, ...]] = {}
@@ -171,7 +172,7 @@ def _run_options(source: service.CampaignSource, lang: Language) -> tuple[str | 
     exclude = left.selectbox(
         text("campaign.exclude", lang),
         [None, *rc.boolean_columns(source.clients)],
-        format_func=lambda c: text("campaign.exclude.none", lang) if c is None else c,
+        format_func=lambda c: "—" if c is None else c,  # one label in both languages
         help=text("campaign.exclude.help", lang),
         key="campaign-exclude",
     )
@@ -189,10 +190,10 @@ def _run_options(source: service.CampaignSource, lang: Language) -> tuple[str | 
         ),
         key="campaign-cap",
     )
-    engine = right.radio(
+    engine = right.radio(  # engine names as labels: Streamlit keeps a value by its label
         text("campaign.engine", lang),
         ENGINES,
-        format_func=lambda e: text(f"campaign.engine.{e}", lang),
+        captions=[text(f"campaign.engine.{e}", lang) for e in ENGINES],
         key="campaign-engine",
     )
     return exclude, int(cap), str(engine)
@@ -283,7 +284,12 @@ def results(run: CampaignRun, source: service.CampaignSource, lang: Language) ->
         labels = {s.name: feature_label(s, lang) for s in source.advisor.constraints.features}
         _fairness_section(run.fairness, labels, lang)
     with levers:
-        st.dataframe(rc.levers_table(frame, lang), hide_index=True, key="campaign-levers")
+        st.dataframe(
+            rc.levers_table(frame, lang),
+            hide_index=True,
+            column_config=_formats(lang),
+            key="campaign-levers",
+        )
 
 
 def _actions_section(actions: GlobalActions | str, lang: Language) -> None:
@@ -302,11 +308,10 @@ def _actions_section(actions: GlobalActions | str, lang: Language) -> None:
         )
     )
     st.plotly_chart(rc.curve_figure(actions.curve, lang), key="campaign-curve")
-    percent_columns = (text("campaign.col.coverage", lang),)
     st.dataframe(
         rc.actions_table(actions.to_frame(), lang),
         hide_index=True,
-        column_config={c: st.column_config.NumberColumn(format="percent") for c in percent_columns},
+        column_config=_formats(lang),
         key="campaign-actions",
     )
 
@@ -343,8 +348,13 @@ def _fairness_section(
     st.dataframe(
         rc.fairness_table(frame, labels, lang),
         hide_index=True,
-        column_config={
-            text("campaign.col.coverage", lang): st.column_config.NumberColumn(format="percent")
-        },
+        column_config=_formats(lang),
         key="campaign-fairness-table",
     )
+
+
+def _formats(lang: Language) -> dict[str, Any]:
+    return {
+        header: st.column_config.NumberColumn(format=shown)
+        for header, shown in rc.number_formats(lang).items()
+    }

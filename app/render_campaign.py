@@ -190,14 +190,31 @@ def levers_table(frame: pd.DataFrame, language: Language = "en") -> pd.DataFrame
     return table.rename(columns={**headers, f"actions_{language}": text("col.actions", language)})
 
 
-_ACTION_COLUMNS = ("rank", "n_covered", "coverage", "mean_cost", "expected_extra_sales")
+_ACTION_COLUMNS = ("n_covered", "coverage", "mean_cost", "cost_ratio", "expected_extra_sales")
 
 
 def actions_table(frame: pd.DataFrame, language: Language = "en") -> pd.DataFrame:
     """Global actions (``GlobalActions.to_frame()``) for the screen, texts in ``language``."""
-    table = frame[[*_ACTION_COLUMNS, f"action_{language}", "cost_ratio"]].copy()
-    headers = {c: text(f"campaign.col.{c}", language) for c in (*_ACTION_COLUMNS, "cost_ratio")}
+    table = frame[["rank", f"action_{language}", *_ACTION_COLUMNS]].copy()
+    headers = {c: text(f"campaign.col.{c}", language) for c in ("rank", *_ACTION_COLUMNS)}
     return table.rename(columns={**headers, f"action_{language}": text("col.action", language)})
+
+
+def number_formats(language: Language) -> dict[str, str]:
+    """How the page's tables show their figures (header in ``language`` -> printf format)."""
+    formats = {
+        "coverage": "percent",
+        "mean_cost": "%.2f",
+        "median_cost": "%.2f",
+        "cost": "%.2f",
+        "cost_ratio": "%.2f",
+        "expected_extra_sales": "%.1f",
+        "score": "%.3f",
+        "score_after": "%.3f",
+        "uplift": "%.3f",
+        "mean_uplift": "%.3f",
+    }
+    return {text(f"campaign.col.{c}", language): f for c, f in formats.items()}
 
 
 def curve_figure(curve: pd.DataFrame, language: Language = "en") -> go.Figure:
@@ -210,8 +227,8 @@ def curve_figure(curve: pd.DataFrame, language: Language = "en") -> go.Figure:
             y=curve["coverage"],
             marker_color=BLUE,
             text=[percent(c, language, 0) for c in curve["coverage"]],
-            textposition="outside",
-            cliponaxis=False,
+            textposition="inside",
+            insidetextanchor="start",
             hovertemplate="%{x}: %{y:.1%}<extra></extra>",
         ),
         secondary_y=False,

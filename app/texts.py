@@ -270,12 +270,12 @@ TEXTS: dict[str, dict[Language, str]] = {
         "fr": "Caractéristiques du fichier de contraintes du bundle. Les attributs protégés ne "
         "sont pas proposés : le graphique d'équité en rend compte.",
     },
+    "campaign.filters.add": {"en": "Add a filter", "fr": "Ajouter un filtre"},
     "campaign.all": {"en": "all", "fr": "tous"},
     "campaign.exclude": {
         "en": "Never target (opt-out column)",
         "fr": "Ne jamais cibler (colonne d'opposition)",
     },
-    "campaign.exclude.none": {"en": "nobody", "fr": "personne"},
     "campaign.exclude.help": {
         "en": "A yes/no column of the data: clients marked yes are counted, never searched "
         "nor advised (GDPR Art. 21 opt-out, clients contacted too often).",

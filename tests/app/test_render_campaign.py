@@ -289,3 +289,28 @@ def test_fairness_lines_and_table_speak_the_language() -> None:
     assert table["groupe"].tolist()[:2] == ["Sex: female", "Sex: male"]
     assert table["signalé"].tolist() == ["non", "oui", "non", "non"]
     assert table["couverture"].tolist() == frame["coverage"].tolist()
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_figure_of_the_tables_has_a_format(lang: str) -> None:
+    formats = rc.number_formats(lang)  # type: ignore[arg-type]
+    actions = pd.DataFrame(
+        {
+            "rank": [1],
+            "action_en": ["a"],
+            "action_fr": ["a"],
+            "n_covered": [3],
+            "coverage": [0.5],
+            "mean_cost": [1.0],
+            "expected_extra_sales": [0.4],
+            "cost_ratio": [1.1],
+        }
+    )
+    tables = [
+        rc.actions_table(actions, lang),  # type: ignore[arg-type]
+        rc.levers_table(_levers_frame(), lang),  # type: ignore[arg-type]
+        rc.fairness_table(_fairness_frame(), {}, lang),  # type: ignore[arg-type]
+    ]
+    for table in tables:
+        floats = {c for c in table.columns if pd.api.types.is_float_dtype(table[c])}
+        assert floats <= set(formats), floats - set(formats)
