@@ -371,8 +371,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     "campaign.actions.none": {
         "en": "No client of the segment has an individual lever: there is no global action "
         "to choose.",
-        "fr": "Aucun client du segment n'a de levier individuel : aucune action globale à "
-        "choisir.",
+        "fr": "Aucun client du segment n'a de levier individuel : aucune action globale à choisir.",
     },
     "campaign.curve.k": {"en": "Number of actions", "fr": "Nombre d'actions"},
     "campaign.curve.cost": {"en": "Mean cost", "fr": "Coût moyen"},
