@@ -9,11 +9,18 @@ over the segment with a progress bar, prints the summary, and writes the folder
 
 from __future__ import annotations
 
+import importlib
 import json
+import logging
+import os
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -28,14 +35,19 @@ from advisor._cli_campaign_inputs import (
     load_from_bundle,
 )
 from advisor._cli_campaign_tables import print_record, progress_bar
-from advisor._console import shown
+from advisor._console import inert, shown
 from advisor.campaigns import (
+    CAMPAIGN_PARAMS,
+    ENV_SCHEDULER,
     RUN_PARAMS,
     SUMMARIZE_PARAMS,
     CampaignError,
     CampaignResult,
     demo_true_effect,
+    exclusion_mask,
     fairness_report,
+    local_cluster,
+    segment_mask,
 )
 from advisor.errors import AdvisorError
 from constraints import ConstraintError, Whole, check_params
@@ -48,7 +60,8 @@ campaign_app = typer.Typer(
 )
 
 INTERRUPTED = 130  # the shell's code for Ctrl-C
-PARQUET, CSV = "levers.parquet", "levers.csv"
+PARQUET, CSV, CHECKPOINTS = "levers.parquet", "levers.csv", "checkpoints"
+CONNECT_S = 10.0  # how long --scheduler waits for the scheduler to answer
 MAX_LIMIT = 10_000_000  # rows of a data file at most (advisor.datasets)
 MAX_WORKERS = 256
 MAX_ACTIONS = 20
@@ -57,6 +70,7 @@ OPTION_RULES = {
     "--n-levers": RUN_PARAMS["n_levers"],
     "--max-actions": SUMMARIZE_PARAMS["max_actions"],
     "--workers": (Whole(1, MAX_WORKERS), None),
+    "--batch-size": CAMPAIGN_PARAMS["batch_size"],
 }
 
 
@@ -170,6 +184,10 @@ def campaign_run(
     limit: Annotated[
         int | None, typer.Option(help="Only the first N clients of the segment (to try it out).")
     ] = None,
+    batch_size: Annotated[
+        int,
+        typer.Option(help="Clients per partition (a checkpoint, a progress step), 1 to 100,000."),
+    ] = 1_000,
 ) -> None:
     """Find the cheapest lever of every client of a segment; print the summary; write --out."""
     options: dict[str, Any] = {
@@ -189,48 +207,27 @@ def campaign_run(
         "workers": workers,
         "scheduler": scheduler,
         "limit": limit,
+        "batch_size": batch_size,
     }
+    folder = out
     try:
-        check_params(
-            {
-                "--limit": limit,
-                "--n-levers": n_levers,
-                "--max-actions": max_actions,
-                "--workers": workers,
-            },
-            OPTION_RULES,
-            error=CampaignError,
-        )
-        check_sources(demo, bundle, data, reference)
-        if workers is not None and scheduler is not None:
-            raise CampaignError("--workers and --scheduler: give one. Got both.")
-        if out is not None:
-            check_out(out, force=force, resume=resume)
-        search = {"engine": engine, "seed": seed, "time_limit_s": time_limit_s}
-        with console.status("Loading the bundle and the clients..."):
-            if bundle is not None and data is not None:
-                loaded = load_from_bundle(bundle, data, reference, id_column, product, **search)
-            else:  # --demo (_check_sources refused the other cases)
-                loaded = load_demo(product, search)
+        _check_options(options, out=out, force=force, resume=resume)
+        loaded = _load(options)
         folder = out if out is not None else Path(f"campaign-{loaded.campaign.product}")
         if out is None:
             check_out(folder, force=force, resume=resume)
         clients = first_clients(loaded.clients, segment, limit)
-        with progress_bar(console) as progress:
-            task = progress.add_task("Searching levers", total=None)
-            result = loaded.campaign.run(
-                clients,
-                segment=segment,
-                exclude=exclude,
-                n_levers=n_levers,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-            )
+        segment_mask(segment, clients)  # refused here, before the folder is created
+        exclusion_mask(exclude, clients)
         options["out"] = str(folder)
+        options["ran_on"] = _where(workers, scheduler)
+        result = _run(loaded, clients, folder, options, force=force, resume=resume)
         record = _write(folder, result, loaded, options, overwrite=force or resume)
+        _drop_checkpoints(folder)
     except (AdvisorError, ConstraintError) as exc:
         raise _error(str(exc)) from exc
     except KeyboardInterrupt:
-        console.print("interrupted; nothing written", highlight=False)
+        console.print(_interrupted(folder), highlight=False, soft_wrap=True)
         raise typer.Exit(code=INTERRUPTED) from None
     print_record(console, record)
     console.print(
@@ -238,6 +235,142 @@ def campaign_run(
         "clients).",
         highlight=False,
         soft_wrap=True,
+    )
+
+
+def _check_options(options: dict[str, Any], *, out: Path | None, force: bool, resume: bool) -> None:
+    """Refuse bad numbers, contradictory options and an unusable --out before any work."""
+    check_params(
+        {name: options[name.removeprefix("--").replace("-", "_")] for name in OPTION_RULES},
+        OPTION_RULES,
+        error=CampaignError,
+    )
+    check_sources(options["demo"], options["bundle"], options["data"], options["reference"])
+    if options["workers"] is not None and options["scheduler"] is not None:
+        raise CampaignError("--workers and --scheduler: give one. Got both.")
+    if out is not None:
+        check_out(out, force=force, resume=resume)
+
+
+def _load(options: dict[str, Any]) -> Loaded:
+    search = {k: options[k] for k in ("engine", "seed", "time_limit_s", "batch_size")}
+    with console.status("Loading the bundle and the clients..."):
+        if options["demo"]:
+            return load_demo(options["product"], search)
+        return load_from_bundle(
+            Path(options["bundle"]),
+            options["data"],
+            options["reference"],
+            options["id_column"],
+            options["product"],
+            **search,
+        )
+
+
+def _where(workers: int | None, scheduler: str | None) -> str:
+    if workers is not None:
+        return f"local Dask cluster, {workers} worker{'s' if workers > 1 else ''}"
+    address = scheduler or os.environ.get(ENV_SCHEDULER, "").strip()
+    return f"Dask scheduler {address}" if address else "in-process"
+
+
+@contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Keep Dask's own log (workers killed at shutdown, lost connections) off the terminal."""
+    logger = logging.getLogger("distributed")
+    before = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+@contextmanager
+def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """Yield the Dask client of --workers / --scheduler, or None (in-process, or the env's)."""
+    if workers is not None:
+        with local_cluster(workers) as client:
+            yield client
+    elif scheduler is not None:
+        distributed: Any = importlib.import_module("distributed")
+        try:
+            client = distributed.Client(scheduler, timeout=CONNECT_S, set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            detail = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+            raise CampaignError(
+                f"--scheduler: must be the address of a running Dask scheduler (tcp://host:port)."
+                f" Got {scheduler!r} (no answer within {CONNECT_S:g} s: {detail})."
+            ) from exc
+        with client:
+            yield client
+    else:
+        yield None
+
+
+def _run(
+    loaded: Loaded,
+    clients: pd.DataFrame,
+    folder: Path,
+    options: dict[str, Any],
+    *,
+    force: bool,
+    resume: bool,
+) -> CampaignResult:
+    """Run the campaign, checkpoints in ``folder/checkpoints`` (a new folder goes on failure)."""
+    checkpoints = folder / CHECKPOINTS
+    if resume and not checkpoints.is_dir():
+        raise CampaignError(
+            f"--resume: --out {inert(folder)} must hold the checkpoints of a stopped run "
+            f"({CHECKPOINTS}/). Got none. Hint: run without --resume."
+        )
+    created = not folder.exists()
+    folder.mkdir(exist_ok=True)
+    if force and checkpoints.is_dir() and not checkpoints.is_symlink():
+        shutil.rmtree(checkpoints)  # a stopped run's partitions: --force starts again
+    try:
+        with (
+            _quiet_dask(),
+            _dask_client(options["workers"], options["scheduler"]) as client,
+            progress_bar(console) as progress,
+        ):
+            task = progress.add_task("Searching levers", total=None)
+            return loaded.campaign.run(
+                clients,
+                segment=options["segment"],
+                exclude=options["exclude"],
+                n_levers=options["n_levers"],
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                client=client,
+                checkpoint=checkpoints,
+                resume=resume,
+            )
+    except AdvisorError:
+        if created and not _finished_parts(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _finished_parts(folder: Path) -> int:
+    checkpoints = folder / CHECKPOINTS
+    return len(list(checkpoints.glob("part-*"))) if checkpoints.is_dir() else 0
+
+
+def _drop_checkpoints(folder: Path) -> None:
+    """Remove the checkpoints of a run whose results are written (they hold the same rows)."""
+    checkpoints = folder / CHECKPOINTS
+    if checkpoints.is_dir() and not checkpoints.is_symlink():
+        shutil.rmtree(checkpoints, ignore_errors=True)
+
+
+def _interrupted(folder: Path | None) -> str:
+    n = 0 if folder is None else _finished_parts(folder)
+    if not n:
+        return "interrupted; nothing written"
+    return (
+        f"interrupted; {n} finished partition{'s' if n > 1 else ''} kept in "
+        f"{inert(folder / CHECKPOINTS) if folder else ''}: run the same command with --resume "
+        "to finish"
     )
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import io
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -405,3 +409,63 @@ def test_a_terminal_sees_the_progress_bar(
     assert final.group(1) == final.group(2)
     assert int(final.group(2)) > 0
     assert "Campaign summary" in plain
+
+
+# --------------------------------------------------------------------------- Dask, Ctrl-C, resume
+def test_two_workers_give_the_in_process_frame(demo_run: tuple[Path, Any], tmp_path: Path) -> None:
+    out = tmp_path / "dask"
+    args = ["--demo", "--product", PRODUCT, "--segment", "age >= 30 and region != 'north'"]
+    done = invoke(
+        "run", *args, "--limit", "40", "--engine", "search", "--workers", "2", "--out", str(out)
+    )
+    assert done.exit_code == 0, done.output
+    assert figure(done.output, "ran on") == "local Dask cluster, 2 workers"
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "levers.parquet"), pd.read_parquet(demo_run[0] / "levers.parquet")
+    )
+
+
+def test_ctrl_c_keeps_finished_partitions_and_resume_finishes(
+    demo_env: None, demo_bundle: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "stopped"
+    args = ["--demo", "--product", PRODUCT, "--limit", "120", "--batch-size", "10"]
+    args += ["--engine", "search", "--out", str(out)]
+    script = "import sys, advisor.cli; sys.argv[0] = 'levers'; advisor.cli.main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "campaign", "run", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(out.glob("checkpoints/part-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout + stderr
+    assert re.fullmatch(
+        r"interrupted; \d+ finished partitions? kept in .*checkpoints: run the same command "
+        r"with --resume to finish\n",
+        stdout,
+    ), stdout
+    assert "Traceback" not in stderr
+    assert not (out / "campaign.json").exists()
+    kept = len(list(out.glob("checkpoints/part-*")))
+    assert 1 <= kept < 12
+    refused = invoke("run", *args)
+    assert_one_line_error(refused, "must be a new or empty folder", "--resume")
+    resumed = invoke("run", *args, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert not (out / "checkpoints").exists()
+    portfolio = make_demo_portfolio(n_clients=DEMO_TEST_CLIENTS, seed=0)
+    portfolio = portfolio.set_index("client_id", drop=False)
+    portfolio.index.name = None
+    campaign = Campaign.from_bundle(
+        demo_bundle, portfolio, product=PRODUCT, engine="search", batch_size=10
+    )
+    expected = campaign.run(portfolio.head(120)).to_frame()
+    expected["client"] = expected["client"].astype(str)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "levers.parquet"), expected)
+    again = invoke("run", *args, "--resume")
+    assert_one_line_error(again, "--resume: --out", "must hold the checkpoints of a stopped run")
