@@ -111,6 +111,7 @@ def summary_table(record: CampaignFile) -> Table:
         ("time", f"{p.elapsed_s:,.1f} s ({rate:,.1f} clients/s)"),
         ("engines used", ", ".join(p.engines_used) or "none (nobody searched)"),
         ("engine asked, seed", f"{p.engine}, {p.seed}"),
+        ("ran on", str(o.get("ran_on") or "in-process")),
     ]
     table = Table("figure", "value", title="Campaign summary")
     for name, cell in rows:
