@@ -311,8 +311,8 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "campaign.run": {"en": "Run the campaign", "fr": "Lancer la campagne"},
     "campaign.progress": {
-        "en": "{done} of {total} clients searched",
-        "fr": "{done} clients cherchés sur {total}",
+        "en": "{done} of {total} clients of the segment done",
+        "fr": "{done} clients du segment traités sur {total}",
     },
     "campaign.summarizing": {
         "en": "Choosing the global actions and the fairness report...",
