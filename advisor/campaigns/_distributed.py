@@ -348,6 +348,7 @@ def local_cluster(n_workers: int, *, memory_limit: str | int = "auto") -> Iterat
             # no dashboard; its HTTP server on a free local port, not 8787
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             env=THREAD_ENV,
+            preload=["advisor.campaigns"],  # the libraries load while the cluster starts
         )
     except (ValueError, TypeError) as exc:
         raise CampaignError(
