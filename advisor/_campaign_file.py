@@ -110,6 +110,7 @@ class CampaignFile(_Strict):
     global_actions: dict[str, Any] | None
     fairness: dict[str, Any] | None
     true_effect: TrueEffectRecord | None
+    warnings: list[str] = []
     files: dict[str, str]
 
 
@@ -149,6 +150,7 @@ def campaign_record(
     options: dict[str, Scalar],
     extras: dict[str, dict[str, Any] | None],
     files: dict[str, str],
+    warnings: list[str] | None = None,
 ) -> CampaignFile:
     """Return the record of a finished run (validated like a file read back)."""
     totals = asdict(result.totals)
@@ -166,6 +168,7 @@ def campaign_record(
         "global_actions": json_safe(extras.get("global_actions")),
         "fairness": extras.get("fairness"),
         "true_effect": extras.get("true_effect"),
+        "warnings": list(warnings or ()),
         "files": files,
     }
     try:  # through JSON, so that what is printed now is exactly what `show` will read

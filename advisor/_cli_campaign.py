@@ -15,10 +15,10 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import pandas as pd
 import typer
@@ -54,6 +54,8 @@ from constraints import ConstraintError, Whole, check_params
 
 __all__ = ["campaign_app"]
 
+_T = TypeVar("_T")
+
 console = Console(width=None if sys.stdout.isatty() else 120)
 campaign_app = typer.Typer(
     help="Run a campaign over a segment of clients, and show its results.", no_args_is_help=True
@@ -80,35 +82,60 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _attempt(status: str, compute: Callable[[], _T], warnings: list[str]) -> _T | None:
+    """Return ``compute()``, or None with a warning: a failed report never loses the levers."""
+    with console.status(status):
+        try:
+            return compute()
+        except AdvisorError as exc:
+            warning = (str(exc).splitlines() or [type(exc).__name__])[0]
+            warnings.append(warning)
+            console.print(f"[yellow]warning:[/] {shown(warning)}", highlight=False, soft_wrap=True)
+            return None
+
+
 def _reports(
     result: CampaignResult, loaded: Loaded, max_actions: int
-) -> dict[str, dict[str, Any] | None]:
-    """Return the reports of a finished run as plain data (the true effect on the demo only)."""
-    with console.status("Global actions, verified client by client..."):
-        actions = result.summarize(max_actions)
-    with console.status("Fairness of recourse..."):
-        fairness = fairness_report(result)
+) -> tuple[dict[str, dict[str, Any] | None], list[str]]:
+    """Return the reports of a finished run as plain data, and why any is missing.
+
+    The true effect is computed on the demo only (its causal model is known).
+    """
+    warnings: list[str] = []
+    actions = _attempt(
+        "Global actions, verified client by client...",
+        lambda: result.summarize(max_actions),
+        warnings,
+    )
+    fairness = _attempt("Fairness of recourse...", lambda: fairness_report(result), warnings)
     truth = None
     if loaded.demo_seed is not None:
-        with console.status("True effect through the demo's causal model..."):
-            truth = demo_true_effect(result, actions, seed=loaded.demo_seed)
-    return {
-        "global_actions": actions.to_dict(),
-        "fairness": fairness.to_dict(),
+        seed = loaded.demo_seed
+        truth = _attempt(
+            "True effect through the demo's causal model...",
+            lambda: demo_true_effect(result, actions, seed=seed),
+            warnings,
+        )
+    reports = {
+        "global_actions": None if actions is None else actions.to_dict(),
+        "fairness": None if fairness is None else fairness.to_dict(),
         "true_effect": None if truth is None else truth.to_dict(),
     }
+    return reports, warnings
 
 
 def _write(
     out: Path, result: CampaignResult, loaded: Loaded, options: dict[str, Any], overwrite: bool
 ) -> CampaignFile:
     """Write the levers and then campaign.json (last: its presence means a complete run)."""
+    reports, warnings = _reports(result, loaded, int(options["max_actions"]))
     record = campaign_record(
         result,
         label=loaded.label,
         currency=loaded.currency,
         options=options,
-        extras=_reports(result, loaded, int(options["max_actions"])),
+        extras=reports,
+        warnings=warnings,
         files={"parquet": PARQUET, "csv": CSV},
     )
     out.mkdir(exist_ok=True)

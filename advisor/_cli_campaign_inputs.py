@@ -113,6 +113,13 @@ def load_from_bundle(
 ) -> Loaded:
     bundle = load_bundle(folder)
     clients = _indexed(read_client_data(data), id_column)
+    repeated = clients.index[clients.index.duplicated()]
+    if len(repeated):
+        raise CampaignError(
+            f"--id-column {inert(id_column)}: must hold one id per client. Got "
+            f"{len(repeated):,} repeated ids (first {inert(repeated[0])!r}). Hint: name another "
+            "column with --id-column, or remove it to number the clients by row."
+        )
     _check_features(bundle, clients, "--data", inert(data))
     frame = clients if reference is None else _indexed(read_client_data(reference), id_column)
     if reference is not None:

@@ -126,6 +126,8 @@ def _column(name: Any) -> str:
 def print_record(console: Console, record: CampaignFile) -> None:
     """Print everything ``campaign.json`` holds: the summary, then each report present."""
     console.print(summary_table(record))
+    for warning in record.warnings:
+        console.print(Text("warning: ", style="yellow") + text(warning), soft_wrap=True)
     actions = global_actions_of(record)
     if actions is not None:
         for line in global_action_lines(actions):

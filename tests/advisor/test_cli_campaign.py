@@ -18,6 +18,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from advisor._campaign_file import campaign_record
+from advisor._cli_campaign import _reports
+from advisor._cli_campaign_inputs import Loaded
+from advisor._cli_campaign_tables import print_record
 from advisor.campaigns import (
     Campaign,
     CampaignResult,
@@ -289,6 +293,7 @@ def broken_files(bank_data: pd.DataFrame, tmp_path_factory: pytest.TempPathFacto
         (["--n-levers", "11"], ["--n-levers: must be a whole number from 1 to 10"]),
         (["--max-actions", "21"], ["--max-actions: must be a whole number from 1 to 20"]),
         (["--engine", "magic"], ["engine: must be one of auto"]),
+        (["--id-column", "job"], ["--id-column job: must hold one id per client. Got 3,988"]),
     ],
 )
 def test_bad_options_get_one_line(
@@ -356,6 +361,28 @@ def test_contradictory_options_are_refused_before_any_work(
     args: list[str], fragment: str, tmp_path: Path
 ) -> None:
     assert_one_line_error(invoke("run", *args, "--out", str(tmp_path / "x")), fragment)
+
+
+def test_a_failed_report_is_a_warning_not_a_lost_run(
+    bank_bundle: Path, bank_data: pd.DataFrame
+) -> None:
+    frame = bank_data.set_axis(bank_data.index.astype(str))
+    result, _ = api_frame(bank_bundle, frame, frame.head(20))
+    context = result.require_context("test")
+    # the true effect needs the demo's causal model: on a bank bundle it fails, for real
+    loaded = Loaded(campaign=context.campaign, clients=frame, label="y", currency=None, demo_seed=0)
+    reports, warnings = _reports(result, loaded, 3)
+    assert reports["true_effect"] is None
+    assert len(warnings) == 1
+    assert warnings[0].startswith("true effect: ")
+    assert reports["fairness"] == fairness_report(result).to_dict()
+    assert GlobalActions.from_dict(reports["global_actions"] or {}) == result.summarize(3)
+    record = campaign_record(
+        result, label="y", currency=None, options={}, extras=reports, warnings=warnings, files={}
+    )
+    screen = io.StringIO()
+    print_record(Console(file=screen, width=200), record)
+    assert f"warning: {warnings[0]}" in screen.getvalue()
 
 
 # --------------------------------------------------------------------------- show
