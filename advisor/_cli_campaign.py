@@ -150,7 +150,11 @@ def _write(
 @campaign_app.command("run")
 def campaign_run(
     demo: Annotated[
-        bool, typer.Option("--demo", help="Run on the demo bundle and portfolio.")
+        bool,
+        typer.Option(
+            "--demo",
+            help="Run on the demo bundle and portfolio (LEVERS_DEMO_BUNDLE, LEVERS_DEMO_CLIENTS).",
+        ),
     ] = False,
     bundle: Annotated[
         Path | None, typer.Option(help="A model bundle folder (levers train --out).")
@@ -183,7 +187,11 @@ def campaign_run(
         int, typer.Option(help=f"Global actions at most, 1 to {MAX_ACTIONS}.")
     ] = 5,
     engine: Annotated[
-        str, typer.Option(help="auto (exact when it applies, else search), exact or search.")
+        str,
+        typer.Option(
+            help="auto (the exact MILP when the model allows it, else search), exact, search "
+            "(the fastest) or gradient."
+        ),
     ] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the search, 0 to 2**63 - 1.")] = 0,
     time_limit_s: Annotated[

@@ -117,8 +117,8 @@ def load_from_bundle(
     if len(repeated):
         raise CampaignError(
             f"--id-column {inert(id_column)}: must hold one id per client. Got "
-            f"{len(repeated):,} repeated ids (first {inert(repeated[0])!r}). Hint: name another "
-            "column with --id-column, or remove it to number the clients by row."
+            f"{len(repeated):,} repeated ids (first {inert(repeated[0])!r}). Hint: name the "
+            "column of unique ids with --id-column (clients are numbered by row without one)."
         )
     _check_features(bundle, clients, "--data", inert(data))
     frame = clients if reference is None else _indexed(read_client_data(reference), id_column)
