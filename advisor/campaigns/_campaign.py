@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.campaigns._distributed import BundleSource, run_partitions
+from advisor.campaigns._distributed import run_partitions
+from advisor.campaigns._partitions import BundleSource
 from advisor.campaigns._segment import exclusion_mask, segment_mask
 from advisor.campaigns._types import (
     CampaignContext,
