@@ -352,7 +352,11 @@ def _run(
     force: bool,
     resume: bool,
 ) -> CampaignResult:
-    """Run the campaign, checkpoints in ``folder/checkpoints`` (a new folder goes on failure)."""
+    """Run the campaign with checkpoints in ``folder/checkpoints``.
+
+    A run that fails or is stopped before any partition is finished leaves nothing behind:
+    not its checkpoints, nor the folder when it created it.
+    """
     checkpoints = folder / CHECKPOINTS
     if resume and not checkpoints.is_dir():
         raise CampaignError(
@@ -380,9 +384,11 @@ def _run(
                 checkpoint=checkpoints,
                 resume=resume,
             )
-    except AdvisorError:
-        if created and not _finished_parts(folder):
-            shutil.rmtree(folder, ignore_errors=True)
+    except (AdvisorError, KeyboardInterrupt):
+        if not resume and not _finished_parts(folder):  # nothing to resume: leave no trace
+            _drop_checkpoints(folder)
+            if created:
+                shutil.rmtree(folder, ignore_errors=True)
         raise
 
 

@@ -336,6 +336,11 @@ def test_a_bundle_data_mismatch_is_one_line(
     args += [] if reference is None else ["--reference", where(reference)]
     result = invoke("run", *args, "--limit", "20", "--out", str(tmp_path / "never"))
     assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "never").exists()
+    (tmp_path / "empty").mkdir()
+    again = invoke("run", *args, "--limit", "20", "--out", str(tmp_path / "empty"))
+    assert_one_line_error(again, *fragments)
+    assert not list((tmp_path / "empty").iterdir())
 
 
 def test_the_german_credit_data_on_the_bank_bundle_is_one_line(
