@@ -252,23 +252,36 @@ def local_cluster(n_workers: int, *, memory_limit: str | int = "auto") -> Iterat
     options = check_params(
         {"n_workers": n_workers}, {"n_workers": Whole(1, 256)}, error=CampaignError
     )
+    _check_memory_limit(memory_limit)
     dask = _dask()
-    try:
-        cluster = dask.LocalCluster(
-            n_workers=options["n_workers"],
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=memory_limit,
-            dashboard_address=None,
-            # no dashboard; its HTTP server on a free local port, not 8787
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            env=THREAD_ENV,
-            preload=["advisor.campaigns"],  # the libraries load while the cluster starts
-        )
-    except (ValueError, TypeError) as exc:
-        raise CampaignError(
-            f"memory_limit: must be a size such as '2GiB', a number of bytes or 'auto'. Got "
-            f"{memory_limit!r}."
-        ) from exc
+    cluster = dask.LocalCluster(
+        n_workers=options["n_workers"],
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=memory_limit,
+        dashboard_address=None,
+        # no dashboard; its HTTP server on a free local port, not 8787
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        env=THREAD_ENV,
+        preload=["advisor.campaigns"],  # the libraries load while the cluster starts
+    )
     with cluster, dask.Client(cluster, set_as_default=False) as client:
         yield client
+
+
+def _check_memory_limit(memory_limit: object) -> None:
+    from dask.utils import parse_bytes
+
+    try:
+        ok = memory_limit == "auto" or (
+            not isinstance(memory_limit, bool)
+            and isinstance(memory_limit, (int, str))
+            and parse_bytes(memory_limit) > 0
+        )
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise CampaignError(
+            f"memory_limit: must be a size such as '2GiB', a number of bytes > 0 or 'auto'. "
+            f"Got {memory_limit!r}."
+        )

@@ -197,6 +197,24 @@ def test_a_campaign_of_objects_in_memory_is_not_shipped(
         in_memory.run(clients.iloc[:8], client="tcp://127.0.0.1:8786")
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"n_workers": 0}, r"^n_workers: must be a whole number from 1 to 256\. Got 0\.$"),
+        (
+            {"n_workers": 1, "memory_limit": "lots"},
+            r"^memory_limit: must be a size such as '2GiB', a number of bytes > 0 or 'auto'\. "
+            r"Got 'lots'\.$",
+        ),
+        ({"n_workers": 1, "memory_limit": -5}, r"^memory_limit: .* Got -5\.$"),
+    ],
+)
+def test_local_cluster_checks_its_options(options: dict[str, Any], message: str) -> None:
+    n_workers = options.pop("n_workers")
+    with pytest.raises(CampaignError, match=message), local_cluster(n_workers, **options):
+        pass
+
+
 def test_the_scheduler_of_the_environment_is_used(
     campaign: Campaign,
     clients: pd.DataFrame,
