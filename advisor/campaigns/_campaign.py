@@ -175,7 +175,9 @@ class Campaign:
 
         ``reference`` is the bundle's training data (the goal and the binding of the
         constraint file come from it); ``options`` are the Advisor's (``target`` is its
-        ``goal``). The provenance records the card's model and constraint-file hashes.
+        ``goal``). The provenance records the card's model and constraint-file hashes. The
+        campaign keeps the bundle's folder, ``reference`` and ``options`` (:attr:`source`):
+        Dask workers rebuild it from them, checked against those hashes.
         """
         if isinstance(bundle, (str, os.PathLike)):
             bundle = load_bundle(Path(bundle))
