@@ -135,6 +135,20 @@ def test_a_run_stopped_on_dask_resumes_with_the_missing_partitions_only(
     assert [o.client for o in resumed.outcomes] == list(clients.index)
 
 
+def test_a_bank_marketing_xgboost_campaign_gives_the_in_process_frame_on_dask(
+    bank_bundle: Path, bank_data: pd.DataFrame, dask_client: Any, tmp_path: Path
+) -> None:
+    """Real data (text categories, integer ids) through the Parquet reference and back."""
+    campaign = Campaign.from_bundle(bank_bundle, bank_data, engine="search", batch_size=10)
+    clients = bank_data.iloc[:30]
+    here = campaign.run(clients, n_levers=2)
+    there = campaign.run(clients, n_levers=2, client=dask_client, checkpoint=tmp_path / "c")
+    assert here.totals.n_advised > 0
+    pd.testing.assert_frame_equal(there.to_frame(), here.to_frame(), check_exact=True)
+    assert there.outcomes == here.outcomes
+    assert [o.client for o in there.outcomes] == list(range(30))
+
+
 def _copy_bundle(demo_bundle: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "bundle"
     shutil.copytree(demo_bundle, copy)
