@@ -205,6 +205,11 @@ def test_an_existing_folder_needs_force(demo_run: tuple[Path, Any]) -> None:
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
     both = invoke(*args, "--out", str(out), "--force", "--resume")
     assert_one_line_error(both, "--force and --resume: give one")
+    (out.parent / "a-file").write_text("x", encoding="utf-8")
+    a_file = invoke(*args, "--out", str(out.parent / "a-file"), "--force")
+    assert_one_line_error(a_file, "a-file: must be a folder. Got a file.")
+    nowhere = invoke(*args, "--out", str(out.parent / "no" / "such"))
+    assert_one_line_error(nowhere, "must be in an existing folder. Got no folder")
 
 
 def test_force_replaces_the_results(demo_env: None, tmp_path: Path) -> None:
@@ -360,6 +365,7 @@ def test_the_german_credit_data_on_the_bank_bundle_is_one_line(
         (["--demo", "--data", "d.csv"], "--demo: runs on the demo bundle"),
         (["--demo", "--workers", "2", "--scheduler", "tcp://x:1"], "--workers and --scheduler"),
         (["--demo", "--workers", "0"], "--workers: must be a whole number from 1 to 256"),
+        (["--demo", "--batch-size", "0"], "--batch-size: must be a whole number from 1 to 100000"),
     ],
 )
 def test_contradictory_options_are_refused_before_any_work(
@@ -501,3 +507,32 @@ def test_ctrl_c_keeps_finished_partitions_and_resume_finishes(
     pd.testing.assert_frame_equal(pd.read_parquet(out / "levers.parquet"), expected)
     again = invoke("run", *args, "--resume")
     assert_one_line_error(again, "--resume: --out", "must hold the checkpoints of a stopped run")
+
+
+def test_an_unreachable_scheduler_is_one_line(
+    demo_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import advisor._cli_campaign as command
+
+    monkeypatch.setattr(command, "CONNECT_S", 1.0)  # the wait for an answer, not the logic
+    out = tmp_path / "never"
+    args = ["--demo", "--product", PRODUCT, "--limit", "5", "--engine", "search"]
+    done = invoke("run", *args, "--scheduler", "tcp://127.0.0.1:9", "--out", str(out))
+    assert_one_line_error(done, "--scheduler: must be the address of a running Dask scheduler")
+    assert not out.exists()
+
+
+def test_show_prints_names_from_the_file_as_text(
+    demo_run: tuple[Path, Any], tmp_path: Path
+) -> None:
+    record = json.loads((demo_run[0] / "campaign.json").read_text("utf-8"))
+    record["product_label"] = "[bold red]Life\x1b[2J"
+    record["options"]["segment"] = "age > 3 [/]"
+    record["global_actions"]["actions"][0]["text"]["en"] = "Call [link=x]now\u202e"
+    (tmp_path / "campaign.json").write_text(json.dumps(record), encoding="utf-8")
+    shown = invoke("show", str(tmp_path))
+    assert shown.exit_code == 0, shown.output
+    assert "[bold red]Life\\x1b[2J (life_insurance)" in shown.output
+    assert "age > 3 [/] (first 40 clients)" in shown.output
+    assert "1. Call [link=x]now\\u202e  [" in shown.output
+    assert "\x1b" not in shown.output
