@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -296,3 +300,64 @@ def test_a_checkpoint_needs_a_campaign_from_a_bundle(
         in_memory.run(clients.iloc[:5], checkpoint=tmp_path / "c")
     with pytest.raises(CampaignError, match=r"^resume: must be True or False.*$"):
         in_memory.run(clients.iloc[:5], resume="yes")  # type: ignore[arg-type]
+
+
+_KILLED_RUN = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from advisor.campaigns import Campaign
+from advisor.levers import load_demo_advisor
+from advisor.models import DemoBundleSettings
+
+bundle, folder, n_clients, batch = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), 10
+advisor, _ = load_demo_advisor(DemoBundleSettings(out=bundle, n_clients=n_clients))
+campaign = Campaign.from_bundle(
+    bundle, advisor.reference, product="life_insurance", engine="search", batch_size=batch
+)
+clients = advisor.reference.iloc[200:245].copy()
+clients["opt_out"] = np.arange(len(clients)) % 4 == 0
+
+def progress(done, total):
+    if done >= 2 * batch:
+        time.sleep(120)  # the test kills this process here
+
+campaign.run(clients, exclude="opt_out", n_levers=2, checkpoint=folder, progress=progress)
+"""
+
+
+def test_a_killed_process_resumes_from_its_checkpoint(
+    demo_bundle: Path,
+    campaign: Campaign,
+    clients: pd.DataFrame,
+    result: CampaignResult,
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "checkpoint"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(_KILLED_RUN),
+            str(demo_bundle),
+            str(folder),
+            str(DEMO_TEST_CLIENTS),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(_parts(folder)) < 2 and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
+    finally:
+        child.kill()  # SIGKILL: no cleanup, no atexit
+        child.wait()
+    first = _parts(folder)
+    assert first == {"part-000000.parquet", "part-000001.parquet"}
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no half-written file
+    resumed = campaign.run(clients, exclude="opt_out", n_levers=2, checkpoint=folder, resume=True)
+    assert len(_parts(folder) - first) == 3
+    assert resumed.outcomes == result.outcomes
+    pd.testing.assert_frame_equal(resumed.to_frame(), result.to_frame(), check_exact=True)
