@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 
+_MAX_ETA_S = 1e9  # about 31 years: beyond, the time left is shown as "?"
+
+
 def rate_and_eta(done: float, total: float | None, elapsed: float | None) -> str:
     """Say the mean rate so far and the time left at that rate.
 
@@ -50,10 +53,11 @@ def rate_and_eta(done: float, total: float | None, elapsed: float | None) -> str
     >>> rate_and_eta(0, None, 2.0)
     '? clients/s, ETA ?'
     """
-    if not done or not elapsed:
+    rate = done / elapsed if done and elapsed else math.nan
+    if not (math.isfinite(rate) and rate > 0):
         return "? clients/s, ETA ?"
-    rate = done / elapsed
-    left = "?" if total is None else str(timedelta(seconds=round(max(total - done, 0) / rate)))
+    seconds = math.inf if total is None else max(total - done, 0) / rate
+    left = "?" if seconds > _MAX_ETA_S else str(timedelta(seconds=round(seconds)))
     return f"{rate:,.1f} clients/s, ETA {left}"
 
 

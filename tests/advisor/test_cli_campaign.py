@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import signal
 import subprocess
@@ -15,13 +16,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from advisor._campaign_file import campaign_record
+from advisor._campaign_file import campaign_record, json_safe
 from advisor._cli_campaign import _reports
 from advisor._cli_campaign_inputs import Loaded
-from advisor._cli_campaign_tables import print_record
+from advisor._cli_campaign_tables import print_record, rate_and_eta
 from advisor.campaigns import (
     Campaign,
     CampaignResult,
@@ -536,3 +539,47 @@ def test_show_prints_names_from_the_file_as_text(
     assert "age > 3 [/] (first 40 clients)" in shown.output
     assert "1. Call [link=x]now\\u202e  [" in shown.output
     assert "\x1b" not in shown.output
+
+
+# --------------------------------------------------------------------------- properties
+_LEAVES = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+_NESTED = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_NESTED)
+@settings(max_examples=200, deadline=None)
+def test_json_safe_always_gives_strict_json_and_keeps_finite_values(value: Any) -> None:
+    safe = json_safe(value)
+    text = json.dumps(safe, allow_nan=False)  # never NaN nor Infinity in campaign.json
+
+    def same(before: Any, after: Any) -> bool:
+        if isinstance(before, float) and not math.isfinite(before):
+            expected = None if math.isnan(before) else ("inf" if before > 0 else "-inf")
+            return bool(after == expected)
+        if isinstance(before, dict):
+            return before.keys() == after.keys() and all(same(before[k], after[k]) for k in before)
+        if isinstance(before, (list, tuple)):
+            return len(before) == len(after) and all(map(same, before, after))
+        return bool(before == after) and type(before) is type(after)
+
+    assert same(value, safe)
+    assert json.loads(text) == safe
+
+
+@given(done=st.integers(0, 10**7), extra=st.integers(0, 10**7), elapsed=st.floats(0, 1e6))
+def test_rate_and_eta_is_never_negative_nor_an_error(done: int, extra: int, elapsed: float) -> None:
+    said = rate_and_eta(done, done + extra, elapsed)
+    rate = done / elapsed if done and elapsed else math.nan
+    if not (math.isfinite(rate) and rate > 0):
+        assert said == "? clients/s, ETA ?"
+        return
+    found = re.fullmatch(r"([\d,]+\.\d) clients/s, ETA (\?|(\d+ days?, )?\d+:\d\d:\d\d)", said)
+    assert found, said
+    if extra == 0:
+        assert found.group(2) == "0:00:00"
