@@ -13,10 +13,9 @@ import importlib
 import json
 import logging
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -27,6 +26,10 @@ from rich.console import Console
 from advisor._atomic import write_text_atomic
 from advisor._campaign_file import FILE_NAME, CampaignFile, campaign_record, read_campaign_file
 from advisor._cli_campaign_inputs import (
+    CHECKPOINTS,
+    CSV,
+    MANIFEST,
+    PARQUET,
     Loaded,
     check_out,
     check_sources,
@@ -62,7 +65,6 @@ campaign_app = typer.Typer(
 )
 
 INTERRUPTED = 130  # the shell's code for Ctrl-C
-PARQUET, CSV, CHECKPOINTS = "levers.parquet", "levers.csv", "checkpoints"
 CONNECT_S = 10.0  # how long --scheduler waits for the scheduler to answer
 MAX_LIMIT = 10_000_000  # rows of a data file at most (advisor.datasets)
 MAX_WORKERS = 256
@@ -365,8 +367,8 @@ def _run(
         )
     created = not folder.exists()
     folder.mkdir(exist_ok=True)
-    if force and checkpoints.is_dir() and not checkpoints.is_symlink():
-        shutil.rmtree(checkpoints)  # a stopped run's partitions: --force starts again
+    if force:
+        _drop_checkpoints(folder)  # a stopped run's partitions: --force starts again
     try:
         with (
             _quiet_dask(),
@@ -388,7 +390,8 @@ def _run(
         if not resume and not _finished_parts(folder):  # nothing to resume: leave no trace
             _drop_checkpoints(folder)
             if created:
-                shutil.rmtree(folder, ignore_errors=True)
+                with suppress(OSError):
+                    folder.rmdir()
         raise
 
 
@@ -398,10 +401,18 @@ def _finished_parts(folder: Path) -> int:
 
 
 def _drop_checkpoints(folder: Path) -> None:
-    """Remove the checkpoints of a run whose results are written (they hold the same rows)."""
+    """Remove a campaign's checkpoint files (its manifest and partitions), never other files.
+
+    Called once the results are written (they hold the same rows), by ``--force`` and when
+    a run stops before any partition; the folder goes only when nothing else is in it.
+    """
     checkpoints = folder / CHECKPOINTS
-    if checkpoints.is_dir() and not checkpoints.is_symlink():
-        shutil.rmtree(checkpoints, ignore_errors=True)
+    if not checkpoints.is_dir() or checkpoints.is_symlink():
+        return
+    for file in [checkpoints / MANIFEST, *checkpoints.glob("part-*.parquet")]:
+        file.unlink(missing_ok=True)
+    with suppress(OSError):
+        checkpoints.rmdir()
 
 
 def _interrupted(folder: Path | None) -> str:

@@ -28,7 +28,22 @@ from advisor.models import (
 )
 from constraints import ConstraintFileError
 
-__all__ = ["Loaded", "check_out", "check_sources", "first_clients", "load_demo", "load_from_bundle"]
+__all__ = [
+    "CHECKPOINTS",
+    "CSV",
+    "MANIFEST",
+    "PARQUET",
+    "Loaded",
+    "check_out",
+    "check_sources",
+    "first_clients",
+    "load_demo",
+    "load_from_bundle",
+]
+
+PARQUET, CSV, CHECKPOINTS = "levers.parquet", "levers.csv", "checkpoints"
+MANIFEST = "manifest.json"  # of a campaign checkpoint (advisor.campaigns)
+_OURS = (PARQUET, CSV, CHECKPOINTS, "campaign.json")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,10 +58,11 @@ class Loaded:
 
 
 def check_sources(demo: bool, bundle: Path | None, data: str | None, reference: str | None) -> None:
+    """Refuse both sources at once (the demo and a bundle) or neither, in one line."""
     if demo and (bundle is not None or data is not None or reference is not None):
         raise CampaignError(
             "--demo: runs on the demo bundle and portfolio; --bundle, --data and --reference "
-            "do not apply. Got both. Hint: drop --demo, or the other options."
+            "do not apply. Got --demo with them. Hint: drop --demo, or the other options."
         )
     if not demo and (bundle is None or data is None):
         raise CampaignError(
@@ -172,8 +188,15 @@ def check_out(out: Path, *, force: bool, resume: bool) -> None:
     target = out if out.is_dir() else out.parent
     if not os.access(target, os.W_OK | os.X_OK):
         raise CampaignError(f"{where}: must be a folder you can write to. Got a read-only one.")
-    if out.is_dir() and any(out.iterdir()) and not (force or resume):
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (force or resume):
         raise CampaignError(
             f"{where}: must be a new or empty folder. Got a folder with files. Hint: pass "
             "--force to replace its results, or --resume to finish a stopped run."
+        )
+    if not any((out / name).exists() for name in _OURS):
+        raise CampaignError(
+            f"{where}: must be a new or empty folder, or a campaign's folder with --force or "
+            f"--resume. Got a folder without {', '.join(_OURS)}. Hint: choose another --out."
         )

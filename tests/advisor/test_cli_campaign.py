@@ -224,6 +224,16 @@ def test_force_replaces_the_results(demo_env: None, tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert len(pd.read_parquet(out / "levers.parquet")) == 5
     assert json.loads((out / "campaign.json").read_text("utf-8"))["totals"]["n_segment"] == 5
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep", encoding="utf-8")
+    refused = invoke(*args, "--out", str(foreign), "--force")
+    assert_one_line_error(refused, "or a campaign's folder with --force or --resume")
+    (foreign / "checkpoints").mkdir()
+    (foreign / "checkpoints" / "model.ckpt").write_text("keep", encoding="utf-8")
+    kept = invoke(*args, "--out", str(foreign), "--force")
+    assert_one_line_error(kept, "checkpoint", "must be a new or empty folder unless resuming")
+    assert sorted(p.name for p in foreign.rglob("*")) == ["checkpoints", "model.ckpt", "notes.txt"]
 
 
 # --------------------------------------------------------------------------- any bundle
