@@ -53,6 +53,7 @@ from advisor.campaigns import (
     segment_mask,
 )
 from advisor.errors import AdvisorError
+from advisor.levers import ADVISOR_PARAMS
 from constraints import ConstraintError, Whole, check_params
 
 __all__ = ["campaign_app"]
@@ -75,6 +76,8 @@ OPTION_RULES = {
     "--max-actions": SUMMARIZE_PARAMS["max_actions"],
     "--workers": (Whole(1, MAX_WORKERS), None),
     "--batch-size": CAMPAIGN_PARAMS["batch_size"],
+    "--seed": ADVISOR_PARAMS["seed"],
+    "--time-limit-s": ADVISOR_PARAMS["time_limit_s"],
 }
 
 

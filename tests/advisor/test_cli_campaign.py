@@ -379,6 +379,11 @@ def test_the_german_credit_data_on_the_bank_bundle_is_one_line(
         (["--demo", "--workers", "2", "--scheduler", "tcp://x:1"], "--workers and --scheduler"),
         (["--demo", "--workers", "0"], "--workers: must be a whole number from 1 to 256"),
         (["--demo", "--batch-size", "0"], "--batch-size: must be a whole number from 1 to 100000"),
+        (
+            ["--demo", "--seed", "-1"],
+            "--seed: must be a whole number from 0 to 9223372036854775807",
+        ),
+        (["--demo", "--time-limit-s", "nan"], "--time-limit-s: must be a finite number of seconds"),
     ],
 )
 def test_contradictory_options_are_refused_before_any_work(
