@@ -9,26 +9,19 @@ over the segment with a progress bar, prints the summary, and writes the folder
 
 from __future__ import annotations
 
-import importlib
 import json
-import logging
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from advisor._atomic import write_text_atomic
 from advisor._campaign_file import FILE_NAME, CampaignFile, campaign_record, read_campaign_file
 from advisor._cli_campaign_inputs import (
-    CHECKPOINTS,
     CSV,
-    MANIFEST,
     PARQUET,
     Loaded,
     check_out,
@@ -37,11 +30,16 @@ from advisor._cli_campaign_inputs import (
     load_demo,
     load_from_bundle,
 )
-from advisor._cli_campaign_tables import print_record, progress_bar
-from advisor._console import inert, shown
+from advisor._cli_campaign_run import (
+    drop_checkpoints,
+    interrupted_line,
+    run_with_checkpoints,
+    where_it_runs,
+)
+from advisor._cli_campaign_tables import print_record
+from advisor._console import shown
 from advisor.campaigns import (
     CAMPAIGN_PARAMS,
-    ENV_SCHEDULER,
     RUN_PARAMS,
     SUMMARIZE_PARAMS,
     CampaignError,
@@ -49,7 +47,6 @@ from advisor.campaigns import (
     demo_true_effect,
     exclusion_mask,
     fairness_report,
-    local_cluster,
     segment_mask,
 )
 from advisor.errors import AdvisorError
@@ -66,7 +63,6 @@ campaign_app = typer.Typer(
 )
 
 INTERRUPTED = 130  # the shell's code for Ctrl-C
-CONNECT_S = 10.0  # how long --scheduler waits for the scheduler to answer
 MAX_LIMIT = 10_000_000  # rows of a data file at most (advisor.datasets)
 MAX_WORKERS = 256
 MAX_ACTIONS = 20
@@ -260,14 +256,16 @@ def campaign_run(
         segment_mask(segment, clients)  # refused here, before the folder is created
         exclusion_mask(exclude, clients)
         options["out"] = str(folder)
-        options["ran_on"] = _where(workers, scheduler)
-        result = _run(loaded, clients, folder, options, force=force, resume=resume)
+        options["ran_on"] = where_it_runs(workers, scheduler)
+        result = run_with_checkpoints(
+            console, loaded, clients, folder, options, force=force, resume=resume
+        )
         record = _write(folder, result, loaded, options, overwrite=force or resume)
-        _drop_checkpoints(folder)
+        drop_checkpoints(folder)
     except (AdvisorError, ConstraintError) as exc:
         raise _error(str(exc)) from exc
     except KeyboardInterrupt:
-        console.print(_interrupted(folder), highlight=False, soft_wrap=True)
+        console.print(interrupted_line(folder), highlight=False, soft_wrap=True)
         raise typer.Exit(code=INTERRUPTED) from None
     print_record(console, record)
     console.print(
@@ -305,128 +303,6 @@ def _load(options: dict[str, Any]) -> Loaded:
             options["product"],
             **search,
         )
-
-
-def _where(workers: int | None, scheduler: str | None) -> str:
-    if workers is not None:
-        return f"local Dask cluster, {workers} worker{'s' if workers > 1 else ''}"
-    address = scheduler or os.environ.get(ENV_SCHEDULER, "").strip()
-    return f"Dask scheduler {address}" if address else "in-process"
-
-
-@contextmanager
-def _quiet_dask() -> Iterator[None]:
-    """Keep Dask's own log (workers killed at shutdown, lost connections) off the terminal."""
-    logger = logging.getLogger("distributed")
-    before = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(before)
-
-
-@contextmanager
-def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
-    """Yield the Dask client of --workers / --scheduler, or None (in-process, or the env's)."""
-    if workers is not None:
-        with local_cluster(workers) as client:
-            yield client
-    elif scheduler is not None:
-        distributed: Any = importlib.import_module("distributed")
-        try:
-            client = distributed.Client(scheduler, timeout=CONNECT_S, set_as_default=False)
-        except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            detail = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
-            raise CampaignError(
-                f"--scheduler: must be the address of a running Dask scheduler (tcp://host:port)."
-                f" Got {scheduler!r} (no answer within {CONNECT_S:g} s: {detail})."
-            ) from exc
-        with client:
-            yield client
-    else:
-        yield None
-
-
-def _run(
-    loaded: Loaded,
-    clients: pd.DataFrame,
-    folder: Path,
-    options: dict[str, Any],
-    *,
-    force: bool,
-    resume: bool,
-) -> CampaignResult:
-    """Run the campaign with checkpoints in ``folder/checkpoints``.
-
-    A run that fails or is stopped before any partition is finished leaves nothing behind:
-    not its checkpoints, nor the folder when it created it.
-    """
-    checkpoints = folder / CHECKPOINTS
-    if resume and not checkpoints.is_dir():
-        raise CampaignError(
-            f"--resume: --out {inert(folder)} must hold the checkpoints of a stopped run "
-            f"({CHECKPOINTS}/). Got none. Hint: run without --resume."
-        )
-    created = not folder.exists()
-    folder.mkdir(exist_ok=True)
-    if force:
-        _drop_checkpoints(folder)  # a stopped run's partitions: --force starts again
-    try:
-        with (
-            _quiet_dask(),
-            _dask_client(options["workers"], options["scheduler"]) as client,
-            progress_bar(console) as progress,
-        ):
-            task = progress.add_task("Searching levers", total=None)
-            return loaded.campaign.run(
-                clients,
-                segment=options["segment"],
-                exclude=options["exclude"],
-                n_levers=options["n_levers"],
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-                client=client,
-                checkpoint=checkpoints,
-                resume=resume,
-            )
-    except (AdvisorError, KeyboardInterrupt):
-        if not resume and not _finished_parts(folder):  # nothing to resume: leave no trace
-            _drop_checkpoints(folder)
-            if created:
-                with suppress(OSError):
-                    folder.rmdir()
-        raise
-
-
-def _finished_parts(folder: Path) -> int:
-    checkpoints = folder / CHECKPOINTS
-    return len(list(checkpoints.glob("part-*"))) if checkpoints.is_dir() else 0
-
-
-def _drop_checkpoints(folder: Path) -> None:
-    """Remove a campaign's checkpoint files (its manifest and partitions), never other files.
-
-    Called once the results are written (they hold the same rows), by ``--force`` and when
-    a run stops before any partition; the folder goes only when nothing else is in it.
-    """
-    checkpoints = folder / CHECKPOINTS
-    if not checkpoints.is_dir() or checkpoints.is_symlink():
-        return
-    for file in [checkpoints / MANIFEST, *checkpoints.glob("part-*.parquet")]:
-        file.unlink(missing_ok=True)
-    with suppress(OSError):
-        checkpoints.rmdir()
-
-
-def _interrupted(folder: Path | None) -> str:
-    n = 0 if folder is None else _finished_parts(folder)
-    if not n:
-        return "interrupted; nothing written"
-    return (
-        f"interrupted; {n} finished partition{'s' if n > 1 else ''} kept in "
-        f"{inert(folder / CHECKPOINTS) if folder else ''}: run the same command with --resume "
-        "to finish"
-    )
 
 
 @campaign_app.command("show")

@@ -530,9 +530,9 @@ def test_ctrl_c_keeps_finished_partitions_and_resume_finishes(
 def test_an_unreachable_scheduler_is_one_line(
     demo_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import advisor._cli_campaign as command
+    import advisor._cli_campaign_run as running
 
-    monkeypatch.setattr(command, "CONNECT_S", 1.0)  # the wait for an answer, not the logic
+    monkeypatch.setattr(running, "CONNECT_S", 1.0)  # the wait for an answer, not the logic
     out = tmp_path / "never"
     args = ["--demo", "--product", PRODUCT, "--limit", "5", "--engine", "search"]
     done = invoke("run", *args, "--scheduler", "tcp://127.0.0.1:9", "--out", str(out))
