@@ -355,6 +355,7 @@ class Campaign:
                 engine=self.advisor.engine,
                 seed=self.advisor.seed,
                 time_limit_s=self.advisor.time_limit_s,
+                diagnose=False,
             )
         except (ModelError, CounterfactualError) as exc:
             raise CampaignError(f"clients: {exc}") from exc

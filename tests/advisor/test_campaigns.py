@@ -247,14 +247,16 @@ def test_batches_change_nothing_but_the_last_bits(
     np.testing.assert_allclose(batched[figures], expected[figures], rtol=0, atol=1e-12)
 
 
-def test_progress_reports_every_searched_client(campaign: Campaign, clients: pd.DataFrame) -> None:
+def test_progress_reports_every_client_of_the_segment(
+    campaign: Campaign, clients: pd.DataFrame
+) -> None:
     seen: list[tuple[int, int]] = []
     small = Campaign.from_advisor(campaign.advisor, product=PRODUCT, batch_size=10)
-    out = small.run(clients.iloc[:40], progress=lambda done, total: seen.append((done, total)))
-    totals = out.totals
-    assert seen
-    assert seen[-1][0] == seen[-1][1] == totals.n_searched
+    small.run(clients.iloc[:40], progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (40, 40)
+    assert len(seen) >= 4  # after each batch of 10
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert {t for _, t in seen} == {40}
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -419,4 +421,4 @@ def test_a_segment_all_opted_out_is_counted_not_searched(
     assert totals.n_searched == totals.n_advised == 0
     assert totals.coverage == 0.0
     assert totals.cost_quantiles == {}
-    assert calls == []
+    assert calls == [8]  # counted, never searched
