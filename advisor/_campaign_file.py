@@ -14,6 +14,7 @@ import math
 import os
 import stat
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,6 +101,7 @@ class CampaignFile(_Strict):
 
     format: Literal["levers-campaign"]
     version: Literal[1]
+    created_at: str | None = None
     product: str
     product_label: str
     product_value: float | None
@@ -158,6 +160,7 @@ def campaign_record(
     record = {
         "format": FORMAT,
         "version": 1,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "product": result.product,
         "product_label": label,
         "product_value": result.product_value,

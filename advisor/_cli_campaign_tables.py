@@ -116,6 +116,7 @@ def summary_table(record: CampaignFile) -> Table:
         ("engines used", ", ".join(p.engines_used) or "none (nobody searched)"),
         ("engine asked, seed", f"{p.engine}, {p.seed}"),
         ("ran on", str(o.get("ran_on") or "in-process")),
+        ("written at (UTC)", record.created_at or "unknown"),
     ]
     table = Table("figure", "value", title="Campaign summary")
     for name, cell in rows:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from advisor.models import load_bundle
 from tests.conftest import DEMO_TEST_CLIENTS, shared_data_file
 
 runner = CliRunner()
+IMPORTED = datetime.now(UTC)  # campaign.json files of this module are written after this
 PRODUCT = "life_insurance"
 
 
@@ -145,6 +147,9 @@ def test_demo_campaign_json_holds_totals_provenance_and_options(
     assert record["options"]["demo"] is True
     assert record["product"] == PRODUCT
     assert record["currency"] == "EUR"
+    written = datetime.fromisoformat(record["created_at"])
+    assert written.utcoffset() == timedelta(0)
+    assert IMPORTED - timedelta(seconds=1) <= written <= datetime.now(UTC)  # written by this run
 
 
 def test_demo_reports_are_the_api_reports(
