@@ -252,7 +252,7 @@ class Campaign:
         excluded = exclusion_mask(exclude, frame)[in_segment]
         rows = frame.loc[in_segment]
         goal = self.advisor.goal_for(self.product)
-        outcomes, engines = run_partitions(
+        outcomes, engines, shape = run_partitions(
             self,
             rows,
             np.asarray(excluded, dtype=bool),
@@ -267,7 +267,7 @@ class Campaign:
             product=self.product,
             outcomes=tuple(outcomes),
             product_value=self._value(),
-            provenance=self._provenance(goal, options["n_levers"], engines, start),
+            provenance=self._provenance(goal, options["n_levers"], engines, start, shape),
             context=CampaignContext(campaign=self, clients=rows),
         )
 
@@ -410,9 +410,13 @@ class Campaign:
         return None
 
     def _provenance(
-        self, goal: float, n_levers: int, engines: tuple[str, ...], start: float
+        self, goal: float, n_levers: int, engines: tuple[str, ...], start: float, shape: Any
     ) -> Provenance:
         return Provenance(
+            workers=shape.workers,
+            scheduler=shape.scheduler,
+            n_partitions=shape.n_partitions,
+            n_resumed=shape.n_resumed,
             product=self.product,
             engine=self.advisor.engine,
             engines_used=engines,

@@ -12,6 +12,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,6 +53,16 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 
 
 # ---------------------------------------------------------------------------- the run
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunShape:
+    """How a run was spread: workers, the scheduler's address, partitions (and resumed)."""
+
+    workers: int
+    scheduler: str | None
+    n_partitions: int
+    n_resumed: int
+
+
 def run_partitions(
     campaign: Campaign,
     rows: pd.DataFrame,
@@ -63,7 +74,7 @@ def run_partitions(
     client: Any,
     checkpoint: Any,
     resume: bool,
-) -> tuple[list[ClientOutcome], tuple[str, ...]]:
+) -> tuple[list[ClientOutcome], tuple[str, ...], RunShape]:
     """Solve every partition (here or on Dask), resuming finished ones from a checkpoint."""
     check_params({"resume": resume}, {"resume": Flag()}, error=CampaignError)
     dask, owned = _resolve_client(client)
@@ -88,6 +99,12 @@ def run_partitions(
             tracker.finish(part.size)
 
         todo = [p for p in parts if p.index not in results]
+        ran = RunShape(
+            workers=1 if dask is None else max(1, len(dask.scheduler_info()["workers"])),
+            scheduler=None if dask is None else str(dask.scheduler.address),
+            n_partitions=len(parts),
+            n_resumed=len(parts) - len(todo),
+        )
         args = (campaign, rows, excluded, goal, n_levers)
         if dask is None:
             _run_here(*args, todo, finish, tracker)
@@ -97,7 +114,8 @@ def run_partitions(
         if owned and dask is not None:
             dask.close()
     outcomes = [o for i in range(len(parts)) for o in results[i][0]]
-    return outcomes, tuple(sorted({e for i in results for e in results[i][1]}))
+    engines = tuple(sorted({e for i in results for e in results[i][1]}))
+    return outcomes, engines, ran
 
 
 class _Tracker:

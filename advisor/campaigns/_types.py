@@ -82,7 +82,9 @@ class Provenance:
 
     ``model_sha256`` and ``constraints_sha256`` come from the bundle's model card (the
     hash of its files' hashes, and of the constraint file's text); they are ``None`` for
-    a campaign built from objects in memory.
+    a campaign built from objects in memory. ``workers`` ran the partitions (1 in-process),
+    on the Dask ``scheduler`` at that address (``None``: in-process); ``n_partitions``
+    partitions of ``batch_size`` clients, ``n_resumed`` of them read from a checkpoint.
     """
 
     product: str
@@ -98,6 +100,10 @@ class Provenance:
     library_version: str
     model_sha256: str | None = None
     constraints_sha256: str | None = None
+    workers: int = 1
+    scheduler: str | None = None
+    n_partitions: int = 0
+    n_resumed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Return the provenance as plain data (JSON-serialisable)."""

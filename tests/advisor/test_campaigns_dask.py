@@ -93,6 +93,11 @@ def test_dask_gives_the_in_process_frame_bit_for_bit(
     pd.testing.assert_frame_equal(found.to_frame(), in_process.to_frame(), check_exact=True)
     assert found.outcomes == in_process.outcomes
     assert found.provenance.engines_used == in_process.provenance.engines_used
+    assert (found.provenance.workers, in_process.provenance.workers) == (2, 1)
+    assert found.provenance.scheduler == dask_client.scheduler.address
+    assert in_process.provenance.scheduler is None
+    assert found.provenance.n_partitions == in_process.provenance.n_partitions == 5
+    assert found.provenance.n_resumed == 0
     assert _parts(tmp_path / "c") == {f"part-00000{i}.parquet" for i in range(5)}
     assert sorted(d for d, _ in seen) == [d for d, _ in seen]
     assert seen[-1] == (40, 40)
@@ -131,6 +136,7 @@ def test_a_run_stopped_on_dask_resumes_with_the_missing_partitions_only(
         clients, exclude="opt_out", n_levers=2, client=dask_client, checkpoint=folder, resume=True
     )
     assert len(_parts(folder) - first) == 4  # recomputed: the 4 missing partitions
+    assert (resumed.provenance.n_partitions, resumed.provenance.n_resumed) == (5, 1)
     pd.testing.assert_frame_equal(resumed.to_frame(), in_process.to_frame(), check_exact=True)
     assert [o.client for o in resumed.outcomes] == list(clients.index)
 
