@@ -147,23 +147,57 @@ def _run_here(
     finish: Callable[[Partition, list[ClientOutcome], tuple[str, ...]], None],
     tracker: _Tracker,
 ) -> None:
-    for part in todo:
-        base = tracker.finished
+    with one_thread():
+        for part in todo:
+            _solve_here(campaign, rows, excluded, goal, n_levers, part, finish, tracker)
 
-        def inner(done: int, searched: int, base: int = base, size: int = part.size) -> None:
-            # clients not searched (excluded, reached) count as done once scored
-            if done < searched:
-                tracker.report(base + size - searched + done)
 
-        found, engines = solve_partition(
-            campaign,
-            rows.iloc[part.start : part.stop],
-            excluded[part.start : part.stop],
-            goal,
-            n_levers,
-            inner,
-        )
-        finish(part, found, engines)
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block with one BLAS/OpenMP and torch thread, then restore the process's own.
+
+    An in-process campaign calls the model on batches of a few hundred rows, where more
+    threads only add overhead (and on a busy server, 10x slowdowns); more throughput comes
+    from workers (processes).
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _solve_here(
+    campaign: Campaign,
+    rows: pd.DataFrame,
+    excluded: np.ndarray,
+    goal: float,
+    n_levers: int,
+    part: Partition,
+    finish: Callable[[Partition, list[ClientOutcome], tuple[str, ...]], None],
+    tracker: _Tracker,
+) -> None:
+    base = tracker.finished
+
+    def inner(done: int, searched: int, base: int = base, size: int = part.size) -> None:
+        # clients not searched (excluded, reached) count as done once scored
+        if done < searched:
+            tracker.report(base + size - searched + done)
+
+    found, engines = solve_partition(
+        campaign,
+        rows.iloc[part.start : part.stop],
+        excluded[part.start : part.stop],
+        goal,
+        n_levers,
+        inner,
+    )
+    finish(part, found, engines)
 
 
 def _run_on_dask(

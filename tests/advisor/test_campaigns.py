@@ -422,3 +422,25 @@ def test_a_segment_all_opted_out_is_counted_not_searched(
     assert totals.coverage == 0.0
     assert totals.cost_quantiles == {}
     assert calls == [8]  # counted, never searched
+
+
+def test_an_in_process_run_uses_one_thread_and_restores_the_process(
+    campaign: Campaign, clients: pd.DataFrame
+) -> None:
+    import torch
+    from threadpoolctl import threadpool_info
+
+    seen: list[tuple[int, set[int]]] = []
+
+    def look(done: int, total: int) -> None:
+        seen.append((torch.get_num_threads(), {i["num_threads"] for i in threadpool_info()}))
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        campaign.run(clients.iloc[:12], progress=look)
+        assert seen
+        assert all(n == 1 and pools <= {1} for n, pools in seen)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
