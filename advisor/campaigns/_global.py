@@ -45,8 +45,11 @@ SUMMARIZE_PARAMS: ParamSpec = {
 QUANTILES = (0.25, 0.5, 0.75, 0.9, 1.0)
 """Thresholds tried for each group of levers: these quantiles of the levers' values."""
 
-MAX_MILP_PAIRS = 150_000
-"""Above this many (client, covering action) pairs the cost step is a local search."""
+MAX_MILP_PAIRS = 2_000_000
+"""Above this many (client, covering action) pairs the selection is greedy."""
+
+MAX_COST_MILP_PAIRS = 5_000
+"""Above this many pairs the cost step is a local search (swaps) instead of a MILP."""
 
 _BLOCK_ROWS = 200_000
 DIRECTIONS = ("set", "at_least", "at_most")
@@ -312,11 +315,16 @@ def _greedy(cover: np.ndarray, cost: np.ndarray, k: int) -> _Choice:
 
 
 def _max_coverage(cover: np.ndarray, k: int, time_limit: float) -> tuple[np.ndarray, bool, int]:
-    """MILP: choose <= k columns covering the most rows. Return (y, optimal, covered)."""
-    n, m = cover.shape
-    rows, cols = np.nonzero(cover)
-    # variables: y_0..y_{m-1} (binary), z_0..z_{n-1} (covered, continuous in [0, 1])
-    c = np.concatenate([np.zeros(m), -np.ones(n)])
+    """MILP: choose <= k columns covering the most rows. Return (y, optimal, covered).
+
+    Clients with the same coverage pattern are one weighted row (thousands of clients,
+    a few hundred patterns).
+    """
+    patterns, counts = np.unique(cover, axis=0, return_counts=True)
+    n, m = patterns.shape
+    rows, cols = np.nonzero(patterns)
+    # variables: y_0..y_{m-1} (binary), z_0..z_{n-1} (pattern covered, continuous in [0, 1])
+    c = np.concatenate([np.zeros(m), -counts.astype(np.float64)])
     link = coo_array(
         (
             np.concatenate([-np.ones(len(rows)), np.ones(n)]),
@@ -337,6 +345,47 @@ def _max_coverage(cover: np.ndarray, k: int, time_limit: float) -> tuple[np.ndar
     y = res.x[:m] > 0.5
     covered = int(cover[:, y].any(axis=1).sum())
     return y, res.status == 0, covered
+
+
+def _swaps(
+    cover: np.ndarray, cost: np.ndarray, chosen: tuple[int, ...], k: int, need: int
+) -> tuple[int, ...]:
+    """Lower the total cost by swapping chosen actions, keeping >= ``need`` clients covered.
+
+    Best-improvement local search: each step tries every (out, in) pair (and adding an
+    action while fewer than ``k``), vectorised over clients; stops when none improves.
+    """
+    price = np.where(cover, cost, np.inf)
+    current = list(chosen)
+    best_total = _total(price, current)
+    for _ in range(100):
+        move: tuple[int | None, int] | None = None
+        move_total = best_total
+        outs: list[int | None] = [*current, None] if len(current) < k else list(current)
+        for out in outs:  # None: add an action (while fewer than k)
+            rest = [j for j in current if j != out]
+            base = price[:, rest].min(axis=1) if rest else np.full(len(price), np.inf)
+            trial = np.minimum(base[:, None], price)  # each column: rest + that action
+            hit = np.isfinite(trial)
+            ok = hit.sum(axis=0) >= need
+            totals = np.where(hit, trial, 0.0).sum(axis=0)
+            totals[current] = np.inf
+            totals[~ok] = np.inf
+            b = int(np.argmin(totals))
+            if totals[b] < move_total - 1e-9:
+                move, move_total = (out, b), float(totals[b])
+        if move is None:
+            break
+        current = [j for j in current if j != move[0]] + [move[1]]  # out None: an addition
+        best_total = move_total
+    return tuple(sorted(current))
+
+
+def _total(price: np.ndarray, chosen: list[int]) -> float:
+    if not chosen:
+        return 0.0
+    best = price[:, chosen].min(axis=1)
+    return float(best[np.isfinite(best)].sum())
 
 
 def _min_cost(
@@ -379,21 +428,31 @@ def _min_cost(
 
 
 def _select(cover: np.ndarray, cost: np.ndarray, k: int, deadline: float) -> tuple[_Choice, str]:
+    """Choose <= k actions: the most clients covered, then the least total cost.
+
+    Coverage: an exact MILP on the clients' coverage patterns (greedy above
+    ``MAX_MILP_PAIRS`` pairs or when the MILP stops at the time limit with less than greedy).
+    Cost, with that coverage held: an exact MILP up to ``MAX_COST_MILP_PAIRS`` pairs, swaps
+    above (method ``milp+swaps``).
+    """
     pairs = int(cover.sum())
-    if pairs > MAX_MILP_PAIRS or cover.shape[1] == 0:
-        return _greedy(cover, cost, k), "greedy"
+    if pairs == 0:
+        return _Choice((), True), "milp"
+    greedy = _greedy(cover, cost, k)
+    if pairs > MAX_MILP_PAIRS:
+        return greedy, "greedy"
     left = max(0.1, deadline - time.perf_counter())
     y, optimal, covered = _max_coverage(cover, k, left / 2)
-    if not y.any() and covered == 0 and not optimal:
-        return _greedy(cover, cost, k), "greedy"
-    greedy = _greedy(cover, cost, k)
     if int(cover[:, list(greedy.chosen)].any(axis=1).sum()) > covered:  # a timed-out MILP
         return greedy, "greedy"
+    chosen = tuple(int(j) for j in np.flatnonzero(y))
+    if pairs > MAX_COST_MILP_PAIRS:
+        swapped = _swaps(cover, cost, chosen, k, covered)
+        return _Choice(swapped, False), "milp+swaps" if optimal else "milp-time-limit"
     left = max(0.1, deadline - time.perf_counter())
     y2, optimal2 = _min_cost(cover, cost, k, covered, left)
     if y2 is not None:
-        y = y2
-    chosen = tuple(int(j) for j in np.flatnonzero(y))
+        chosen = tuple(int(j) for j in np.flatnonzero(y2))
     good = optimal and optimal2 and y2 is not None
     return _Choice(chosen, good), "milp" if good else "milp-time-limit"
 

@@ -13,6 +13,7 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.campaigns import Campaign, CampaignError, CampaignResult, GlobalActions
+from advisor.campaigns import Campaign, CampaignError, CampaignResult, GlobalActions, _global
 from advisor.campaigns._global import _assign, _greedy, _select
 from advisor.levers import Advisor, load_demo_advisor
 from advisor.models import DemoBundleSettings
@@ -49,8 +50,14 @@ def actions(result: CampaignResult) -> GlobalActions:
     return result.summarize(3)
 
 
-def _by_words(client: pd.Series, action: dict[str, object], directions: dict[str, str]) -> dict:
-    after = client.to_dict()
+def _rows(frame: pd.DataFrame) -> list[Any]:
+    return list(frame.itertuples())
+
+
+def _by_words(
+    client: pd.Series, action: dict[str, Any], directions: dict[str, str]
+) -> dict[str, Any]:
+    after: dict[str, Any] = {str(k): v for k, v in client.items()}
     for feature, value in action.items():
         how = directions[feature]
         if how == "set":
@@ -72,7 +79,7 @@ def test_every_covered_client_is_verified_alone(
     goals = {o.client: o.goal for o in result.outcomes}
     by_rank = {a.rank: a for a in actions.actions}
     assert len(actions.assignments) > 0
-    for row in actions.assignments.itertuples():
+    for row in _rows(actions.assignments):
         action = by_rank[row.action]
         client = clients.loc[row.client, list(cs.feature_names)]
         after = pd.DataFrame([_by_words(client, dict(action.changes), dict(action.directions))])
@@ -94,7 +101,7 @@ def test_only_clients_with_a_lever_are_assigned_and_totals_agree(
     assert actions.n_with_lever == len(with_lever)
     assert set(actions.assignments["client"]) <= set(with_lever)
     assert actions.assignments["client"].is_unique
-    for row in actions.assignments.itertuples():
+    for row in _rows(actions.assignments):
         assert row.cheapest_cost == pytest.approx(with_lever[row.client].levers[0].cost)
         assert row.cost <= 2.0 * row.cheapest_cost + 1e-6  # the default max_cost_ratio
     counts = actions.assignments["action"].value_counts()
@@ -107,7 +114,7 @@ def test_only_clients_with_a_lever_are_assigned_and_totals_agree(
     assert actions.coverage == pytest.approx(last["coverage"])
     assert list(actions.curve["k"]) == [1, 2, 3]
     assert actions.curve["n_covered"].is_monotonic_increasing  # each k solved to optimality
-    assert actions.method == "milp"
+    assert actions.method in ("milp", "milp+swaps")
     assert [a.rank for a in actions.actions] == list(range(1, len(actions.actions) + 1))
 
 
@@ -175,7 +182,7 @@ def _brute_force(cover: np.ndarray, cost: np.ndarray, k: int) -> tuple[int, floa
         )
     )
 )
-def test_milp_selection_equals_brute_force(data: tuple) -> None:
+def test_milp_selection_equals_brute_force(data: tuple[Any, ...]) -> None:
     flags, prices, (n, m), k = data
     cover = np.array(flags).reshape(n, m)
     cost = np.where(cover, np.array(prices, dtype=float).reshape(n, m), np.inf)
@@ -201,3 +208,41 @@ def test_result_methods_are_the_reports(result: CampaignResult, actions: GlobalA
     assert effect.global_expected == pytest.approx(
         float((actions.assignments["score_after"] - actions.assignments["score"]).sum())
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 12).flatmap(
+        lambda n: st.integers(2, 6).flatmap(
+            lambda m: st.tuples(
+                st.lists(st.booleans(), min_size=n * m, max_size=n * m),
+                st.lists(st.integers(1, 9), min_size=n * m, max_size=n * m),
+                st.just((n, m)),
+                st.integers(1, 3),
+            )
+        )
+    )
+)
+def test_swaps_keep_the_best_coverage_and_never_cost_more_than_greedy(
+    data: tuple[Any, ...],
+) -> None:
+    flags, prices, (n, m), k = data
+    cover = np.array(flags).reshape(n, m)
+    cost = np.where(cover, np.array(prices, dtype=float).reshape(n, m), np.inf)
+    limit = _global.MAX_COST_MILP_PAIRS
+    _global.MAX_COST_MILP_PAIRS = 0  # force the local search on small instances
+    try:
+        choice, method = _select(cover, cost, k, time.perf_counter() + 30)
+    finally:
+        _global.MAX_COST_MILP_PAIRS = limit
+    best_covered, best_cost = _brute_force(cover, cost, k)
+    which, paid = _assign(cover, cost, choice.chosen)
+    hit = which >= 0
+    assert int(hit.sum()) == best_covered
+    assert len(choice.chosen) <= k
+    if best_covered:
+        assert method == "milp+swaps"
+        assert float(paid[hit].sum()) >= best_cost - 1e-9
+        g_which, g_paid = _assign(cover, cost, _greedy(cover, cost, k).chosen)
+        if int((g_which >= 0).sum()) == best_covered:
+            assert float(paid[hit].sum()) <= float(g_paid[g_which >= 0].sum()) + 1e-9
