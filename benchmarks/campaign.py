@@ -131,7 +131,8 @@ def scale(args: argparse.Namespace, cache: Path) -> dict[str, Any]:
             campaign = Campaign.from_bundle(
                 demo_bundle, portfolio, product=DEMO_PRODUCT, engine="search"
             )
-            campaign.run(small.iloc[:200], client=client)  # warm-up: ship the bundle
+            # warm-up: 4 partitions, so that every worker has rebuilt the campaign
+            campaign.run(small.iloc[: 4 * campaign.batch_size], client=client)
             start = time.perf_counter()
             campaign.run(small, client=client)
             seconds = time.perf_counter() - start
@@ -208,7 +209,7 @@ def main() -> None:
     parser.add_argument("--n-auto", type=int, default=200, help="clients for engine auto")
     parser.add_argument("--n-dice", type=int, default=30, help="clients for DiCE random")
     parser.add_argument("--n-scale", type=int, default=200_000)
-    parser.add_argument("--n-speedup", type=int, default=20_000)
+    parser.add_argument("--n-speedup", type=int, default=40_000)
     parser.add_argument("--n-global", type=int, default=10_000)
     parser.add_argument(
         "--global-products", nargs="+", default=["life_insurance", "savings_account"]
