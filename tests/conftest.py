@@ -182,3 +182,24 @@ def bank_bundle(tmp_path_factory: pytest.TempPathFactory, bank_data: pd.DataFram
         n_folds=2,
     )
     return save_bundle(result, tmp_path_factory.mktemp("bank") / "bank-bundle")
+
+
+@pytest.fixture(scope="session")
+def demo_advisor(demo_bundle: Path) -> Any:
+    """The demo recommender's advisor on its 3,000-client portfolio (engine ``auto``)."""
+    from advisor.levers import load_demo_advisor
+    from advisor.models import DemoBundleSettings
+
+    found, _ = load_demo_advisor(DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS))
+    return found
+
+
+@pytest.fixture(scope="session")
+def demo_search_advisor(demo_bundle: Path) -> Any:
+    """The same advisor with the search engine (fast campaigns in tests)."""
+    from advisor.levers import load_demo_advisor
+    from advisor.models import DemoBundleSettings
+
+    settings = DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS)
+    found, _ = load_demo_advisor(settings, engine="search")
+    return found

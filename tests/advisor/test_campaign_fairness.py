@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,9 +28,7 @@ from advisor.campaigns import (
     fairness_report,
 )
 from advisor.campaigns._fairness_types import flag_groups
-from advisor.levers import Advisor, load_demo_advisor
-from advisor.models import DemoBundleSettings
-from tests.conftest import DEMO_TEST_CLIENTS
+from advisor.levers import Advisor
 
 PRODUCT = "life_insurance"
 N_CLIENTS = 200
@@ -41,11 +38,8 @@ BAND_NAMES = ["< 18", "[18, 30)", "[30, 45)", "[45, 60)", ">= 60"]
 
 
 @pytest.fixture(scope="module")
-def advisor(demo_bundle: Path) -> Advisor:
-    found, _ = load_demo_advisor(
-        DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS), engine="search"
-    )
-    return found
+def advisor(demo_search_advisor: Advisor) -> Advisor:
+    return demo_search_advisor
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import itertools
 import json
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,19 +22,14 @@ from hypothesis import strategies as st
 
 from advisor.campaigns import Campaign, CampaignError, CampaignResult, GlobalActions, _global
 from advisor.campaigns._global import _assign, _greedy, _select
-from advisor.levers import Advisor, load_demo_advisor
-from advisor.models import DemoBundleSettings
-from tests.conftest import DEMO_TEST_CLIENTS
+from advisor.levers import Advisor
 
 PRODUCT = "life_insurance"
 
 
 @pytest.fixture(scope="module")
-def advisor(demo_bundle: Path) -> Advisor:
-    found, _ = load_demo_advisor(
-        DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS), engine="search"
-    )
-    return found
+def advisor(demo_search_advisor: Advisor) -> Advisor:
+    return demo_search_advisor
 
 
 @pytest.fixture(scope="module")

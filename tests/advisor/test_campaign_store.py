@@ -31,8 +31,7 @@ from advisor.campaigns import (
     save_result,
 )
 from advisor.campaigns._store import outcomes_frame, outcomes_from_frame
-from advisor.levers import Action, Advisor, Lever, load_demo_advisor
-from advisor.models import DemoBundleSettings
+from advisor.levers import Action, Advisor, Lever
 from tests.conftest import DEMO_TEST_CLIENTS
 
 PRODUCT = "life_insurance"
@@ -40,9 +39,8 @@ BATCH = 10
 
 
 @pytest.fixture(scope="module")
-def advisor(demo_bundle: Path) -> Advisor:
-    found, _ = load_demo_advisor(DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS))
-    return found
+def advisor(demo_advisor: Advisor) -> Advisor:
+    return demo_advisor
 
 
 @pytest.fixture(scope="module")

@@ -28,21 +28,16 @@ from advisor.campaigns import (
     demo_true_effect,
 )
 from advisor.datasets import DemoPortfolioSCM, descendants
-from advisor.levers import Advisor, Lever, actions_of, load_demo_advisor
-from advisor.models import DemoBundleSettings
+from advisor.levers import Advisor, Lever, actions_of
 from counterfactuals import Change
-from tests.conftest import DEMO_TEST_CLIENTS
 
 PRODUCT = "life_insurance"
 N_CLIENTS = 120
 
 
 @pytest.fixture(scope="module")
-def advisor(demo_bundle: Path) -> Advisor:
-    found, _ = load_demo_advisor(
-        DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS), engine="search"
-    )
-    return found
+def advisor(demo_search_advisor: Advisor) -> Advisor:
+    return demo_search_advisor
 
 
 @pytest.fixture(scope="module")

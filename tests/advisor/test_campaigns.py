@@ -23,20 +23,17 @@ from advisor.campaigns import (
     CampaignStatus,
 )
 from advisor.datasets import read_table
-from advisor.levers import COST_TOLERANCE, Advisor, load_demo_advisor
-from advisor.models import DemoBundleSettings, load_bundle
+from advisor.levers import COST_TOLERANCE, Advisor
+from advisor.models import load_bundle
 from counterfactuals import Status, Target, generate
-from tests.conftest import DEMO_TEST_CLIENTS
 
 PRODUCT = "life_insurance"
 N_CLIENTS = 150
 
 
 @pytest.fixture(scope="module")
-def advisor(demo_bundle: Path) -> Advisor:
-    """The demo recommender's advisor on its 3,000-client portfolio."""
-    found, _ = load_demo_advisor(DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS))
-    return found
+def advisor(demo_advisor: Advisor) -> Advisor:
+    return demo_advisor
 
 
 @pytest.fixture(scope="module")

@@ -28,9 +28,7 @@ from advisor.campaigns import (
     _distributed,
     local_cluster,
 )
-from advisor.levers import Advisor, load_demo_advisor
-from advisor.models import DemoBundleSettings
-from tests.conftest import DEMO_TEST_CLIENTS
+from advisor.levers import Advisor
 
 PRODUCT = "life_insurance"
 BATCH = 8
@@ -43,9 +41,8 @@ def dask_client() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def advisor(demo_bundle: Path) -> Advisor:
-    found, _ = load_demo_advisor(DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS))
-    return found
+def advisor(demo_advisor: Advisor) -> Advisor:
+    return demo_advisor
 
 
 @pytest.fixture(scope="module")
