@@ -163,10 +163,10 @@ def _brute_force(cover: np.ndarray, cost: np.ndarray, k: int) -> tuple[int, floa
     return best
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.integers(1, 10).flatmap(
-        lambda n: st.integers(1, 5).flatmap(
+def _instances(clients: tuple[int, int], actions: tuple[int, int]) -> Any:
+    """Random selection problems: (coverage flags, prices, (n, m), k)."""
+    return st.integers(*clients).flatmap(
+        lambda n: st.integers(*actions).flatmap(
             lambda m: st.tuples(
                 st.lists(st.booleans(), min_size=n * m, max_size=n * m),
                 st.lists(st.integers(1, 9), min_size=n * m, max_size=n * m),
@@ -175,7 +175,10 @@ def _brute_force(cover: np.ndarray, cost: np.ndarray, k: int) -> tuple[int, floa
             )
         )
     )
-)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_instances((1, 10), (1, 5)))
 def test_milp_selection_equals_brute_force(data: tuple[Any, ...]) -> None:
     flags, prices, (n, m), k = data
     cover = np.array(flags).reshape(n, m)
@@ -205,18 +208,7 @@ def test_result_methods_are_the_reports(result: CampaignResult, actions: GlobalA
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.integers(2, 12).flatmap(
-        lambda n: st.integers(2, 6).flatmap(
-            lambda m: st.tuples(
-                st.lists(st.booleans(), min_size=n * m, max_size=n * m),
-                st.lists(st.integers(1, 9), min_size=n * m, max_size=n * m),
-                st.just((n, m)),
-                st.integers(1, 3),
-            )
-        )
-    )
-)
+@given(_instances((2, 12), (2, 6)))
 def test_swaps_keep_the_best_coverage_and_never_cost_more_than_greedy(
     data: tuple[Any, ...],
 ) -> None:
