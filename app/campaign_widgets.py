@@ -311,7 +311,8 @@ def _actions_section(actions: GlobalActions | str, lang: Language) -> None:
     st.dataframe(
         rc.actions_table(actions.to_frame(), lang),
         hide_index=True,
-        column_config=_formats(lang),
+        column_config=_formats(lang)
+        | {text("col.action", lang): st.column_config.TextColumn(width="large")},
         key="campaign-actions",
     )
 
