@@ -35,6 +35,7 @@ from constraints import (
     FileProblem,
     bind_constraints,
     constraint_file_schema,
+    draft_constraints,
     inspect_constraint_file,
     read_constraint_text,
 )
@@ -274,6 +275,50 @@ def constraints_check(
         soft_wrap=True,
     )
     console.print(_roles_table(constraint_set))
+
+
+@constraints_app.command("draft")
+@_interruptible
+def constraints_draft(
+    data: Annotated[
+        str,
+        typer.Argument(
+            help="The data: a CSV/Parquet file, a real data set (german.data, bank-full.csv, "
+            "Caravan.csv...) or 'demo'."
+        ),
+    ],
+    target: Annotated[
+        str | None,
+        typer.Option(help="The column the model predicts: left out, and used to flag leaks."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the draft to this .yaml file instead of printing it."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
+) -> None:
+    """Draft a constraint file from a data set: kinds, p1/p99 bounds, roles to decide, flags."""
+    try:
+        if out is not None:
+            check_output(out, suffixes=(".yaml", ".yml"), overwrite=force)
+        frame = read_client_data(data)
+        draft = draft_constraints(frame, target=target, name=Path(data).stem or "draft")
+        if out is not None:
+            write_text_atomic(out, draft.text, overwrite=force)
+    except (AdvisorError, ConstraintError) as exc:
+        raise _fail(exc) from exc
+    for flag in draft.flags:
+        errors.print(text(f"warning: {flag}"), highlight=False, soft_wrap=True)
+    if out is None:
+        sys.stdout.write(draft.text)
+        return
+    console.print(
+        f"Wrote a draft of {len(draft.features)} features ({len(draft.commented_out)} commented "
+        f"out) to {shown(out)}. Check it: levers constraints check {shown(out)} --data "
+        f"{shown(data)}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

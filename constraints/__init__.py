@@ -17,6 +17,16 @@ from constraints._compiled import (
     CompiledDerived,
     CompiledRule,
 )
+from constraints._draft import (
+    DRAFT_LEAK_MIN_ROWS,
+    DRAFT_LEAK_THRESHOLD,
+    DRAFT_MAX_CATEGORIES,
+    DRAFT_PURITY_THRESHOLD,
+    ConstraintDraft,
+    DraftFlag,
+    draft_constraint_file,
+    draft_constraints,
+)
 from constraints._load import (
     bind_constraints,
     constraint_file_schema,
@@ -61,6 +71,10 @@ from constraints._types import (
 from constraints.errors import ConstraintError, ConstraintFileError, FileProblem
 
 __all__ = [
+    "DRAFT_LEAK_MIN_ROWS",
+    "DRAFT_LEAK_THRESHOLD",
+    "DRAFT_MAX_CATEGORIES",
+    "DRAFT_PURITY_THRESHOLD",
     "RELATIVE_TOLERANCE",
     "AnyOf",
     "ChangeClause",
@@ -72,11 +86,13 @@ __all__ = [
     "CompiledConstraints",
     "CompiledDerived",
     "CompiledRule",
+    "ConstraintDraft",
     "ConstraintError",
     "ConstraintFile",
     "ConstraintFileError",
     "ConstraintSet",
     "DerivedFeature",
+    "DraftFlag",
     "FeatureSpec",
     "FeatureSupport",
     "FileProblem",
@@ -100,6 +116,8 @@ __all__ = [
     "check_dataclass",
     "check_params",
     "constraint_file_schema",
+    "draft_constraint_file",
+    "draft_constraints",
     "dump_constraint_file",
     "inspect_constraint_file",
     "load_constraint_file",
