@@ -17,15 +17,13 @@ from constraints._compiled import (
     CompiledDerived,
     CompiledRule,
 )
-from constraints._draft import (
+from constraints._draft import ConstraintDraft, draft_constraint_file, draft_constraints
+from constraints._draft_columns import (
     DRAFT_LEAK_MIN_ROWS,
     DRAFT_LEAK_THRESHOLD,
     DRAFT_MAX_CATEGORIES,
     DRAFT_PURITY_THRESHOLD,
-    ConstraintDraft,
     DraftFlag,
-    draft_constraint_file,
-    draft_constraints,
 )
 from constraints._load import (
     bind_constraints,
