@@ -20,6 +20,7 @@ from constraints._draft_columns import (
     Column,
     DraftFlag,
     Target,
+    comment,
     describe_column,
     scalar,
 )
@@ -106,9 +107,9 @@ _HEADER = """\
 
 def _feature_block(column: Column) -> list[str]:
     ask = "immutable? actionable (then direction)? or context?"
-    head = [f"  # {column.name}: {ask}"]
-    head += [f"  # note: {note}" for note in column.notes]
-    head += [f"  # FLAG {flag.reason}: {flag.message}" for flag in column.flags]
+    head = [f"  # {comment(column.name)}: {ask}"]
+    head += [f"  # note: {comment(note)}" for note in column.notes]
+    head += [f"  # FLAG {flag.reason}: {comment(flag.message)}" for flag in column.flags]
     key = scalar(column.name)
     body = [f"  {key}:", *(f"    {line}" for line in column.lines)]
     if column.commented:
@@ -166,13 +167,13 @@ def draft_constraints(
             f"columns ({', '.join(c.name for c in columns[:5])}). Hint: impute missing values "
             "or drop identifiers first."
         )
-    lines = [_HEADER.format(name=name, n_rows=len(frame)).rstrip("\n")]
+    lines = [_HEADER.format(name=comment(name), n_rows=len(frame)).rstrip("\n")]
     flags = [flag for c in columns for flag in c.flags]
     if flags:
         lines.append("#\n# Flags (see the features below):")
-        lines += [f"#   {flag.feature}: {flag.reason}" for flag in flags]
+        lines += [f"#   {comment(flag.feature)}: {flag.reason}" for flag in flags]
     if target is not None:
-        lines.append(f"#\n# Target (not a feature): {target}")
+        lines.append(f"#\n# Target (not a feature): {comment(target)}")
     lines += [
         "version: 1",
         f"name: {scalar(name)}",

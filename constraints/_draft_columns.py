@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,6 +22,7 @@ __all__ = [
     "Column",
     "DraftFlag",
     "Target",
+    "comment",
     "describe_column",
     "scalar",
 ]
@@ -94,12 +96,23 @@ class Column:
 
 
 def scalar(value: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**9)
-    return text.strip().removesuffix("...").strip()
+    """Return ``value`` (a text, a number or a list of them) as one line of YAML."""
+    if isinstance(value, list):
+        return "[" + ", ".join(scalar(item) for item in value) + "]"
+    if isinstance(value, str) and (not value.isprintable() or value != value.strip()):
+        return json.dumps(value, ensure_ascii=False)  # JSON strings are YAML double-quoted
+    # dumped inside a flow sequence, so that commas, colons and braces are quoted too
+    text = yaml.safe_dump([value], default_flow_style=True, allow_unicode=True, width=10**9)
+    return text.strip()[1:-1]
+
+
+def comment(text: str) -> str:
+    """Return ``text`` safe inside a YAML comment (control characters as spaces)."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def _humanise(name: str) -> str:
-    text = re.sub(r"[_.]+", " ", name).strip() or name
+    text = re.sub(r"[_.{}]+", " ", comment(name)).strip() or "Feature"
     return text[:1].upper() + text[1:]
 
 

@@ -103,3 +103,10 @@ def test_out_is_never_overwritten_without_force(tmp_path: Path) -> None:
     wrong = runner.invoke(app, ["constraints", "draft", data, "--out", str(tmp_path / "d.txt")])
     assert wrong.exit_code == 2
     assert "must end in .yaml or .yml" in wrong.output
+
+
+def test_a_missing_data_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["constraints", "draft", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("error: ")

@@ -167,7 +167,9 @@ def test_bad_input_is_one_line_error(frame: object, kwargs: dict[str, str], mess
 def column_strategy(n: int) -> st.SearchStrategy[pd.Series]:
     floats = st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")))
     ints = st.integers(-1000, 1000)
-    texts = st.sampled_from(["a", "b", " B", "low", "high", "0", "yes", "No", "x y", "é"])
+    texts = st.sampled_from(
+        ["a", "b", " B", "low", "high", "0", "yes", "No", "x y", "é", "y", "on", "a, b: {c}", "#"]
+    )
     return st.one_of(
         st.lists(floats, min_size=n, max_size=n).map(pd.Series),
         st.lists(ints, min_size=n, max_size=n).map(pd.Series),
@@ -201,3 +203,24 @@ def test_any_frame_gives_a_draft_that_validates_and_binds(
     bound = validate_and_bind(draft.text, data)
     assert [f.name for f in bound.features] == list(draft.features)
     assert set(draft.features) | set(draft.commented_out) == set(data.columns)
+
+
+def test_hostile_names_and_values_stay_inside_their_yaml_lines() -> None:
+    frame = pd.DataFrame(
+        {
+            "a\nfeatures: {}": [1.5, 2.5, 3.5, 4.5],
+            "# not a comment": ["x\ny", " lead", "tab\there", "x\ny"],
+            "no": ["on", "off", "on", "off"],
+            "é ü": ["null", "~", "null", "~"],
+            "yn": ["y", "n", "Y", "x"],
+            "commas": ["yes, registered", "none", "a: b", "{c}"],
+        }
+    )
+    draft = draft_constraints(frame, name="x\n# y")
+    bound = validate_and_bind(draft.text, frame)
+    assert [f.name for f in bound.features] == list(frame.columns)
+    assert features_of(draft.text)["# not a comment"]["categories"] == [
+        " lead",
+        "tab\there",
+        "x\ny",
+    ]
