@@ -191,6 +191,14 @@ class ConstraintSet:
             f" {spec.unit}" if spec.unit else ""
         )
 
+    def format_value(self, feature: str, code: float, language: str = "en") -> str:
+        """Say one value of ``feature`` as advisors read it: its category, or amount and unit.
+
+        ``code`` is the numeric value (a category's position for categorical features);
+        numbers follow ``language`` (``1,250`` / ``1\u202f250``).
+        """
+        return format_value(self.feature(feature), float(code), language=language)
+
     def allowing(self, *names: str) -> ConstraintSet:
         """Return a copy where the given context features may change in this run."""
         for name in names:

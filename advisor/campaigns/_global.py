@@ -294,7 +294,6 @@ def _verify(
 @dataclass(frozen=True, slots=True)
 class _Choice:
     chosen: tuple[int, ...]
-    optimal: bool
 
 
 def _greedy(cover: np.ndarray, cost: np.ndarray, k: int) -> _Choice:
@@ -311,7 +310,7 @@ def _greedy(cover: np.ndarray, cost: np.ndarray, k: int) -> _Choice:
         j = int(ties[int(np.argmin(mean_cost))])
         chosen.append(j)
         covered |= cover[:, j]
-    return _Choice(tuple(chosen), optimal=False)
+    return _Choice(tuple(chosen))
 
 
 def _max_coverage(cover: np.ndarray, k: int, time_limit: float) -> tuple[np.ndarray, bool, int]:
@@ -437,7 +436,7 @@ def _select(cover: np.ndarray, cost: np.ndarray, k: int, deadline: float) -> tup
     """
     pairs = int(cover.sum())
     if pairs == 0:
-        return _Choice((), True), "milp"
+        return _Choice(()), "milp"
     greedy = _greedy(cover, cost, k)
     if pairs > MAX_MILP_PAIRS:
         return greedy, "greedy"
@@ -448,13 +447,13 @@ def _select(cover: np.ndarray, cost: np.ndarray, k: int, deadline: float) -> tup
     chosen = tuple(int(j) for j in np.flatnonzero(y))
     if pairs > MAX_COST_MILP_PAIRS:
         swapped = _swaps(cover, cost, chosen, k, covered)
-        return _Choice(swapped, False), "milp+swaps" if optimal else "milp-time-limit"
+        return _Choice(swapped), "milp+swaps" if optimal else "milp-time-limit"
     left = max(0.1, deadline - time.perf_counter())
     y2, optimal2 = _min_cost(cover, cost, k, covered, left)
     if y2 is not None:
         chosen = tuple(int(j) for j in np.flatnonzero(y2))
     good = optimal and optimal2 and y2 is not None
-    return _Choice(chosen, good), "milp" if good else "milp-time-limit"
+    return _Choice(chosen), "milp" if good else "milp-time-limit"
 
 
 def _assign(
@@ -472,26 +471,19 @@ def _assign(
 
 # ---------------------------------------------------------------------- wording
 def _describe(cs: ConstraintSet, cand: _Candidate, language: str) -> str:
-    frame = cs.to_frame(np.asarray([_point(cs, cand)]))
     words = {
         "en": {"at_least": "at least", "at_most": "at most", "yes": "yes", "no": "no"},
         "fr": {"at_least": "au moins", "at_most": "au plus", "yes": "oui", "no": "non"},
     }[language]
     parts = []
-    for j, d in zip(cand.features, cand.directions, strict=True):
+    for j, d, code in zip(cand.features, cand.directions, cand.values, strict=True):
         spec = cs.features[j]
         label = getattr(spec.label, language) or spec.name
-        value = _plain(frame.iloc[0, j])
-        if spec.kind == "binary":
-            shown = words["yes"] if bool(value) else words["no"]
-        elif isinstance(value, float):
-            shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+        if spec.kind == "binary" and not spec.categories:
+            shown = words["yes"] if code else words["no"]
         else:
-            shown = str(value)
-        unit = f" {spec.unit}" if spec.unit and spec.kind not in ("binary", "categorical") else ""
-        parts.append(
-            f"{label}: {shown}{unit}" if d == "set" else f"{label} {words[d]} {shown}{unit}"
-        )
+            shown = cs.format_value(spec.name, code, language)
+        parts.append(f"{label}: {shown}" if d == "set" else f"{label} {words[d]} {shown}")
     return " + ".join(parts)
 
 
@@ -549,7 +541,7 @@ def summarize(
         cover &= cost <= limit
         cost = np.where(cover, cost, np.inf)
     deadline = start + options["time_limit_s"]
-    curve, final, method = [], _Choice((), True), "milp"
+    curve, final, method = [], _Choice(()), "milp"
     for k in range(1, options["max_actions"] + 1):
         choice, how = _select(cover, cost, k, deadline)
         method = how if how != "milp" else method
