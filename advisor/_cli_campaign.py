@@ -191,7 +191,7 @@ def campaign_run(
         str,
         typer.Option(
             help="search (the default for segments: hundreds of clients/s per worker), auto "
-            "(the exact MILP when the model allows it: proves 'no lever', but 1-10 clients/s), "
+            "(the exact MILP when the model allows it: proves 'no lever', but 3-14 clients/s), "
             "exact or gradient."
         ),
     ] = "search",
