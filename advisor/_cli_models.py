@@ -183,6 +183,12 @@ def _print_result(result: TrainingResult, out: Path) -> None:
         )
     if r.excluded_families:
         console.print(f"Excluded (no monotone support): {', '.join(r.excluded_families)}")
+    if r.goal == "lower":
+        console.print(
+            f"Goal: lower (a risk score: levers bring P({shown(r.target)} = "
+            f"{shown(r.classes[1])}) down).",
+            highlight=False,
+        )
     console.print(f"Saved the bundle to {shown(out)}.", highlight=False)
 
 
@@ -215,6 +221,14 @@ def train_command(
     monotone: Annotated[
         bool, typer.Option(help="Levers moved in their allowed direction never lower the score.")
     ] = False,
+    goal: Annotated[
+        str | None,
+        typer.Option(
+            help="raise (a propensity: levers lift the score) or lower (a risk score: the "
+            "positive class is the bad outcome, levers bring it down). Default: the constraint "
+            "file's goal."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split, folds, sampler and models.")] = 0,
     force: Annotated[bool, typer.Option(help="Replace an existing bundle folder.")] = False,
     demo: Annotated[
@@ -249,6 +263,7 @@ def train_command(
                 monotone=monotone,
                 seed=seed,
                 progress=bar,
+                goal=goal,  # type: ignore[arg-type]  # checked by train
             )
         path = save_bundle(result, out, overwrite=force)
     except (AdvisorError, ConstraintError) as exc:

@@ -51,7 +51,7 @@ from constraints._params import (
 )
 from constraints._project import ClientBounds, Projection
 from constraints._schema import ConstraintFile
-from constraints._set import ConstraintSet
+from constraints._set import GOALS, ConstraintSet
 from constraints._tolerance import RELATIVE_TOLERANCE, changed, tolerance
 from constraints._types import (
     ChangeClause,
@@ -73,6 +73,7 @@ __all__ = [
     "DRAFT_LEAK_THRESHOLD",
     "DRAFT_MAX_CATEGORIES",
     "DRAFT_PURITY_THRESHOLD",
+    "GOALS",
     "RELATIVE_TOLERANCE",
     "AnyOf",
     "ChangeClause",

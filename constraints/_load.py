@@ -224,6 +224,7 @@ def bind_constraints(doc: ConstraintFile, data: pd.DataFrame | None = None) -> C
         one_hot=bound.one_hot,
         change_groups=bound.change_groups,
         max_changes=doc.max_changes,
+        goal=doc.goal,
         support=bound.support,
         notes=bound.notes,
     )

@@ -186,6 +186,11 @@ class ConstraintFile(_Model):
     version: Literal[1] = Field(1, description="Format version.")
     name: StrictStr = Field(description="Name of the constraint set (e.g. the data set).")
     description: StrictStr = Field("", description="What the file is for.")
+    goal: Literal["raise", "lower"] = Field(
+        "raise",
+        description="raise: levers lift the model's score (a propensity); lower: the score is a "
+        "risk (the positive class is the bad outcome, e.g. default) and levers bring it down.",
+    )
     max_changes: Annotated[StrictInt, Field(ge=1)] | None = Field(
         None, description="Most features one lever may change (derived features not counted)."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,10 @@ from constraints._sample import sample_arrays
 from constraints._types import ChangeGroup, DerivedFeature, FeatureSpec, OneHotGroup, Rule
 from constraints.errors import ConstraintError, FileProblem
 
-__all__ = ["ConstraintSet"]
+__all__ = ["GOALS", "ConstraintSet"]
+
+GOALS = ("raise", "lower")
+"""Goal directions: ``raise`` a propensity, ``lower`` a risk score."""
 
 
 def _describe_range(spec: FeatureSpec) -> str:
@@ -59,6 +62,7 @@ class ConstraintSet:
     one_hot: tuple[OneHotGroup, ...] = ()
     change_groups: tuple[ChangeGroup, ...] = ()
     max_changes: int | None = None
+    goal: Literal["raise", "lower"] = "raise"
     allowed_context: frozenset[str] = frozenset()
     support: tuple[FeatureSupport | None, ...] = ()
     notes: tuple[FileProblem, ...] = ()
@@ -80,6 +84,8 @@ class ConstraintSet:
             raise ConstraintError(f"allowed_context: must name features. Got {unknown}.")
         if self.max_changes is not None and self.max_changes < 1:
             raise ConstraintError(f"max_changes: must be >= 1. Got {self.max_changes}.")
+        if self.goal not in GOALS:
+            raise ConstraintError(f"goal: must be raise or lower. Got {self.goal!r}.")
         compiled = compile_arrays(
             self.features,
             self.rules,

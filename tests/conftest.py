@@ -185,6 +185,32 @@ def bank_bundle(tmp_path_factory: pytest.TempPathFactory, bank_data: pd.DataFram
 
 
 @pytest.fixture(scope="session")
+def german_data() -> pd.DataFrame:
+    """The real German credit file (1,000 applications; fails in CI when absent)."""
+    from advisor.datasets import read_client_data
+
+    return read_client_data(shared_data_file("german-credit", "german.data"))
+
+
+@pytest.fixture(scope="session")
+def german_bundle(tmp_path_factory: pytest.TempPathFactory, german_data: pd.DataFrame) -> Path:
+    """A German-credit risk bundle: logistic, positive class ``bad``, goal ``lower``."""
+    from advisor.models import save_bundle, train
+
+    result = train(
+        german_data,
+        "credit_risk",
+        REPO_ROOT / "configs" / "german-credit.yaml",
+        families=("logistic",),
+        positive="bad",
+        n_trials=1,
+        budget_s=None,
+        n_folds=2,
+    )
+    return save_bundle(result, tmp_path_factory.mktemp("german") / "german-bundle")
+
+
+@pytest.fixture(scope="session")
 def demo_advisor(demo_bundle: Path) -> Any:
     """The demo recommender's advisor on its 3,000-client portfolio (engine ``auto``)."""
     from advisor.levers import load_demo_advisor

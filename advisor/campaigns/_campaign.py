@@ -31,7 +31,7 @@ from advisor.campaigns._types import (
     Provenance,
 )
 from advisor.errors import AdvisorError, CampaignError, ModelError
-from advisor.levers import Advisor, Lever, actions_of, rank_levers
+from advisor.levers import Advisor, Lever, actions_of, goal_reached, rank_levers, search_goal
 from advisor.models import ModelBundle, ProductRecommender, PropensityModel, load_bundle
 from constraints import AnyOf, ConstraintSet, InstanceOf, ParamSpec, Whole, check_params
 from counterfactuals import (
@@ -102,7 +102,7 @@ class Campaign:
         product: str | None = None,
         target: float | None = None,
         reference: pd.DataFrame | None = None,
-        goal_quantile: float = 0.9,
+        goal_quantile: float | None = None,
         min_uplift: float = 0.03,
         engine: str = "auto",
         seed: int = 0,
@@ -307,16 +307,20 @@ class Campaign:
             if self.info.held is None
             else np.asarray(todo[self.info.held].astype(bool).to_numpy(), dtype=bool)
         )
-        reached = held | (scores >= goal)
+        direction = self.info.direction
+        reached = held | goal_reached(scores, goal, direction)
         for k in np.flatnonzero(reached):
             outcomes[positions[k]] = ClientOutcome(
                 client=todo.index[int(k)], status=CampaignStatus.REACHED, score=scores[k], goal=goal
             )
-        # the Advisor's rule: a lever lifts the score by >= min_uplift; clients closer than
-        # that to the goal aim at goal + min_uplift (one target per tier, batched)
+        # the Advisor's rule: a lever moves the score by >= min_uplift; clients closer than
+        # that to the goal aim min_uplift beyond it (one target per tier, batched)
         uplift = self.advisor.min_uplift
-        near = scores > goal - uplift
-        tiers = ((goal, ~reached & ~near), (min(goal + uplift, 0.999), ~reached & near))
+        near = scores < goal + uplift if direction == "lower" else scores > goal - uplift
+        tiers = (
+            (goal, ~reached & ~near),
+            (search_goal(goal, goal, uplift, direction), ~reached & near),
+        )
         total, done, engines = int((~reached).sum()), 0, set()
         for tier_goal, members in tiers:
             for chunk in np.array_split(np.flatnonzero(members), self._n_chunks(members)):
@@ -350,7 +354,7 @@ class Campaign:
                 self.info.model,
                 frame,
                 self.info.constraints,
-                Target.probability(goal),
+                Target.probability(goal, at_most=self.info.direction == "lower"),
                 n=max(5, 2 * n_levers),
                 engine=self.advisor.engine,
                 seed=self.advisor.seed,
@@ -386,8 +390,9 @@ class Campaign:
             if key not in seen:
                 seen.add(key)
                 drafts.append((cf, actions))
+        sign = -1.0 if self.info.direction == "lower" else 1.0  # ties: the larger improvement
         order = rank_levers(
-            [d[0].cost for d in drafts], [d[0].score for d in drafts], [None] * len(drafts)
+            [d[0].cost for d in drafts], [sign * d[0].score for d in drafts], [None] * len(drafts)
         )
         return tuple(
             Lever(
@@ -430,4 +435,5 @@ class Campaign:
             library_version=_library_version(),
             model_sha256=self.model_sha256,
             constraints_sha256=self.constraints_sha256,
+            goal_direction=self.info.direction,
         )

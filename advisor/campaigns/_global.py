@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -266,8 +266,13 @@ def _verify(
     x: np.ndarray,
     goals: np.ndarray,
     candidates: list[_Candidate],
+    direction: Literal["raise", "lower"] = "raise",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cover (n, m), cost (n, m) and score (n, m) of every candidate on every client."""
+    """Cover (n, m), cost (n, m) and score (n, m) of every candidate on every client.
+
+    A client is covered when the changed client passes every rule and its score reaches its
+    goal: at or above it (``raise``), at or below it (a risk score, ``lower``).
+    """
     n, m = len(x), len(candidates)
     cover = np.zeros((n, m), dtype=bool)
     cost = np.full((n, m), np.inf)
@@ -281,7 +286,8 @@ def _verify(
         changed = (np.abs(after - before) > tolerance(before)).any(axis=1)
         scores = np.asarray(model.score(cs.to_frame(after)), dtype=np.float64)
         costs = cs.cost(before, after)
-        reach = scores >= np.tile(goals, len(block)) - 1e-12
+        margin = np.tile(goals, len(block)) - scores
+        reach = margin >= -1e-12 if direction == "lower" else margin <= 1e-12
         for k, j in enumerate(block):
             part = slice(k * n, (k + 1) * n)
             cover[:, j] = ok[part] & changed[part] & reach[part]
@@ -535,7 +541,9 @@ def summarize(
     base = np.array([o.score for o in levered])
     cheapest = np.array([o.levers[0].cost for o in levered])
     candidates = _candidates(cs, x, a, options["max_candidates"])
-    cover, cost, score = _verify(cs, campaign.info.model, x, goals, candidates)
+    direction = campaign.info.direction
+    cover, cost, score = _verify(cs, campaign.info.model, x, goals, candidates, direction)
+    sign = -1.0 if direction == "lower" else 1.0  # a risk score: the gain is the drop
     if options["max_cost_ratio"] is not None:
         limit = options["max_cost_ratio"] * cheapest[:, None] + tolerance(cheapest)[:, None]
         cover &= cost <= limit
@@ -554,14 +562,26 @@ def summarize(
                 "coverage": float(hit.mean()),
                 "mean_cost": float(paid[hit].mean()) if hit.any() else math.nan,
                 "cost_ratio": _ratio(paid[hit], cheapest[hit]),
-                "expected_extra_sales": float(
-                    (score[np.flatnonzero(hit), which[hit]] - base[hit]).sum()
-                ),
+                "expected_extra_sales": sign
+                * float((score[np.flatnonzero(hit), which[hit]] - base[hit]).sum()),
             }
         )
         final = choice
     return _answer(
-        cs, candidates, cover, cost, score, final, ids, x, base, cheapest, curve, method, start
+        cs,
+        candidates,
+        cover,
+        cost,
+        score,
+        final,
+        ids,
+        x,
+        base,
+        cheapest,
+        curve,
+        method,
+        start,
+        sign=sign,
     )
 
 
@@ -601,6 +621,8 @@ def _answer(
     curve: list[dict[str, Any]],
     method: str,
     start: float,
+    *,
+    sign: float = 1.0,
 ) -> GlobalActions:
     which, paid = _assign(cover, cost, final.chosen)
     counts = Counter(int(w) for w in which if w >= 0)
@@ -624,7 +646,7 @@ def _answer(
                 n_covered=int(members.sum()),
                 coverage=float(members.sum()) / n,
                 mean_cost=float(paid[members].mean()) if members.any() else math.nan,
-                expected_extra_sales=float((score[members, j] - base[members]).sum()),
+                expected_extra_sales=sign * float((score[members, j] - base[members]).sum()),
                 cost_ratio=_ratio(paid[members], cheapest[members]),
             )
         )

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -85,6 +85,8 @@ class Provenance:
     a campaign built from objects in memory. ``workers`` ran the partitions (1 in-process),
     on the Dask ``scheduler`` at that address (``None``: in-process); ``n_partitions``
     partitions of ``batch_size`` clients, ``n_resumed`` of them read from a checkpoint.
+    ``goal_direction`` is ``raise`` (a propensity) or ``lower`` (a risk score: ``goal`` is a
+    ceiling and levers bring the score down).
     """
 
     product: str
@@ -104,6 +106,7 @@ class Provenance:
     scheduler: str | None = None
     n_partitions: int = 0
     n_resumed: int = 0
+    goal_direction: Literal["raise", "lower"] = "raise"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the provenance as plain data (JSON-serialisable)."""
@@ -131,7 +134,8 @@ class CampaignTotals:
     """A campaign's figures, computed from its outcomes.
 
     ``coverage`` is advised / searched (clients of the segment neither excluded nor
-    already reached); ``expected_extra_sales`` sums the cheapest levers' score uplifts;
+    already reached); ``expected_extra_sales`` sums the cheapest levers' score uplifts (for
+    a risk score, ``goal_direction`` ``lower``: the score drops, the bad outcomes avoided);
     ``expected_value`` multiplies it by the product's value (``None`` without a value);
     ``cost_quantiles`` are the cheapest levers' costs at 10/25/50/75/90 % (empty without
     levers).
@@ -293,7 +297,8 @@ class CampaignResult:
             + counts[CampaignStatus.NONE_PROVED]
             + counts[CampaignStatus.NONE_NOT_FOUND]
         )
-        extra = float(sum(lever.uplift for lever in cheapest))
+        sign = -1.0 if self.provenance.goal_direction == "lower" else 1.0
+        extra = float(sum(sign * lever.uplift for lever in cheapest))
         costs = np.array([lever.cost for lever in cheapest], dtype=np.float64)
         return CampaignTotals(
             n_segment=len(self.outcomes),

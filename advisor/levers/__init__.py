@@ -7,6 +7,7 @@ few concrete levers that lift the score (:class:`Advice` of :class:`Lever` made 
 
 from advisor.levers._advisor import Advisor
 from advisor.levers._demo import load_demo_advisor
+from advisor.levers._goal import GOAL_CEILING, GOAL_FLOOR, goal_reached, search_goal
 from advisor.levers._inputs import ADVISOR_PARAMS, client_frame
 from advisor.levers._ranking import COST_TOLERANCE, rank_levers
 from advisor.levers._types import (
@@ -24,6 +25,8 @@ from counterfactuals import Status
 __all__ = [
     "ADVISOR_PARAMS",
     "COST_TOLERANCE",
+    "GOAL_CEILING",
+    "GOAL_FLOOR",
     "LANGUAGES",
     "Action",
     "Advice",
@@ -36,6 +39,8 @@ __all__ = [
     "actions_of",
     "check_language",
     "client_frame",
+    "goal_reached",
     "load_demo_advisor",
     "rank_levers",
+    "search_goal",
 ]

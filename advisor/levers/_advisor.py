@@ -10,7 +10,7 @@ support first).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from advisor.levers._evidence import (
     check_evidence_request,
     fit_product_influence,
 )
+from advisor.levers._goal import goal_reached, search_goal
 from advisor.levers._inputs import check_options, client_frame
 from advisor.levers._products import Population, ProductInfo, population_of, products_of
 from advisor.levers._ranking import rank_levers
@@ -41,6 +42,8 @@ from counterfactuals import CounterfactualResult, Status, Target, generate
 __all__ = ["Advisor"]
 
 _N_TRIED = 3  # recommended products tried in turn when no product is named
+RAISE_QUANTILE = 0.9  # default goal of a propensity: the top decile's score
+LOWER_QUANTILE = 0.5  # default ceiling of a risk score: the median score
 
 
 class Advisor:
@@ -57,9 +60,17 @@ class Advisor:
         support, the default goal and influential clients come from it. Optional.
     goal
         The score a lever must reach; ``None``: the score of the ``goal_quantile`` most
-        likely clients of the product's population (0.5 without reference data).
+        likely clients of the product's population (0.5 without reference data). For a risk
+        score (``goal_direction`` ``lower``) the goal is a ceiling the score must get under.
     goal_quantile
-        See ``goal`` (0.9: levers bring the client among the 10 % most likely clients).
+        The quantile of the population's scores that is the goal. ``None``: 0.9 for a
+        propensity (levers bring the client among the 10 % most likely clients) and 0.5 for
+        a risk score (among the less risky half: on German credit the 10 % least risky were
+        out of reach for every one of the 12 riskiest applications, the median was not).
+    goal_direction
+        ``raise`` (a propensity: levers lift the score) or ``lower`` (a risk score: the
+        positive class is the bad outcome, levers bring it down); ``None``: the constraint
+        file's ``goal`` (:meth:`from_bundle` passes the model card's).
     min_uplift
         A lever must also lift the score by at least this much (probability points):
         levers that only nudge a score over the line are fragile. On the demo portfolio's
@@ -82,7 +93,8 @@ class Advisor:
         *,
         reference: pd.DataFrame | None = None,
         goal: float | None = None,
-        goal_quantile: float = 0.9,
+        goal_quantile: float | None = None,
+        goal_direction: Literal["raise", "lower"] | None = None,
         min_uplift: float = 0.03,
         engine: str = "auto",
         seed: int = 0,
@@ -96,6 +108,7 @@ class Advisor:
                 "constraints": constraints,
                 "goal": goal,
                 "goal_quantile": goal_quantile,
+                "goal_direction": goal_direction,
                 "min_uplift": min_uplift,
                 "seed": seed,
                 "time_limit_s": time_limit_s,
@@ -110,7 +123,10 @@ class Advisor:
         self.constraints: ConstraintSet = options["constraints"]
         self.reference = reference
         self.goal: float | None = options["goal"]
-        self.goal_quantile: float = options["goal_quantile"]
+        self.goal_quantile: float | None = options["goal_quantile"]
+        self.goal_direction: Literal["raise", "lower"] = (
+            options["goal_direction"] or self.constraints.goal
+        )
         self.min_uplift = float(options["min_uplift"])
         self.engine: str = options["engine"]
         self.seed: int = options["seed"]
@@ -119,7 +135,7 @@ class Advisor:
         self.training = TrainingRecord(
             seed=options["training_seed"], hashes=dict(training_hashes or {})
         )
-        self._products = products_of(model, self.constraints)
+        self._products = products_of(model, self.constraints, self.goal_direction)
         # compute-once caches, safe when many app sessions share one advisor
         self._populations: OnceCache[str, Population | None] = OnceCache()
         self._similar: OnceCache[str, SimilarIndex | None] = OnceCache()
@@ -156,18 +172,25 @@ class Advisor:
             return None
         return self._populations.get(product, lambda: population_of(info, reference))
 
+    def direction(self, product: str) -> Literal["raise", "lower"]:
+        """Return ``raise`` when levers lift ``product``'s score, ``lower`` for a risk score."""
+        return self.product(product).direction
+
     def goal_for(self, product: str) -> float:
-        """Return the score a lever must reach for ``product``."""
+        """Return the score a lever must reach for ``product`` (a ceiling for a risk score)."""
         if self.goal is not None:
             return self.goal
         info = self.product(product)
+        quantile = self.goal_quantile
+        if quantile is None:
+            quantile = RAISE_QUANTILE if info.direction == "raise" else LOWER_QUANTILE
 
         def compute() -> float:
             population = self.population(product)
             if population is None or population.frame.empty:
                 return 0.5
             scores = info.model.score(population.frame)
-            return float(np.quantile(scores, self.goal_quantile))
+            return float(np.quantile(scores, quantile))
 
         return self._goals.get(product, compute)
 
@@ -271,16 +294,17 @@ class Advisor:
         status = Status.FOUND
         reason: dict[str, str] | None = None
         engine, elapsed = "", 0.0
+        lower = info.direction == "lower"
         if self.holds(frame, name):
             status, reason = Status.REACHED, held_reason(info.label)
-        elif score >= goal:
-            status, reason = Status.REACHED, reached_reason(info.label, score, goal)
+        elif goal_reached(score, goal, info.direction):
+            status, reason = Status.REACHED, reached_reason(info.label, score, goal, lower)
         else:
-            goal = min(max(goal, score + self.min_uplift), 0.999)
+            goal = search_goal(score, goal, self.min_uplift, info.direction)
             result = self._search(info, frame, goal, n_levers)
             engine, elapsed = result.engine, result.elapsed_s
             if result.status is Status.REACHED:
-                status, reason = Status.REACHED, reached_reason(info.label, score, goal)
+                status, reason = Status.REACHED, reached_reason(info.label, score, goal, lower)
             elif result.status is Status.NONE:
                 status, reason = Status.NONE, no_lever_reason(info.constraints, info.label, result)
             else:
@@ -298,6 +322,7 @@ class Advisor:
             engine=engine,
             elapsed_s=elapsed,
             support=self._support(name, frame, frame),
+            direction=info.direction,
         )
 
     def _support(self, product: str, point: Any, frame: pd.DataFrame) -> float | None:
@@ -314,7 +339,7 @@ class Advisor:
         below = [
             str(name)
             for name, score in zip(ranked["product"], ranked["propensity"], strict=True)
-            if score < self.goal_for(str(name))
+            if not goal_reached(float(score), self.goal_for(str(name)), self.direction(str(name)))
         ]
         return below[:_N_TRIED] or [str(ranked["product"].iloc[0])]
 
@@ -354,6 +379,7 @@ class Advisor:
         parts = bundle_parts(bundle, reference)
         options.setdefault("training_seed", parts.training_seed)
         options.setdefault("training_hashes", parts.training_hashes)
+        options.setdefault("goal_direction", parts.goal_direction)
         return cls(parts.model, parts.constraints, reference=reference, **options)
 
     def _search(
@@ -364,7 +390,7 @@ class Advisor:
                 info.model,
                 frame,
                 info.constraints,
-                Target.probability(goal),
+                Target.probability(goal, at_most=info.direction == "lower"),
                 n=max(5, 2 * n_levers),
                 engine=self.engine,
                 seed=self.seed,
@@ -385,8 +411,12 @@ class Advisor:
                 continue
             seen.add(key)
             drafts.append((cf, actions, self._support(info.name, cf.values, frame)))
+        # ties on cost go to the larger improvement: a higher score, or a lower risk
+        sign = -1.0 if info.direction == "lower" else 1.0
         order = rank_levers(
-            [d[0].cost for d in drafts], [d[0].score for d in drafts], [d[2] for d in drafts]
+            [d[0].cost for d in drafts],
+            [sign * d[0].score for d in drafts],
+            [d[2] for d in drafts],
         )
         ranked = [drafts[i] for i in order]
         return tuple(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 
@@ -19,13 +20,15 @@ class BundleParts:
     """A bundle's model, its constraint file bound to the reference data, and its training.
 
     ``training_seed`` and ``training_hashes`` (per product, the model card's data
-    fingerprint) let the evidence find each model's exact training rows.
+    fingerprint) let the evidence find each model's exact training rows. ``goal_direction``
+    is the card's (``raise`` or ``lower``), or the constraint file's when the card is older.
     """
 
     model: PropensityModel | ProductRecommender
     constraints: ConstraintSet
     training_seed: int
     training_hashes: Mapping[str, str]
+    goal_direction: Literal["raise", "lower"]
 
 
 def bundle_parts(bundle: ModelBundle, reference: pd.DataFrame | None) -> BundleParts:
@@ -52,9 +55,17 @@ def bundle_parts(bundle: ModelBundle, reference: pd.DataFrame | None) -> BundleP
     hashes = dict(bundle.card.data.sha256)
     if bundle.recommender is None:  # the card names the one model "propensity"
         hashes = {bundle.model.target: hashes.get(next(iter(bundle.card.models)), "")}
+    recorded = {entry.goal for entry in bundle.card.models.values()} - {None}
+    if len(recorded) > 1:
+        raise AdvisorError(
+            f"{bundle.path}: the card's models must share one goal direction. Got "
+            f"{', '.join(sorted(str(g) for g in recorded))}. Hint: train them again."
+        )
+    direction = recorded.pop() if recorded else constraints.goal
     return BundleParts(
         model=bundle.recommender if bundle.recommender is not None else bundle.model,
         constraints=constraints,
         training_seed=bundle.card.seed,
         training_hashes=hashes,
+        goal_direction=direction,  # type: ignore[arg-type]  # set minus None
     )

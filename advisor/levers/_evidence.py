@@ -148,7 +148,8 @@ def _influential(
     profiles = population.frame[list(features)].reset_index(drop=True)
     profiles = profiles.iloc[table["position"].to_numpy()].reset_index(drop=True)
     table.insert(1, "influential", [f"#{i + 1}" for i in range(len(table))])
-    table["outcome"] = fitted.split.y[table["position"].to_numpy()].astype(bool)
+    positive = fitted.split.y[table["position"].to_numpy()].astype(bool)
+    table["outcome"] = positive if population.desired_positive else ~positive
     return pd.concat([table.drop(columns="position"), profiles], axis=1)
 
 

@@ -8,7 +8,16 @@ from typing import Any
 import pandas as pd
 
 from advisor.errors import AdvisorError
-from constraints import ConstraintSet, InstanceOf, Number, OneOf, ParamSpec, Whole, check_params
+from constraints import (
+    GOALS,
+    ConstraintSet,
+    InstanceOf,
+    Number,
+    OneOf,
+    ParamSpec,
+    Whole,
+    check_params,
+)
 from counterfactuals import ENGINES, MAX_SEED, MAX_TIME_S
 
 __all__ = ["ADVISOR_PARAMS", "check_options", "client_frame"]
@@ -18,7 +27,8 @@ ADVISOR_PARAMS: ParamSpec = {
         (ConstraintSet,), "a ConstraintSet", hint="constraints.load_constraints(path, data)."
     ),
     "goal": (Number(0.0, 1.0, low_open=True, high_open=True, noun="a probability"), None),
-    "goal_quantile": Number(0.0, 1.0, low_open=True, high_open=True),
+    "goal_quantile": (Number(0.0, 1.0, low_open=True, high_open=True), None),
+    "goal_direction": (OneOf(GOALS), None),
     "min_uplift": Number(0.0, 1.0, high_open=True),
     "seed": Whole(0, MAX_SEED),
     "time_limit_s": (Number(0.0, MAX_TIME_S, low_open=True, unit="seconds"), None),

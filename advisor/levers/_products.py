@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,11 @@ __all__ = ["Population", "ProductInfo", "population_of", "products_of"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProductInfo:
-    """One product the advisor can build levers for."""
+    """One product the advisor can build levers for.
+
+    ``direction`` is ``raise`` (levers lift the score) or ``lower`` (a risk score: the
+    positive class is the bad outcome and levers bring the score down).
+    """
 
     name: str
     label: Mapping[str, str]
@@ -34,18 +38,31 @@ class ProductInfo:
     target: str
     positive: Any
     constraints: ConstraintSet
+    direction: Literal["raise", "lower"] = "raise"
+
+    @property
+    def desired_positive(self) -> bool:
+        """Whether the state the levers aim for is the model's positive class."""
+        return self.direction == "raise"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Population:
-    """The reference clients of one product's model, with their observed outcome."""
+    """The reference clients of one product's model, with their observed outcome.
+
+    ``outcome`` is True for a client in the state the levers aim for: the positive class
+    for a propensity, the negative one for a risk score (``desired_positive`` False).
+    """
 
     frame: pd.DataFrame
     outcome: NDArray[np.bool_] | None
+    desired_positive: bool = True
 
 
 def products_of(
-    model: PropensityModel | ProductRecommender, constraints: ConstraintSet
+    model: PropensityModel | ProductRecommender,
+    constraints: ConstraintSet,
+    direction: Literal["raise", "lower"] = "raise",
 ) -> dict[str, ProductInfo]:
     """Describe every product of a model or recommender (the product's holding is frozen)."""
     if isinstance(model, ProductRecommender):
@@ -59,6 +76,7 @@ def products_of(
                 target=product.target,
                 positive=model.models[name].classes[1],
                 constraints=constraints.freezing(product.held),
+                direction=direction,
             )
         return found
     if isinstance(model, PropensityModel):
@@ -72,6 +90,7 @@ def products_of(
                 target=model.target,
                 positive=model.classes[1],
                 constraints=constraints,
+                direction=direction,
             )
         }
     raise AdvisorError(
@@ -86,5 +105,6 @@ def population_of(product: ProductInfo, reference: pd.DataFrame) -> Population:
         rows = reference.loc[~reference[product.held].astype(bool).to_numpy()]
     outcome = None
     if product.target in rows.columns:
-        outcome = np.asarray(rows[product.target].to_numpy() == product.positive, dtype=bool)
-    return Population(frame=rows, outcome=outcome)
+        positive = np.asarray(rows[product.target].to_numpy() == product.positive, dtype=bool)
+        outcome = positive if product.desired_positive else ~positive
+    return Population(frame=rows, outcome=outcome, desired_positive=product.desired_positive)

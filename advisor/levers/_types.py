@@ -188,6 +188,10 @@ class Advice:
     support
         Share of the target state among the reference clients nearest to the client as
         they are today (to compare with each lever's support); ``None`` without reference.
+    direction
+        ``raise`` (a propensity: ``goal`` is a floor the levers lift the score to) or
+        ``lower`` (a risk score: ``goal`` is a ceiling, every lever's ``score_after`` is
+        below its ``score_before``).
     """
 
     client: pd.Series
@@ -202,8 +206,11 @@ class Advice:
     engine: str
     elapsed_s: float
     support: float | None = None
+    direction: Literal["raise", "lower"] = "raise"
 
     def __post_init__(self) -> None:
+        if self.direction not in ("raise", "lower"):
+            raise AdvisorError(f"direction: must be raise or lower. Got {self.direction!r}.")
         if not isinstance(self.status, Status):
             raise AdvisorError(f"status: must be a counterfactuals.Status. Got {self.status!r}.")
         if self.status is Status.FOUND and not self.levers:

@@ -63,8 +63,18 @@ def _percent(p: float, language: str = "en") -> str:
     return (text.replace(".", ",") if language == "fr" else text) + "\u202f%"
 
 
-def reached_reason(product: Mapping[str, str], score: float, goal: float) -> Texts:
-    """Why no lever is needed: the client already meets the goal."""
+def reached_reason(
+    product: Mapping[str, str], score: float, goal: float, lower: bool = False
+) -> Texts:
+    """Why no lever is needed: the client already meets the goal (a ceiling when ``lower``)."""
+    if lower:
+        return {
+            "en": f"No lever needed: the client's risk score for {product['en']} is already "
+            f"{_percent(score)}, at or below the ceiling of {_percent(goal)}.",
+            "fr": f"Aucun levier nécessaire : le score de risque du client pour {product['fr']} "
+            f"est déjà de {_percent(score, 'fr')}, au niveau du plafond de "
+            f"{_percent(goal, 'fr')} ou en dessous.",
+        }
     return {
         "en": f"No lever needed: the client's score for {product['en']} is already "
         f"{_percent(score)}, at or above the goal of {_percent(goal)}.",
@@ -121,13 +131,25 @@ def no_lever_reason(
     goal = result.target.threshold
     proved = "proved" in result.reason
     timed_out = "time limit" in result.reason
-    verb_en = "reaches" if proved else "was found that reaches"
-    verb_fr = "n'atteint" if proved else "trouvé n'atteint"
-    en = [f"No lever within the constraint file {verb_en} the goal for {product['en']}"]
-    fr = [
-        f"Aucun levier permis par le fichier de contraintes {verb_fr} l'objectif pour "
-        f"{product['fr']}"
-    ]
+    if result.target.at_most:  # a risk score: the goal is a ceiling
+        verb_en = "brings" if proved else "was found that brings"
+        verb_fr = "ne ramène" if proved else "trouvé ne ramène"
+        en = [
+            f"No lever within the constraint file {verb_en} the risk score for {product['en']} "
+            "down to the ceiling"
+        ]
+        fr = [
+            f"Aucun levier permis par le fichier de contraintes {verb_fr} le score de risque "
+            f"pour {product['fr']} sous le plafond"
+        ]
+    else:
+        verb_en = "reaches" if proved else "was found that reaches"
+        verb_fr = "n'atteint" if proved else "trouvé n'atteint"
+        en = [f"No lever within the constraint file {verb_en} the goal for {product['en']}"]
+        fr = [
+            f"Aucun levier permis par le fichier de contraintes {verb_fr} l'objectif pour "
+            f"{product['fr']}"
+        ]
     en[0] += f" ({_percent(goal)})"
     fr[0] += f" ({_percent(goal, 'fr')})"
     en[0] += " in the time allowed." if timed_out else "."

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -38,6 +38,7 @@ from advisor.models._study import (
     run_study,
 )
 from constraints import (
+    GOALS,
     AnyOf,
     ConstraintSet,
     Flag,
@@ -85,6 +86,7 @@ TRAIN_PARAMS: ParamSpec = {
     "test_size": Number(0.05, 0.5),
     "seed": Whole(0, MAX_SEED),
     "progress": (AnyOf(callable, "a callable taking a TrialProgress"), None),
+    "goal": (OneOf(GOALS), None),
 }
 """The rules of :func:`train`'s parameters (``budget_s`` and ``n_trials`` may not both be None)."""
 
@@ -115,6 +117,7 @@ class TrainingReport:
     data_sha256: str
     constraint_sha256: str | None
     constraint_text: str | None
+    goal: Literal["raise", "lower"] = "raise"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,18 +140,25 @@ class TrainingResult:
         return self.leaderboard.iloc[0]
 
 
-def monotone_constraints(constraints: ConstraintSet, space: FeatureSpace) -> tuple[int, ...]:
+def monotone_constraints(
+    constraints: ConstraintSet,
+    space: FeatureSpace,
+    goal: Literal["raise", "lower"] | None = None,
+) -> tuple[int, ...]:
     """Return XGBoost's per-column monotone constraints from the levers' directions.
 
     An actionable feature whose direction is ``increase`` gets +1 (moving it up never lowers
     the score), ``decrease`` gets -1; categorical indicator columns and other features get 0.
+    For a risk score (``goal`` is ``lower``; ``None``: the set's ``goal``) the signs flip:
+    moving a lever in its allowed direction never raises the risk.
     """
+    flip = -1 if (goal or constraints.goal) == "lower" else 1
     signs = [0] * space.n_design
     for spec in constraints.features:
         if spec.role != "actionable" or spec.kind == "categorical" or spec.direction == "any":
             continue
         column = space.design_columns(spec.name).start
-        signs[column] = 1 if spec.direction == "increase" else -1
+        signs[column] = flip * (1 if spec.direction == "increase" else -1)
     return tuple(signs)
 
 
@@ -166,6 +176,7 @@ class _TrainOptions:
     n_folds: int
     test_size: float
     seed: int
+    goal: Literal["raise", "lower"] | None
 
 
 def _options(values: Mapping[str, Any]) -> _TrainOptions:
@@ -193,6 +204,7 @@ def _options(values: Mapping[str, Any]) -> _TrainOptions:
         n_folds=checked["n_folds"],
         test_size=checked["test_size"],
         seed=checked["seed"],
+        goal=checked["goal"],
     )
 
 
@@ -212,6 +224,7 @@ def train(
     test_size: float = 0.2,
     seed: int = 0,
     progress: Callable[[TrialProgress], None] | None = None,
+    goal: Literal["raise", "lower"] | None = None,
 ) -> TrainingResult:
     """Select, tune, calibrate and test a propensity model for one binary target.
 
@@ -249,6 +262,10 @@ def train(
         Seed of the split, the folds, the sampler and every model, from 0 to 2**32 - 1.
     progress
         Called after each trial (for progress bars).
+    goal
+        ``raise`` (a propensity: levers lift the score) or ``lower`` (a risk score: the
+        positive class is the bad outcome and levers bring it down); ``None``: the constraint
+        file's ``goal``. Recorded in the report and the model card.
 
     Returns
     -------
@@ -275,9 +292,11 @@ def train(
             "test_size": test_size,
             "seed": seed,
             "progress": progress,
+            "goal": goal,
         }
     )
     prepared = prepare_training_data(data, target, constraints, positive)
+    direction = options.goal or prepared.constraints.goal
     split = split_design(
         prepared, n_folds=options.n_folds, test_size=options.test_size, seed=options.seed
     )
@@ -286,7 +305,7 @@ def train(
         remaining = options.budget_s - (time.perf_counter() - started)
     signs = None
     if options.monotone:
-        signs = monotone_constraints(prepared.constraints, prepared.space)
+        signs = monotone_constraints(prepared.constraints, prepared.space, direction)
     settings = StudySettings(
         families=options.families,
         metric=options.metric,
@@ -305,7 +324,7 @@ def train(
         model=model,
         leaderboard=leaderboard(outcome.study, options.metric),
         metrics=metrics,
-        report=_report(prepared, split, outcome, options, started),
+        report=replace(_report(prepared, split, outcome, options, started), goal=direction),
         constraints=prepared.constraints,
         test_rows=prepared.index[split.test_rows],
     )

@@ -98,6 +98,10 @@ class ModelEntry(_Record):
         The study's settings and the run's duration in seconds.
     data_sha256, ignored_columns
         SHA-256 of the training rows (features and target) and the columns left out.
+    goal
+        ``raise`` (a propensity: levers lift the score) or ``lower`` (a risk score: the
+        positive class is the bad outcome and levers bring it down). ``None`` in cards
+        written before the field existed: the constraint file's ``goal`` applies.
     """
 
     family: str
@@ -122,6 +126,7 @@ class ModelEntry(_Record):
     elapsed_s: float
     data_sha256: str
     ignored_columns: tuple[str, ...]
+    goal: Literal["raise", "lower"] | None = None
 
     @classmethod
     def from_training(cls, result: TrainingResult) -> ModelEntry:
@@ -150,6 +155,7 @@ class ModelEntry(_Record):
             elapsed_s=report.elapsed_s,
             data_sha256=report.data_sha256,
             ignored_columns=report.ignored_columns,
+            goal=report.goal,
         )
 
 

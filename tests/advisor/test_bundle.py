@@ -96,6 +96,7 @@ ENTRY_KEYS = [
     "elapsed_s",
     "data_sha256",
     "ignored_columns",
+    "goal",
 ]
 
 

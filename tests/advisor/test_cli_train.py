@@ -87,6 +87,18 @@ def test_train_with_a_named_positive_class(csv_file: Path, tmp_path: Path) -> No
     assert load_bundle(tmp_path / "b").model.classes == ("declined", "signed")
 
 
+def test_train_records_the_goal_direction(csv_file: Path, tmp_path: Path) -> None:
+    args = ["train", "--data", str(csv_file), "--target", "outcome", "--positive", "signed"]
+    args += ["--constraints", CONSTRAINTS, "--families", "logistic", "--n-trials", "1"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--goal", "lower"])
+    assert result.exit_code == 0, result.output
+    assert "Goal: lower" in result.output
+    assert load_bundle(tmp_path / "b").card.models["propensity"].goal == "lower"
+    wrong = runner.invoke(app, [*args, "--out", str(tmp_path / "c"), "--goal", "down"])
+    assert wrong.exit_code == 2
+    assert "goal: must be one of raise, lower" in " ".join(wrong.output.split())
+
+
 def test_models_show_reports_a_broken_bundle(tmp_path: Path) -> None:
     result = runner.invoke(app, ["models", "show", str(tmp_path / "none")])
     assert result.exit_code == 1

@@ -1,0 +1,69 @@
+"""The goal's direction: a floor for a propensity, a ceiling for a risk score.
+
+A propensity (``raise``) is reached at or above its goal and a search aims at least
+``min_uplift`` above today's score; a risk score (``lower``) is reached at or below its goal
+(a ceiling) and a search aims at least ``min_uplift`` below. Both work on one score or on
+arrays of scores (campaigns).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["GOAL_CEILING", "GOAL_FLOOR", "goal_reached", "search_goal"]
+
+GOAL_FLOOR = 0.001
+"""The lowest ceiling a risk search aims at (a probability of exactly 0 is unreachable)."""
+GOAL_CEILING = 0.999
+"""The highest goal a propensity search aims at."""
+
+Direction = Literal["raise", "lower"]
+
+
+@overload
+def goal_reached(score: float, goal: float, direction: Direction) -> bool: ...
+@overload
+def goal_reached(
+    score: NDArray[np.float64], goal: float, direction: Direction
+) -> NDArray[np.bool_]: ...
+def goal_reached(score: object, goal: float, direction: Direction) -> object:
+    """Return whether ``score`` meets ``goal``: at or above (``raise``), at or below (``lower``).
+
+    Examples
+    --------
+    >>> goal_reached(0.3, 0.2, "raise"), goal_reached(0.3, 0.2, "lower")
+    (True, False)
+    """
+    values = np.asarray(score, dtype=np.float64)
+    found = values <= goal if direction == "lower" else values >= goal
+    return bool(found) if np.ndim(found) == 0 else found
+
+
+@overload
+def search_goal(score: float, goal: float, min_uplift: float, direction: Direction) -> float: ...
+@overload
+def search_goal(
+    score: NDArray[np.float64], goal: float, min_uplift: float, direction: Direction
+) -> NDArray[np.float64]: ...
+def search_goal(score: object, goal: float, min_uplift: float, direction: Direction) -> object:
+    """Return the threshold a search aims at: the goal, at least ``min_uplift`` past ``score``.
+
+    For ``raise``: ``max(goal, score + min_uplift)`` capped at :data:`GOAL_CEILING`; for
+    ``lower``: ``min(goal, score - min_uplift)`` floored at :data:`GOAL_FLOOR`.
+
+    Examples
+    --------
+    >>> round(search_goal(0.5, 0.52, 0.03, "raise"), 2)
+    0.53
+    >>> round(search_goal(0.5, 0.48, 0.03, "lower"), 2)
+    0.47
+    """
+    values = np.asarray(score, dtype=np.float64)
+    if direction == "lower":
+        found = np.maximum(np.minimum(goal, values - min_uplift), GOAL_FLOOR)
+    else:
+        found = np.minimum(np.maximum(goal, values + min_uplift), GOAL_CEILING)
+    return float(found) if np.ndim(found) == 0 else found
