@@ -17,6 +17,7 @@ from rich.table import Table
 
 from advisor._atomic import check_output, write_text_atomic
 from advisor._cli_advise import advise_command
+from advisor._cli_app import app_command
 from advisor._cli_campaign import campaign_app
 from advisor._cli_models import models_app, train_command
 from advisor._console import shown, text
@@ -81,6 +82,7 @@ def _interruptible(command: Callable[_P, None]) -> Callable[_P, None]:
 app.command("train")(_interruptible(train_command))
 app.add_typer(models_app, name="models")
 app.command("advise")(_interruptible(advise_command))
+app.command("app")(app_command)
 app.add_typer(campaign_app, name="campaign")
 
 

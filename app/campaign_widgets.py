@@ -19,6 +19,7 @@ from advisor.campaigns import CampaignResult, FairnessReport, GlobalActions, fai
 from advisor.errors import AdvisorError
 from app import render_campaign as rc
 from app import service
+from app.components import source_caption
 from app.render import feature_label, number, percent
 from app.texts import Language, text
 
@@ -53,32 +54,14 @@ class CampaignRun:
     fairness: FairnessReport | str
 
 
-def open_source(lang: Language) -> service.CampaignSource:
-    """The bundle and clients of the page; an error loading them is shown and stops the page."""
-    try:
-        source = service.campaign_source()
-    except ValueError as exc:  # AdvisorError and the other packages' errors are ValueErrors
-        first, *rest = str(exc).splitlines() or [""]
-        st.error(f"{text('campaign.source_error', lang)} {first}")
-        if rest:  # a constraint file lists every problem, one per line
-            st.code("\n".join(rest), language=None)
-        st.stop()
-    if source.data is None:
-        st.caption(text("demo.caption", lang))
-    else:
-        st.caption(
-            text(
-                "campaign.caption",
-                lang,
-                bundle=source.bundle.path.name,
-                data=source.data,
-                n=number(len(source.clients), lang),
-            )
-        )
+def open_source(lang: Language) -> service.Source:
+    """The app's bundle and clients (opened by the entry point), and a caption naming them."""
+    source = service.source()
+    source_caption(source, lang)
     return source
 
 
-def product_choice(source: service.CampaignSource, lang: Language) -> str:
+def product_choice(source: service.Source, lang: Language) -> str:
     """A recommender's product to aim at (a select); a single model's target (shown)."""
     advisor = source.advisor
     if not advisor.is_recommender:
@@ -96,7 +79,7 @@ def product_choice(source: service.CampaignSource, lang: Language) -> str:
     return str(chosen)
 
 
-def _choice_filter(spec: Any, source: service.CampaignSource, lang: Language) -> tuple[Any, ...]:
+def _choice_filter(spec: Any, source: service.Source, lang: Language) -> tuple[Any, ...]:
     options = rc.choices_of(spec, source.clients[spec.name])
     return tuple(
         st.multiselect(
@@ -109,9 +92,7 @@ def _choice_filter(spec: Any, source: service.CampaignSource, lang: Language) ->
     )
 
 
-def _range_filter(
-    spec: Any, source: service.CampaignSource, lang: Language
-) -> tuple[float, float] | None:
+def _range_filter(spec: Any, source: service.Source, lang: Language) -> tuple[float, float] | None:
     bounds = rc.slider_bounds(spec, source.clients[spec.name])
     if bounds is None:  # one value in the data: nothing to filter
         return None
@@ -128,7 +109,7 @@ def _range_filter(
     return None if tuple(picked) == (low, high) else (picked[0], picked[1])
 
 
-def segment_builder(source: service.CampaignSource, product: str, lang: Language) -> Segment:
+def segment_builder(source: service.Source, product: str, lang: Language) -> Segment:
     """Filters on the constraint file's features, the opt-out column, the cap and the engine."""
     clients = source.clients
     specs = {s.name: s for s in rc.segment_features(source.advisor.constraints.features, clients)}
@@ -167,7 +148,7 @@ def segment_builder(source: service.CampaignSource, product: str, lang: Language
     return Segment(mask=mask, exclude=exclude, cap=cap, engine=engine, key=key)
 
 
-def _run_options(source: service.CampaignSource, lang: Language) -> tuple[str | None, int, str]:
+def _run_options(source: service.Source, lang: Language) -> tuple[str | None, int, str]:
     left, middle, right = st.columns(N_COLUMNS)
     exclude = left.selectbox(
         text("campaign.exclude", lang),
@@ -216,9 +197,7 @@ def stored_run(key: tuple[Any, ...]) -> CampaignRun | None:
     return found if isinstance(found, CampaignRun) and found.key == key else None
 
 
-def run_campaign(
-    product: str, segment: Segment, source: service.CampaignSource, lang: Language
-) -> None:
+def run_campaign(product: str, segment: Segment, source: service.Source, lang: Language) -> None:
     """Run the campaign with a progress bar, then its global actions and fairness; keep them."""
     bar = st.progress(0.0, text=text("campaign.progress", lang, done=0, total="…"))
 
@@ -252,7 +231,7 @@ def _or_message(compute: Callable[[], T]) -> T | str:
 
 
 # ---------------------------------------------------------------- results
-def results(run: CampaignRun, source: service.CampaignSource, lang: Language) -> None:
+def results(run: CampaignRun, source: service.Source, lang: Language) -> None:
     """KPIs, the download of the per-client levers, global actions, fairness, the levers."""
     result = run.result
     totals = result.totals

@@ -23,23 +23,84 @@ MAX_LEVERS = 3  # lever cards per row (one lever keeps a card's width)
 PROFILE_HEIGHT = 460  # px: the profile tables scroll beyond (about 12 rows)
 
 
+# ---------------------------------------------------------------- the source
+def open_source(lang: Language) -> service.Source:
+    """The app's bundle and clients; an error opening them is shown and stops the page."""
+    try:
+        return service.source()
+    except ValueError as exc:  # AdvisorError and the other packages' errors are ValueErrors
+        first, *rest = str(exc).splitlines() or [""]
+        st.error(f"{text('source.error', lang)} {first}")
+        if rest:  # a constraint file lists every problem, one per line
+            st.code("\n".join(rest), language=None)
+        st.stop()
+        raise  # st.stop() ends the run; never reached
+
+
+def source_caption(source: service.Source, lang: Language) -> None:
+    """What the page shows: the demo portfolio, or the bundle, the data and its clients."""
+    if source.is_demo:
+        st.caption(text("demo.caption", lang))
+        return
+    ids = (
+        text("source.ids.rows", lang)
+        if source.id_column is None
+        else text("source.ids.column", lang, column=source.id_column)
+    )
+    st.caption(
+        text(
+            "source.caption",
+            lang,
+            bundle=source.bundle.path.name,
+            data=source.data,
+            n=render.number(len(source.clients), lang),
+            ids=ids,
+        )
+    )
+
+
 # ---------------------------------------------------------------- client and profile
-def client_picker(ids: Sequence[str], lang: Language) -> str | None:
+def _search_label(source: service.Source, lang: Language) -> tuple[str, str]:
+    """The search box's label and help: which ids it searches, with an example."""
+    example = str(source.clients.index[0]) if len(source.clients) else ""
+    if source.is_demo or source.id_column is not None:
+        column = source.id_column or "client_id"
+        return (
+            text("client.search.column", lang, column=column),
+            text("client.search.help", lang, example=example),
+        )
+    n = render.number(len(source.clients), lang)
+    return text("client.search.rows", lang, n=n), text("client.search.rows.help", lang, n=n)
+
+
+def matching_ids(ids: Sequence[str], query: str) -> list[str]:
+    """The ids containing ``query`` (case-insensitive), an exact match first."""
+    if not query:
+        return list(ids)
+    wanted = query.upper()
+    found = [i for i in ids if wanted in i.upper()]
+    exact = [i for i in found if i.upper() == wanted]
+    return exact + [i for i in found if i.upper() != wanted]
+
+
+def client_picker(source: service.Source, lang: Language) -> str | None:
     """Search box and client selector; returns the chosen client id (None: no match)."""
     search, choose = st.columns([1, 2])
-    query = search.text_input(
-        text("client.search", lang), key="client_search", help=text("client.search.help", lang)
-    ).strip()
-    matches = [i for i in ids if query.upper() in i.upper()] if query else list(ids)
+    label, help_text = _search_label(source, lang)
+    query = search.text_input(label, key="client_search", help=help_text).strip()
+    matches = matching_ids([str(i) for i in source.clients.index], query)
     if not matches:
         choose.warning(text("client.none", lang, query=query))
         return None
     options = matches[:MAX_OPTIONS]
     last = remembered_client()
+    exact = bool(query) and options[0].upper() == query.upper()
+    if exact and st.session_state.get("client") not in (None, options[0]):
+        st.session_state["client"] = options[0]  # the id typed in full wins over the last one
     client_id = choose.selectbox(
         text("client.select", lang),
         options,
-        index=options.index(last) if last in options else 0,
+        index=options.index(last) if last in options and not exact else 0,
         key="client",
         help=text("client.matches", lang, n=len(matches)),
     )
@@ -93,11 +154,11 @@ def product_choice(client_id: str, lang: Language) -> str | None:
     return str(product)
 
 
-def product_summary(advice: Any, lang: Language) -> None:
+def product_summary(advice: Any, lang: Language, direction: str = "raise") -> None:
     """The chosen product's score today, the goal levers aim at and the expected value."""
     score, goal, value = st.columns(3)
     score.metric(text("products.score", lang), render.percent(advice.score, lang))
-    goal.metric(text("products.goal", lang), render.percent(advice.goal, lang))
+    goal.metric(text(f"products.goal.{direction}", lang), render.percent(advice.goal, lang))
     ranked = advice.recommendations
     if ranked is not None and advice.product in set(ranked["product"]):
         row = ranked.loc[ranked["product"] == advice.product].iloc[0]
@@ -112,20 +173,31 @@ def product_summary(advice: Any, lang: Language) -> None:
         )
 
 
-def propensity_gauge(advice: Any, lang: Language) -> None:
-    """A single model's score as a gauge, the goal as its threshold."""
-    title = f"{text('gauge.title', lang)} · {advice.product_label[lang]}"
+def propensity_gauge(advice: Any, lang: Language, direction: str = "raise") -> None:
+    """A single model's score as a gauge, the goal (a floor, or a ceiling) as its threshold."""
+    title = f"{text(f'gauge.title.{direction}', lang)} · {advice.product_label[lang]}"
     st.plotly_chart(
-        render.gauge_figure(advice.score, advice.goal, title),
+        render.gauge_figure(advice.score, advice.goal, title, direction),
         width="stretch",
         config={"displayModeBar": False},
+    )
+    st.caption(
+        text(
+            f"gauge.goal.{direction}",
+            lang,
+            score=render.percent(advice.score, lang),
+            goal=render.percent(advice.goal, lang),
+        ),
+        help=text(f"gauge.goal.{direction}.help", lang),
     )
 
 
 # ---------------------------------------------------------------- levers
-def lever_section(advice: Any, lang: Language, units: dict[str, str]) -> None:
+def lever_section(
+    advice: Any, lang: Language, units: dict[str, str], direction: str = "raise"
+) -> None:
     """The levers as cards side by side, or the reason why there is none."""
-    st.subheader(text("levers.title", lang, product=advice.product_label[lang]))
+    st.subheader(text(f"levers.title.{direction}", lang, product=advice.product_label[lang]))
     if advice.engine:
         st.caption(text("levers.caption", lang, engine=advice.engine, elapsed=advice.elapsed_s))
     if not advice.levers:
@@ -133,11 +205,15 @@ def lever_section(advice: Any, lang: Language, units: dict[str, str]) -> None:
         return
     for column, lever in zip(st.columns(MAX_LEVERS), advice.levers, strict=False):
         with column:
-            lever_card(lever, lang, units, advice.support)
+            lever_card(lever, lang, units, advice.support, direction)
 
 
 def lever_card(
-    lever: Any, lang: Language, units: dict[str, str], today: float | None = None
+    lever: Any,
+    lang: Language,
+    units: dict[str, str],
+    today: float | None = None,
+    direction: str = "raise",
 ) -> None:
     """One lever: what to do, the score before -> after, the effort and its support."""
     with st.container(border=True, key=f"lever-{lever.rank}"):
@@ -146,11 +222,20 @@ def lever_card(
         consequences = [a.describe(lang) for a in lever.actions if a.consequence]
         if consequences:
             st.caption(f"{text('lever.then', lang)}: {'; '.join(consequences)}")
+        st.caption(
+            text(
+                f"lever.moves.{direction}",
+                lang,
+                before=render.percent(lever.score_before, lang),
+                after=render.percent(lever.score_after, lang),
+            )
+        )
         score, cost = st.columns(2)
         score.metric(
             text("lever.score", lang),
             render.percent(lever.score_after, lang),
             delta=render.points(lever.uplift, lang),
+            delta_color="inverse" if direction == "lower" else "normal",
             help=f"{render.percent(lever.score_before, lang)} → "
             f"{render.percent(lever.score_after, lang)}",
         )

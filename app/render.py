@@ -13,12 +13,10 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from advisor.datasets import PRODUCTS
-from advisor.portfolio import PROFILE_COLUMNS
 from app.texts import UNIT_NAMES, VALUE_NAMES, Language, text
 
-HOLDING_COLUMNS = [f"has_{p}" for p in PRODUCTS]
 GREEN, RED, BLUE, GREY = "#2e7d32", "#c62828", "#1f77b4", "#9e9e9e"
+LIGHT_GREEN, LIGHT_RED = "#e8f5e9", "#ffebee"
 MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
 
 
@@ -130,8 +128,13 @@ def recommendations_figure(
     return figure
 
 
-def gauge_figure(score: float, goal: float, title: str) -> go.Figure:
-    """A propensity gauge from 0 to 100 %, with the goal as a threshold."""
+def gauge_figure(score: float, goal: float, title: str, direction: str = "raise") -> go.Figure:
+    """A score gauge from 0 to 100 %, with the goal as a threshold.
+
+    ``raise``: the goal is a floor (the band above it green); ``lower``: a ceiling for a
+    risk score (the band above it red, the levers bring the score below it).
+    """
+    band = [100 * goal, 100]
     figure = go.Figure(
         go.Indicator(
             mode="gauge+number",
@@ -141,7 +144,13 @@ def gauge_figure(score: float, goal: float, title: str) -> go.Figure:
             gauge={
                 "axis": {"range": [0, 100]},
                 "bar": {"color": BLUE},
-                "threshold": {"line": {"color": GREEN, "width": 4}, "value": 100 * goal},
+                "steps": [
+                    {"range": band, "color": LIGHT_GREEN if direction == "raise" else LIGHT_RED}
+                ],
+                "threshold": {
+                    "line": {"color": GREEN if direction == "raise" else RED, "width": 4},
+                    "value": 100 * goal,
+                },
             },
         )
     )
@@ -244,25 +253,33 @@ def influence_figure(influential: pd.DataFrame, language: Language = "en") -> go
 
 
 # ---------------------------------------------------------------- portfolio page
-def client_table(clients: pd.DataFrame) -> pd.DataFrame:
-    """Profile and holdings of each client, with readable holding headers."""
-    table = clients[[*PROFILE_COLUMNS, *HOLDING_COLUMNS]].copy()
-    headers = {f"has_{p}": p.replace("_", " ") for p in PRODUCTS}
-    return table.rename(columns={**headers, "n_products": "products held"})
+def client_table(
+    clients: pd.DataFrame, features: Sequence[Any], id_header: str, language: Language = "en"
+) -> pd.DataFrame:
+    """The clients' id and the constraint file's features, headed by their labels.
+
+    ``features`` are the constraint file's feature specs; those absent from the data are
+    left out. The id (the frame's index) comes first, under ``id_header``.
+    """
+    shown = [spec for spec in features if spec.name in clients.columns]
+    table = clients[[spec.name for spec in shown]].copy()
+    labels = [feature_label(spec, language) for spec in shown]
+    headers = [
+        label if labels.count(label) == 1 else f"{label} ({spec.name})"
+        for label, spec in zip(labels, shown, strict=True)
+    ]
+    table.columns = pd.Index(headers)
+    table.insert(0, id_header, [str(i) for i in clients.index])
+    return table.reset_index(drop=True)
 
 
 def holdings_figure(summary: pd.DataFrame, language: Language = "en") -> go.Figure:
-    """Bar chart: share holding each product today vs taking it in the next 12 months."""
-    figure = go.Figure(
-        [
-            go.Bar(name=text("portfolio.held", language), x=summary["label"], y=summary["held"]),
-            go.Bar(
-                name=text("portfolio.taken", language),
-                x=summary["label"],
-                y=summary["taken_next_12m"],
-            ),
-        ]
-    )
+    """Bar chart: share holding each product and share that took it (the target), per product."""
+    labels = summary[f"label_{language}"]
+    bars = [go.Bar(name=text("portfolio.held", language), x=labels, y=summary["held"])]
+    if summary["taken"].notna().any():
+        bars.append(go.Bar(name=text("portfolio.taken", language), x=labels, y=summary["taken"]))
+    figure = go.Figure(bars)
     figure.update_layout(
         barmode="group",
         yaxis_tickformat=".0%",

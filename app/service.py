@@ -1,8 +1,11 @@
-"""The one cached service the pages share: the advisor built from a model bundle.
+"""The one cached service the pages share: the app's source and the advisor built on it.
 
+The source is the demo (the default: the demo bundle and its portfolio, settings from
+``LEVERS_DEMO_*``) or a bundle and its clients named by ``LEVERS_BUNDLE`` and
+``LEVERS_DATA`` (both or neither; ``levers app --bundle DIR --data SOURCE`` sets them).
 Everything here asks the advisor and caches its answers; pages only render them. The cache
-keys hold the bundle settings read from the environment (``LEVERS_DEMO_*``), so a test or a
-second app on other settings never sees another bundle's answers.
+keys hold the source read from the environment, so a test or a second app on another source
+never sees another source's answers.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from advisor.campaigns import Campaign
 from advisor.datasets import read_client_data
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, DatasetError
 from advisor.evidence import Evidence
 from advisor.levers import Advice, Advisor, load_demo_advisor
 from advisor.models import (
@@ -32,37 +36,149 @@ from advisor.models import (
 
 _LOADING = "Loading the advisor (first run only) · Chargement du conseiller (premier lancement)"
 
+BUNDLE_VARIABLE = "LEVERS_BUNDLE"
+DATA_VARIABLE = "LEVERS_DATA"
+ID_VARIABLE = "LEVERS_ID_COLUMN"  # optional: the column of client ids (else detected)
+INTERACTIVE_MAX_ROWS = 1_000_000  # until advisor.datasets.INTERACTIVE_MAX_ROWS lands
+
+
+# ---------------------------------------------------------------- the source
+Paths = tuple[str, str, str | None] | None  # bundle, client source, id column (None: the demo)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """The bundle, its advisor and the clients every page works on.
+
+    ``data`` is the client source as given (``None``: the demo portfolio); ``clients`` are
+    indexed by client id (the ``id_column``'s values, else row numbers from "1") and are
+    also the reference data the goal and the constraint file's bounds come from.
+    """
+
+    bundle: ModelBundle
+    advisor: Advisor
+    clients: pd.DataFrame
+    data: str | None
+    id_column: str | None
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether the app serves the built-in demo portfolio."""
+        return self.data is None
+
+
+def source_paths() -> Paths:
+    """The bundle, client source and id column of ``LEVERS_BUNDLE``/``_DATA``/``_ID_COLUMN``.
+
+    None: the demo (neither variable set).
+    """
+    found = {name: os.environ.get(name, "").strip() for name in (BUNDLE_VARIABLE, DATA_VARIABLE)}
+    if not any(found.values()):
+        return None
+    missing = [name for name, value in found.items() if not value]
+    if missing:
+        given = next(name for name, value in found.items() if value)
+        raise AdvisorError(
+            f"{missing[0]}: must be set with {given} (a bundle folder and its client data). "
+            "Got it unset. Hint: set both, or neither for the demo "
+            "(levers app --bundle DIR --data SOURCE sets both)."
+        )
+    id_column = os.environ.get(ID_VARIABLE, "").strip() or None
+    return found[BUNDLE_VARIABLE], found[DATA_VARIABLE], id_column
+
 
 def settings() -> DemoBundleSettings:
     """The demo bundle the app opens on (``LEVERS_DEMO_BUNDLE``, ``_CLIENTS``, ``_SEED``)."""
     return DemoBundleSettings.from_env()
 
 
-@st.cache_resource(show_spinner=_LOADING)
-def _demo(settings: DemoBundleSettings) -> tuple[Advisor, ModelBundle]:
-    return load_demo_advisor(settings)
+def _read_clients(data: str) -> pd.DataFrame:
+    """The clients of ``data``, at most ``INTERACTIVE_MAX_ROWS`` (the app's row limit)."""
+    frame = read_client_data(data)
+    if len(frame) > INTERACTIVE_MAX_ROWS:
+        raise DatasetError(
+            f"{data}: must hold at most {INTERACTIVE_MAX_ROWS:,} clients for the app. Got "
+            f"{len(frame):,}. Hint: open a sample, or run levers campaign run on the whole file."
+        )
+    return frame
+
+
+def _index_clients(frame: pd.DataFrame, id_column: str | None = None) -> pd.DataFrame:
+    """The frame indexed by client id: the named or an id-like column, else row numbers."""
+    if id_column is not None and id_column not in frame.columns:
+        raise DatasetError(
+            f"{ID_VARIABLE}: must name a column of the data. Got {id_column!r}. Hint: one of "
+            f"{', '.join(map(str, list(frame.columns)[:8]))}."
+        )
+    names = [id_column] if id_column is not None else []
+    names += [
+        c
+        for c in frame.columns
+        if str(c).lower() in ("id", "client_id", "customer_id") or str(c).lower().endswith("_id")
+    ]
+    for name in names:
+        if frame[name].notna().all() and frame[name].is_unique:
+            indexed = frame.set_axis(frame[name].astype(str).to_numpy())
+            indexed.attrs["id_column"] = str(name)
+            return indexed
+        if name == id_column:
+            raise DatasetError(f"{ID_VARIABLE}: {id_column!r} must hold unique ids. Got repeats.")
+    indexed = frame.set_axis([str(i) for i in range(1, len(frame) + 1)])
+    indexed.attrs["id_column"] = None
+    return indexed
+
+
+@st.cache_resource(max_entries=4, show_spinner=_LOADING)
+def _source(paths: Paths, demo: DemoBundleSettings | None) -> Source:
+    if paths is None:
+        found, models = load_demo_advisor(demo or DemoBundleSettings.from_env())
+        if found.reference is None:
+            raise AdvisorError("the advisor has no reference portfolio. Got None.")
+        return Source(
+            bundle=models, advisor=found, clients=found.reference, data=None, id_column="client_id"
+        )
+    models = load_bundle(Path(paths[0]))
+    clients = _index_clients(_read_clients(paths[1]), paths[2])
+    found = Advisor.from_bundle(models, clients)
+    return Source(
+        bundle=models,
+        advisor=found,
+        clients=clients,
+        data=paths[1],
+        id_column=clients.attrs.get("id_column"),
+    )
+
+
+def _source_key() -> tuple[Paths, DemoBundleSettings | None]:
+    paths = source_paths()
+    return paths, (settings() if paths is None else None)
+
+
+def source() -> Source:
+    """The demo (default) or the bundle and clients named by the two environment variables.
+
+    Raises the advisor's error (a ``ValueError``) when they cannot be opened.
+    """
+    return _source(*_source_key())
 
 
 def advisor() -> Advisor:
-    """The advisor over the demo bundle, with the demo portfolio as reference clients."""
-    return _demo(settings())[0]
+    """The advisor over the app's bundle, with the source's clients as reference clients."""
+    return source().advisor
 
 
 def bundle() -> ModelBundle:
     """The model bundle the advisor was built from."""
-    return _demo(settings())[1]
+    return source().bundle
 
 
 def current_portfolio() -> pd.DataFrame:
-    """The portfolio the advisor works on (its reference clients, the bundle's training data)."""
-    reference = advisor().reference
-    if reference is None:
-        raise AdvisorError("the advisor has no reference portfolio. Got None.")
-    return reference
+    """The clients the app works on (the advisor's reference clients), indexed by id."""
+    return source().clients
 
 
 def client_row(client_id: str) -> pd.Series:
-    """One reference client, in business values."""
+    """One client, in business values."""
     row = current_portfolio().loc[client_id]
     if not isinstance(row, pd.Series):
         raise AdvisorError(f"client_id: must name one client. Got {client_id!r} more than once.")
@@ -70,36 +186,57 @@ def client_row(client_id: str) -> pd.Series:
 
 
 def client_ids() -> list[str]:
-    """The reference clients' ids, in portfolio order."""
-    reference = advisor().reference
-    return [] if reference is None else [str(i) for i in reference.index]
+    """The clients' ids, in the data's order."""
+    return [str(i) for i in current_portfolio().index]
 
 
+def direction(product: str) -> str:
+    """``raise`` (levers lift the score) or ``lower`` (a risk score: levers bring it down)."""
+    found = advisor()
+    ask = getattr(found, "direction", None)
+    return str(ask(product)) if callable(ask) else "raise"
+
+
+# ---------------------------------------------------------------- advice and evidence
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _advice(settings: DemoBundleSettings, client_id: str, product: str | None) -> Advice:
-    return _demo(settings)[0].advise(client_id, product=product)
+def _advice(
+    paths: Paths,
+    demo: DemoBundleSettings | None,
+    client_id: str,
+    product: str | None,
+) -> Advice:
+    return _source(paths, demo).advisor.advise(client_id, product=product)
 
 
-def _resolved(settings: DemoBundleSettings, client_id: str, product: str | None) -> Advice:
-    first = _advice(settings, client_id, None)  # the advisor's own pick
+def _resolved(
+    paths: Paths,
+    demo: DemoBundleSettings | None,
+    client_id: str,
+    product: str | None,
+) -> Advice:
+    first = _advice(paths, demo, client_id, None)  # the advisor's own pick
     if product is None or product == first.product:
         return first
-    return _advice(settings, client_id, product)
+    return _advice(paths, demo, client_id, product)
 
 
 def advice(client_id: str, product: str | None = None) -> Advice:
-    """The advice for a reference client and product (None: the advisor's pick), cached."""
-    return _resolved(settings(), client_id, product)
+    """The advice for a client and product (None: the advisor's pick), cached."""
+    return _resolved(*_source_key(), client_id, product)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def _evidence(
-    settings: DemoBundleSettings, client_id: str, product: str | None, rank: int | None
+    paths: Paths,
+    demo: DemoBundleSettings | None,
+    client_id: str,
+    product: str | None,
+    rank: int | None,
 ) -> Evidence | str:
-    found = _resolved(settings, client_id, product)
+    found = _resolved(paths, demo, client_id, product)
     lever = None if rank is None else found.levers[rank - 1]
     try:
-        return _demo(settings)[0].evidence(found, lever)
+        return _source(paths, demo).advisor.evidence(found, lever)
     except AdvisorError as exc:  # shown on the page, kept in the cache (not recomputed)
         return str(exc)
 
@@ -109,9 +246,15 @@ def evidence(client_id: str, product: str | None, rank: int | None) -> Evidence 
 
     A string is the advisor's error message when the evidence cannot be computed.
     """
-    return _evidence(settings(), client_id, product, rank)
+    return _evidence(*_source_key(), client_id, product, rank)
 
 
+def what_if(client_id: str, changes: dict[str, Any], product: str) -> Any:
+    """Re-score the client after ``changes`` (fast: not cached)."""
+    return advisor().what_if(client_id, changes, product=product)
+
+
+# ---------------------------------------------------------------- model and constraints
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Importance:
     """Permutation importance of one model on its held-out clients, or why it is missing."""
@@ -124,15 +267,17 @@ class Importance:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _importance(settings: DemoBundleSettings, name: str, n_repeats: int) -> Importance:
-    found, models = _demo(settings)
-    if found.reference is None:
-        return Importance(table=None, baseline=0.0, n_rows=0, n_repeats=0, error="no reference")
+def _importance(
+    paths: Paths, demo: DemoBundleSettings | None, name: str, n_repeats: int
+) -> Importance:
+    found = _source(paths, demo)
     try:
-        held = held_out_clients(models, found.reference, name)
+        held = held_out_clients(found.bundle, found.clients, name)
     except AdvisorError as exc:
         return Importance(table=None, baseline=0.0, n_rows=0, n_repeats=0, error=str(exc))
-    table = permutation_importance(models.models[name], held.clients, held.y, n_repeats=n_repeats)
+    model = found.bundle.models[name]
+    labels = np.asarray(model.classes, dtype=object)[held.y]  # 0/1 back to the target's classes
+    table = permutation_importance(model, held.clients, labels, n_repeats=n_repeats)
     return Importance(
         table=table,
         baseline=float(table.attrs["baseline"]),
@@ -144,99 +289,36 @@ def _importance(settings: DemoBundleSettings, name: str, n_repeats: int) -> Impo
 
 def importance(name: str, n_repeats: int = 5) -> Importance:
     """Permutation importance of the bundle's model ``name`` (computed once per model)."""
-    return _importance(settings(), name, n_repeats)
+    return _importance(*_source_key(), name, n_repeats)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _constraint_status(settings: DemoBundleSettings) -> ConstraintStatus | None:
-    found, models = _demo(settings)
-    if models.constraint_text is None:
+def _constraint_status(paths: Paths, demo: DemoBundleSettings | None) -> ConstraintStatus | None:
+    found = _source(paths, demo)
+    if found.bundle.constraint_text is None:
         return None
     return validate_constraint_text(
-        models.constraint_text, found.reference, features=models.card.features
+        found.bundle.constraint_text, found.clients, features=found.bundle.card.features
     )
 
 
 def constraint_status() -> ConstraintStatus | None:
-    """The bundle's constraint file re-validated against the portfolio (None: no file)."""
-    return _constraint_status(settings())
-
-
-def what_if(client_id: str, changes: dict[str, Any], product: str) -> Any:
-    """Re-score the client after ``changes`` (fast: not cached)."""
-    return advisor().what_if(client_id, changes, product=product)
+    """The bundle's constraint file re-validated against the clients (None: no file)."""
+    return _constraint_status(*_source_key())
 
 
 # ---------------------------------------------------------------- campaign page
-CAMPAIGN_BUNDLE = "LEVERS_CAMPAIGN_BUNDLE"
-CAMPAIGN_DATA = "LEVERS_CAMPAIGN_DATA"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CampaignSource:
-    """The bundle, its advisor and the clients the Campaign page works on.
-
-    ``data`` is the client file (``None``: the demo portfolio); the clients are also the
-    reference data the goal and the constraint file's bounds come from.
-    """
-
-    bundle: ModelBundle
-    advisor: Advisor
-    clients: pd.DataFrame
-    data: str | None
-
-
-def campaign_paths() -> tuple[str, str] | None:
-    """The bundle and client file of ``LEVERS_CAMPAIGN_BUNDLE``/``_DATA`` (None: the demo)."""
-    found = {name: os.environ.get(name, "").strip() for name in (CAMPAIGN_BUNDLE, CAMPAIGN_DATA)}
-    if not any(found.values()):
-        return None
-    missing = [name for name, value in found.items() if not value]
-    if missing:
-        given = next(name for name, value in found.items() if value)
-        raise AdvisorError(
-            f"{missing[0]}: must be set with {given} (a bundle folder and its client file). "
-            "Got it unset. Hint: set both, or neither for the demo."
-        )
-    return found[CAMPAIGN_BUNDLE], found[CAMPAIGN_DATA]
-
-
-@st.cache_resource(max_entries=4, show_spinner=_LOADING)
-def _campaign_source(
-    paths: tuple[str, str] | None, settings: DemoBundleSettings | None
-) -> CampaignSource:
-    if paths is None:
-        found, models = _demo(settings or DemoBundleSettings.from_env())
-        if found.reference is None:
-            raise AdvisorError("the advisor has no reference portfolio. Got None.")
-        return CampaignSource(bundle=models, advisor=found, clients=found.reference, data=None)
-    models = load_bundle(Path(paths[0]))
-    clients = read_client_data(paths[1])
-    found = Advisor.from_bundle(models, clients)
-    return CampaignSource(bundle=models, advisor=found, clients=clients, data=paths[1])
-
-
-def _source_key() -> tuple[tuple[str, str] | None, DemoBundleSettings | None]:
-    paths = campaign_paths()
-    return paths, (settings() if paths is None else None)
-
-
-def campaign_source() -> CampaignSource:
-    """The demo (default) or the bundle and clients named by the two environment variables."""
-    return _campaign_source(*_source_key())
-
-
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _campaign(
-    paths: tuple[str, str] | None,
-    settings: DemoBundleSettings | None,
+    paths: Paths,
+    demo: DemoBundleSettings | None,
     product: str,
     engine: str,
 ) -> Campaign:
-    source = _campaign_source(paths, settings)
-    return Campaign.from_bundle(source.bundle, source.clients, product=product, engine=engine)
+    found = _source(paths, demo)
+    return Campaign.from_bundle(found.bundle, found.clients, product=product, engine=engine)
 
 
 def campaign(product: str, engine: str) -> Campaign:
-    """The campaign for ``product`` on the page's bundle, searched by ``engine`` (cached)."""
+    """The campaign for ``product`` on the app's source, searched by ``engine`` (cached)."""
     return _campaign(*_source_key(), product, engine)

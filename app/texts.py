@@ -34,12 +34,41 @@ TEXTS: dict[str, dict[Language, str]] = {
         "fr": "Portefeuille de démonstration : clients de banque de détail synthétiques générés "
         "par le modèle causal de Levers. Aucune donnée client réelle.",
     },
+    "source.error": {
+        "en": "The app cannot open its bundle and data:",
+        "fr": "L'application ne peut pas ouvrir son bundle et ses données :",
+    },
+    "source.caption": {
+        "en": "Bundle {bundle} · clients of {data}: {n} clients, {ids}.",
+        "fr": "Bundle {bundle} · clients de {data} : {n} clients, {ids}.",
+    },
+    "source.ids.column": {
+        "en": "ids from the column {column}",
+        "fr": "identifiants de la colonne {column}",
+    },
+    "source.ids.rows": {
+        "en": "ids are row numbers (the first data row is 1)",
+        "fr": "identifiants = numéros de ligne (la première ligne de données est 1)",
+    },
     # client page
     "client.title": {"en": "Client advice", "fr": "Conseil client"},
-    "client.search": {"en": "Search a client id", "fr": "Rechercher un identifiant client"},
+    "client.search.column": {
+        "en": "Search a client id ({column})",
+        "fr": "Rechercher un identifiant client ({column})",
+    },
     "client.search.help": {
-        "en": "Part of the id, e.g. 0012",
-        "fr": "Une partie de l'identifiant, par ex. 0012",
+        "en": "Part of the id, e.g. {example}",
+        "fr": "Une partie de l'identifiant, par ex. {example}",
+    },
+    "client.search.rows": {
+        "en": "Search a row number (1 to {n})",
+        "fr": "Rechercher un numéro de ligne (1 à {n})",
+    },
+    "client.search.rows.help": {
+        "en": "The data has no id column: a client is its row number, the first data row "
+        "being 1 (1 to {n}).",
+        "fr": "Les données n'ont pas de colonne d'identifiants : un client est son numéro de "
+        "ligne, la première ligne de données étant 1 (1 à {n}).",
     },
     "client.select": {"en": "Client", "fr": "Client"},
     "client.none": {
@@ -64,15 +93,42 @@ TEXTS: dict[str, dict[Language, str]] = {
         "propension).",
     },
     "products.score": {"en": "Score today", "fr": "Score actuel"},
-    "products.goal": {"en": "Goal of the levers", "fr": "Objectif des leviers"},
+    "products.goal.raise": {"en": "Goal of the levers", "fr": "Objectif des leviers"},
+    "products.goal.lower": {
+        "en": "Ceiling the levers aim below",
+        "fr": "Plafond visé par les leviers",
+    },
     "products.expected.help": {
         "en": "Propensity x value of one sale ({value} €).",
         "fr": "Propension x valeur d'une vente ({value} €).",
     },
     "products.expected": {"en": "Expected value", "fr": "Valeur attendue"},
-    "gauge.title": {"en": "Propensity", "fr": "Propension"},
+    "gauge.title.raise": {"en": "Propensity", "fr": "Propension"},
+    "gauge.title.lower": {"en": "Risk score", "fr": "Score de risque"},
+    "gauge.goal.raise": {
+        "en": "Score today {score}, levers bring it to at least {goal}.",
+        "fr": "Score actuel {score}, les leviers l'amènent à au moins {goal}.",
+    },
+    "gauge.goal.raise.help": {
+        "en": "The model scores the chance of the outcome the levers aim for: they raise it.",
+        "fr": "Le modèle estime la probabilité du résultat visé par les leviers : ils la relèvent.",
+    },
+    "gauge.goal.lower": {
+        "en": "Risk score today {score}, levers bring it below {goal}.",
+        "fr": "Score de risque actuel {score}, les leviers le ramènent sous {goal}.",
+    },
+    "gauge.goal.lower.help": {
+        "en": "The model scores a risk (its positive class is the bad outcome): the levers "
+        "lower it.",
+        "fr": "Le modèle estime un risque (sa classe positive est le mauvais résultat) : les "
+        "leviers le baissent.",
+    },
     "goal": {"en": "goal", "fr": "objectif"},
-    "levers.title": {"en": "Levers for {product}", "fr": "Leviers pour {product}"},
+    "levers.title.raise": {"en": "Levers for {product}", "fr": "Leviers pour {product}"},
+    "levers.title.lower": {
+        "en": "Levers to lower the risk: {product}",
+        "fr": "Leviers pour baisser le risque : {product}",
+    },
     "levers.caption": {
         "en": "Found by the {engine} engine in {elapsed:.2f} s; every lever re-scored by the "
         "model and re-checked against the constraint file.",
@@ -81,6 +137,14 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "lever": {"en": "Lever {rank}", "fr": "Levier {rank}"},
     "lever.then": {"en": "As a consequence", "fr": "En conséquence"},
+    "lever.moves.raise": {
+        "en": "Raises the score from {before} to {after}.",
+        "fr": "Relève le score de {before} à {after}.",
+    },
+    "lever.moves.lower": {
+        "en": "Lowers the risk score from {before} to {after}.",
+        "fr": "Baisse le score de risque de {before} à {after}.",
+    },
     "lever.score": {"en": "Score", "fr": "Score"},
     "lever.cost": {"en": "Effort (cost)", "fr": "Effort (coût)"},
     "lever.support": {"en": "Support", "fr": "Appui"},
@@ -230,33 +294,36 @@ TEXTS: dict[str, dict[Language, str]] = {
     "portfolio.title": {"en": "Client portfolio", "fr": "Portefeuille clients"},
     "portfolio.filter": {"en": "Filter clients", "fr": "Filtrer les clients"},
     "portfolio.search": {"en": "Client id contains", "fr": "L'identifiant contient"},
-    "portfolio.region": {"en": "Region", "fr": "Région"},
-    "portfolio.occupation": {"en": "Occupation", "fr": "Profession"},
-    "portfolio.age": {"en": "Age", "fr": "Âge"},
+    "portfolio.search.rows": {
+        "en": "Row number contains",
+        "fr": "Le numéro de ligne contient",
+    },
+    "portfolio.all": {"en": "all", "fr": "tous"},
     "portfolio.clients": {"en": "Clients", "fr": "Clients"},
-    "portfolio.products": {"en": "Products per client", "fr": "Produits par client"},
-    "portfolio.income": {"en": "Median net income", "fr": "Revenu net médian"},
-    "portfolio.salary": {"en": "Salary domiciled", "fr": "Salaire domicilié"},
-    "portfolio.list": {"en": "Clients and their holdings", "fr": "Clients et leurs produits"},
+    "portfolio.rate": {"en": "Observed: {product}", "fr": "Observé : {product}"},
+    "portfolio.rate.help": {
+        "en": "Share of the selected clients whose {target} is {positive}, in the data.",
+        "fr": "Part des clients sélectionnés dont {target} vaut {positive}, dans les données.",
+    },
+    "portfolio.median": {"en": "Median {feature}", "fr": "{feature} médian(e)"},
+    "portfolio.held_per_client": {"en": "Products held per client", "fr": "Produits par client"},
+    "portfolio.list": {"en": "Clients", "fr": "Clients"},
+    "portfolio.id": {"en": "client", "fr": "client"},
+    "portfolio.first": {
+        "en": "The first {n} of the {total} selected clients are listed; filter to narrow them.",
+        "fr": "Les {n} premiers des {total} clients sélectionnés sont listés ; filtrez pour "
+        "les réduire.",
+    },
+    "portfolio.row": {"en": "row", "fr": "ligne"},
     "portfolio.chart": {
-        "en": "Products: held today and taken in the next 12 months",
-        "fr": "Produits : détenus aujourd'hui et souscrits dans les 12 prochains mois",
+        "en": "Products of the catalogue: held, and taken (the product's target in the data)",
+        "fr": "Produits du catalogue : détenus, et souscrits (la cible du produit dans les "
+        "données)",
     },
-    "portfolio.held": {"en": "held today", "fr": "détenu aujourd'hui"},
-    "portfolio.taken": {
-        "en": "taken in the next 12 months",
-        "fr": "souscrit dans les 12 prochains mois",
-    },
+    "portfolio.held": {"en": "held", "fr": "détenu"},
+    "portfolio.taken": {"en": "taken (target)", "fr": "souscrit (cible)"},
     # campaign page
     "campaign.title": {"en": "Campaign design", "fr": "Conception de campagne"},
-    "campaign.caption": {
-        "en": "Bundle {bundle} · clients of {data} ({n} rows, ids = row numbers)",
-        "fr": "Bundle {bundle} · clients de {data} ({n} lignes, identifiants = numéros de ligne)",
-    },
-    "campaign.source_error": {
-        "en": "The Campaign page cannot open its bundle and data:",
-        "fr": "La page Campagne ne peut pas ouvrir son bundle et ses données :",
-    },
     "campaign.product": {"en": "Product of the campaign", "fr": "Produit de la campagne"},
     "campaign.product.single": {
         "en": "Product: {product} (the model's target).",

@@ -9,15 +9,16 @@ from app.state import language
 from app.texts import text
 
 lang = language()
-advisor = service.advisor()
+source = service.source()
+advisor = source.advisor
 features = advisor.constraints.features
 units = {spec.name: spec.unit for spec in features}
 labels = {spec.name: spec.label.get(lang) or spec.name for spec in features}
 
 st.title(text("client.title", lang))
-st.caption(text("demo.caption", lang))
+components.source_caption(source, lang)
 
-client_id = components.client_picker(service.client_ids(), lang)
+client_id = components.client_picker(source, lang)
 if client_id is None:
     st.stop()
 
@@ -29,13 +30,14 @@ with products:
 if product is None:
     st.stop()
 advice = service.advice(client_id, product)
+direction = service.direction(advice.product)
 with products:
     if advisor.is_recommender:
-        components.product_summary(advice, lang)
+        components.product_summary(advice, lang, direction)
     else:
-        components.propensity_gauge(advice, lang)
+        components.propensity_gauge(advice, lang, direction)
 
-components.lever_section(advice, lang, units)
+components.lever_section(advice, lang, units, direction)
 st.divider()
 components.what_if_editor(client_id, product, lang)
 st.divider()

@@ -18,6 +18,8 @@ names = list(card.models)
 product_labels = {
     name: advisor.product_label(name, lang) if name in advisor.products else name for name in names
 }
+if not advisor.is_recommender:  # the card names the one model "propensity"
+    product_labels = {name: advisor.product_label(advisor.products[0], lang) for name in names}
 feature_labels = {s.name: s.label.get(lang) or s.name for s in advisor.constraints.features}
 
 st.title(text("model.title", lang))

@@ -1,54 +1,52 @@
-"""Portfolio page: who the clients are and which products they hold."""
+"""Portfolio page: who the clients are, filtered on the constraint file's features."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from advisor.portfolio import ClientFilter, filter_clients, holdings_summary, portfolio_overview
-from app.render import client_table, holdings_figure, number, percent
-from app.service import current_portfolio
+from advisor.portfolio import filter_clients, holdings_summary
+from app import components, portfolio_widgets, render, service
 from app.state import language
 from app.texts import text
 
 lang = language()
-clients = current_portfolio()
+source = service.source()
+advisor = source.advisor
 
 st.title(text("portfolio.title", lang))
-st.caption(text("demo.caption", lang))
+components.source_caption(source, lang)
 
 with st.sidebar:
-    st.header(text("portfolio.filter", lang))
-    query = ClientFilter(
-        search=st.text_input(text("portfolio.search", lang), key="search"),
-        regions=tuple(
-            st.multiselect(text("portfolio.region", lang), list(clients["region"].cat.categories))
-        ),
-        occupations=tuple(
-            st.multiselect(
-                text("portfolio.occupation", lang), list(clients["occupation"].cat.categories)
-            )
-        ),
-        age_range=st.slider(text("portfolio.age", lang), 18, 90, (18, 90), key="age_range"),
-    )
-
-selected = filter_clients(clients, query)
-overview = portfolio_overview(selected)
-kpis = st.columns(4)
-kpis[0].metric(text("portfolio.clients", lang), number(overview["clients"], lang))
-kpis[1].metric(text("portfolio.products", lang), number(overview["products_per_client"], lang, 2))
-kpis[2].metric(text("portfolio.income", lang), f"{number(overview['median_income'], lang, 0)} €")
-kpis[3].metric(text("portfolio.salary", lang), percent(overview["salary_share"], lang, 0))
+    query = portfolio_widgets.client_filter(source, lang)
+selected = filter_clients(source.clients, query)
+portfolio_widgets.kpis(source, selected, lang)
 
 st.subheader(text("portfolio.list", lang))
+rows = source.id_column is None and not source.is_demo
+shown = selected.head(portfolio_widgets.MAX_TABLE_ROWS)
 st.dataframe(
-    client_table(selected),
+    render.client_table(
+        shown,
+        advisor.constraints.features,
+        text("portfolio.row" if rows else "portfolio.id", lang),
+        lang,
+    ),
     hide_index=True,
     height=420,
-    column_config={
-        "monthly_income": st.column_config.NumberColumn("monthly income", format="%d €"),
-        "client_id": st.column_config.TextColumn("client"),
-    },
+    key="portfolio-clients",
 )
+if len(selected) > len(shown):
+    st.caption(
+        text(
+            "portfolio.first",
+            lang,
+            n=render.number(len(shown), lang),
+            total=render.number(len(selected), lang),
+        )
+    )
 
-st.subheader(text("portfolio.chart", lang))
-st.plotly_chart(holdings_figure(holdings_summary(selected), lang), width="stretch")
+if advisor.is_recommender:
+    st.subheader(text("portfolio.chart", lang))
+    st.plotly_chart(
+        render.holdings_figure(holdings_summary(selected, advisor), lang), width="stretch"
+    )

@@ -13,6 +13,7 @@ from tests.conftest import DEMO_TEST_CLIENTS as N_CLIENTS
 from tests.conftest import REPO_ROOT
 
 ENTRY = str(REPO_ROOT / "app" / "streamlit_app.py")
+SOURCE_VARIABLES = ("LEVERS_BUNDLE", "LEVERS_DATA", "LEVERS_ID_COLUMN")
 
 
 @pytest.fixture
@@ -21,8 +22,8 @@ def demo_env(demo_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
     env = {"LEVERS_DEMO_BUNDLE": str(demo_bundle), "LEVERS_DEMO_CLIENTS": str(N_CLIENTS)}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("LEVERS_DEMO_SEED", raising=False)
-    monkeypatch.delenv("LEVERS_DEMO_TRIALS", raising=False)
+    for name in ("LEVERS_DEMO_SEED", "LEVERS_DEMO_TRIALS", *SOURCE_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
     return env
 
 

@@ -1,0 +1,129 @@
+"""``levers app``: serve the Streamlit app on the demo, or on a bundle and its client data.
+
+The command checks its inputs, sets ``LEVERS_BUNDLE`` / ``LEVERS_DATA`` (read by
+``app/streamlit_app.py``) and replaces itself with the Streamlit server (``os.execv``): the
+server keeps the command's process id, so stopping the command stops the server.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from advisor._console import shown
+from advisor.datasets import read_client_data
+from advisor.errors import AdvisorError, DatasetError
+from advisor.levers import Advisor
+from advisor.models import load_bundle
+from constraints import ConstraintError
+
+__all__ = ["APP_ENTRY", "app_command", "streamlit_command"]
+
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+#: The app's entry point, next to the ``advisor`` package in the repository.
+APP_ENTRY = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+INTERACTIVE_MAX_ROWS = 1_000_000  # until advisor.datasets.INTERACTIVE_MAX_ROWS lands
+_MAX_PORT = 65_535
+
+
+def _error(message: str) -> typer.Exit:
+    """Print the message's first line (inert) and exit with code 2."""
+    first = (message.splitlines() or [""])[0]
+    console.print(f"[bold red]error:[/] {shown(first)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _check_source(bundle: Path, data: str, id_column: str | None) -> None:
+    """Open the bundle and the data as the app will: a problem is an error before serving."""
+    models = load_bundle(bundle)
+    clients = read_client_data(data)
+    if len(clients) > INTERACTIVE_MAX_ROWS:
+        raise DatasetError(
+            f"--data: must hold at most {INTERACTIVE_MAX_ROWS:,} clients for the app. Got "
+            f"{len(clients):,}. Hint: open a sample, or run levers campaign run on the whole file."
+        )
+    if id_column is not None and id_column not in clients.columns:
+        raise DatasetError(f"--id-column: must be a column of the data. Got {id_column!r}.")
+    Advisor.from_bundle(models, clients)  # the constraint file binds to the data
+
+
+def streamlit_command(port: int, address: str | None = None) -> list[str]:
+    """Return the command line that serves the app (``python -m streamlit run ...``)."""
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_ENTRY),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    if address is not None:
+        command += ["--server.address", address]
+    return command
+
+
+def app_command(
+    bundle: Annotated[
+        Path | None,
+        typer.Option(help="Model bundle folder (levers train --out). Default: the demo bundle."),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="The bundle's client data: a CSV/Parquet file or a data set file (with "
+            "--bundle; the app's clients and reference data)."
+        ),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(help="Column of client ids (default: detected, else row numbers from 1)."),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port to serve on, 1 to 65535.")] = 8501,
+    address: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: Streamlit's, all).")
+    ] = None,
+) -> None:
+    """Serve the app (http://localhost:PORT) on the demo, or on a bundle and its clients.
+
+    Stopping the command (Ctrl-C) stops the server: the command becomes the server.
+    """
+    if isinstance(port, bool) or not 1 <= port <= _MAX_PORT:
+        raise _error(f"--port: must be a whole number from 1 to {_MAX_PORT}. Got {port}.")
+    if (bundle is None) != (data is None):
+        raise _error(
+            "--bundle and --data: give both (a bundle and its client data), or neither for "
+            "the demo. Got only one."
+        )
+    if not APP_ENTRY.is_file():
+        raise _error(
+            f"{APP_ENTRY}: the app must sit next to the advisor package. Got no such file. "
+            "Hint: run levers app from a checkout of the repository (pip install -e .)."
+        )
+    environment = dict(os.environ)
+    for name in ("LEVERS_BUNDLE", "LEVERS_DATA", "LEVERS_ID_COLUMN"):
+        environment.pop(name, None)
+    if bundle is not None and data is not None:
+        try:
+            _check_source(bundle, data, id_column)
+        except (AdvisorError, ConstraintError, OSError) as exc:
+            raise _error(str(exc)) from exc
+        local = Path(data)
+        environment["LEVERS_BUNDLE"] = str(bundle.resolve())
+        environment["LEVERS_DATA"] = str(local.resolve()) if local.exists() else data
+        if id_column is not None:
+            environment["LEVERS_ID_COLUMN"] = id_column
+    command = streamlit_command(port, address)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(command[0], command, environment)
