@@ -13,7 +13,13 @@ from constraints._domain import check_domain, shown_rows, shown_values
 from constraints._encode import encode_column
 from constraints._limits import MAX_NUMBER, MAX_NUMBER_TEXT
 from constraints._resolve import category_labels, resolve_condition, resolve_linear
-from constraints._schema import PERCENT_PATTERN, PERCENTILE_PATTERN, ConstraintFile, FeatureModel
+from constraints._schema import (
+    PERCENT_PATTERN,
+    PERCENTILE_PATTERN,
+    ConstraintFile,
+    FeatureModel,
+    ImputeModel,
+)
 from constraints._types import (
     CategoryValue,
     ChangeGroup,
@@ -86,6 +92,7 @@ class _Binder:
             categories=tuple(category_labels(model))
             if model.kind != "binary" or model.values
             else (),
+            missing="forbid" if model.missing == "forbid" else "keep",
         )
         try:
             return encode_column(probe, self.data[name])
@@ -120,20 +127,49 @@ class _Binder:
             return q
         return float(raw)
 
-    def feature(self, name: str, model: FeatureModel) -> tuple[FeatureSpec, FeatureSupport | None]:
+    def observed(self, name: str, model: FeatureModel) -> tuple[np.ndarray | None, pd.Index]:
+        """Return the feature's non-missing values and their rows (``None``: no usable column)."""
         values = self.column(name, model)
+        index = self.data.index if self.data is not None else pd.RangeIndex(0)
+        if values is None:
+            return None, index
+        present = ~np.isnan(values)
+        if not present.all():
+            values, index = values[present], index[present]
+        if not len(values) and len(present):
+            self.add(
+                ("features", name, "missing"),
+                f"a feature needs at least one known value in the data. Got {len(present):,} "
+                "missing values and no other.",
+                "drop the feature, or correct the data.",
+            )
+            return None, index
+        return values, index
+
+    def imputed(self, name: str, model: FeatureModel, values: np.ndarray | None) -> float:
+        """Return the code replacing a missing value (``missing: {impute: ...}``), NaN if none."""
+        if not isinstance(model.missing, ImputeModel) or values is None or not len(values):
+            return math.nan
+        if model.missing.impute == "median" and model.kind not in ("binary", "categorical"):
+            if model.kind in ("integer", "ordinal"):
+                return float(np.percentile(values, 50, method="lower"))
+            return float(np.median(values))
+        found, counts = np.unique(values, return_counts=True)
+        return float(found[int(np.argmax(counts))])
+
+    def feature(self, name: str, model: FeatureModel) -> tuple[FeatureSpec, FeatureSupport | None]:
+        values, rows = self.observed(name, model)
         labels = tuple(category_labels(model)) if model.kind != "binary" or model.values else ()
         coded = model.kind in ("binary", "categorical", "ordinal")
-        if values is not None and not coded and not self.finite(name, values):
+        if values is not None and not coded and not self.finite(name, values, rows):
             values = None
         lower = self.bound_value(name, "min", model.min, model, values)
         upper = self.bound_value(name, "max", model.max, model, values)
         if values is not None and not coded:
-            self.check_observed(name, model, values, lower, upper)
+            self.check_observed(name, model, values, (lower, upper), rows)
         if values is not None and model.kind in ("continuous", "integer", "ordinal"):
-            index = self.data.index if self.data is not None else pd.RangeIndex(len(values))
             moved = model.role == "actionable" or name in self.doc.derived
-            check_domain(self.add, name, model, values, (lower, upper), index, moved)
+            check_domain(self.add, name, model, values, (lower, upper), rows, moved)
         if lower is not None and upper is not None and lower > upper:
             self.add(
                 ("features", name),
@@ -175,6 +211,8 @@ class _Binder:
             description=model.description,
             label=label,
             lever=lever,
+            missing=model.missing if isinstance(model.missing, str) else "impute",
+            imputed=self.imputed(name, model, values),
         )
         return spec, support
 
@@ -202,9 +240,10 @@ class _Binder:
         name: str,
         model: FeatureModel,
         values: np.ndarray,
-        lower: float | None,
-        upper: float | None,
+        bounds: tuple[float | None, float | None],
+        index: pd.Index,
     ) -> None:
+        lower, upper = bounds
         lo, hi = float(values.min()), float(values.max())
         width = max(hi - lo, 1e-12)
         for key, bound in (("min", lower), ("max", upper)):
@@ -228,7 +267,6 @@ class _Binder:
                 )
         fractions = values != np.rint(values)
         if model.kind == "integer" and fractions.any():
-            index = self.data.index if self.data is not None else pd.RangeIndex(len(values))
             self.add(
                 ("features", name, "kind"),
                 f"an integer feature must hold whole numbers. Got "
@@ -236,12 +274,11 @@ class _Binder:
                 "correct the data, or declare kind: continuous.",
             )
 
-    def finite(self, name: str, values: np.ndarray) -> bool:
+    def finite(self, name: str, values: np.ndarray, index: pd.Index) -> bool:
         """Whether every value is finite and at most MAX_NUMBER in size (else an error)."""
         bad = ~(np.abs(values) <= MAX_NUMBER)
         if not bad.any():
             return True
-        index = self.data.index if self.data is not None else pd.RangeIndex(len(values))
         self.add(
             ("features", name),
             f"data values must be finite numbers, at most {MAX_NUMBER_TEXT} in size. Got "

@@ -17,7 +17,8 @@ __all__ = ["ClientBounds", "allowed_codes", "client_bounds", "intervals"]
 def intervals(cp: CompiledConstraints, client: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Feasible [lo, hi] of each feature for each client row (direction, bounds, max change).
 
-    Frozen features get [c, c]; an empty interval (lo > hi) means only the current value.
+    Frozen features get [c, c] (a missing value: [NaN, NaN]); an empty interval (lo > hi)
+    means only the current value.
     """
     lo = np.broadcast_to(cp.lower, client.shape).copy()
     hi = np.broadcast_to(cp.upper, client.shape).copy()
@@ -27,24 +28,29 @@ def intervals(cp: CompiledConstraints, client: FloatArray) -> tuple[FloatArray, 
     limit = cp.change_limit(client)
     lo = np.maximum(lo, client - limit)
     hi = np.minimum(hi, client + limit)
-    frozen = ~cp.mutable
-    lo[:, frozen] = client[:, frozen]
-    hi[:, frozen] = client[:, frozen]
+    frozen = np.broadcast_to(cp.frozen_for(client), client.shape)
+    lo[frozen] = np.broadcast_to(client, lo.shape)[frozen]
+    hi[frozen] = np.broadcast_to(client, hi.shape)[frozen]
     return lo, hi
 
 
 def allowed_codes(
     cp: CompiledConstraints, j: int, client: FloatArray, lo: FloatArray, hi: FloatArray
 ) -> BoolArray:
-    """(m, k) mask of categories each client may move to (the current one included)."""
+    """(m, k) mask of categories each client may move to (the current one included).
+
+    A client whose value is missing may move to none (the row is all False).
+    """
     k = int(cp.n_categories[j])
     codes = np.arange(k)
-    current = np.clip(np.rint(client[:, j]), 0, k - 1).astype(np.intp)
+    missing = np.isnan(client[:, j])
+    current = np.clip(np.rint(np.nan_to_num(client[:, j])), 0, k - 1).astype(np.intp)
     allowed = (codes >= lo[:, j, None] - 1e-9) & (codes <= hi[:, j, None] + 1e-9)
     for t_j, table in cp.transitions:
         if t_j == j:
             allowed &= table[current]
     allowed[np.arange(len(current)), current] = True
+    allowed[missing] = False
     return allowed
 
 
@@ -91,7 +97,9 @@ class ClientBounds:
         return pd.DataFrame(rows)
 
 
-def _reason(spec: FeatureSpec, derived: bool, mutable: bool) -> str:
+def _reason(spec: FeatureSpec, derived: bool, mutable: bool, missing: bool = False) -> str:
+    if missing:
+        return "missing: the value is unknown for this client and stays so (missing: keep)"
     if derived:
         return "derived: recomputed from other features"
     if not mutable:
@@ -162,11 +170,20 @@ def client_bounds(
         a, b, s = lo[0, j], hi[0, j], cp.step[j]
         if s > 0:
             a, b = np.ceil(a / s - 1e-9) * s, np.floor(b / s + 1e-9) * s
-        movable[j] = bool(cp.mutable[j] and a <= b and (b > c[j] + 1e-12 or a < c[j] - 1e-12))
+        movable[j] = bool(
+            cp.mutable[j]
+            and not np.isnan(c[j])
+            and a <= b
+            and (b > c[j] + 1e-12 or a < c[j] - 1e-12)
+        )
         lo[0, j], hi[0, j] = (a, b) if movable[j] else (c[j], c[j])
     _apply_unary_rules(cp, c, lo, hi, allowed, movable)
     reasons = tuple(
-        "" if movable[j] else _reason(features[j], bool(cp.derived_mask[j]), bool(cp.mutable[j]))
+        ""
+        if movable[j]
+        else _reason(
+            features[j], bool(cp.derived_mask[j]), bool(cp.mutable[j]), bool(np.isnan(c[j]))
+        )
         for j in range(cp.n_features)
     )
     return ClientBounds(

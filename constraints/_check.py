@@ -15,7 +15,7 @@ from constraints._compiled import (
     alternatives_hold,
 )
 from constraints._messages import MessageContext, violation_message
-from constraints._tolerance import changed, tolerance
+from constraints._tolerance import changed, difference, tolerance
 from constraints._types import Violation
 
 __all__ = [
@@ -26,9 +26,17 @@ __all__ = [
 
 
 def changed_mask(client: FloatArray, candidates: FloatArray) -> tuple[FloatArray, BoolArray]:
-    """Return (delta, changed): changed means |delta| above a tolerance relative to the client."""
-    delta: FloatArray = candidates - client
-    return delta, changed(client, candidates)
+    """Return (delta, changed): changed means |delta| above a tolerance relative to the client.
+
+    A value missing on both sides has delta 0 and is unchanged (see :func:`difference`).
+    """
+    return difference(client, candidates), changed(client, candidates)
+
+
+def _kept_missing(cp: CompiledConstraints, c: FloatArray, x: FloatArray) -> BoolArray:
+    """(n, d) cells missing in the candidate and the client of a ``missing: keep`` feature."""
+    kept: BoolArray = np.isnan(x) & np.isnan(c) & cp.keeps_missing
+    return kept
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,21 +123,31 @@ def _kept(*entries: tuple[str, IntArray, BoolArray]) -> FeatureMasks:
 
 
 def _immutable_and_domain(
-    cp: CompiledConstraints, x: FloatArray, changed: BoolArray
+    cp: CompiledConstraints, c: FloatArray, x: FloatArray, changed: BoolArray
 ) -> FeatureMasks:
     """Find frozen features that moved (or are missing), and values outside their domain.
 
     A coded value must be a whole code in 0..k-1; a missing (NaN) value of any other
-    movable feature is also out of its domain.
+    movable feature is also out of its domain, unless the feature keeps missing values
+    and the client's value is missing too. A value given to a kept missing value breaks
+    the ``missing`` rule.
     """
     nan = ~np.isfinite(x)
     any_nan = bool(nan.any())
+    kept = _kept_missing(cp, c, x) if any_nan else np.zeros(x.shape, dtype=bool)
+    nan &= ~kept
+    any_nan = bool(nan.any())
     frozen = cp.frozen_idx
     out = _kept(("immutable", frozen, changed[:, frozen] | (nan[:, frozen] if any_nan else False)))
+    keep_idx = np.flatnonzero(cp.keeps_missing & cp.mutable)
+    if keep_idx.size and np.isnan(c[:, keep_idx]).any():
+        filled = np.isnan(c[:, keep_idx]) & ~np.isnan(x[:, keep_idx])
+        out["missing"] = (keep_idx, filled)
     idx = cp.coded_idx
     if idx.size:
         v = x[:, idx]
         bad = (v != np.rint(v)) | (v < 0) | (v > cp.n_categories[idx] - 1) | ~np.isfinite(v)
+        bad &= ~kept[:, idx]
         out["domain"] = (idx, bad & (changed[:, idx] | ~np.isfinite(v)))
     if any_nan:
         num = np.flatnonzero(~cp.coded & ~np.isin(np.arange(cp.n_features), frozen))
@@ -203,7 +221,8 @@ def _derived(
     for item in cp.derived:
         expected = c[:, item.j] + delta[:, item.idx] @ item.coef
         tol = tolerance(expected)
-        masks.append(np.abs(x[:, item.j] - expected) > tol)
+        wrong = np.abs(x[:, item.j] - expected) > tol
+        masks.append(wrong | (np.isnan(x[:, item.j]) != np.isnan(expected)))
     return _kept(("derived", d_idx, np.column_stack(masks)))
 
 
@@ -212,7 +231,7 @@ def _feature_rules(
 ) -> FeatureMasks:
     """Return every per-feature rule broken, in a fixed order (rules on no column left out)."""
     return {
-        **_immutable_and_domain(cp, x, changed),
+        **_immutable_and_domain(cp, c, x, changed),
         **_direction_and_bounds(cp, x, delta, changed),
         **_change_size_and_step(cp, c, x, delta, changed),
         **_transitions(cp, c, x, changed),
@@ -250,7 +269,7 @@ def check_arrays(
     delta, changed = changed_mask(client, candidates)
     nan = ~np.isfinite(candidates)
     if nan.any():
-        changed |= nan
+        changed |= nan & ~_kept_missing(cp, client, candidates)
     return CheckResult(
         context=ctx,
         client=client,

@@ -155,6 +155,7 @@ def _feature_columns(features: tuple[FeatureSpec, ...]) -> dict[str, Any]:
         "cost_per_unit": _column(features, "cost_per_unit"),
         "cost_per_change": _column(features, "cost_per_change"),
         "cost_percentile_shift": _column(features, "cost_percentile_shift"),
+        "keeps_missing": np.array([f.missing == "keep" for f in features], dtype=bool),
     }
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from constraints._tolerance import changed as changed_cells
-from constraints._tolerance import tolerance
+from constraints._tolerance import difference, tolerance
 from constraints._types import DerivedFeature, FeatureSpec, Rule
 
 __all__ = [
@@ -176,6 +176,9 @@ class CompiledConstraints:
         Median absolute deviation (1 for categories): the unit of distances.
     cost_per_unit, cost_per_change, cost_percentile_shift
         The file's cost of a change (see :meth:`ConstraintSet.feature_costs`).
+    keeps_missing
+        ``missing: keep``: the value may be missing (NaN); a missing value is frozen for
+        that client (:meth:`frozen_for`), and missing to missing is no change.
     transitions
         (feature, (k, k) allowed source -> target codes) for features with transitions.
     rules
@@ -215,6 +218,7 @@ class CompiledConstraints:
     cost_per_unit: FloatArray
     cost_per_change: FloatArray
     cost_percentile_shift: FloatArray
+    keeps_missing: BoolArray
     transitions: tuple[tuple[int, BoolArray], ...]
     rules: tuple[CompiledRule, ...]
     derived: tuple[CompiledDerived, ...]
@@ -248,13 +252,22 @@ class CompiledConstraints:
         engines and the what-if editor all call it).
         """
         c = np.asarray(client, dtype=np.float64)
-        if c.ndim == 1:
-            for item in self.derived:
-                rows[:, item.j] = c[item.j] + (rows[:, item.idx] - c[item.idx]) @ item.coef
-        else:
-            for item in self.derived:
-                rows[:, item.j] = c[:, item.j] + (rows[:, item.idx] - c[:, item.idx]) @ item.coef
+        for item in self.derived:
+            if c.ndim == 1:
+                base, delta = c[item.j], difference(c[item.idx], rows[:, item.idx])
+            else:
+                base, delta = c[:, item.j], difference(c[:, item.idx], rows[:, item.idx])
+            rows[:, item.j] = base + delta @ item.coef
         return rows
+
+    def frozen_for(self, client: FloatArray) -> BoolArray:
+        """(n, d) features no lever may set for each client row: not mutable, or missing.
+
+        A feature whose value is missing for a client (``missing: keep``) stays missing.
+        """
+        c = np.atleast_2d(np.asarray(client, dtype=np.float64))
+        frozen: BoolArray = ~self.mutable[None, :] | np.isnan(c)
+        return frozen
 
     def derived_map(self) -> FloatArray:
         """Return the (d, d) matrix ``M`` with ``rederive(c, rows) - c == (rows - c) @ M``.

@@ -1,10 +1,11 @@
 """Draft a starting constraint file from a data set: kinds, percentile bounds, flags.
 
 The draft is YAML text with comments for the business expert. Every feature gets the safe
-role ``context`` and a comment saying what to decide. Columns that must not go into a model
-as they are (row identifiers, constant columns, likely leaks of the target, columns with
-missing or non-finite values, text with too many categories) are written commented out, so
-the draft validates and binds to its data as it is. Each column is described by
+role ``context`` and a comment saying what to decide; a column with missing values gets
+``missing: keep``. Columns that must not go into a model as they are (row identifiers,
+constant columns, likely leaks of the target, columns with non-finite values or no value at
+all, text with too many categories) are written commented out, so the draft validates and
+binds to its data as it is. Each column is described by
 :mod:`constraints._draft_columns`.
 """
 
@@ -99,9 +100,10 @@ _HEADER = """\
 #   label      the French labels are marked TODO
 #   protected: true on protected attributes (sex, nationality...), which stay immutable
 # Kinds are inferred from the data; ordinal is never inferred, only suggested in a comment.
-# Commented-out features (identifiers, constants, likely leaks, missing values, too many
-# categories)
-# are left out on purpose: uncomment one only once its problem is solved.
+#   missing    keep: a missing value stays unknown (levers never change it); or
+#              {{impute: median}} / {{impute: mode}} to fill it from the data
+# Commented-out features (identifiers, constants, likely leaks, non-finite or no values, too
+# many categories) are left out on purpose: uncomment one only once its problem is solved.
 """
 
 
@@ -126,9 +128,10 @@ def draft_constraints(
     only suggested); every feature gets ``role: context`` and a comment saying what to decide;
     numbers get percentile bounds ``min: p1`` / ``max: p99``; labels get English placeholders
     and French ones marked TODO. Identifiers, constant columns and (given a ``target``) likely
-    leaks are flagged: row identifiers, constant columns, leaks, columns with missing or non-finite
-    values and text with more than 50 categories are written commented out, so the draft validates and
-    binds to ``frame`` without the target as it is.
+    leaks are flagged: row identifiers, constant columns, leaks, columns with non-finite values
+    or no value at all and text with more than 50 categories are written commented out, so the
+    draft validates and binds to ``frame`` without the target as it is. A column with missing
+    values is written with ``missing: keep`` (and flagged).
 
     Parameters
     ----------
@@ -164,8 +167,8 @@ def draft_constraints(
     if not active:
         raise ConstraintError(
             f"frame: must have at least one column usable as a feature. Got only flagged "
-            f"columns ({', '.join(c.name for c in columns[:5])}). Hint: impute missing values "
-            "or drop identifiers first."
+            f"columns ({', '.join(c.name for c in columns[:5])}). Hint: drop identifiers and "
+            "empty columns first."
         )
     lines = [_HEADER.format(name=comment(name), n_rows=len(frame)).rstrip("\n")]
     flags = [flag for c in columns for flag in c.flags]

@@ -65,7 +65,8 @@ class DraftFlag:
     reason
         ``identifier`` (unique per row, or an id-like name with increasing whole numbers),
         ``id_name`` (an id-like name: a key or a code?), ``constant``, ``leak`` (predicts the
-        target almost perfectly), ``missing`` (missing or non-finite values) or
+        target almost perfectly), ``missing`` (missing values: written ``missing: keep``;
+        every value missing, or non-finite values: commented out) or
         ``many_categories`` (text with more than 50 categories).
     message
         One sentence with the measured figure.
@@ -188,13 +189,17 @@ def _value_flags(name: str, column: pd.Series, numeric: bool, n_distinct: int) -
     """Return the flags about the values: missing, identifiers, id-like names, constants."""
     flags: list[DraftFlag] = []
     n, n_missing = len(column), int(column.isna().sum())
-    if n_missing:
+    if n_missing == n:
+        flags.append(_flag(name, "missing", "every value is missing: drop the column."))
+    elif n_missing:
         flags.append(
-            _flag(
-                name,
-                "missing",
-                f"{n_missing:,} missing values ({n_missing / n:.0%} of rows): a bound constraint "
-                "file needs every value; impute or drop them, then uncomment.",
+            DraftFlag(
+                feature=name,
+                reason="missing",
+                message=f"{n_missing:,} missing values ({n_missing / n:.0%} of rows): written "
+                "missing: keep (the value stays unknown and levers never change it); write "
+                "missing: {impute: median} (numbers) or {impute: mode} to fill them instead.",
+                commented_out=False,
             )
         )
     elif numeric and not np.all(np.abs(column.to_numpy(dtype=np.float64)) <= MAX_NUMBER):
@@ -348,6 +353,8 @@ def describe_column(name: str, column: pd.Series, target: Target | None) -> Colu
         lines, notes = _categorical(name, column, distinct, flags)
     label = _humanise(name)
     lines.append(f"label: {{en: {scalar(label)}, fr: {scalar('TODO ' + label)}}}")
+    if column.isna().any():
+        lines.append("missing: keep")
     return Column(
         name=name,
         kind=kind,

@@ -132,12 +132,31 @@ def encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
             )
         values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
     missing = np.isnan(values)
-    if missing.any():
-        raise ConstraintError(
-            f"data.{spec.name}: values must not be missing. Got "
-            f"{_rows('missing values', missing, column.index)}. Hint: impute or drop them first."
-        )
+    if missing.any() and spec.missing != "keep":
+        if spec.missing == "impute" and not math.isnan(spec.imputed):
+            return np.where(missing, spec.imputed, values)
+        raise ConstraintError(_missing_message(spec, missing, column.index))
     return values
+
+
+def _missing_message(spec: FeatureSpec, missing: np.ndarray, index: pd.Index) -> str:
+    """Return the error for missing values a feature cannot take (count, share, fix)."""
+    n, total = int(missing.sum()), len(missing)
+    share = f"{100.0 * n / total:.1f}".rstrip("0").rstrip(".")
+    got = _rows(f"{n:,} of {total:,} rows missing ({share} %)", missing, index)
+    if spec.missing == "impute":
+        return (
+            f"data.{spec.name}: a missing value needs its imputed value, computed when the "
+            f"constraint file is bound to data. Got {got} and a file bound to no data. "
+            f"Hint: bind the file to the training data (load_constraints(path, data))."
+        )
+    return (
+        f"data.{spec.name}: values must not be missing. Got {got}. Hint: the feature has "
+        f"missing: forbid (the default); write missing: keep for {spec.name} in the "
+        f"constraint file (the value stays "
+        f"unknown and levers never change it), or missing: {{impute: median}} (replaced by "
+        f"the data's median), or drop these rows."
+    )
 
 
 def encode_pair(spec: FeatureSpec, before: Any, after: Any) -> tuple[float, float]:
@@ -265,10 +284,16 @@ def decode_frame(features: tuple[FeatureSpec, ...], values: FloatArray) -> pd.Da
     out: dict[str, Any] = {}
     for j, spec in enumerate(features):
         column = values[:, j]
+        missing = np.isnan(column)
         if spec.kind == "binary" and not spec.categories:
-            out[spec.name] = column.astype(bool)
+            flags = column.astype(bool)
+            if missing.any():  # a nullable boolean keeps the missing values
+                out[spec.name] = pd.array(flags, dtype="boolean")
+                out[spec.name][missing] = pd.NA
+            else:
+                out[spec.name] = flags
         elif spec.kind in ("binary", "categorical", "ordinal"):
-            codes = np.rint(column).astype(np.int64)
+            codes = np.rint(np.where(missing, -1.0, column)).astype(np.int64)
             out[spec.name] = pd.Categorical.from_codes(
                 codes, categories=pd.Index(list(spec.categories)), ordered=spec.kind == "ordinal"
             )

@@ -372,4 +372,22 @@ def feature_problems(name: str, feature: FeatureModel, smap: SourceMap) -> list[
     out.extend(_transition_problems(feature))
     out.extend(_cost_problems(feature))
     out.extend(_wording_problems(feature))
+    out.extend(_missing_problems(feature))
     return out
+
+
+def _missing_problems(feature: FeatureModel) -> list[Found]:
+    """Refuse a median of unordered categories or yes/no (they impute their mode)."""
+    missing = feature.missing
+    if isinstance(missing, str) or missing.impute != "median":
+        return []
+    if feature.kind not in ("binary", "categorical"):
+        return []
+    return [
+        (
+            ("missing", "impute"),
+            f"a median needs ordered values; {_article(feature.kind)} feature has none. Got "
+            "impute: median.",
+            "write impute: mode (the most frequent category).",
+        )
+    ]

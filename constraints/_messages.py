@@ -56,7 +56,12 @@ def format_number(value: float, language: str = "en") -> str:
 def format_value(
     spec: FeatureSpec, value: float, *, unit: bool = True, language: str = "en"
 ) -> str:
-    """Format a value of ``spec`` as advisors read it (category label, or amount and unit)."""
+    """Format a value of ``spec`` as advisors read it (category label, or amount and unit).
+
+    A missing value (NaN) reads ``unknown`` (``inconnu``).
+    """
+    if math.isnan(value):
+        return "inconnu" if language == "fr" else "unknown"
     if spec.kind in ("categorical", "ordinal", "binary") and math.isfinite(value):
         code = round(value)
         if code == value and 0 <= code < spec.n_categories:
@@ -123,6 +128,11 @@ def violation_message(
         if spec.role == "actionable":
             return f"{name} is derived and cannot be set. Got {b} -> {a}."
         return f"{name} is immutable: it must not change. Got {b} -> {a}."
+    if rule == "missing":
+        return (
+            f"{name} is unknown for this client (missing: keep): a lever must leave it "
+            f"unknown. Got {b} -> {a}."
+        )
     if rule == "domain":
         if spec.kind in ("categorical", "ordinal", "binary"):
             return f"{name} must be one of its categories. Got {a}."

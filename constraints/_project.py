@@ -64,7 +64,7 @@ def _snap_coded(
     for j in np.flatnonzero(cp.coded & cp.mutable):
         k = int(cp.n_categories[j])
         allowed = allowed_codes(cp, int(j), c, lo, hi)
-        want = np.rint(x[:, j])
+        want = np.rint(np.nan_to_num(x[:, j], nan=-1.0))  # missing: reset below
         current = np.clip(np.rint(c[:, j]), 0, k - 1)
         if cp.categorical[j]:
             inside = (want >= 0) & (want <= k - 1)
@@ -73,7 +73,9 @@ def _snap_coded(
         else:
             distance = np.abs(np.arange(k)[None, :] - x[:, j, None])
             distance[~allowed] = np.inf
-            x[:, j] = distance.argmin(axis=1).astype(np.float64)
+            x[:, j] = np.where(
+                allowed.any(axis=1), distance.argmin(axis=1).astype(np.float64), c[:, j]
+            )
 
 
 def _repair_one_hot(cp: CompiledConstraints, c: FloatArray, x: FloatArray) -> None:
@@ -213,14 +215,15 @@ def project_arrays(
     nan = ~np.isfinite(x)
     if nan.any():
         x = np.where(nan, np.broadcast_to(c, x.shape), x)
-    frozen = ~cp.mutable & ~cp.derived_mask
-    x[:, frozen] = np.broadcast_to(c[:, frozen], (len(x), int(frozen.sum())))
+    cfull = c if len(c) == len(x) else np.repeat(c, len(x), 0)
+    frozen = cp.frozen_for(cfull) & ~cp.derived_mask  # missing values stay missing
+    x[frozen] = cfull[frozen]
     lo, hi = intervals(cp, c)
     if len(c) == 1 and len(x) > 1:
         lo, hi = np.repeat(lo, len(x), 0), np.repeat(hi, len(x), 0)
-    cfull = c if len(c) == len(x) else np.repeat(c, len(x), 0)
     _snap_numeric(cp, cfull, x, lo, hi)
     _snap_coded(cp, cfull, x, lo, hi)
+    x[frozen] = cfull[frozen]
     _repair_one_hot(cp, cfull, x)
     _limit_changes(cp, cfull, x)
     cp.rederive(cfull, x)

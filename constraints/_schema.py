@@ -30,6 +30,7 @@ __all__ = [
     "ConstraintFile",
     "CostModel",
     "FeatureModel",
+    "ImputeModel",
     "RuleModel",
     "Wording",
 ]
@@ -95,6 +96,19 @@ def _check_bound(value: Any) -> Any:
     )
 
 
+class ImputeModel(_Model):
+    """A missing value replaced by a statistic of the data the file is bound to."""
+
+    impute: Literal["median", "mode"] = Field(
+        description="median (numbers and ordinal ranks) or mode (the most frequent value) of "
+        "the non-missing values; a lever may change the imputed value."
+    )
+
+
+Missing = Literal["forbid", "keep"] | ImputeModel
+IMPUTE = ("median", "mode")
+
+
 class FeatureModel(_Model):
     """One feature of the model: what it is, and what a lever may do with it."""
 
@@ -147,8 +161,28 @@ class FeatureModel(_Model):
         None,
         description="Action in words; placeholders {before}, {after}, {change}, {label}, {unit}.",
     )
+    missing: Missing = Field(
+        "forbid",
+        description="What a missing value means. forbid: an error in the data or a client. "
+        "keep: it stays missing (the model sees it missing; a lever never changes it). "
+        "{impute: median} or {impute: mode}: replaced by the data's median or most frequent "
+        "value (a lever may change it).",
+    )
 
     _bounds = field_validator("min", "max", mode="before")(_check_bound)
+
+    @field_validator("missing", mode="before")
+    @classmethod
+    def _check_missing(cls, value: Any) -> Any:
+        if value in ("forbid", "keep") or isinstance(value, ImputeModel):
+            return value
+        if isinstance(value, dict) and set(value) == {"impute"} and value["impute"] in IMPUTE:
+            return value
+        raise ValueError(
+            "must be forbid, keep, {impute: median} or {impute: mode}. Hint: keep leaves a "
+            "missing value unknown (levers never change it); impute replaces it by the data's "
+            "median or most frequent value"
+        )
 
     @field_validator("max_change", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from constraints._encode import decode_frame, encode_pair, encode_values
 from constraints._messages import MessageContext, format_value
 from constraints._project import Projection, project_arrays
 from constraints._sample import sample_arrays
+from constraints._tolerance import difference
 from constraints._types import ChangeGroup, DerivedFeature, FeatureSpec, OneHotGroup, Rule
 from constraints.errors import ConstraintError, FileProblem
 
@@ -43,6 +44,14 @@ def _describe_range(spec: FeatureSpec) -> str:
     if hi:
         return f"<= {format_value(spec, spec.upper)}"
     return "any"
+
+
+def _before_text(spec: FeatureSpec, before: Any, code: float, language: str) -> str:
+    """Say the value before a change; an imputed one reads ``unknown (2,400 assumed)``."""
+    text = format_value(spec, code, unit=False, language=language)
+    if spec.missing == "impute" and pd.api.types.is_scalar(before) and pd.isna(before):
+        return f"inconnu ({text} supposé)" if language == "fr" else f"unknown ({text} assumed)"
+    return text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,7 +192,7 @@ class ConstraintSet:
         old, new = encode_pair(spec, before, after)
         label = spec.label.get(language)
         values = {
-            "before": format_value(spec, old, unit=False, language=language),
+            "before": _before_text(spec, before, old, language),
             "after": format_value(spec, new, unit=False, language=language),
             "change": format_value(spec, new - old, unit=False, language=language)
             if spec.kind not in ("binary", "categorical", "ordinal")
@@ -322,9 +331,13 @@ class ConstraintSet:
         if len(array) != 1 and (n is None or len(array) != n):
             expected = "one row" if n is None else f"one row or {n} rows (one per candidate)"
             raise ConstraintError(f"client: must be {expected}. Got {len(array)} rows.")
-        if np.isnan(array).any():
-            bad = [self.feature_names[j] for j in np.flatnonzero(np.isnan(array).any(axis=0))]
-            raise ConstraintError(f"client: values must not be missing. Got NaN in {bad}.")
+        nan = np.isnan(array) & ~self._compiled.keeps_missing
+        if nan.any():
+            bad = [self.feature_names[j] for j in np.flatnonzero(nan.any(axis=0))]
+            raise ConstraintError(
+                f"client: values must not be missing. Got NaN in {bad}. Hint: write "
+                "missing: keep (or missing: {impute: median}) for them in the constraint file."
+            )
         return array
 
     # ----------------------------------------------------------------- the five operations
@@ -385,14 +398,14 @@ class ConstraintSet:
         c = self._client(client, len(x))
         cp = self._compiled
         delta, changed = changed_mask(c, x)
-        costs = changed * cp.cost_per_change + np.abs(delta) * cp.cost_per_unit
+        costs = changed * cp.cost_per_change + np.nan_to_num(np.abs(delta)) * cp.cost_per_unit
         for j in np.flatnonzero(cp.cost_percentile_shift > 0):
             support = self.support[j] if self.support else None
             if support is None:
                 continue
             q = np.asarray(support.quantiles)
             grid = np.linspace(0.0, 1.0, len(q))
-            shift = np.abs(np.interp(x[:, j], q, grid) - np.interp(c[:, j], q, grid))
+            shift = np.abs(difference(np.interp(c[:, j], q, grid), np.interp(x[:, j], q, grid)))
             costs[:, j] += cp.cost_percentile_shift[j] * shift
         costs[:, cp.derived_mask] = 0.0
         return costs

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["RELATIVE_TOLERANCE", "changed", "tolerance"]
+__all__ = ["RELATIVE_TOLERANCE", "changed", "difference", "tolerance"]
 
 RELATIVE_TOLERANCE = 1e-9
 """Values closer than ``RELATIVE_TOLERANCE * (1 + |reference|)`` count as equal."""
@@ -33,6 +33,8 @@ def changed(before: Any, after: Any) -> NDArray[np.bool_]:
 
     This is what every rule, engine and metric means by "the feature changed": a client
     (``before``, one row or one per candidate) against candidates (``after``), broadcast.
+    A missing value (NaN) on both sides is unchanged; a value that appears or disappears
+    changed.
 
     Examples
     --------
@@ -42,7 +44,28 @@ def changed(before: Any, after: Any) -> NDArray[np.bool_]:
     [[False, True]]
     """
     before = np.asarray(before, dtype=np.float64)
-    moved: NDArray[np.bool_] = np.abs(np.asarray(after, dtype=np.float64) - before) > tolerance(
-        before
-    )
+    after = np.asarray(after, dtype=np.float64)
+    moved: NDArray[np.bool_] = np.abs(after - before) > tolerance(before)
+    if np.isnan(before).any() or np.isnan(after).any():
+        moved = moved | (np.isnan(before) != np.isnan(after))
     return moved
+
+
+def difference(before: Any, after: Any) -> NDArray[np.float64]:
+    """Return ``after - before`` where a missing value on both sides counts as no change.
+
+    A value that becomes missing, or a missing value that gets one, gives NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constraints._tolerance import difference
+    >>> difference(np.array([1.0, np.nan, np.nan]), np.array([3.0, np.nan, 2.0])).tolist()
+    [2.0, 0.0, nan]
+    """
+    before = np.asarray(before, dtype=np.float64)
+    after = np.asarray(after, dtype=np.float64)
+    delta: NDArray[np.float64] = after - before
+    if np.isnan(delta).any():
+        delta = np.where(np.isnan(before) & np.isnan(after), 0.0, delta)
+    return delta

@@ -10,6 +10,7 @@ from constraints.errors import ConstraintError
 
 __all__ = [
     "KINDS",
+    "MISSING",
     "ROLES",
     "Alternatives",
     "CategoryValue",
@@ -29,6 +30,7 @@ __all__ = [
 CategoryValue = str | int | bool
 Kind = Literal["continuous", "integer", "binary", "categorical", "ordinal"]
 KINDS: tuple[Kind, ...] = ("continuous", "integer", "binary", "categorical", "ordinal")
+MISSING = ("forbid", "keep", "impute")
 ROLES = ("immutable", "actionable", "context")
 
 
@@ -53,6 +55,10 @@ class FeatureSpec:
     Numeric values of categorical and ordinal features are category codes (the position in
     ``categories``; for ordinals the rank); binary features are 0/1 and ``categories`` holds
     the (false, true) labels.
+
+    ``missing`` says what a missing value means: ``forbid`` (an error), ``keep`` (it stays
+    missing and no lever changes it) or ``impute`` (replaced by ``imputed``, a code computed
+    from the data the file was bound to; NaN when it was bound to no data).
     """
 
     name: str
@@ -75,11 +81,22 @@ class FeatureSpec:
     description: str = ""
     label: Text = field(default_factory=lambda: Text(en="", fr=""))
     lever: Text | None = None
+    missing: Literal["forbid", "keep", "impute"] = "forbid"
+    imputed: float = math.nan
 
     def __post_init__(self) -> None:
         where = f"features.{self.name}"
         if self.kind not in KINDS:
             raise ConstraintError(f"{where}.kind: must be one of {', '.join(KINDS)}.")
+        if self.missing not in MISSING:
+            raise ConstraintError(
+                f"{where}.missing: must be one of {', '.join(MISSING)}. Got {self.missing!r}."
+            )
+        if self.missing != "impute" and not math.isnan(self.imputed):
+            raise ConstraintError(
+                f"{where}.imputed: only a feature with missing: impute has an imputed value. "
+                f"Got {self.imputed} with missing: {self.missing}."
+            )
         if self.lower > self.upper:
             raise ConstraintError(
                 f"{where}: min must not exceed max. Got min {self.lower} > max {self.upper}."

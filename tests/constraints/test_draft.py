@@ -103,15 +103,23 @@ def test_identifiers_constants_and_a_planted_leak_are_flagged() -> None:
     validate_and_bind(draft.text, frame.drop(columns="churned"))
 
 
-def test_missing_values_are_counted_and_the_column_commented_out() -> None:
+def test_missing_values_are_counted_and_the_column_keeps_them() -> None:
     frame = synthetic(100)
     frame.loc[:19, "income"] = np.nan
+    frame["empty"] = np.nan
     draft = draft_constraints(frame)
-    (flag,) = [f for f in draft.flags if f.reason == "missing"]
-    assert flag.feature == "income"
-    assert "20 missing values (20% of rows)" in flag.message
-    assert "income" in draft.commented_out
-    validate_and_bind(draft.text, frame)
+    flags = {f.feature: f for f in draft.flags if f.reason == "missing"}
+    assert set(flags) == {"income", "empty"}
+    assert "20 missing values (20% of rows)" in flags["income"].message
+    assert not flags["income"].commented_out
+    assert flags["empty"].commented_out
+    assert "income" in draft.features
+    assert "empty" in draft.commented_out
+    block = draft.text.split("\n  income:\n")[1].split("\n  #")[0]
+    assert "    missing: keep" in block.splitlines()
+    bound = validate_and_bind(draft.text, frame.drop(columns="empty"))
+    income = next(f for f in bound.features if f.name == "income")
+    assert income.missing == "keep"
 
 
 def test_many_categories_are_commented_out_and_names_are_quoted() -> None:
