@@ -52,6 +52,8 @@ def points(delta: float, language: Language = "en") -> str:
 
 def value_text(value: Any, unit: str = "", language: Language = "en") -> str:
     """A business value for people: yes/no, amounts with their unit, categories as words."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return text("missing", language)
     if isinstance(value, bool):
         return text("yes" if value else "no", language)
     if isinstance(value, int | float) and not isinstance(value, bool):

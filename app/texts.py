@@ -25,6 +25,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "yes": {"en": "yes", "fr": "oui"},
     "no": {"en": "no", "fr": "non"},
+    "missing": {"en": "missing", "fr": "manquant"},
     "feature": {"en": "Feature", "fr": "Caractéristique"},
     "value": {"en": "Value", "fr": "Valeur"},
     "product": {"en": "Product", "fr": "Produit"},

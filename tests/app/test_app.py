@@ -176,16 +176,29 @@ def test_constraints_page_shows_the_file_and_its_status(app: AppTest) -> None:
     assert "actionnable" in set(table["rôle"])
 
 
-def test_portfolio_page_lists_clients_and_filters_them(app: AppTest) -> None:
+def test_portfolio_page_lists_clients_and_filters_them(app: AppTest, advisor: Advisor) -> None:
+    clients = advisor.reference
+    assert clients is not None
     app.switch_page("app_pages/portfolio.py").run()
     assert not app.exception
+    assert app.title[0].value == "Client portfolio"
+    assert app.caption[0].value.startswith("Built-in demo portfolio")
     table = app.dataframe[0].value
     assert len(table) == N_CLIENTS
-    assert {"client_id", "age", "monthly_income", "home loan", "savings account"} <= set(table)
+    assert table["client"].tolist()[:2] == ["C0000000", "C0000001"]
+    assert {"Age", "Net monthly income", "Region"} <= set(table.columns)
     assert app.metric[0].value == "3,000"
-    assert app.title[0].value == "Client portfolio"
+    assert app.metric[1].label == "Products held per client"
+    held = sum(clients[advisor.product(p).held].mean() for p in advisor.products)
+    assert app.metric[1].value == f"{held:.2f}"
+    assert app.get("plotly_chart")  # the catalogue's holdings
+    app.multiselect(key="portfolio-filter-region").set_value(["north"]).run()
+    app.slider(key="portfolio-filter-age").set_value((30, 60)).run()
+    expected = clients["region"].eq("north") & clients["age"].between(30, 60)
+    assert app.metric[0].value == f"{int(expected.sum()):,}"
     app.text_input(key="search").input("C000001").run()
-    assert 0 < len(app.dataframe[0].value) <= 10
+    expected &= clients.index.str.contains("C000001")
+    assert app.dataframe[0].value["client"].tolist() == clients.index[expected].tolist()
     app.text_input(key="search").input("nobody").run()
     assert len(app.dataframe[0].value) == 0
     assert app.metric[0].value == "0"

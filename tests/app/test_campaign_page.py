@@ -198,19 +198,11 @@ def test_an_empty_segment_is_said_and_cannot_run(
 
 
 # ---------------------------------------------------------------- bank marketing
-@pytest.fixture(scope="module")
-def bank_clients(bank_data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bank clients as a CSV file, with an opt-out column (every seventh client)."""
-    clients = bank_data.assign(opt_out=[i % 7 == 0 for i in range(len(bank_data))])
-    path = tmp_path_factory.mktemp("bank-clients") / "clients.csv"
-    clients.to_csv(path, index=False)
-    return path
-
-
 @pytest.fixture
 def bank_env(bank_bundle: Path, bank_clients: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LEVERS_CAMPAIGN_BUNDLE", str(bank_bundle))
-    monkeypatch.setenv("LEVERS_CAMPAIGN_DATA", str(bank_clients))
+    monkeypatch.setenv("LEVERS_BUNDLE", str(bank_bundle))
+    monkeypatch.setenv("LEVERS_DATA", str(bank_clients))
+    monkeypatch.delenv("LEVERS_ID_COLUMN", raising=False)
 
 
 def test_bank_campaign_shows_the_apis_totals_and_download(
@@ -223,6 +215,7 @@ def test_bank_campaign_shows_the_apis_totals_and_download(
     app = _run(app, {"job": ["management", "technician"], "balance": (0, 5_000)}, "opt_out")
 
     clients = pd.read_csv(bank_clients)
+    clients = clients.set_axis([str(i) for i in range(1, len(clients) + 1)])  # the app's ids
     assert clients["opt_out"].dtype == bool
     in_segment = clients["job"].isin(["management", "technician"]) & clients["balance"].between(
         0, 5_000
@@ -239,32 +232,3 @@ def test_bank_campaign_shows_the_apis_totals_and_download(
     assert not app.exception
     assert app.markdown[0].value.startswith("Produit : ")
     assert "Couverture" in _metrics(app)
-
-
-def test_one_campaign_variable_alone_is_a_one_line_error(
-    bank_bundle: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LEVERS_CAMPAIGN_BUNDLE", str(bank_bundle))
-    monkeypatch.delenv("LEVERS_CAMPAIGN_DATA", raising=False)
-    app = _page()
-    assert app.error[0].value == (
-        "The Campaign page cannot open its bundle and data: LEVERS_CAMPAIGN_DATA: must be set "
-        "with LEVERS_CAMPAIGN_BUNDLE (a bundle folder and its client file). Got it unset. "
-        "Hint: set both, or neither for the demo."
-    )
-
-
-def test_data_that_does_not_match_the_bundle_lists_the_problems(
-    bank_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data = tmp_path / "other.csv"
-    pd.DataFrame({"age": [30, 40], "city": ["Lyon", "Porto"]}).to_csv(data, index=False)
-    monkeypatch.setenv("LEVERS_CAMPAIGN_BUNDLE", str(bank_bundle))
-    monkeypatch.setenv("LEVERS_CAMPAIGN_DATA", str(data))
-    app = _page()
-    assert app.error[0].value.startswith("The Campaign page cannot open its bundle and data: ")
-    assert "problems in the constraint file" in app.error[0].value
-    listed = app.code[0].value
-    assert "features.job: must be a column of the data" in listed
-    assert "features.age" not in listed  # the data has age
-    assert not app.metric

@@ -135,3 +135,70 @@ def test_leaderboard_puts_the_best_trial_first_with_readable_parameters() -> Non
     )
     table = render_model.leaderboard_table(board)
     assert table["params"].tolist() == ["max_depth=3", "C=0.5", ""]
+
+
+def test_missing_values_are_said_in_words() -> None:
+    assert render.value_text(float("nan"), "€") == "missing"
+    assert render.value_text(None, "", "fr") == "manquant"
+    assert render.value_text(pd.NA) == "missing"
+
+
+def _labelled(name: str, en: str, fr: str) -> SimpleNamespace:
+    return SimpleNamespace(name=name, label={"en": en, "fr": fr})
+
+
+def test_client_table_shows_the_id_then_the_files_features_by_label() -> None:
+    clients = pd.DataFrame(
+        {"ref": ["A", "B"], "age": [30, 40], "job": ["admin.", "retired"], "y": ["no", "yes"]},
+        index=["A", "B"],
+    )
+    features = [
+        _labelled("job", "Occupation", "Profession"),
+        _labelled("age", "Age", "Âge"),
+        _labelled("absent", "Absent", "Absent"),
+    ]
+    table = render.client_table(clients, features, "ligne", "fr")
+    assert table.columns.tolist() == ["ligne", "Profession", "Âge"]
+    assert table.to_dict("list") == {
+        "ligne": ["A", "B"],
+        "Profession": ["admin.", "retired"],
+        "Âge": [30, 40],
+    }
+    same = [_labelled("a", "Amount", "Montant"), _labelled("b", "Amount", "Montant")]
+    both = render.client_table(pd.DataFrame({"a": [1], "b": [2]}, index=["1"]), same, "row")
+    assert both.columns.tolist() == ["row", "Amount (a)", "Amount (b)"]
+
+
+def test_holdings_figure_draws_taken_only_when_the_data_has_targets() -> None:
+    summary = pd.DataFrame(
+        {
+            "product": ["card", "loan"],
+            "label_en": ["Card", "Loan"],
+            "label_fr": ["Carte", "Prêt"],
+            "held": [0.5, 0.2],
+            "taken": [0.1, 0.05],
+        }
+    )
+    figure = render.holdings_figure(summary, "fr")
+    assert [bar.name for bar in figure.data] == ["détenu", "souscrit (cible)"]
+    assert list(figure.data[0].x) == ["Carte", "Prêt"]
+    no_targets = render.holdings_figure(summary.assign(taken=float("nan")))
+    assert [bar.name for bar in no_targets.data] == ["held"]
+
+
+@pytest.mark.parametrize(("direction", "colour"), [("raise", render.GREEN), ("lower", render.RED)])
+def test_the_gauge_marks_a_floor_or_a_ceiling(direction: str, colour: str) -> None:
+    gauge = render.gauge_figure(0.34, 0.2, "Risk", direction).data[0].gauge
+    assert gauge.threshold.value == pytest.approx(20.0)
+    assert gauge.threshold.line.color == colour
+    assert list(gauge.steps[0].range) == [pytest.approx(20.0), 100]
+
+
+def test_an_id_typed_in_full_comes_first() -> None:
+    from app.components import matching_ids
+
+    ids = [str(i) for i in range(1, 130)]
+    assert matching_ids(ids, "12")[:3] == ["12", "112", "120"]
+    assert matching_ids(ids, "") == ids
+    assert matching_ids(["CR-00012", "cr-00120"], "cr-0001") == ["CR-00012"]
+    assert matching_ids(ids, "x") == []
