@@ -236,7 +236,7 @@ def results(run: CampaignRun, source: service.Source, lang: Language) -> None:
     result = run.result
     totals = result.totals
     st.subheader(text("campaign.results", lang))
-    figures = rc.kpis(totals, lang)
+    figures = rc.kpis(totals, lang, result.provenance.goal_direction)
     for column, (label, value, explained) in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(label, value, help=explained or None)
     provenance = result.provenance

@@ -132,8 +132,15 @@ def boolean_columns(clients: pd.DataFrame) -> list[str]:
 
 
 # ---------------------------------------------------------------- results
-def kpis(totals: Any, language: Language = "en") -> list[tuple[str, str, str]]:
-    """The campaign's key figures: (label, value, help), the value only when it has one."""
+def kpis(
+    totals: Any, language: Language = "en", direction: str = "raise"
+) -> list[tuple[str, str, str]]:
+    """The campaign's key figures: (label, value, help), the value only when it has one.
+
+    For a risk score (``direction`` ``lower``) the sum of the levers' score changes is the
+    expected number of bad outcomes avoided, not extra sales.
+    """
+    sales = "campaign.kpi.sales" if direction == "raise" else "campaign.kpi.avoided"
     shown = [
         (text("campaign.kpi.clients", language), number(totals.n_segment, language), ""),
         (
@@ -143,9 +150,9 @@ def kpis(totals: Any, language: Language = "en") -> list[tuple[str, str, str]]:
         ),
         (text("campaign.kpi.advised", language), number(totals.n_advised, language), ""),
         (
-            text("campaign.kpi.sales", language),
+            text(sales, language),
             number(totals.expected_extra_sales, language, 1),
-            text("campaign.kpi.sales.help", language),
+            text(f"{sales}.help", language),
         ),
     ]
     if totals.expected_value is not None:

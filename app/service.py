@@ -190,13 +190,6 @@ def client_ids() -> list[str]:
     return [str(i) for i in current_portfolio().index]
 
 
-def direction(product: str) -> str:
-    """``raise`` (levers lift the score) or ``lower`` (a risk score: levers bring it down)."""
-    found = advisor()
-    ask = getattr(found, "direction", None)
-    return str(ask(product)) if callable(ask) else "raise"
-
-
 # ---------------------------------------------------------------- advice and evidence
 @st.cache_resource(max_entries=256, show_spinner=False)
 def _advice(

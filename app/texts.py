@@ -407,6 +407,17 @@ TEXTS: dict[str, dict[Language, str]] = {
         "fr": "Somme des hausses de score des leviers les moins chers : les ventes "
         "supplémentaires attendues par le modèle si chaque client conseillé suivait son levier.",
     },
+    "campaign.kpi.avoided": {
+        "en": "Expected bad outcomes avoided",
+        "fr": "Mauvais résultats évités attendus",
+    },
+    "campaign.kpi.avoided.help": {
+        "en": "Sum of the cheapest levers' risk-score drops: the bad outcomes the model expects "
+        "to avoid if every advised client followed their lever.",
+        "fr": "Somme des baisses du score de risque des leviers les moins chers : les mauvais "
+        "résultats que le modèle s'attend à éviter si chaque client conseillé suivait son "
+        "levier.",
+    },
     "campaign.kpi.value": {"en": "Expected value", "fr": "Valeur attendue"},
     "campaign.kpi.value.help": {
         "en": "Expected extra sales x the value of one sale in the product catalogue.",

@@ -30,7 +30,7 @@ with products:
 if product is None:
     st.stop()
 advice = service.advice(client_id, product)
-direction = service.direction(advice.product)
+direction = advice.direction  # "raise", or "lower" for a risk score
 with products:
     if advisor.is_recommender:
         components.product_summary(advice, lang, direction)

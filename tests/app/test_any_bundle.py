@@ -219,3 +219,28 @@ def test_data_that_does_not_match_the_bundle_lists_the_problems(
     listed = app.code[0].value
     assert "features.job: must be a column of the data" in listed
     assert "features.age" not in listed  # the data has age
+
+
+def test_the_campaign_page_runs_on_the_apps_source(case: SourceCase) -> None:
+    from advisor.campaigns import Campaign
+
+    cap = 20
+    app = _app()
+    app.switch_page("app_pages/campaign.py").run()
+    app.number_input(key="campaign-cap").set_value(cap).run()
+    app.radio(key="campaign-engine").set_value("search").run()
+    app.button(key="campaign-run").click().run()
+    assert not app.exception
+    mask = [i < cap for i in range(len(case.clients))]
+    campaign = Campaign.from_bundle(load_bundle(case.bundle), case.clients, engine="search")
+    totals = campaign.run(case.clients, segment=mask).totals
+    risk = case.name == "german"
+    extra = "Expected bad outcomes avoided" if risk else "Expected extra sales"
+    assert {m.label: m.value for m in app.metric} == {
+        "Clients in the segment": f"{totals.n_segment:,}",
+        "Coverage": f"{100 * totals.coverage:.1f}%",
+        "Clients advised": f"{totals.n_advised:,}",
+        extra: f"{totals.expected_extra_sales:,.1f}",
+    }
+    assert totals.n_advised > 0
+    assert totals.expected_extra_sales > 0  # a risk campaign lowers the score: bad outcomes avoided
