@@ -1,6 +1,6 @@
 """Data sets: the built-in demo portfolio (a structural causal model) and real-data loaders."""
 
-from advisor.datasets._any import read_client_data
+from advisor.datasets._any import INTERACTIVE_MAX_ROWS, read_client_data, read_clients
 from advisor.datasets._demo import (
     CAUSAL_GRAPH,
     DemoPortfolioSCM,
@@ -20,11 +20,14 @@ from advisor.datasets._describe import (
     guess_targets,
 )
 from advisor.datasets._files import read_table, write_table
+from advisor.datasets._ids import ID_NAMES, index_clients
 from advisor.datasets._loaders import load_bank_marketing, load_caravan, load_german_credit
 from advisor.datasets._types import ColumnInfo, Dataset, DatasetInfo
 
 __all__ = [
     "CAUSAL_GRAPH",
+    "ID_NAMES",
+    "INTERACTIVE_MAX_ROWS",
     "PRODUCTS",
     "PRODUCT_LABELS",
     "ColumnInfo",
@@ -39,12 +42,14 @@ __all__ = [
     "descendants",
     "describe_table",
     "guess_targets",
+    "index_clients",
     "intervene",
     "load_bank_marketing",
     "load_caravan",
     "load_german_credit",
     "make_demo_portfolio",
     "read_client_data",
+    "read_clients",
     "read_table",
     "true_propensity",
     "write_table",

@@ -1,8 +1,9 @@
 """Checks a CSV file before and after pandas reads it: encoding, header, field counts, quotes.
 
 The checks stream the file (1 MiB at a time, never whole in memory) and stay cheap: one pass
-over the bytes (UTF-8, lines), one single-threaded pyarrow parse that only counts fields, and,
-only when something is wrong, a slower pass with :mod:`csv` that names the bad lines exactly.
+over the bytes (UTF-8, lines; a second one as Windows-1252 when the file is not UTF-8), one
+single-threaded pyarrow parse that only counts fields, and, only when something is wrong, a
+slower pass with :mod:`csv` that names the bad lines exactly.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "CsvLayout",
     "check_field_counts",
     "check_names",
+    "detect_text",
     "diagnose_rows",
     "scan_csv",
     "scan_text",
@@ -34,6 +36,10 @@ _HEADER_BYTES = 1 << 20
 _MAX_PROBLEMS = 5
 _SEPARATORS = ",;\t|"
 _SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+_CP1252 = "cp1252"
+# UTF-8 letters with accents (U+00C0-U+00FF), typographic punctuation (U+2010-U+203F) and
+# the euro sign: bytes that Windows-1252 text practically never holds in these pairs.
+_UTF8_SEQUENCE = re.compile(rb"\xC3[\x80-\xBF]|\xE2\x80[\x90-\xBF]|\xE2\x82\xAC")
 _OTHER_ENCODINGS = {
     codecs.BOM_UTF32_LE: "UTF-32",
     codecs.BOM_UTF32_BE: "UTF-32",
@@ -51,11 +57,12 @@ def _utf8_hint(encoding: str = "latin1") -> str:
 
 @dataclass(frozen=True, slots=True)
 class CsvLayout:
-    """What the streaming checks learnt: separator, column names, data lines."""
+    """What the streaming checks learnt: separator, column names, data lines, encoding."""
 
     sep: str
     names: tuple[str, ...]
     n_rows: int
+    encoding: str = "utf-8-sig"
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
@@ -88,13 +95,14 @@ def _count_lines(data: np.ndarray, state: list[int]) -> tuple[int, int]:
     return int(newlines.size), n_empty
 
 
-def scan_text(path: Path) -> int:
-    """Check UTF-8 and NUL bytes in one streaming pass; return the number of non-empty lines.
+def _scan_pass(path: Path, encoding: str, not_utf8: _Undecodable | None = None) -> int:
+    """One streaming pass: decode as ``encoding``, refuse NUL bytes, count non-empty lines.
 
     Lines end with LF, CRLF or a lone CR (as pandas reads them); empty lines ended by a lone
-    CR are counted as lines (the count then only triggers the closer look).
+    CR are counted as lines (the count then only triggers the closer look). A byte that does
+    not decode raises :class:`_Undecodable` (UTF-8) or a :class:`DatasetError` (Windows-1252).
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    decoder = codecs.getincrementaldecoder(encoding)()
     state = [-1, 0, 10]
     n_lines = n_empty = n_lone_cr = 0
     for chunk in _chunks(path):
@@ -107,7 +115,10 @@ def scan_text(path: Path) -> int:
             decoder.decode(chunk)
         except UnicodeDecodeError as exc:
             start = offset - (len(exc.object) - len(chunk)) + exc.start
-            _encoding_error(path, start, exc.object[exc.start], n_lines, chunk, start - offset)
+            line = n_lines + chunk.count(b"\n", 0, max(start - offset, 0)) + 1
+            _undecodable(path, encoding, start, exc.object[exc.start], line)
+        if not_utf8 is not None:
+            _check_not_mixed(path, chunk, (offset, n_lines), not_utf8)
         nul = chunk.find(b"\x00")
         if nul >= 0:
             line = n_lines + chunk.count(b"\n", 0, nul) + 1
@@ -122,26 +133,93 @@ def scan_text(path: Path) -> int:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         start = state[1] - len(exc.object) + exc.start
-        _encoding_error(path, start, exc.object[exc.start], n_lines, b"", 0)
+        _undecodable(path, encoding, start, exc.object[exc.start], n_lines + 1)
     if state[1] > state[0] + 1 and state[2] != 13:
         n_lines += 1
     return n_lines + n_lone_cr - n_empty
 
 
-def _encoding_error(
-    path: Path, offset: int, byte: int, n_lines: int, chunk: bytes, local: int
+class _Undecodable(Exception):
+    """A byte that is not UTF-8: where it is (the caller then tries Windows-1252)."""
+
+    def __init__(self, offset: int, byte: int, line: int) -> None:
+        super().__init__(offset, byte, line)
+        self.offset, self.byte, self.line = offset, byte, line
+
+
+def _undecodable(path: Path, encoding: str, offset: int, byte: int, line: int) -> None:
+    if encoding != _CP1252:
+        raise _Undecodable(offset, byte, line)
+    msg = (
+        f"{path}, line {line}: must be UTF-8 or Windows-1252 (latin-1) text. Got the byte "
+        f"0x{byte:02X} at byte offset {offset:,}, which is neither"
+    )
+    raise DatasetError(f"{msg}. {_utf8_hint('cp1252')}")
+
+
+def _check_not_mixed(
+    path: Path, chunk: bytes, where: tuple[int, int], not_utf8: _Undecodable
 ) -> None:
-    line = n_lines + chunk.count(b"\n", 0, max(local, 0)) + 1
+    """Refuse a file that is not UTF-8 yet holds UTF-8 accented letters, euro signs, quotes.
+
+    Read as Windows-1252, they would become silent mojibake (``é`` read as ``Ã©``).
+    """
+    found = _UTF8_SEQUENCE.search(chunk)
+    if found is None:
+        return
+    offset, n_lines = where
+    line = n_lines + chunk.count(b"\n", 0, found.start()) + 1
+    text = found.group().decode("utf-8")
+    msg = (
+        f"{path}: must be in one encoding. Got UTF-8 text ({text!r} on line {line}, byte "
+        f"offset {offset + found.start():,}) and bytes that are not UTF-8 (0x{not_utf8.byte:02X} "
+        f"on line {not_utf8.line}, byte offset {not_utf8.offset:,})"
+    )
+    raise DatasetError(f"{msg}. Hint: convert the latin-1 lines to UTF-8 and save the file again.")
+
+
+def scan_text(path: Path) -> int:
+    """Check UTF-8 and NUL bytes in one streaming pass; return the number of non-empty lines.
+
+    Lines end with LF, CRLF or a lone CR (as pandas reads them).
+    """
+    try:
+        return _scan_pass(path, "utf-8")
+    except _Undecodable as exc:
+        _encoding_error(path, exc.offset, exc.byte, exc.line)
+        raise  # pragma: no cover (_encoding_error always raises)
+
+
+def detect_text(path: Path) -> tuple[int, str]:
+    """Return the number of non-empty lines and the encoding, in one or two streaming passes.
+
+    The encoding is ``utf-8-sig`` when the whole file is UTF-8 (a byte-order mark is allowed),
+    else ``cp1252`` (Windows-1252, a superset of latin-1's printable characters) when every
+    byte decodes as such and no UTF-8 accented letter, euro sign or typographic quote appears
+    (a file mixing both encodings is refused). UTF-16/32 text and NUL bytes are refused.
+    """
+    try:
+        return _scan_pass(path, "utf-8"), "utf-8-sig"
+    except _Undecodable as exc:
+        not_utf8 = exc
+    with path.open("rb") as handle:
+        if handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+            msg = f"{path}: must be in one encoding. Got a UTF-8 byte-order mark and bytes"
+            raise DatasetError(f"{msg} that are not UTF-8. {_utf8_hint()}")
+    return _scan_pass(path, _CP1252, not_utf8), _CP1252
+
+
+def _encoding_error(path: Path, offset: int, byte: int, line: int) -> None:
     msg = f"{path}, line {line}: must be UTF-8 text. Got the byte 0x{byte:02X} at byte offset"
     raise DatasetError(
         f"{msg} {offset:,}, which is not UTF-8 (latin-1 or Windows-1252?). {_utf8_hint()}"
     )
 
 
-def _header_line(path: Path, max_columns: int) -> str:
+def _header_line(path: Path, max_columns: int, encoding: str) -> str:
     with path.open("rb") as handle:
         start = handle.read(_HEADER_BYTES)
-    text = start.decode("utf-8-sig", errors="replace")
+    text = start.decode(encoding, errors="replace")
     line, *rest = re.split(r"\r\n|\r|\n", text, maxsplit=1)
     if not rest and len(start) == _HEADER_BYTES:
         n_fields = max(line.count(sep) for sep in _SEPARATORS) + 1
@@ -175,10 +253,10 @@ def check_names(names: list[str], where: str, hint: str) -> None:
 
 def scan_csv(path: Path, *, max_rows: int, max_columns: int) -> CsvLayout:
     """Check encoding, header and size of a CSV file without loading it; return its layout."""
-    n_lines = scan_text(path)
+    n_lines, encoding = detect_text(path)
     if n_lines == 0:
         raise DatasetError(f"{path}: must hold a header line and rows. Got an empty file.")
-    line = _header_line(path, max_columns)
+    line = _header_line(path, max_columns, encoding)
     try:
         sep = csv.Sniffer().sniff(line, delimiters=_SEPARATORS).delimiter
     except csv.Error:
@@ -197,7 +275,7 @@ def scan_csv(path: Path, *, max_rows: int, max_columns: int) -> CsvLayout:
     if n_rows > max_rows:
         msg = f"{path}: must hold at most {max_rows:,} rows (max_rows). Got {n_rows:,} lines"
         raise DatasetError(f"{msg} below the header. Hint: split the file or sample it.")
-    return CsvLayout(sep=sep, names=tuple(names), n_rows=n_rows)
+    return CsvLayout(sep=sep, names=tuple(names), n_rows=n_rows, encoding=encoding)
 
 
 def check_field_counts(path: Path, layout: CsvLayout) -> bool:
@@ -210,7 +288,9 @@ def check_field_counts(path: Path, layout: CsvLayout) -> bool:
     try:
         reader = pa_csv.open_csv(
             path,
-            read_options=pa_csv.ReadOptions(use_threads=False),
+            read_options=pa_csv.ReadOptions(
+                use_threads=False, encoding="utf8" if layout.encoding == "utf-8-sig" else "cp1252"
+            ),
             parse_options=pa_csv.ParseOptions(delimiter=layout.sep, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 include_columns=[first], column_types={first: pa.string()}
@@ -226,7 +306,7 @@ def diagnose_rows(path: Path, layout: CsvLayout) -> DatasetError | None:
     """Name the first lines whose field count is wrong or whose quoted value spans lines."""
     n_fields = len(layout.names)
     problems: list[tuple[int, str]] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding=layout.encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=layout.sep)
         last = 0
         try:

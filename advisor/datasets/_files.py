@@ -116,7 +116,9 @@ def _read_csv(path: Path, max_rows: int, max_columns: int) -> pd.DataFrame:
         if problem is not None:
             raise problem
     try:
-        frame = pd.read_csv(path, sep=layout.sep, engine="c", index_col=False, encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path, sep=layout.sep, engine="c", index_col=False, encoding=layout.encoding
+        )
     except (ValueError, OSError) as exc:
         problem = diagnose_rows(path, layout)
         if problem is not None:
@@ -141,12 +143,13 @@ def read_table(
     max_rows: int = MAX_ROWS,
     max_columns: int = MAX_COLUMNS,
 ) -> pd.DataFrame:
-    r"""Read a client table from CSV (separator detected among , ; tab |) or Parquet.
+    r"""Read a client table from CSV (separator and encoding detected) or Parquet.
 
     The limits are checked before the table is read whole: the file size from the file
     system, columns from the header line (CSV) or metadata (Parquet), rows by counting lines
-    in one streaming pass (CSV) or from metadata (Parquet). A CSV file must be UTF-8 (a
-    byte-order mark is allowed), every row must have the header's number of fields and no
+    in one streaming pass (CSV) or from metadata (Parquet). A CSV file is read as UTF-8 (a
+    byte-order mark is allowed) when it is UTF-8 throughout, else as Windows-1252 (latin-1);
+    a file mixing both is refused. Every row must have the header's number of fields and no
     value may span lines (an unbalanced quote would merge lines); the error names the lines.
     Values such as ``inf`` or ``1e308`` are read as they are.
 

@@ -169,22 +169,27 @@ def test_a_file_appearing_during_the_write_is_not_replaced(tmp_path: Path) -> No
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
 
 
-def test_latin1_text_names_the_line_and_byte_offset(tmp_path: Path) -> None:
-    path = _write(tmp_path, "t.csv", "name,city\nAnn,Paris\nJosé,Liège\n".encode("latin-1"))
-    offset = len(b"name,city\nAnn,Paris\nJos")
+def test_a_byte_neither_utf8_nor_cp1252_names_the_line_and_byte_offset(tmp_path: Path) -> None:
+    # latin-1 text is read (tests/advisor/test_sources.py); 0x81 is not Windows-1252 either.
+    text = "name,city\nAnn,Paris\nJosé,Liège\n".encode("latin-1") + b"Bo\x81,Nice\n"
+    path = _write(tmp_path, "t.csv", text)
+    offset = len(text) - len(b"\x81,Nice\n")
     with pytest.raises(
         DatasetError,
-        match=rf"line 3: must be UTF-8 text\. Got the byte 0xE9 at byte offset {offset}, .*iconv",
+        match=rf"line 4: must be UTF-8 or Windows-1252 \(latin-1\) text\. Got the byte 0x81 at "
+        rf"byte offset {offset}, which is neither\. .*iconv -f cp1252",
     ):
         read_table(path)
 
 
-def test_a_bad_byte_after_the_first_mebibyte_is_located(tmp_path: Path) -> None:
+def test_a_utf8_file_with_a_latin1_byte_is_refused_not_garbled(tmp_path: Path) -> None:
     body = "é" * 700_000  # 1.4 MB of valid two-byte characters: chunks split a character
     text = f"a\n{body}\n".encode() + b"\xff\n"
     path = _write(tmp_path, "t.csv", text)
     with pytest.raises(
-        DatasetError, match=rf"line 3: .*byte 0xFF at byte offset {len(text) - 2:,}"
+        DatasetError,
+        match=r"must be in one encoding\. Got UTF-8 text \('é' on line 2, byte offset 2\) and "
+        rf"bytes that are not UTF-8 \(0xFF on line 3, byte offset {len(text) - 2:,}\)",
     ):
         read_table(path)
 
