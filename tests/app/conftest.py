@@ -136,6 +136,7 @@ features:
   income:
     kind: continuous
     role: context
+    missing: keep                # about 20 % of the clients never told us
     unit: €
     label: {en: Monthly income, fr: Revenu mensuel}
   plan:
@@ -170,8 +171,12 @@ features:
 """
 
 
+MISSING_SHARE = 0.2  # of the clients whose income is missing
+
+
 def synthetic_clients(n: int = 400, seed: int = 0) -> pd.DataFrame:
-    """A small bank file: an id column, numbers, categories, yes/no, a yes/no target."""
+    """A small bank file: an id column, numbers (income missing for about 20 % of the
+    clients), categories, yes/no, and a yes/no target."""
     rng = np.random.default_rng(seed)
     has_card = rng.random(n) < 0.4
     savings = rng.gamma(2.0, 2_000.0, n).round(0)
@@ -179,12 +184,14 @@ def synthetic_clients(n: int = 400, seed: int = 0) -> pd.DataFrame:
     plan = rng.choice(["basic", "plus", "premium"], n, p=[0.5, 0.3, 0.2])
     logit = -2.5 + 0.0003 * savings + 1.2 * has_card + 0.25 * contacts + 0.6 * (plan == "premium")
     subscribed = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    income = rng.normal(2_500.0, 700.0, n).clip(800).round(0)
+    income[rng.random(n) < MISSING_SHARE] = np.nan
     return pd.DataFrame(
         {
             "customer_ref": [f"CR-{i:05d}" for i in rng.permutation(n) + 1],
             "age": rng.integers(18, 80, n),
             "region": rng.choice(["north", "south", "east", "west"], n),
-            "income": rng.normal(2_500.0, 700.0, n).clip(800).round(0),
+            "income": income,
             "plan": plan,
             "has_card": has_card,
             "savings": savings,

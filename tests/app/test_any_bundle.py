@@ -244,3 +244,32 @@ def test_the_campaign_page_runs_on_the_apps_source(case: SourceCase) -> None:
     }
     assert totals.n_advised > 0
     assert totals.expected_extra_sales > 0  # a risk campaign lowers the score: bad outcomes avoided
+
+
+def test_a_client_with_a_missing_value_is_advised_and_shown(
+    synthetic_case: SourceCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in SOURCE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in synthetic_case.env.items():
+        monkeypatch.setenv(name, value)
+    clients = synthetic_case.clients
+    unknown = clients["income"].isna()
+    assert 0.1 < unknown.mean() < 0.3  # the constraint file keeps them (missing: keep)
+    client_id = str(clients.index[unknown][0])
+    app = _app()
+    app.text_input(key="client_search").input(client_id).run()
+    assert not app.exception
+    situation = app.container(key="profile").dataframe[0].value
+    assert situation.set_index("Feature").loc["Monthly income", "Value"] == "missing"
+    advice = Advisor.from_bundle(load_bundle(synthetic_case.bundle), clients).advise(client_id)
+    for lever in advice.levers:  # a lever never "changes" the missing income
+        assert "income" not in {a.feature for a in lever.actions}
+    app.switch_page("app_pages/portfolio.py").run()
+    assert app.metric[0].value == f"{len(clients):,}"  # the full range keeps them
+    slider = app.slider(key="portfolio-filter-income")
+    low, high = slider.min + slider.step, slider.max
+    slider.set_value((low, high)).run()
+    expected = clients["income"].between(low, high)
+    assert expected.sum() < (~unknown).sum()
+    assert app.metric[0].value == f"{int(expected.sum()):,}"  # filtered: they leave
