@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor._console import inert, shown, text
-from advisor.datasets import read_client_data
+from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
 from advisor.errors import AdvisorError
 from advisor.levers import Advice, Advisor, check_language, load_demo_advisor
 from advisor.models import load_bundle
@@ -31,21 +31,73 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _advisor(bundle: Path | None, data: Path | None, id_column: str) -> Advisor:
+def _advisor(bundle: Path | None, data: str | None, id_column: str | None) -> Advisor:
     if bundle is None and data is None:
+        if id_column is not None:
+            raise AdvisorError(
+                "--id-column: names a column of --data. Got no --data (the demo's ids are "
+                "its client_id). Hint: drop --id-column, or give --bundle and --data."
+            )
         return load_demo_advisor()[0]
     if bundle is None or data is None:
         raise AdvisorError(
             "--bundle and --data: give both (a bundle and the data it was trained on), or "
             "neither for the demo. Got only one."
         )
-    frame = read_client_data(data)
-    if id_column in frame.columns:
-        frame = frame.set_index(frame[id_column].astype(str), drop=False)
-        frame.index.name = None
+    models = load_bundle(bundle)
+    frame = index_clients(read_clients(data, max_rows=INTERACTIVE_MAX_ROWS), id_column)
+    return Advisor.from_bundle(models, frame)
+
+
+_ROW_FILES = (".json", ".csv")
+
+
+def _client(advisor: Advisor, client: str) -> Any:
+    """Return the client named on the command line: an id, inline JSON or a one-row file."""
+    reference = advisor.reference
+    if reference is not None and client in reference.index:
+        return client
+    if client.lstrip().startswith("{"):
+        return _json_row(client, "the client")
+    path = Path(client)
+    if path.suffix.lower() in _ROW_FILES and path.is_file():
+        if path.suffix.lower() == ".json":
+            return _json_row(path.read_text(encoding="utf-8"), str(path))
+        rows = read_clients(path, max_rows=INTERACTIVE_MAX_ROWS)
+        if len(rows) != 1:
+            raise AdvisorError(f"{path}: must hold one client (one row). Got {len(rows):,} rows.")
+        return rows
+    if reference is None:
+        raise AdvisorError(f"client: must be a JSON object or a one-row file. Got {client!r}.")
+    column = reference.attrs.get("id_column")
+    if column:
+        where, hint = f"a value of column {column!r}", ""
+    elif "id_column" in reference.attrs:
+        where = f"a row number from 1 to {len(reference):,} (the data has no id column)"
+        hint = "; name the id column with --id-column"
     else:
-        frame = frame.set_axis(frame.index.astype(str))
-    return Advisor.from_bundle(load_bundle(bundle), frame)
+        where, hint = "a reference client id", ""
+    raise AdvisorError(
+        f"client: must be {where}, a JSON object or a .json/.csv file with one client. Got "
+        f"{client!r}. Hint: ids look like {reference.index[0]!r}{hint}."
+    )
+
+
+def _json_row(text: str, where: str) -> dict[str, Any]:
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AdvisorError(
+            f"{where}: must be valid JSON. Got an error at line {exc.lineno}, column "
+            f"{exc.colno}: {exc.msg}."
+        ) from exc
+    if isinstance(found, list) and len(found) == 1:
+        found = found[0]
+    if not isinstance(found, dict):
+        raise AdvisorError(
+            f"{where}: must be one JSON object (feature: value). Got {type(found).__name__}."
+        )
+    return found
 
 
 def _levers_table(advice: Advice, language: str) -> Table:
@@ -63,11 +115,13 @@ def _levers_table(advice: Advice, language: str) -> Table:
     return table
 
 
-def _as_json(advice: Advice, language: str) -> dict[str, Any]:
+def _as_json(advice: Advice, language: str, client: str | None) -> dict[str, Any]:
     return {
+        "client": client,
         "product": advice.product,
         "product_label": advice.product_label[language],
         "status": advice.status.value,
+        "direction": advice.direction,
         "score": advice.score,
         "goal": advice.goal,
         "support": advice.support,
@@ -78,7 +132,14 @@ def _as_json(advice: Advice, language: str) -> dict[str, Any]:
 
 
 def advise_command(
-    client: Annotated[str, typer.Argument(help="Client id (e.g. C0000001 in the demo).")],
+    client: Annotated[
+        str,
+        typer.Argument(
+            help="Client id (e.g. C0000001 in the demo; a value of the data's id column, or a "
+            "row number 1..n when it has none), a JSON object of the client's features, or a "
+            ".json/.csv file holding one client."
+        ),
+    ],
     product: Annotated[
         str | None, typer.Option(help="Product to aim at (default: the advisor's pick).")
     ] = None,
@@ -90,9 +151,16 @@ def advise_command(
         Path | None, typer.Option(help="Model bundle (default: the demo bundle).")
     ] = None,
     data: Annotated[
-        Path | None, typer.Option(help="The bundle's training data (CSV/Parquet or a data set).")
+        str | None,
+        typer.Option(
+            help="The bundle's training data: CSV, Parquet, a known data set or a SQL URL "
+            f"(sqlite:///clients.db?table=clients); at most {INTERACTIVE_MAX_ROWS:,} rows."
+        ),
     ] = None,
-    id_column: Annotated[str, typer.Option(help="Column holding client ids.")] = "client_id",
+    id_column: Annotated[
+        str | None,
+        typer.Option(help="Column holding client ids (default: detected, else row numbers)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Show the levers for one client: actions in words, score before -> after, effort."""
@@ -102,17 +170,31 @@ def advise_command(
         )
         check_language(language)
         advisor = _advisor(bundle, data, id_column)
-        advice = advisor.advise(client, product=product, n_levers=n_levers)
+        given = _client(advisor, client)
+        advice = advisor.advise(given, product=product, n_levers=n_levers)
     except (AdvisorError, ConstraintError) as exc:
         raise _error(str(exc)) from exc
     if as_json:
-        typer.echo(json.dumps(_as_json(advice, language), indent=2, default=str))
+        typer.echo(
+            json.dumps(
+                _as_json(advice, language, given if isinstance(given, str) else None),
+                indent=2,
+                default=str,
+            )
+        )
         return
-    console.print(
-        f"{shown(client)}: {shown(advice.product_label[language])} {advice.score:.1%} today, "
-        f"goal {advice.goal:.1%}",
-        highlight=False,
-    )
+    name = client if len(client) <= 40 else "the client"
+    if advice.direction == "lower":
+        headline = (
+            f"{shown(name)}: risk {shown(advice.product_label[language])} {advice.score:.1%} "
+            f"today, ceiling {advice.goal:.1%} (levers lower it)"
+        )
+    else:
+        headline = (
+            f"{shown(name)}: {shown(advice.product_label[language])} {advice.score:.1%} today, "
+            f"goal {advice.goal:.1%}"
+        )
+    console.print(headline, highlight=False)
     if advice.levers:
         console.print(_levers_table(advice, language))
     else:

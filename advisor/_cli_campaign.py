@@ -171,7 +171,13 @@ def campaign_run(
             "the product's top 10 % clients) and binds the constraint file's percentile bounds."
         ),
     ] = None,
-    id_column: Annotated[str, typer.Option(help="Column holding client ids.")] = "client_id",
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Column holding client ids (default: an id-like column such as client_id, "
+            "else row numbers from 1)."
+        ),
+    ] = None,
     product: Annotated[
         str | None,
         typer.Option(help="Product to aim at (required for a recommender; a model: its target)."),

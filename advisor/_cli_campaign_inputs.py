@@ -17,8 +17,8 @@ import pandas as pd
 
 from advisor._console import inert
 from advisor.campaigns import Campaign, CampaignError, segment_mask
-from advisor.datasets import make_demo_portfolio, read_client_data
-from advisor.errors import AdvisorError
+from advisor.datasets import index_clients, make_demo_portfolio, read_clients
+from advisor.errors import AdvisorError, DatasetError
 from advisor.models import (
     DemoBundleSettings,
     ModelBundle,
@@ -72,13 +72,13 @@ def check_sources(demo: bool, bundle: Path | None, data: str | None, reference: 
         )
 
 
-def _indexed(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    """Index clients by ``id_column`` when the data has it (as ``levers advise`` does)."""
-    if id_column in frame.columns:
-        frame = frame.set_index(frame[id_column].astype(str), drop=False)
-        frame.index.name = None
-        return frame
-    return frame.set_axis(frame.index.astype(str))
+def _indexed(source: str, id_column: str | None) -> pd.DataFrame:
+    """Read clients and index them by their ids (as ``levers advise`` and the app do)."""
+    frame = read_clients(source)
+    try:
+        return index_clients(frame, id_column)
+    except DatasetError as exc:  # name the command's option
+        raise CampaignError(str(exc).replace("id_column", "--id-column", 1)) from exc
 
 
 def _check_features(bundle: ModelBundle, frame: pd.DataFrame, option: str, given: str) -> None:
@@ -114,7 +114,7 @@ def load_demo(product: str | None, options: dict[str, Any]) -> Loaded:
     if not (settings.out / "model_card.json").is_file():
         build_demo_bundle(settings, overwrite=False)
     portfolio = make_demo_portfolio(n_clients=settings.n_clients, seed=settings.seed)
-    portfolio = _indexed(portfolio, "client_id")
+    portfolio = index_clients(portfolio, "client_id")
     campaign = Campaign.from_bundle(settings.out, portfolio, product=product, **options)
     return _described(campaign, portfolio, demo_seed=settings.seed)
 
@@ -123,21 +123,14 @@ def load_from_bundle(
     folder: Path,
     data: str,
     reference: str | None,
-    id_column: str,
+    id_column: str | None,
     product: str | None,
     **options: Any,
 ) -> Loaded:
     bundle = load_bundle(folder)
-    clients = _indexed(read_client_data(data), id_column)
-    repeated = clients.index[clients.index.duplicated()]
-    if len(repeated):
-        raise CampaignError(
-            f"--id-column {inert(id_column)}: must hold one id per client. Got "
-            f"{len(repeated):,} repeated ids (first {inert(repeated[0])!r}). Hint: name the "
-            "column of unique ids with --id-column (clients are numbered by row without one)."
-        )
+    clients = _indexed(data, id_column)
     _check_features(bundle, clients, "--data", inert(data))
-    frame = clients if reference is None else _indexed(read_client_data(reference), id_column)
+    frame = clients if reference is None else _indexed(reference, id_column)
     if reference is not None:
         _check_features(bundle, frame, "--reference", inert(reference))
     try:

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from advisor._console import shown, text
-from advisor.datasets import read_client_data
+from advisor.datasets import read_clients
 from advisor.errors import AdvisorError
 from advisor.models import (
     FAMILIES,
@@ -195,7 +195,10 @@ def _print_result(result: TrainingResult, out: Path) -> None:
 def train_command(
     data: Annotated[
         str | None,
-        typer.Option(help="Training data: CSV (separator detected), Parquet, or a known data set."),
+        typer.Option(
+            help="Training data: CSV (separator and encoding detected), Parquet, a known data "
+            "set or a SQL URL (sqlite:///clients.db?table=clients)."
+        ),
     ] = None,
     target: Annotated[str | None, typer.Option(help="The binary target column.")] = None,
     constraints: Annotated[
@@ -247,7 +250,7 @@ def train_command(
     names = _families(families)
     try:
         ModelBundle.check_target(out, overwrite=force)
-        frame = read_client_data(data)
+        frame = read_clients(data)
         label = _positive(frame, target, positive)
         with _quiet_optuna(), _progress() as progress:
             bar = _TrialBar(progress, budget_s if n_trials is None else n_trials, n_trials is None)

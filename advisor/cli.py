@@ -24,7 +24,7 @@ from advisor._console import shown, text
 from advisor.datasets import (
     DemoPortfolioSCM,
     describe_table,
-    read_client_data,
+    read_clients,
     read_table,
     write_table,
 )
@@ -146,7 +146,13 @@ def data_demo(
 @data_app.command("describe")
 @_interruptible
 def data_describe(
-    file: Annotated[Path, typer.Argument(help="A .csv (any separator) or .parquet file.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="A .csv (separator and encoding detected) or .parquet file, or a SQL URL "
+            "(sqlite:///clients.db?table=clients)."
+        ),
+    ],
     target: Annotated[
         list[str] | None,
         typer.Option(help="Target column (repeatable); guessed from the names when omitted."),
@@ -154,7 +160,9 @@ def data_describe(
 ) -> None:
     """Describe a client table: rows, columns, kinds, missing values, target rates."""
     try:
-        summary = describe_table(read_table(file), targets=target)
+        # a file as stored (read_table: no data set decoded by its name); a SQL source as read
+        table = read_clients(file) if "://" in file else read_table(file)
+        summary = describe_table(table, targets=target)
     except AdvisorError as exc:
         raise _fail(exc) from exc
     console.print(
@@ -235,7 +243,8 @@ def constraints_check(
     data: Annotated[
         str | None,
         typer.Option(
-            help="Bind to a data set: a CSV/Parquet file, a real data set (german.data, "
+            help="Bind to a data set: a CSV/Parquet file, a SQL URL "
+            "(sqlite:///clients.db?table=clients), a real data set (german.data, "
             "bank-full.csv, Caravan.csv...) or 'demo'."
         ),
     ] = None,
@@ -251,7 +260,7 @@ def constraints_check(
         console.print(f"[red]{shown(file.name)}: {n} problem{'s' if n != 1 else ''}.[/]")
         raise typer.Exit(code=1)
     try:
-        frame = read_client_data(data) if data is not None else None
+        frame = read_clients(data) if data is not None else None
     except AdvisorError as exc:
         raise _fail(exc) from exc
     try:
@@ -285,8 +294,8 @@ def constraints_draft(
     data: Annotated[
         str,
         typer.Argument(
-            help="The data: a CSV/Parquet file, a real data set (german.data, bank-full.csv, "
-            "Caravan.csv...) or 'demo'."
+            help="The data: a CSV/Parquet file, a SQL URL (sqlite:///clients.db?table=clients), "
+            "a real data set (german.data, bank-full.csv, Caravan.csv...) or 'demo'."
         ),
     ],
     target: Annotated[
@@ -303,7 +312,7 @@ def constraints_draft(
     try:
         if out is not None:
             check_output(out, suffixes=(".yaml", ".yml"), overwrite=force)
-        frame = read_client_data(data)
+        frame = read_clients(data)
         draft = draft_constraints(frame, target=target, name=Path(data).stem or "draft")
         if out is not None:
             write_text_atomic(out, draft.text, overwrite=force)

@@ -270,7 +270,7 @@ def test_bank_run_writes_the_api_frame(
     )
     assert result.exit_code == 0, result.output
     frame = bank_data.assign(opt_out=(bank_data.index % 4 == 0))
-    frame = frame.set_axis(frame.index.astype(str))
+    frame = frame.set_axis([str(i + 1) for i in range(len(frame))])  # row numbers from 1
     clients = frame[frame["age"] < 40].head(40)
     api, expected = api_frame(bank_bundle, frame, clients, exclude="opt_out")
     written = pd.read_parquet(out / "levers.parquet")
@@ -316,7 +316,7 @@ def broken_files(bank_data: pd.DataFrame, tmp_path_factory: pytest.TempPathFacto
         (["--n-levers", "11"], ["--n-levers: must be a whole number from 1 to 10"]),
         (["--max-actions", "21"], ["--max-actions: must be a whole number from 1 to 20"]),
         (["--engine", "magic"], ["engine: must be one of auto"]),
-        (["--id-column", "job"], ["--id-column job: must hold one id per client. Got 3,988"]),
+        (["--id-column", "job"], ["--id-column 'job': must hold one id per client. Got 12 repeated ids"]),
     ],
 )
 def test_bad_options_get_one_line(

@@ -35,7 +35,7 @@ def _above(advisor: Advisor, n: int, low: float, high: float) -> list[str]:
     """``n`` applications whose score is between goal + ``low`` and goal + ``high``."""
     reference = advisor.reference
     assert reference is not None
-    scores = advisor.model.score(reference)
+    scores = advisor.product(advisor.products[0]).model.score(reference)
     goal = advisor.goal_for(advisor.products[0])
     inside = np.flatnonzero((scores > goal + low) & (scores <= goal + high))
     return [str(reference.index[i]) for i in inside[:n]]
@@ -52,7 +52,9 @@ def test_the_ceiling_is_the_median_risk(risk_advisor: Advisor) -> None:
     assert risk_advisor.direction(product) == "lower"
     reference = risk_advisor.reference
     assert reference is not None
-    expected = np.quantile(risk_advisor.model.score(reference), 0.5)
+    expected = np.quantile(
+        risk_advisor.product(risk_advisor.products[0]).model.score(reference), 0.5
+    )
     assert risk_advisor.goal_for(product) == pytest.approx(expected)
 
 
@@ -68,7 +70,11 @@ def test_every_lever_lowers_the_risk_below_the_ceiling(risk_advisor: Advisor) ->
             continue
         found += 1
         for lever in advice.levers:
-            again = float(risk_advisor.model.score(pd.DataFrame([lever.values]))[0])
+            again = float(
+                risk_advisor.product(risk_advisor.products[0]).model.score(
+                    pd.DataFrame([lever.values])
+                )[0]
+            )
             assert again == pytest.approx(lever.score_after, abs=1e-9)
             assert lever.score_after < lever.score_before
             assert again <= advice.goal + 1e-9
@@ -82,7 +88,7 @@ def test_the_same_model_aimed_up_raises_the_score(
     advisor = Advisor.from_bundle(
         load_bundle(german_bundle), german_data, engine="search", goal_direction="raise"
     )
-    scores = advisor.model.score(german_data)
+    scores = advisor.product(advisor.products[0]).model.score(german_data)
     goal = advisor.goal_for(advisor.products[0])
     below = np.flatnonzero((scores < goal - 0.05) & (scores > goal - 0.2))[:5]
     found = 0
@@ -109,7 +115,7 @@ def test_a_risk_campaign_lowers_every_score(risk_advisor: Advisor) -> None:
     result = campaign.run(reference.iloc[:80])
     goal = result.provenance.goal
     assert result.provenance.goal_direction == "lower"
-    scores = risk_advisor.model.score(reference.iloc[:80])
+    scores = risk_advisor.product(risk_advisor.products[0]).model.score(reference.iloc[:80])
     for outcome, score in zip(result.outcomes, scores, strict=True):
         if outcome.status is CampaignStatus.REACHED:
             assert score <= goal
