@@ -28,7 +28,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from advisor.datasets import DemoPortfolioSCM, make_demo_portfolio, read_client_data
+from advisor.datasets import DemoPortfolioSCM, make_demo_portfolio, read_clients
 from advisor.models import (
     FAMILIES,
     DemoBundleSettings,
@@ -69,7 +69,7 @@ def bank(budget_s: float, seed: int) -> bool:
     if not path.is_file():
         print(f"skipped: {path} is absent")
         return True
-    frame = read_client_data(path)
+    frame = read_clients(path)
     print(
         f"Bank marketing: {len(frame):,} clients, without 'duration' (not in the constraint file)"
     )

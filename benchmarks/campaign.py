@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import counterfactuals.baselines.dice  # noqa: F401  (registers engine="dice")
 from advisor.campaigns import Campaign, CampaignResult, demo_true_effect, local_cluster
-from advisor.datasets import make_demo_portfolio, read_client_data
+from advisor.datasets import make_demo_portfolio, read_clients
 from advisor.levers import load_demo_advisor
 from advisor.models import DemoBundleSettings, save_bundle, train
 
@@ -57,7 +57,7 @@ def _demo() -> tuple[Path, pd.DataFrame]:
 
 
 def _bank(cache: Path) -> tuple[Path, pd.DataFrame]:
-    data = read_client_data(BANK_CSV)
+    data = read_clients(BANK_CSV)
     out = cache / "bank-xgboost"
     if not (out / "model_card.json").is_file():
         result = train(

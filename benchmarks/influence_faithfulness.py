@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from advisor.datasets import load_german_credit, make_demo_portfolio, read_client_data
+from advisor.datasets import load_german_credit, make_demo_portfolio, read_clients
 from advisor.evidence import fit_influence
 from advisor.models import (
     FAMILIES,
@@ -86,7 +86,7 @@ def bank_problem(n_rows: int) -> Problem | None:
     if not path.is_file():
         print(f"skipped bank: {path} is absent")
         return None
-    frame = read_client_data(path).sample(n=n_rows, random_state=0)
+    frame = read_clients(path).sample(n=n_rows, random_state=0)
     return Problem(f"bank marketing ({n_rows:,})", frame, "y", ROOT / "configs/bank-marketing.yaml")
 
 

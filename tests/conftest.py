@@ -161,9 +161,9 @@ BANK_TEST_ROWS = 4_000
 @pytest.fixture(scope="session")
 def bank_data() -> pd.DataFrame:
     """4,000 rows of the real bank-marketing file (seeded sample; fails in CI when absent)."""
-    from advisor.datasets import read_client_data
+    from advisor.datasets import read_clients
 
-    frame = read_client_data(shared_data_file("bank-marketing", "bank-full.csv"))
+    frame = read_clients(shared_data_file("bank-marketing", "bank-full.csv"))
     return frame.sample(n=BANK_TEST_ROWS, random_state=0).reset_index(drop=True)
 
 
@@ -187,9 +187,9 @@ def bank_bundle(tmp_path_factory: pytest.TempPathFactory, bank_data: pd.DataFram
 @pytest.fixture(scope="session")
 def german_data() -> pd.DataFrame:
     """The real German credit file (1,000 applications; fails in CI when absent)."""
-    from advisor.datasets import read_client_data
+    from advisor.datasets import read_clients
 
-    return read_client_data(shared_data_file("german-credit", "german.data"))
+    return read_clients(shared_data_file("german-credit", "german.data"))
 
 
 @pytest.fixture(scope="session")

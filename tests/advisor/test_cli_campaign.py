@@ -316,7 +316,10 @@ def broken_files(bank_data: pd.DataFrame, tmp_path_factory: pytest.TempPathFacto
         (["--n-levers", "11"], ["--n-levers: must be a whole number from 1 to 10"]),
         (["--max-actions", "21"], ["--max-actions: must be a whole number from 1 to 20"]),
         (["--engine", "magic"], ["engine: must be one of auto"]),
-        (["--id-column", "job"], ["--id-column 'job': must hold one id per client. Got 12 repeated ids"]),
+        (
+            ["--id-column", "job"],
+            ["--id-column 'job': must hold one id per client. Got 12 repeated ids"],
+        ),
     ],
 )
 def test_bad_options_get_one_line(

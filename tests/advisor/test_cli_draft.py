@@ -67,7 +67,7 @@ def test_draft_prints_yaml_and_flags_the_identifier() -> None:
 def test_bank_marketing_duration_is_measured_but_below_the_leak_threshold() -> None:
     """The UCI notes say duration leaks (known after the call): a timing leak, not a strong one.
 
-    ``read_client_data`` drops it; with it kept, it alone predicts y with AUC 0.808, below the
+    ``read_clients`` drops it; with it kept, it alone predicts y with AUC 0.808, below the
     0.95 of a likely leak: the draft reports the figure, the expert decides.
     """
     frame = load_bank_marketing(

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisor.datasets import describe_table, read_client_data, read_table, write_table
+from advisor.datasets import describe_table, read_clients, read_table, write_table
 from advisor.errors import DatasetError, DatasetFileNotFoundError
 
 ROWS = "".join(f"{i},{2 * i},x{i}\n" for i in range(48))  # lines 2..49 under the header
@@ -115,7 +115,7 @@ def test_a_folder_is_not_a_table(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"clients\.csv: must be a file\. Got a folder\."):
         read_table(tmp_path / "clients.csv")
     with pytest.raises(DatasetError, match=r"clients\.csv: must be a file\. Got a folder\."):
-        read_client_data(tmp_path / "clients.csv")
+        read_clients(tmp_path / "clients.csv")
 
 
 def test_a_missing_file_is_a_file_not_found_error(tmp_path: Path) -> None:

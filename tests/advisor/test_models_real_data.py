@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from advisor.datasets import load_german_credit, read_client_data
+from advisor.datasets import load_german_credit, read_clients
 from advisor.errors import ModelError
 from advisor.models import FAMILIES, prepare_training_data, train
 from tests.conftest import REPO_ROOT, shared_data_dir
@@ -46,7 +46,7 @@ def test_german_credit_scores_the_risk_class_it_is_told() -> None:
 @pytest.mark.slow
 def test_bank_marketing_study_beats_the_defaults() -> None:
     """The issue's bar with a fixed number of trials (deterministic): test AUC >= 0.80."""
-    data = read_client_data(shared_file("bank-marketing/bank-full.csv"))
+    data = read_clients(shared_file("bank-marketing/bank-full.csv"))
     constraints = REPO_ROOT / "configs" / "bank-marketing.yaml"
     result = train(data, "y", constraints, families=("xgboost",), n_trials=50, budget_s=None)
     assert "duration" in result.report.ignored_columns or "duration" not in data.columns

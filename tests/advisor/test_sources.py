@@ -18,7 +18,6 @@ import pytest
 from advisor.datasets import (
     INTERACTIVE_MAX_ROWS,
     load_german_credit,
-    read_client_data,
     read_clients,
 )
 from advisor.errors import DatasetError, DatasetFileNotFoundError
@@ -352,14 +351,13 @@ def test_the_interactive_limit_is_a_row_count_the_demo_fits_in() -> None:
     assert len(read_clients("demo", max_rows=INTERACTIVE_MAX_ROWS)) == 20_000
 
 
-# --- known data sets and the alias -----------------------------------------------------
+# --- known data sets -----------------------------------------------------------------
 
 
 def test_a_known_data_set_is_decoded_by_its_loader() -> None:
     path = shared_data_file("german-credit", "german.data")
     expected = load_german_credit(path).frame
     pd.testing.assert_frame_equal(read_clients(path), expected)
-    pd.testing.assert_frame_equal(read_client_data(path), expected)
     with pytest.raises(DatasetError, match=r"german\.data: must hold at most 999 rows"):
         read_clients(path, max_rows=999)
 

@@ -33,7 +33,7 @@ def write_corpus(folder: str | os.PathLike[str]) -> Path:
 
 def call_api(name: str, folder: Path, args: tuple[str, ...]) -> Any:
     """Run one public Python call of the corpus (``name`` with string arguments)."""
-    from advisor.datasets import make_demo_portfolio, read_client_data, read_table, write_table
+    from advisor.datasets import make_demo_portfolio, read_clients, read_table, write_table
     from advisor.models import load_bundle, train
     from constraints import load_constraints
 
@@ -46,8 +46,8 @@ def call_api(name: str, folder: Path, args: tuple[str, ...]) -> Any:
         return load_constraints(path(args[0]), read_table(path(args[1])))
     if name == "read_table":
         return read_table(path(args[0]))
-    if name == "read_client_data":
-        return read_client_data(args[0].replace("{d}", str(folder)))
+    if name == "read_clients":
+        return read_clients(args[0].replace("{d}", str(folder)))
     if name == "load_bundle":
         return load_bundle(path(args[0]))
     if name == "make_demo_portfolio":

@@ -182,10 +182,10 @@ def _csv_name_cases() -> list[Case]:
     )
     cases.append(
         _api(
-            "read_client_data:fifo.csv",
+            "read_clients:fifo.csv",
             "io-errors",
             err,
-            ("read_client_data", "{d}/csv/fifo.csv"),
+            ("read_clients", "{d}/csv/fifo.csv"),
             mentions=("fifo.csv",),
         )
     )
