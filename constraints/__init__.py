@@ -52,7 +52,7 @@ from constraints._params import (
 from constraints._project import ClientBounds, Projection
 from constraints._schema import ConstraintFile
 from constraints._set import GOALS, ConstraintSet
-from constraints._tolerance import RELATIVE_TOLERANCE, changed, tolerance
+from constraints._tolerance import RELATIVE_TOLERANCE, changed, difference, tolerance
 from constraints._types import (
     ChangeClause,
     ChangeGroup,
@@ -115,6 +115,7 @@ __all__ = [
     "check_dataclass",
     "check_params",
     "constraint_file_schema",
+    "difference",
     "draft_constraint_file",
     "draft_constraints",
     "dump_constraint_file",

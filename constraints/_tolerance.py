@@ -59,7 +59,7 @@ def difference(before: Any, after: Any) -> NDArray[np.float64]:
     Examples
     --------
     >>> import numpy as np
-    >>> from constraints._tolerance import difference
+    >>> from constraints import difference
     >>> difference(np.array([1.0, np.nan, np.nan]), np.array([3.0, np.nan, 2.0])).tolist()
     [2.0, 0.0, nan]
     """

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from constraints import ConstraintSet
 from counterfactuals._diagnose import Diagnosis
-from counterfactuals._engine import ENGINES, Engine, EngineOutput, EngineRequest
+from counterfactuals._engine import ENGINES, Engine, EngineOutput, EngineRequest, Support
 from counterfactuals._model import ModelAdapter
 from counterfactuals._result import Counterfactual, CounterfactualResult, Status
 from counterfactuals._target import Target
@@ -26,6 +26,7 @@ __all__ = [
     "Solved",
     "bind_requests",
     "fall_back_to_search",
+    "missing_support",
     "reached_result",
     "result_of",
     "solve_all",
@@ -95,10 +96,30 @@ def bind_requests(
     return requests, baseline
 
 
+def missing_support(engine: Engine, request: EngineRequest) -> Support:
+    """Say whether ``engine`` can serve a client with missing values (``missing: keep``).
+
+    An engine that keeps a missing value missing (frozen for that client) declares
+    ``keeps_missing = True``; the others cannot serve such a client.
+    """
+    missing = np.isnan(request.client)
+    if not missing.any() or getattr(engine, "keeps_missing", False):
+        return Support.yes()
+    names = [request.adapter.space.names[j] for j in np.flatnonzero(missing)]
+    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    return Support.no(
+        f"the client's {shown} {'is' if len(names) == 1 else 'are'} missing and the "
+        f"{engine.name} engine needs every value. Hint: use the search engine, which keeps "
+        "missing values missing"
+    )
+
+
 def _choose(engine: Engine | None, request: EngineRequest) -> Engine:
     """Return the engine: for ``auto``, exact when the model's structure allows it, else search."""
     if engine is not None:
         support = engine.supports(request.adapter, request.target)
+        if support:
+            support = missing_support(engine, request)
         if not support:
             raise CounterfactualError(
                 f"engine: {engine.name} cannot serve this request: {support.reason}"
@@ -106,7 +127,7 @@ def _choose(engine: Engine | None, request: EngineRequest) -> Engine:
         return engine
     if "exact" in ENGINES:
         exact: Engine = ENGINES["exact"]()
-        if exact.supports(request.adapter, request.target):
+        if exact.supports(request.adapter, request.target) and missing_support(exact, request):
             return exact
     search: Engine = ENGINES["search"]()
     return search

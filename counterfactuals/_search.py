@@ -82,6 +82,7 @@ class SearchEngine:
     """
 
     name: ClassVar[str] = "search"
+    keeps_missing: ClassVar[bool] = True  # a missing value stays missing (frozen per client)
 
     n_grid: int = 12
     n_enumerate: int = 32

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from constraints import difference
 from counterfactuals._engine import EngineOutput, EngineRequest
 from counterfactuals._search_refine import refine
 from counterfactuals._search_space import MoveSpace, build_space, feasible
@@ -256,9 +257,12 @@ def _enumerate_all(
 
 
 def _distance(request: EngineRequest, rows: FloatArray) -> FloatArray:
-    """MAD-normalised L1 distance to the client (a changed category counts 1)."""
+    """MAD-normalised L1 distance to the client (a changed category counts 1).
+
+    A value missing in the client and the row is no distance (it cannot change).
+    """
     cp = request.constraints.compiled
-    gap = np.abs(rows - request.client) / cp.scale
+    gap = np.nan_to_num(np.abs(difference(request.client, rows)), nan=np.inf) / cp.scale
     gap[:, cp.categorical] = (gap[:, cp.categorical] > 0).astype(np.float64)
     gap[:, cp.derived_mask] = 0.0
     total: FloatArray = gap.sum(axis=1)

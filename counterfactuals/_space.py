@@ -42,6 +42,13 @@ class FeatureSpace:
     categories
         Per feature: the categories (categorical), the order (ordinal), the (false, true)
         labels of a binary feature when it has some, otherwise empty.
+    missing
+        Per feature: what a missing value means (``forbid``, ``keep`` or ``impute``, as in
+        the constraint file); empty: every feature forbids them. A kept missing value is NaN
+        in the codes and in every design column of the feature (models handle it).
+    imputed
+        Per feature: the code replacing a missing value of an ``impute`` feature (recorded
+        when the file was bound to the training data), NaN for the others; empty: none.
 
     Examples
     --------
@@ -57,6 +64,9 @@ class FeatureSpace:
     names: tuple[str, ...]
     kinds: tuple[str, ...]
     categories: tuple[tuple[str | int | bool, ...], ...]
+    missing: tuple[str, ...] = ()
+    imputed: tuple[float, ...] = field(default=(), compare=False)
+    _imputed_key: tuple[float | None, ...] = field(init=False, repr=False)  # NaN-free, compared
     _encoder: ConstraintSet = field(init=False, repr=False, compare=False)
     _columns: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
     design_names: tuple[str, ...] = field(init=False, compare=False)
@@ -73,15 +83,34 @@ class FeatureSpace:
         if len(set(self.names)) != n:
             dup = sorted({x for x in self.names if self.names.count(x) > 1})
             raise CounterfactualError(f"FeatureSpace.names: must be unique. Got {dup} twice.")
+        missing = self.missing or ("forbid",) * n
+        imputed = tuple(float(v) for v in self.imputed) or (float("nan"),) * n
+        if len(missing) != n or len(imputed) != n:
+            raise CounterfactualError(
+                f"FeatureSpace: missing and imputed must have one entry per feature (or none). "
+                f"Got {len(missing)} and {len(imputed)} for {n} features."
+            )
+        object.__setattr__(self, "missing", tuple(missing))
+        object.__setattr__(self, "imputed", imputed)
+        object.__setattr__(self, "_imputed_key", tuple(None if v != v else v for v in imputed))
         specs = []
-        for name, kind, cats in zip(self.names, self.kinds, self.categories, strict=True):
+        for j, (name, kind, cats) in enumerate(
+            zip(self.names, self.kinds, self.categories, strict=True)
+        ):
             if kind not in _KINDS:
                 raise CounterfactualError(
                     f"FeatureSpace.kinds.{name}: must be one of {', '.join(_KINDS)}. Got {kind!r}."
                 )
             try:
                 specs.append(
-                    FeatureSpec(name=name, kind=kind, role="context", categories=tuple(cats))  # type: ignore[arg-type]
+                    FeatureSpec(
+                        name=name,
+                        kind=kind,  # type: ignore[arg-type]
+                        role="context",
+                        categories=tuple(cats),
+                        missing=missing[j],  # type: ignore[arg-type]
+                        imputed=imputed[j],
+                    )
                 )
             except ConstraintError as exc:
                 raise CounterfactualError(f"FeatureSpace: {exc}") from exc
@@ -114,16 +143,30 @@ class FeatureSpace:
             names=constraints.feature_names,
             kinds=tuple(f.kind for f in constraints.features),
             categories=tuple(f.categories for f in constraints.features),
+            missing=tuple(f.missing for f in constraints.features),
+            imputed=tuple(f.imputed for f in constraints.features),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable description (see :meth:`from_dict`)."""
-        return {
-            "features": [
-                {"name": n, "kind": k, "categories": list(c)}
-                for n, k, c in zip(self.names, self.kinds, self.categories, strict=True)
-            ]
-        }
+        """Return a JSON-serialisable description (see :meth:`from_dict`).
+
+        A feature that does not forbid missing values says so (``missing``), with its
+        ``imputed`` code when it imputes them.
+        """
+        out = []
+        for j, (n, k, c) in enumerate(zip(self.names, self.kinds, self.categories, strict=True)):
+            item: dict[str, Any] = {"name": n, "kind": k, "categories": list(c)}
+            if self.missing[j] != "forbid":
+                item["missing"] = self.missing[j]
+            if self.missing[j] == "impute" and not np.isnan(self.imputed[j]):
+                item["imputed"] = self.imputed[j]
+            out.append(item)
+        return {"features": out}
+
+    @property
+    def keeps_missing(self) -> NDArray[np.bool_]:
+        """(d,) features whose missing values stay missing (``missing: keep``)."""
+        return np.array([m == "keep" for m in self.missing], dtype=bool)
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> FeatureSpace:
@@ -134,7 +177,7 @@ class FeatureSpace:
                 "feature space: must hold a non-empty 'features' list. Got "
                 f"{type(features).__name__}."
             )
-        names, kinds, cats = [], [], []
+        names, kinds, cats, missing, imputed = [], [], [], [], []
         for i, item in enumerate(features):
             ok = isinstance(item, Mapping) and {"name", "kind", "categories"} <= set(item)
             if not ok or not isinstance(item["categories"], list):
@@ -145,7 +188,20 @@ class FeatureSpace:
             names.append(str(item["name"]))
             kinds.append(str(item["kind"]))
             cats.append(tuple(item["categories"]))
-        return cls(names=tuple(names), kinds=tuple(kinds), categories=tuple(cats))
+            missing.append(str(item.get("missing", "forbid")))
+            value = item.get("imputed", float("nan"))
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise CounterfactualError(
+                    f"feature space.features[{i}].imputed: must be a number. Got {value!r}."
+                )
+            imputed.append(float(value))
+        return cls(
+            names=tuple(names),
+            kinds=tuple(kinds),
+            categories=tuple(cats),
+            missing=tuple(missing),
+            imputed=tuple(imputed),
+        )
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -172,14 +228,16 @@ class FeatureSpace:
         """Return the (n, d) codes of clients given in business values.
 
         Columns that are not features are ignored; a missing feature column, an unknown
-        category or a missing value raises an error naming the column.
+        category or a missing value a feature forbids raises an error naming the column. A
+        kept missing value is NaN; an imputed one takes its recorded code.
         """
         try:
             codes = self._encoder.to_array(clients)
         except ConstraintError as exc:
             raise CounterfactualError(str(exc)) from exc
-        if np.isnan(codes).any():
-            bad = [self.names[j] for j in np.flatnonzero(np.isnan(codes).any(axis=0))]
+        nan = np.isnan(codes) & ~self.keeps_missing
+        if nan.any():
+            bad = [self.names[j] for j in np.flatnonzero(nan.any(axis=0))]
             raise CounterfactualError(
                 f"clients: values must not be missing. Got missing values in {bad}."
             )
@@ -191,21 +249,27 @@ class FeatureSpace:
         return self._encoder.to_frame(array)
 
     def to_design(self, codes: FloatArray) -> FloatArray:
-        """Return the design matrix of an (n, d) codes array (categoricals one-hot)."""
+        """Return the design matrix of an (n, d) codes array (categoricals one-hot).
+
+        A missing categorical value is NaN in each of its indicator columns.
+        """
         array = self.check_codes(codes)
         out = np.zeros((len(array), self.n_design), dtype=np.float64)
         for j, (start, width) in enumerate(self._columns):
             if self.kinds[j] != "categorical":
                 out[:, start] = array[:, j]
                 continue
-            code = np.rint(array[:, j]).astype(np.int64)
-            bad = (code < 0) | (code >= width) | (code != array[:, j])
+            missing = np.isnan(array[:, j])
+            known = np.where(missing, 0.0, array[:, j])
+            code = np.rint(known).astype(np.int64)
+            bad = (code < 0) | (code >= width) | (code != known)
             if bad.any():
                 raise CounterfactualError(
                     f"codes.{self.names[j]}: must be a category code in 0..{width - 1}. "
                     f"Got {array[bad, j][0]!r}."
                 )
             out[np.arange(len(array)), start + code] = 1.0
+            out[missing, start : start + width] = np.nan
         return out
 
     def design_from_frame(self, clients: pd.DataFrame) -> FloatArray:
@@ -229,6 +293,10 @@ class FeatureSpace:
                 f"({', '.join(self.names[:5])}{', ...' if self.n_features > 5 else ''}). "
                 f"Got shape {array.shape}."
             )
-        if not np.isfinite(array).all():
-            raise CounterfactualError("codes: values must be finite. Got NaN or infinity.")
+        bad = ~np.isfinite(array)
+        if bad.any() and (bad & ~(np.isnan(array) & self.keeps_missing)).any():
+            raise CounterfactualError(
+                "codes: values must be finite (NaN only where a feature keeps missing values). "
+                "Got NaN or infinity."
+            )
         return array

@@ -314,6 +314,7 @@ def train(
         monotone=signs,
         budget_s=remaining,
         n_trials=options.n_trials,
+        space=prepared.space,
     )
     outcome = run_study(split.x_train, split.y_train, settings, progress)
     model = _fit_winner(prepared, split, outcome, settings, options.calibration)
@@ -341,7 +342,9 @@ def _fit_winner(
     family = FAMILIES[str(outcome.best.params["family"])]
     params = {k.split(".", 1)[1]: v for k, v in outcome.best.params.items() if k != "family"}
     calibrator = fit_calibrator(outcome.oof, split.y_train, calibration)
-    estimator = family.fit(split.x_train, split.y_train, params, settings.seed, settings.monotone)
+    estimator = family.fit(
+        split.x_train, split.y_train, params, settings.seed, settings.monotone, settings.space
+    )
     return PropensityModel(
         space=prepared.space,
         estimator=estimator,

@@ -2,6 +2,8 @@
 
 Every family is fitted on the design matrix of a :class:`counterfactuals.FeatureSpace` and
 returns a fitted estimator whose ``margin`` is the raw score (a log-odds before calibration).
+Missing values (``missing: keep``, NaN in the design): XGBoost reads them natively; the
+logistic regression and the MLP replace them inside the model (:mod:`advisor.models._impute`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from advisor.errors import BundleError, ModelError
+from advisor.models._impute import IMPUTATION_FILE, DesignImputer, fit_imputer
 from advisor.models._mlp import TorchMLPClassifier
 from advisor.models._mlp_state import mlp_from_state, mlp_state
 from advisor.models._skops import loads_sklearn, save_sklearn
-from counterfactuals import LinearFunction, TorchFunction, TreeEnsemble, margin_model
+from counterfactuals import (
+    FeatureSpace,
+    LinearFunction,
+    TorchFunction,
+    TreeEnsemble,
+    margin_model,
+)
 
 __all__ = [
     "FAMILIES",
@@ -77,6 +86,36 @@ class Estimator(Protocol):
         ...
 
 
+def _filled(imputer: DesignImputer | None, design: FloatArray, family: str) -> FloatArray:
+    """Return the design with missing values imputed (a model saved without values refuses)."""
+    if imputer is not None:
+        return imputer.transform(design)
+    if np.isnan(design).any():
+        raise ModelError(
+            f"design: a {family} model saved without imputation values needs every value. Got "
+            "missing values. Hint: retrain the model with this version of Levers."
+        )
+    return design
+
+
+def _read_imputer(read: FileReader, where: Path) -> DesignImputer | None:
+    """Read ``imputation.json``; ``None`` for a model saved before imputation existed."""
+    try:
+        data = read(IMPUTATION_FILE)
+    except BundleError as exc:
+        if "must be listed" in str(exc) or "must be a readable file" in str(exc):
+            return None
+        raise
+    return DesignImputer.from_json(data, where / IMPUTATION_FILE)
+
+
+def _save_imputer(imputer: DesignImputer | None, directory: Path) -> tuple[str, ...]:
+    if imputer is None:
+        return ()
+    (directory / IMPUTATION_FILE).write_text(imputer.to_json(), encoding="utf-8")
+    return (IMPUTATION_FILE,)
+
+
 def _structure_of(model: Any, kind: type[Any]) -> Any:
     found = margin_model(model)
     if found is None or not isinstance(found.function, kind):
@@ -87,9 +126,13 @@ def _structure_of(model: Any, kind: type[Any]) -> Any:
 # ---------------------------------------------------------------------------- logistic
 @dataclass(frozen=True, slots=True)
 class LogisticEstimator:
-    """Standardisation then an L2-penalised logistic regression (scikit-learn, saved by skops)."""
+    """Standardisation then an L2-penalised logistic regression (scikit-learn, saved by skops).
+
+    Missing design values take the ``imputer``'s (fitted on the training rows).
+    """
 
     pipeline: Pipeline
+    imputer: DesignImputer | None = None
 
     @property
     def family(self) -> str:
@@ -97,8 +140,9 @@ class LogisticEstimator:
         return "logistic"
 
     def margin(self, design: FloatArray) -> FloatArray:
-        """Return the linear score of each row."""
-        return np.asarray(self.pipeline.decision_function(design), dtype=np.float64)
+        """Return the linear score of each row (missing values imputed)."""
+        filled = _filled(self.imputer, design, self.family)
+        return np.asarray(self.pipeline.decision_function(filled), dtype=np.float64)
 
     def structure(self) -> LinearFunction:
         """Return the score as one linear function of the design matrix (scaler folded in)."""
@@ -106,9 +150,9 @@ class LogisticEstimator:
         return found
 
     def save(self, directory: Path) -> tuple[str, ...]:
-        """Write ``logistic.skops``."""
+        """Write ``logistic.skops`` (and ``imputation.json``)."""
         save_sklearn(self.pipeline, directory / "logistic.skops")
-        return ("logistic.skops",)
+        return ("logistic.skops", *_save_imputer(self.imputer, directory))
 
     @classmethod
     def load(cls, directory: Path) -> LogisticEstimator:
@@ -119,7 +163,7 @@ class LogisticEstimator:
     def from_files(cls, read: FileReader, where: Path) -> LogisticEstimator:
         """Build from ``logistic.skops`` (only the trusted scikit-learn types are accepted)."""
         name = "logistic.skops"
-        return cls(loads_sklearn(read(name), Pipeline, where / name))
+        return cls(loads_sklearn(read(name), Pipeline, where / name), _read_imputer(read, where))
 
 
 def _suggest_logistic(trial: optuna.Trial) -> Params:
@@ -127,12 +171,18 @@ def _suggest_logistic(trial: optuna.Trial) -> Params:
 
 
 def _fit_logistic(
-    design: FloatArray, y: NDArray[np.int64], params: Mapping[str, Any], seed: int, _: Any
+    design: FloatArray,
+    y: NDArray[np.int64],
+    params: Mapping[str, Any],
+    seed: int,
+    monotone: tuple[int, ...] | None,  # only XGBoost takes monotone constraints
+    space: FeatureSpace | None = None,
 ) -> LogisticEstimator:
     model = LogisticRegression(C=float(params["C"]), max_iter=5000, random_state=seed)
     pipeline = Pipeline([("scale", StandardScaler()), ("model", model)])
-    pipeline.fit(design, y)
-    return LogisticEstimator(pipeline)
+    imputer = fit_imputer(design, space)
+    pipeline.fit(imputer.transform(design), y)
+    return LogisticEstimator(pipeline, imputer)
 
 
 # ---------------------------------------------------------------------------- xgboost
@@ -231,6 +281,7 @@ def _fit_xgboost(
     params: Mapping[str, Any],
     seed: int,
     monotone: tuple[int, ...] | None,
+    space: FeatureSpace | None = None,  # XGBoost reads missing values natively
 ) -> XGBoostEstimator:
     model = xgb.XGBClassifier(
         **params,
@@ -246,10 +297,14 @@ def _fit_xgboost(
 # ---------------------------------------------------------------------------- torch MLP
 @dataclass(frozen=True, slots=True)
 class MLPEstimator:
-    """Standardisation then a torch MLP (scaler by skops, weights as a ``state_dict``)."""
+    """Standardisation then a torch MLP (scaler by skops, weights as a ``state_dict``).
+
+    Missing design values take the ``imputer``'s (fitted on the training rows).
+    """
 
     scaler: StandardScaler
     mlp: TorchMLPClassifier
+    imputer: DesignImputer | None = None
 
     @property
     def family(self) -> str:
@@ -257,8 +312,9 @@ class MLPEstimator:
         return "mlp"
 
     def margin(self, design: FloatArray) -> FloatArray:
-        """Return the network's positive-class logit per row."""
-        logits = self.mlp.decision_function(self.scaler.transform(design))
+        """Return the network's positive-class logit per row (missing values imputed)."""
+        filled = _filled(self.imputer, design, self.family)
+        logits = self.mlp.decision_function(self.scaler.transform(filled))
         return np.asarray(logits, dtype=np.float64)
 
     def structure(self) -> TorchFunction:
@@ -276,7 +332,7 @@ class MLPEstimator:
         config, state = mlp_state(self.mlp)
         (directory / "mlp.json").write_text(json.dumps(config, indent=2, sort_keys=True))
         torch.save(state, directory / "mlp.pt")
-        return ("mlp.json", "mlp.pt", "scaler.skops")
+        return ("mlp.json", "mlp.pt", "scaler.skops", *_save_imputer(self.imputer, directory))
 
     @classmethod
     def load(cls, directory: Path) -> MLPEstimator:
@@ -313,7 +369,7 @@ class MLPEstimator:
                 f"{where}: mlp.json and mlp.pt must describe one torch MLP. Got an "
                 f"unreadable or inconsistent pair ({detail})."
             ) from exc
-        return cls(scaler, mlp)
+        return cls(scaler, mlp, _read_imputer(read, where))
 
 
 _MLP_LAYERS = ("32", "64", "128", "64x32", "128x64", "256x128")
@@ -334,8 +390,15 @@ def _layers(text: str) -> tuple[int, ...]:
 
 
 def _fit_mlp(
-    design: FloatArray, y: NDArray[np.int64], params: Mapping[str, Any], seed: int, _: Any
+    design: FloatArray,
+    y: NDArray[np.int64],
+    params: Mapping[str, Any],
+    seed: int,
+    monotone: tuple[int, ...] | None,  # only XGBoost takes monotone constraints
+    space: FeatureSpace | None = None,
 ) -> MLPEstimator:
+    imputer = fit_imputer(design, space)
+    design = imputer.transform(design)
     scaler = StandardScaler().fit(design)
     mlp = TorchMLPClassifier(
         hidden_layer_sizes=_layers(params["hidden_layer_sizes"]),
@@ -349,13 +412,27 @@ def _fit_mlp(
         random_state=seed,
     )
     mlp.fit(scaler.transform(design), y)
-    return MLPEstimator(scaler, mlp)
+    return MLPEstimator(scaler, mlp, imputer)
 
 
 # ---------------------------------------------------------------------------- registry
-FitFunction = Callable[
-    [FloatArray, NDArray[np.int64], Mapping[str, Any], int, "tuple[int, ...] | None"], Estimator
-]
+class FitFunction(Protocol):
+    """Fit a family: design, labels, parameters, seed, monotone signs, feature space.
+
+    The feature space tells the imputation which design columns form a categorical.
+    """
+
+    def __call__(
+        self,
+        design: FloatArray,
+        y: NDArray[np.int64],
+        params: Mapping[str, Any],
+        seed: int,
+        monotone: tuple[int, ...] | None,
+        space: FeatureSpace | None = None,
+    ) -> Estimator:
+        """Return the fitted estimator."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from advisor.errors import ModelError
 from advisor.models._families import FAMILIES
+from counterfactuals import FeatureSpace
 
 __all__ = [
     "METRICS",
@@ -80,6 +81,9 @@ class StudySettings:
         Seconds the study may take (None: no time limit).
     n_trials
         Trials at most (None: until the budget is spent).
+    space
+        The feature space of the design (which columns a missing value is imputed in, for
+        the families that impute); None: every column on its own.
     """
 
     families: tuple[str, ...]
@@ -89,6 +93,7 @@ class StudySettings:
     monotone: tuple[int, ...] | None
     budget_s: float | None
     n_trials: int | None
+    space: FeatureSpace | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,6 +139,7 @@ class _Objective:
                     params,
                     self.settings.seed,
                     self.settings.monotone,
+                    self.settings.space,
                 )
             except _TRIAL_ERRORS as exc:
                 trial.set_user_attr("note", f"failed: {type(exc).__name__}: {str(exc)[:160]}")

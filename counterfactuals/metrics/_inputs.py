@@ -31,8 +31,11 @@ _HINT = "Hint: convert business frames with ConstraintSet.to_array(frame)."
 
 
 # ----------------------------------------------------------------------------- validation
-def as_codes(where: str, value: Any, d: int | None) -> FloatArray:
-    """Return ``value`` as a finite 2-D float array (a 1-D row becomes one row)."""
+def as_codes(where: str, value: Any, d: int | None, keeps: BoolArray | None = None) -> FloatArray:
+    """Return ``value`` as a finite 2-D float array (a 1-D row becomes one row).
+
+    ``keeps`` marks the columns where a missing value (NaN) is allowed (``missing: keep``).
+    """
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -46,17 +49,20 @@ def as_codes(where: str, value: Any, d: int | None) -> FloatArray:
         raise CounterfactualError(
             f"{where}: must be a 2-D array of codes{columns}. Got shape {np.shape(value)}."
         )
-    if not np.isfinite(array).all():
+    bad = ~np.isfinite(array)
+    if keeps is not None and bad.any():
+        bad &= ~(np.isnan(array) & keeps)
+    if bad.any():
         raise CounterfactualError(f"{where}: values must be finite. Got NaN or infinity.")
     return array
 
 
 def as_pairs(
-    where: str, clients: Any, counterfactuals: Any, d: int | None
+    where: str, clients: Any, counterfactuals: Any, d: int | None, keeps: BoolArray | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """Return (clients, counterfactuals) with one client row per counterfactual row."""
-    c = as_codes(f"{where}.clients", clients, d)
-    x = as_codes(f"{where}.counterfactuals", counterfactuals, c.shape[1])
+    c = as_codes(f"{where}.clients", clients, d, keeps)
+    x = as_codes(f"{where}.counterfactuals", counterfactuals, c.shape[1], keeps)
     if len(c) not in (1, len(x)):
         raise CounterfactualError(
             f"{where}.clients: must be one row or one row per counterfactual ({len(x)}). "

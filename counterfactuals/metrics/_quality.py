@@ -94,7 +94,9 @@ def validity(outcome: Any, threshold: float | None = None, *, at_most: bool = Fa
 def feasibility(constraints: ConstraintSet, clients: Any, counterfactuals: Any) -> float:
     """Return the share of counterfactuals that pass every constraint (NaN when none)."""
     cs = as_constraints("feasibility", constraints)
-    c, x = as_pairs("feasibility", clients, counterfactuals, cs.n_features)
+    c, x = as_pairs(
+        "feasibility", clients, counterfactuals, cs.n_features, cs.compiled.keeps_missing
+    )
     if not len(x):
         return math.nan
     return mean_or_nan(cs.check(np.ascontiguousarray(c), x).ok.astype(np.float64))
@@ -110,7 +112,9 @@ def violations(constraints: ConstraintSet, clients: Any, counterfactuals: Any) -
         ``rule:<name>`` and ``one_hot`` every ``one_hot:<group>``.
     """
     cs = as_constraints("violations", constraints)
-    c, x = as_pairs("violations", clients, counterfactuals, cs.n_features)
+    c, x = as_pairs(
+        "violations", clients, counterfactuals, cs.n_features, cs.compiled.keeps_missing
+    )
     out = dict.fromkeys(RULE_TYPES, 0)
     if not len(x):
         return out
@@ -147,7 +151,9 @@ def change_count(constraints: ConstraintSet, clients: Any, counterfactuals: Any)
     A one-hot or change group counts once; derived features never count.
     """
     cs = as_constraints("change_count", constraints)
-    c, x = as_pairs("change_count", clients, counterfactuals, cs.n_features)
+    c, x = as_pairs(
+        "change_count", clients, counterfactuals, cs.n_features, cs.compiled.keeps_missing
+    )
     return cs.compiled.count_changes(changed(c, x))
 
 
@@ -169,7 +175,7 @@ def proximity(constraints: ConstraintSet, clients: Any, counterfactuals: Any) ->
     [2.0, 1.0, 2.0]
     """
     cs = as_constraints("proximity", constraints)
-    c, x = as_pairs("proximity", clients, counterfactuals, cs.n_features)
+    c, x = as_pairs("proximity", clients, counterfactuals, cs.n_features, cs.compiled.keeps_missing)
     moved = changed(c, x)
     categorical = np.array([f.kind == "categorical" for f in cs.features])
     size = np.where(categorical, 1.0, np.abs(x - c) / cs.scales)
@@ -180,7 +186,7 @@ def proximity(constraints: ConstraintSet, clients: Any, counterfactuals: Any) ->
 def cost(constraints: ConstraintSet, clients: Any, counterfactuals: Any) -> FloatArray:
     """Return the cost of each counterfactual's changes (:meth:`ConstraintSet.cost`), (n,)."""
     cs = as_constraints("cost", constraints)
-    c, x = as_pairs("cost", clients, counterfactuals, cs.n_features)
+    c, x = as_pairs("cost", clients, counterfactuals, cs.n_features, cs.compiled.keeps_missing)
     if not len(x):
         return np.zeros(0)
     return cs.cost(np.ascontiguousarray(c), x)

@@ -65,7 +65,7 @@ def summarize(
     ``plausibility`` and ``lof_inlier_rate``. Means are NaN when there is no counterfactual.
     """
     cs = as_constraints("summarize", constraints)
-    c, x = as_pairs("summarize", clients, counterfactuals, cs.n_features)
+    c, x = as_pairs("summarize", clients, counterfactuals, cs.n_features, cs.compiled.keeps_missing)
     ok = np.asarray(reached)
     if ok.shape != (len(x),):
         raise CounterfactualError(
