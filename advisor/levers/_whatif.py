@@ -71,6 +71,8 @@ class WhatIf:
 
 
 def _value(spec: Any, code: float) -> Any:
+    if np.isnan(code):  # missing (missing: keep): unknown, and it stays so
+        return None
     if spec.kind in ("categorical", "ordinal"):
         return spec.categories[int(code)]
     if spec.kind == "binary":
@@ -172,6 +174,8 @@ def what_if(info: ProductInfo, frame: pd.DataFrame, changes: Mapping[str, Any]) 
 
 
 def _differs(a: Any, b: Any) -> bool:
+    if pd.api.types.is_scalar(a) and pd.api.types.is_scalar(b) and pd.isna(a) and pd.isna(b):
+        return False  # missing before and after: unchanged
     if isinstance(a, (int, float, np.number)) and isinstance(b, (int, float, np.number)):
         return not np.isclose(float(a), float(b), rtol=1e-9, atol=1e-12)
     return bool(a != b)

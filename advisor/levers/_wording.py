@@ -172,6 +172,11 @@ def movement_reason(role: str, reason: str) -> Texts | None:
         return None
     if reason.startswith("derived"):
         return {"en": "Follows from the other features.", "fr": "Découle des autres éléments."}
+    if reason.startswith("missing"):
+        return {
+            "en": "Unknown for this client: it stays unknown (no lever sets it).",
+            "fr": "Inconnu pour ce client : il le reste (aucun levier ne le fixe).",
+        }
     if role == "immutable":
         return {
             "en": "Protected attribute: never changed.",
