@@ -9,7 +9,7 @@ from typing import Literal
 import pandas as pd
 
 from advisor.errors import AdvisorError
-from advisor.models import ModelBundle, ProductRecommender, PropensityModel
+from advisor.models import ModelBundle, ProductRecommender, PropensityModel, recorded_imputation
 from constraints import ConstraintError, ConstraintSet, parse_constraints
 
 __all__ = ["BundleParts", "bundle_parts"]
@@ -52,6 +52,7 @@ def bundle_parts(bundle: ModelBundle, reference: pd.DataFrame | None) -> BundleP
         )
     except ConstraintError as exc:
         raise AdvisorError(str(exc)) from exc
+    constraints = recorded_imputation(constraints, bundle.model.space)  # the training values
     hashes = dict(bundle.card.data.sha256)
     if bundle.recommender is None:  # the card names the one model "propensity"
         hashes = {bundle.model.target: hashes.get(next(iter(bundle.card.models)), "")}

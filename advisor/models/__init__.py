@@ -51,6 +51,7 @@ from advisor.models._families import (
     MLPEstimator,
     XGBoostEstimator,
 )
+from advisor.models._impute import DesignImputer, fit_imputer, recorded_imputation
 from advisor.models._metrics import TestMetrics, evaluate
 from advisor.models._mlp import TorchMLPClassifier, early_stopping_split
 from advisor.models._products import (
@@ -75,6 +76,7 @@ __all__ = [
     "ConstraintStatus",
     "DataRecord",
     "DemoBundleSettings",
+    "DesignImputer",
     "Estimator",
     "Family",
     "HeldOut",
@@ -102,6 +104,7 @@ __all__ = [
     "early_stopping_split",
     "evaluate",
     "fit_calibrator",
+    "fit_imputer",
     "held_out_clients",
     "infer_positive",
     "load_bundle",
@@ -110,6 +113,7 @@ __all__ = [
     "observed_classes",
     "permutation_importance",
     "prepare_training_data",
+    "recorded_imputation",
     "save_bundle",
     "split_rows",
     "train",

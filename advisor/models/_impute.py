@@ -12,16 +12,17 @@ The values are saved with the model as ``imputation.json`` (plain numbers, no pi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from advisor.errors import BundleError, ModelError
+from constraints import ConstraintSet
 from counterfactuals import FeatureSpace
 
-__all__ = ["IMPUTATION_FILE", "DesignImputer", "fit_imputer"]
+__all__ = ["IMPUTATION_FILE", "DesignImputer", "fit_imputer", "recorded_imputation"]
 
 FloatArray = NDArray[np.float64]
 IMPUTATION_FILE = "imputation.json"
@@ -108,3 +109,25 @@ def fit_imputer(design: FloatArray, space: FeatureSpace | None) -> DesignImputer
         elif kind in ("binary", "ordinal"):
             fill[cols.start] = _mode(block[rows, 0])
     return DesignImputer(fill)
+
+
+def recorded_imputation(constraints: ConstraintSet, space: FeatureSpace) -> ConstraintSet:
+    """Return ``constraints`` imputing the values the model recorded at training.
+
+    A constraint file re-bound to other data (an advisor's client file) would impute that
+    data's median; the model's feature space holds the training data's, which scoring uses.
+    """
+    recorded = {
+        name: value
+        for name, policy, value in zip(space.names, space.missing, space.imputed, strict=True)
+        if policy == "impute" and not np.isnan(value)
+    }
+    features = tuple(
+        replace(spec, imputed=recorded[spec.name])
+        if spec.missing == "impute" and spec.name in recorded
+        else spec
+        for spec in constraints.features
+    )
+    if features == constraints.features:
+        return constraints
+    return replace(constraints, features=features)

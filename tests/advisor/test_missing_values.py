@@ -214,10 +214,11 @@ def test_impute_median_lets_a_lever_change_the_value_and_says_it_was_unknown(
     path = constraint_file(folder, "{impute: median}", plan="{impute: mode}")
     result = train(DATA, "took", path, families="xgboost", **OPTIONS)
     save_bundle(result, folder / "bundle-impute")
-    advisor = Advisor.from_bundle(
-        load_bundle(folder / "bundle-impute"), DATA.drop(columns="took"), engine="search"
-    )
-    median = float(DATA["income"].median())
+    clients = DATA.drop(columns="took").iloc[:150]  # another client file: another median
+    advisor = Advisor.from_bundle(load_bundle(folder / "bundle-impute"), clients, engine="search")
+    median = float(DATA["income"].median())  # the training data's, recorded in the bundle
+    assert float(clients["income"].median()) != pytest.approx(median)
+    assert advisor.constraints.feature("income").imputed == pytest.approx(median)
     assumed = advisor.constraints.format_value("income", median)
     texts = []
     for _, client in with_missing(DATA).iloc[:10].iterrows():
