@@ -248,7 +248,10 @@ def lever_card(
                     if today is None
                     else f" ({text('lever.support.today', lang)} {render.percent(today, lang, 0)})"
                 ),
-                help=text("lever.support.help", lang),
+                help=text(
+                    "lever.support.help" + ("" if service.advisor().is_recommender else ".single"),
+                    lang,
+                ),
             )
         with st.expander(text("lever.changes", lang)):
             table = render.changes_table(lever.actions, lang, units)
@@ -261,6 +264,9 @@ def _widget(control: Any, key: str, lang: Language) -> Any:
     label = control.label[lang] + (f" ({control.unit})" if control.unit else "")
     help_text = None if control.reason is None else control.reason[lang]
     fixed = not control.movable
+    if _is_missing(control.value):  # shown as missing, never edited here
+        st.text_input(label, value=text("missing", lang), key=key, disabled=True, help=help_text)
+        return control.value
     if control.widget == "toggle":
         return st.toggle(
             label,
@@ -311,7 +317,13 @@ def _number(control: Any, label: str, key: str, fixed: bool, help_text: str | No
     )
 
 
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _differs(a: Any, b: Any) -> bool:
+    if _is_missing(a) and _is_missing(b):
+        return False
     if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
         return not math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
     return bool(a != b)
@@ -401,21 +413,23 @@ def evidence_section(
 
 
 def similar_clients(found: Any, lang: Language, labels: dict[str, str]) -> None:
+    single = not service.advisor().is_recommender  # an outcome aimed for, not a product taken
     if found.similar is None or found.similar.empty:
         st.info(found.note[lang] if found.note else text("evidence.none", lang))
         return
     if found.support is not None:
         share = render.percent(found.support, lang, 0)
-        st.caption(text("evidence.support", lang, share=share, n=found.n_neighbourhood))
+        key = "evidence.support" + ("" if service.advisor().is_recommender else ".single")
+        st.caption(text(key, lang, share=share, n=found.n_neighbourhood))
     table, chart = st.columns([3, 2])
     distance = text("col.distance", lang)
     table.dataframe(
-        render.evidence_table(found.similar, labels, lang),
+        render.evidence_table(found.similar, labels, lang, single),
         hide_index=True,
         height=320,
         column_config={distance: st.column_config.NumberColumn(format="%.2f")},
     )
-    chart.plotly_chart(render.distance_figure(found.similar, lang), width="stretch")
+    chart.plotly_chart(render.distance_figure(found.similar, lang, single), width="stretch")
 
 
 def influential_clients(found: Any, lang: Language, labels: dict[str, str]) -> None:

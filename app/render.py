@@ -156,7 +156,7 @@ def gauge_figure(score: float, goal: float, title: str, direction: str = "raise"
             },
         )
     )
-    figure.update_layout(height=260, margin=MARGIN)
+    figure.update_layout(height=290, margin={**MARGIN, "t": 60})
     return figure
 
 
@@ -190,13 +190,18 @@ _EVIDENCE_COLUMNS = (
 
 
 def evidence_table(
-    frame: pd.DataFrame, labels: Mapping[str, str], language: Language = "en"
+    frame: pd.DataFrame, labels: Mapping[str, str], language: Language = "en", single: bool = False
 ) -> pd.DataFrame:
-    """Similar or influential clients: headers and effects in ``language``, features labelled."""
+    """Similar or influential clients: headers and effects in ``language``, features labelled.
+
+    ``single``: a single model's outcome is "the outcome aimed for", not a product taken.
+    """
     table = frame.copy()
     if "direction" in table:
         table["direction"] = [translated(d, language) for d in table["direction"]]
     headers = {c: text(f"col.{c}", language) for c in _EVIDENCE_COLUMNS if c in table}
+    if single and "outcome" in headers:
+        headers["outcome"] = text("col.outcome.single", language)
     return table.rename(columns={**labels, **headers})
 
 
@@ -204,16 +209,20 @@ def translated(value: Any, language: Language) -> Any:
     return VALUE_NAMES.get(value, {}).get(language, value) if isinstance(value, str) else value
 
 
-def distance_figure(similar: pd.DataFrame, language: Language = "en") -> go.Figure:
+def distance_figure(
+    similar: pd.DataFrame, language: Language = "en", single: bool = False
+) -> go.Figure:
     """Bars: how far each similar client is from the lever's point (nearest first)."""
     outcome = similar["outcome"].astype(bool)
+    suffix = ".single" if single else ""
     figure = go.Figure(
         go.Bar(
             x=similar["similar"],
             y=similar["distance"],
             marker_color=[GREEN if o else GREY for o in outcome],
             hovertext=[
-                text("evidence.took" if o else "evidence.not_took", language) for o in outcome
+                text(("evidence.took" if o else "evidence.not_took") + suffix, language)
+                for o in outcome
             ],
             hovertemplate="%{x}: %{y:.3f} (%{hovertext})<extra></extra>",
         )

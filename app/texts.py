@@ -155,6 +155,12 @@ TEXTS: dict[str, dict[Language, str]] = {
         "fr": "Part des clients réels les plus proches, au point du levier, qui ont pris le "
         "produit.",
     },
+    "lever.support.help.single": {
+        "en": "Share of the most similar real clients, at the lever's point, who had the outcome "
+        "the levers aim for.",
+        "fr": "Part des clients réels les plus proches, au point du levier, qui ont eu le "
+        "résultat visé par les leviers.",
+    },
     "lever.changes": {"en": "Before → after", "fr": "Avant → après"},
     "before": {"en": "Before", "fr": "Avant"},
     "after": {"en": "After", "fr": "Après"},
@@ -195,6 +201,11 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "{share} of the {n} nearest matching clients took the product.",
         "fr": "{share} des {n} clients comparables les plus proches ont pris le produit.",
     },
+    "evidence.support.single": {
+        "en": "{share} of the {n} nearest matching clients had the outcome the levers aim for.",
+        "fr": "{share} des {n} clients comparables les plus proches ont eu le résultat visé par "
+        "les leviers.",
+    },
     "evidence.failed": {
         "en": "The evidence could not be computed:",
         "fr": "Les éléments n'ont pas pu être calculés :",
@@ -207,6 +218,11 @@ TEXTS: dict[str, dict[Language, str]] = {
     "evidence.lowered": {"en": "lowered the score", "fr": "a diminué le score"},
     "evidence.took": {"en": "took the product", "fr": "a pris le produit"},
     "evidence.not_took": {"en": "did not take it", "fr": "ne l'a pas pris"},
+    "evidence.took.single": {
+        "en": "had the outcome aimed for",
+        "fr": "a eu le résultat visé",
+    },
+    "evidence.not_took.single": {"en": "did not have it", "fr": "ne l'a pas eu"},
     # model page
     "model.title": {"en": "Model", "fr": "Modèle"},
     "model.caption": {
@@ -281,6 +297,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     "col.similar": {"en": "similar client", "fr": "client similaire"},
     "col.distance": {"en": "distance", "fr": "distance"},
     "col.outcome": {"en": "took the product", "fr": "a pris le produit"},
+    "col.outcome.single": {"en": "outcome aimed for", "fr": "résultat visé"},
     "col.direction": {"en": "effect", "fr": "effet"},
     "col.rank": {"en": "rank", "fr": "rang"},
     "col.influential": {"en": "training client", "fr": "client d'apprentissage"},
@@ -306,7 +323,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "Share of the selected clients whose {target} is {positive}, in the data.",
         "fr": "Part des clients sélectionnés dont {target} vaut {positive}, dans les données.",
     },
-    "portfolio.median": {"en": "Median {feature}", "fr": "{feature} médian(e)"},
+    "portfolio.median": {"en": "Median · {feature}", "fr": "Médiane · {feature}"},
     "portfolio.held_per_client": {"en": "Products held per client", "fr": "Produits par client"},
     "portfolio.list": {"en": "Clients", "fr": "Clients"},
     "portfolio.id": {"en": "client", "fr": "client"},

@@ -262,6 +262,8 @@ def test_a_client_with_a_missing_value_is_advised_and_shown(
     assert not app.exception
     situation = app.container(key="profile").dataframe[0].value
     assert situation.set_index("Feature").loc["Monthly income", "Value"] == "missing"
+    fixed = [w for w in app.text_input if w.label.startswith("Monthly income")]
+    assert [(w.value, w.disabled) for w in fixed] == [("missing", True)]  # what-if: not editable
     advice = Advisor.from_bundle(load_bundle(synthetic_case.bundle), clients).advise(client_id)
     for lever in advice.levers:  # a lever never "changes" the missing income
         assert "income" not in {a.feature for a in lever.actions}
