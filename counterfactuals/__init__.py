@@ -17,6 +17,7 @@ from counterfactuals._engine import (
     EngineRequest,
     Support,
     check_solve,
+    missing_support,
     register_engine,
 )
 from counterfactuals._exact import ExactEngine
@@ -74,5 +75,6 @@ __all__ = [
     "identity_link",
     "logistic_link",
     "margin_model",
+    "missing_support",
     "register_engine",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "EngineRequest",
     "Support",
     "check_solve",
+    "missing_support",
     "register_engine",
 ]
 
@@ -153,8 +154,31 @@ class EngineOutput:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def missing_support(engine: Engine, request: EngineRequest) -> Support:
+    """Say whether ``engine`` can serve a client with missing values (``missing: keep``).
+
+    An engine that keeps a missing value missing (frozen for that client) declares
+    ``keeps_missing = True``; the others cannot serve such a client.
+    """
+    missing = np.isnan(request.client)
+    if not missing.any() or getattr(engine, "keeps_missing", False):
+        return Support.yes()
+    names = [request.adapter.space.names[j] for j in np.flatnonzero(missing)]
+    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    return Support.no(
+        f"the client's {shown} {'is' if len(names) == 1 else 'are'} missing and the "
+        f"{engine.name} engine needs every value. Hint: use the search engine, which keeps "
+        "missing values missing"
+    )
+
+
 class Engine(Protocol):
-    """A search algorithm with its hyper-parameters (a small frozen dataclass)."""
+    """A search algorithm with its hyper-parameters (a small frozen dataclass).
+
+    An engine that serves clients with missing values (``missing: keep``: NaN in the
+    client's codes, frozen for that client) also sets ``keeps_missing: ClassVar[bool] = True``
+    (see :func:`missing_support`).
+    """
 
     name: ClassVar[str]
 

@@ -14,7 +14,13 @@ from numpy.typing import NDArray
 
 from constraints import ConstraintSet
 from counterfactuals._diagnose import Diagnosis
-from counterfactuals._engine import ENGINES, Engine, EngineOutput, EngineRequest, Support
+from counterfactuals._engine import (
+    ENGINES,
+    Engine,
+    EngineOutput,
+    EngineRequest,
+    missing_support,
+)
 from counterfactuals._model import ModelAdapter
 from counterfactuals._result import Counterfactual, CounterfactualResult, Status
 from counterfactuals._target import Target
@@ -26,7 +32,6 @@ __all__ = [
     "Solved",
     "bind_requests",
     "fall_back_to_search",
-    "missing_support",
     "reached_result",
     "result_of",
     "solve_all",
@@ -94,24 +99,6 @@ def bind_requests(
             )
         )
     return requests, baseline
-
-
-def missing_support(engine: Engine, request: EngineRequest) -> Support:
-    """Say whether ``engine`` can serve a client with missing values (``missing: keep``).
-
-    An engine that keeps a missing value missing (frozen for that client) declares
-    ``keeps_missing = True``; the others cannot serve such a client.
-    """
-    missing = np.isnan(request.client)
-    if not missing.any() or getattr(engine, "keeps_missing", False):
-        return Support.yes()
-    names = [request.adapter.space.names[j] for j in np.flatnonzero(missing)]
-    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-    return Support.no(
-        f"the client's {shown} {'is' if len(names) == 1 else 'are'} missing and the "
-        f"{engine.name} engine needs every value. Hint: use the search engine, which keeps "
-        "missing values missing"
-    )
 
 
 def _choose(engine: Engine | None, request: EngineRequest) -> Engine:
