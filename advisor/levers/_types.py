@@ -144,8 +144,13 @@ class Lever:
         return {
             "rank": self.rank,
             "actions": self.describe(language),
-            "changes": [
-                {"feature": a.feature, "before": a.before, "after": a.after} for a in self.actions
+            "changes": [  # an unknown (imputed) value before is None: JSON has no NaN
+                {
+                    "feature": a.feature,
+                    "before": None if _nan(a.before) else a.before,
+                    "after": a.after,
+                }
+                for a in self.actions
             ],
             "score_before": self.score_before,
             "score_after": self.score_after,
@@ -154,6 +159,10 @@ class Lever:
             "n_changes": self.n_changes,
             "support": self.support,
         }
+
+
+def _nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

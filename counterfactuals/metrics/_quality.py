@@ -161,7 +161,8 @@ def proximity(constraints: ConstraintSet, clients: Any, counterfactuals: Any) ->
     """Return the distance from each client to its counterfactual, (n,).
 
     Numeric and ordinal features add ``|change| / scale`` (:attr:`ConstraintSet.scales`,
-    median absolute deviations); each changed category or yes/no feature adds 1.
+    median absolute deviations); each changed category or yes/no feature adds 1. A value
+    missing on both sides adds nothing; missing on one side only adds 1 (``missing: keep``).
 
     Examples
     --------
@@ -179,6 +180,7 @@ def proximity(constraints: ConstraintSet, clients: Any, counterfactuals: Any) ->
     moved = changed(c, x)
     categorical = np.array([f.kind == "categorical" for f in cs.features])
     size = np.where(categorical, 1.0, np.abs(x - c) / cs.scales)
+    size = np.where(np.isnan(x) | np.isnan(c), 1.0, size)
     distance: FloatArray = np.where(moved, size, 0.0).sum(axis=1)
     return distance
 

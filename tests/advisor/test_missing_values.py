@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,7 @@ def test_impute_median_lets_a_lever_change_the_value_and_says_it_was_unknown(
         texts += [a.text["en"] for lever in advice.levers for a in lever.actions]
         for lever in advice.levers:
             assert lever.score_after > lever.score_before
+            json.dumps(lever.to_dict(), allow_nan=False)  # an unknown value is null, not NaN
     on_income = [t for t in texts if t.startswith("Income:")]
     assert on_income, texts
     pattern = rf"^Income: unknown \({re.escape(assumed)} assumed\) -> [\d,]+$"
