@@ -16,8 +16,8 @@ import typer
 from rich.console import Console
 
 from advisor._console import shown
-from advisor.datasets import read_client_data
-from advisor.errors import AdvisorError, DatasetError
+from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
+from advisor.errors import AdvisorError
 from advisor.levers import Advisor
 from advisor.models import load_bundle
 from constraints import ConstraintError
@@ -28,7 +28,6 @@ console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 #: The app's entry point, next to the ``advisor`` package in the repository.
 APP_ENTRY = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
-INTERACTIVE_MAX_ROWS = 1_000_000  # until advisor.datasets.INTERACTIVE_MAX_ROWS lands
 _MAX_PORT = 65_535
 
 
@@ -42,14 +41,7 @@ def _error(message: str) -> typer.Exit:
 def _check_source(bundle: Path, data: str, id_column: str | None) -> None:
     """Open the bundle and the data as the app will: a problem is an error before serving."""
     models = load_bundle(bundle)
-    clients = read_client_data(data)
-    if len(clients) > INTERACTIVE_MAX_ROWS:
-        raise DatasetError(
-            f"--data: must hold at most {INTERACTIVE_MAX_ROWS:,} clients for the app. Got "
-            f"{len(clients):,}. Hint: open a sample, or run levers campaign run on the whole file."
-        )
-    if id_column is not None and id_column not in clients.columns:
-        raise DatasetError(f"--id-column: must be a column of the data. Got {id_column!r}.")
+    clients = index_clients(read_clients(data, max_rows=INTERACTIVE_MAX_ROWS), id_column)
     Advisor.from_bundle(models, clients)  # the constraint file binds to the data
 
 
@@ -81,8 +73,9 @@ def app_command(
     data: Annotated[
         str | None,
         typer.Option(
-            help="The bundle's client data: a CSV/Parquet file or a data set file (with "
-            "--bundle; the app's clients and reference data)."
+            help="The bundle's client data (with --bundle): a CSV/Parquet file, a data set "
+            "file, or a SQLAlchemy URL such as sqlite:///clients.db?table=clients; at most "
+            f"{INTERACTIVE_MAX_ROWS:,} rows."
         ),
     ] = None,
     id_column: Annotated[

@@ -20,8 +20,8 @@ import pandas as pd
 import streamlit as st
 
 from advisor.campaigns import Campaign
-from advisor.datasets import read_client_data
-from advisor.errors import AdvisorError, DatasetError
+from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
+from advisor.errors import AdvisorError
 from advisor.evidence import Evidence
 from advisor.levers import Advice, Advisor, load_demo_advisor
 from advisor.models import (
@@ -39,7 +39,7 @@ _LOADING = "Loading the advisor (first run only) · Chargement du conseiller (pr
 BUNDLE_VARIABLE = "LEVERS_BUNDLE"
 DATA_VARIABLE = "LEVERS_DATA"
 ID_VARIABLE = "LEVERS_ID_COLUMN"  # optional: the column of client ids (else detected)
-INTERACTIVE_MAX_ROWS = 1_000_000  # until advisor.datasets.INTERACTIVE_MAX_ROWS lands
+# The clients are read with advisor.datasets.read_clients, at most INTERACTIVE_MAX_ROWS rows.
 
 
 # ---------------------------------------------------------------- the source
@@ -92,42 +92,6 @@ def settings() -> DemoBundleSettings:
     return DemoBundleSettings.from_env()
 
 
-def _read_clients(data: str) -> pd.DataFrame:
-    """The clients of ``data``, at most ``INTERACTIVE_MAX_ROWS`` (the app's row limit)."""
-    frame = read_client_data(data)
-    if len(frame) > INTERACTIVE_MAX_ROWS:
-        raise DatasetError(
-            f"{data}: must hold at most {INTERACTIVE_MAX_ROWS:,} clients for the app. Got "
-            f"{len(frame):,}. Hint: open a sample, or run levers campaign run on the whole file."
-        )
-    return frame
-
-
-def _index_clients(frame: pd.DataFrame, id_column: str | None = None) -> pd.DataFrame:
-    """The frame indexed by client id: the named or an id-like column, else row numbers."""
-    if id_column is not None and id_column not in frame.columns:
-        raise DatasetError(
-            f"{ID_VARIABLE}: must name a column of the data. Got {id_column!r}. Hint: one of "
-            f"{', '.join(map(str, list(frame.columns)[:8]))}."
-        )
-    names = [id_column] if id_column is not None else []
-    names += [
-        c
-        for c in frame.columns
-        if str(c).lower() in ("id", "client_id", "customer_id") or str(c).lower().endswith("_id")
-    ]
-    for name in names:
-        if frame[name].notna().all() and frame[name].is_unique:
-            indexed = frame.set_axis(frame[name].astype(str).to_numpy())
-            indexed.attrs["id_column"] = str(name)
-            return indexed
-        if name == id_column:
-            raise DatasetError(f"{ID_VARIABLE}: {id_column!r} must hold unique ids. Got repeats.")
-    indexed = frame.set_axis([str(i) for i in range(1, len(frame) + 1)])
-    indexed.attrs["id_column"] = None
-    return indexed
-
-
 @st.cache_resource(max_entries=4, show_spinner=_LOADING)
 def _source(paths: Paths, demo: DemoBundleSettings | None) -> Source:
     if paths is None:
@@ -138,7 +102,7 @@ def _source(paths: Paths, demo: DemoBundleSettings | None) -> Source:
             bundle=models, advisor=found, clients=found.reference, data=None, id_column="client_id"
         )
     models = load_bundle(Path(paths[0]))
-    clients = _index_clients(_read_clients(paths[1]), paths[2])
+    clients = index_clients(read_clients(paths[1], max_rows=INTERACTIVE_MAX_ROWS), paths[2])
     found = Advisor.from_bundle(models, clients)
     return Source(
         bundle=models,

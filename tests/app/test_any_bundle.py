@@ -275,3 +275,26 @@ def test_a_client_with_a_missing_value_is_advised_and_shown(
     expected = clients["income"].between(low, high)
     assert expected.sum() < (~unknown).sum()
     assert app.metric[0].value == f"{int(expected.sum()):,}"  # filtered: they leave
+
+
+def test_the_clients_can_come_from_a_sqlite_table(
+    bank_case: SourceCase, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    database = tmp_path / "bank.db"
+    with sqlite3.connect(database) as connection:
+        pd.read_csv(bank_case.data).to_sql("clients", connection, index=False)
+    url = f"sqlite:///{database}?table=clients"
+    for name in SOURCE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LEVERS_BUNDLE", str(bank_case.bundle))
+    monkeypatch.setenv("LEVERS_DATA", url)
+    app = _app()
+    assert not app.exception
+    assert url in app.caption[0].value
+    app.text_input(key="client_search").input("4000").run()
+    assert app.selectbox(key="client").value == "4000"
+    app.switch_page("app_pages/portfolio.py").run()
+    assert not app.exception
+    assert app.metric[0].value == f"{len(bank_case.clients):,}"

@@ -63,7 +63,7 @@ def test_a_bundle_or_data_that_does_not_open_is_one_line_before_serving(
     wrong_id = _one_error(
         ["--bundle", str(bank_case.bundle), "--data", str(bank_case.data), "--id-column", "ref"]
     )
-    assert wrong_id == "error: --id-column: must be a column of the data. Got 'ref'."
+    assert wrong_id.startswith("error: id_column: must name a column of the clients. Got 'ref'")
 
 
 def test_the_command_serves_the_repositorys_app() -> None:
@@ -144,3 +144,14 @@ def test_levers_app_serves_the_bundle_and_stops_with_the_command(bank_case: Sour
 def test_a_port_that_is_not_a_number_is_refused(port: str) -> None:
     result = runner.invoke(cli, ["app", "--port", port])
     assert result.exit_code == 2
+
+
+def test_more_clients_than_the_apps_row_limit_are_refused_with_the_limit(
+    bank_case: SourceCase, tmp_path: Path
+) -> None:
+    from advisor.datasets import INTERACTIVE_MAX_ROWS
+
+    big = tmp_path / "big.csv"
+    big.write_text("age\n" + "40\n" * (INTERACTIVE_MAX_ROWS + 1), encoding="utf-8")
+    refused = _one_error(["--bundle", str(bank_case.bundle), "--data", str(big)])
+    assert f"must hold at most {INTERACTIVE_MAX_ROWS:,} rows" in refused
