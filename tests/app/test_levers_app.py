@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor._cli_app import APP_ENTRY, streamlit_command
 from advisor.cli import app as cli
 from tests.app.conftest import SOURCE_VARIABLES, SourceCase
 from tests.conftest import REPO_ROOT
@@ -66,22 +65,6 @@ def test_a_bundle_or_data_that_does_not_open_is_one_line_before_serving(
     assert wrong_id.startswith("error: id_column: must name a column of the clients. Got 'ref'")
 
 
-def test_the_command_serves_the_repositorys_app() -> None:
-    assert APP_ENTRY == REPO_ROOT / "app" / "streamlit_app.py"
-    command = streamlit_command(8600, "127.0.0.1")
-    assert command[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_ENTRY)]
-    assert command[5:] == [
-        "--server.port",
-        "8600",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.address",
-        "127.0.0.1",
-    ]
-
-
 def _healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> bytes:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -126,9 +109,14 @@ def test_levers_app_serves_the_bundle_and_stops_with_the_command(bank_case: Sour
     )
     try:
         assert _healthy(f"http://127.0.0.1:{port}", process) == b"ok"
-        # the command became the server: its process serves the port, with the variables set
+        # the command became the server: its process runs the repository's app on the port,
+        # headless, with the variables set
         environ = Path(f"/proc/{process.pid}/environ")
         if environ.exists():
+            command = Path(f"/proc/{process.pid}/cmdline").read_text().split("\0")
+            entry = str(REPO_ROOT / "app" / "streamlit_app.py")
+            assert command[1:6] == ["-m", "streamlit", "run", entry, "--server.port"]
+            assert command[6:9] == [str(port), "--server.headless", "true"]
             variables = dict(
                 item.split("=", 1) for item in environ.read_text().split("\0") if "=" in item
             )
