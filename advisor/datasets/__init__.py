@@ -1,6 +1,6 @@
 """Data sets: the built-in demo portfolio (a structural causal model) and real-data loaders."""
 
-from advisor.datasets._any import INTERACTIVE_MAX_ROWS, read_client_data, read_clients
+from advisor.datasets._any import INTERACTIVE_MAX_ROWS, read_clients
 from advisor.datasets._demo import (
     CAUSAL_GRAPH,
     DemoPortfolioSCM,
@@ -48,7 +48,6 @@ __all__ = [
     "load_caravan",
     "load_german_credit",
     "make_demo_portfolio",
-    "read_client_data",
     "read_clients",
     "read_table",
     "true_propensity",

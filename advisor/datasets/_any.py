@@ -13,7 +13,7 @@ from advisor.datasets._loaders import load_bank_marketing, load_caravan, load_ge
 from advisor.datasets._sql import is_sql_url, read_sql_source
 from advisor.errors import DatasetError
 
-__all__ = ["INTERACTIVE_MAX_ROWS", "read_client_data", "read_clients"]
+__all__ = ["INTERACTIVE_MAX_ROWS", "read_clients"]
 
 INTERACTIVE_MAX_ROWS = 200_000
 """Largest client table the app and ``levers advise`` read (200,000 rows)."""
@@ -120,14 +120,3 @@ def read_clients(source: str | os.PathLike[str], *, max_rows: int | None = None)
         hint = f"Hint: {backend}:///{file.as_posix()}?table=NAME (or ?query=SELECT...)."
         raise DatasetError(f"{msg} {hint}")
     return read_table(file, max_rows=limit)
-
-
-def read_client_data(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Return a client table: an alias of :func:`read_clients` (10 million rows at most).
-
-    Examples
-    --------
-    >>> read_client_data("demo").shape
-    (20000, 36)
-    """
-    return read_clients(path)
