@@ -181,6 +181,9 @@ def draft_constraints(
         "version: 1",
         f"name: {scalar(name)}",
         "description: TODO what the model predicts and who the levers are for.",
+        "# raise: the model scores an outcome the bank wants (a sale) and levers lift it;",
+        "# lower: a risk score (the positive class is a default, a churn) that levers bring down.",
+        "goal: raise",
         "",
         "features:",
     ]

@@ -74,6 +74,8 @@ def test_kinds_are_the_ones_the_frame_was_built_with() -> None:
     assert draft.commented_out == ("client_id", "country")
     assert "consider kind: ordinal" in draft.text.split("  risk_band:")[0].rsplit("# risk", 1)[1]
     bound = validate_and_bind(draft.text, frame.drop(columns="churned"))
+    assert bound.goal == "raise"
+    assert "\ngoal: raise\n" in draft.text  # written out, with what lower means above it
     age = bound.feature("age")
     assert (age.lower, age.upper) == (
         np.ceil(np.percentile(frame["age"], 1)),
