@@ -158,10 +158,17 @@ def missing_support(engine: Engine, request: EngineRequest) -> Support:
     """Say whether ``engine`` can serve a client with missing values (``missing: keep``).
 
     An engine that keeps a missing value missing (frozen for that client) declares
-    ``keeps_missing = True``; the others cannot serve such a client.
+    ``keeps_missing = True``, or answers per request with a ``supports_missing(request)``
+    method; the others cannot serve such a client.
     """
     missing = np.isnan(request.client)
-    if not missing.any() or getattr(engine, "keeps_missing", False):
+    if not missing.any():
+        return Support.yes()
+    per_request = getattr(engine, "supports_missing", None)
+    if callable(per_request):
+        answer: Support = per_request(request)
+        return answer
+    if getattr(engine, "keeps_missing", False):
         return Support.yes()
     names = [request.adapter.space.names[j] for j in np.flatnonzero(missing)]
     shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
@@ -177,7 +184,7 @@ class Engine(Protocol):
 
     An engine that serves clients with missing values (``missing: keep``: NaN in the
     client's codes, frozen for that client) also sets ``keeps_missing: ClassVar[bool] = True``
-    (see :func:`missing_support`).
+    or defines ``supports_missing(request) -> Support`` (see :func:`missing_support`).
     """
 
     name: ClassVar[str]

@@ -42,7 +42,7 @@ from counterfactuals._engine import (
 from counterfactuals._exact_explain import binding_constraints, used_features
 from counterfactuals._exact_model import ExactModel
 from counterfactuals._milp import MilpResult
-from counterfactuals._model import ModelAdapter
+from counterfactuals._model import LinearFunction, ModelAdapter, TreeEnsemble
 from counterfactuals._target import BoundTarget
 from counterfactuals.errors import CounterfactualError
 
@@ -153,6 +153,45 @@ class ExactEngine:
             )
         return Support.yes()
 
+    def supports_missing(self, request: EngineRequest) -> Support:
+        """Say whether the engine can serve a client with missing values (``missing: keep``).
+
+        A missing value stays fixed: the trees follow the default direction they learnt for
+        it (XGBoost), a linear model its imputed value. Refused: a model that says neither,
+        a rule or a one-hot group that reads a missing value.
+        """
+        support = self.supports(request.adapter, request.target)
+        if not support:
+            return support
+        names = request.constraints.feature_names
+        missing = {names[j] for j in np.flatnonzero(np.isnan(request.client))}
+        column = (request.target.linear_goal() or (0, "", 0.0))[0]
+        function = request.adapter.margins[column].function
+        if isinstance(function, TreeEnsemble) and function.missing_left is None:
+            return Support.no(
+                "the client has missing values and the model's trees do not say where a missing "
+                "value goes (only XGBoost's do). Hint: use the search engine"
+            )
+        if isinstance(function, LinearFunction) and function.missing_value is None:
+            return Support.no(
+                "the client has missing values and the linear model does not say which value "
+                "it imputes. Hint: use the search engine"
+            )
+        for rule in request.constraints.rules:
+            read = sorted(missing & set(rule.features))
+            if read:
+                return Support.no(
+                    f"rule {rule.name!r} reads {', '.join(read)}, missing for this client. "
+                    "Hint: use the search engine"
+                )
+        for group in request.constraints.one_hot:
+            if missing & set(group.features):
+                return Support.no(
+                    f"one-hot group {group.name!r} has a missing value for this client. Hint: "
+                    "use the search engine"
+                )
+        return Support.yes()
+
     def solve_many(
         self, requests: Sequence[EngineRequest], n: int, seed: int
     ) -> list[EngineOutput]:
@@ -168,6 +207,8 @@ class ExactEngine:
         start = time.perf_counter()
         n, seed = check_solve(n, seed)
         support = self.supports(request.adapter, request.target)
+        if support and np.isnan(request.client).any():
+            support = self.supports_missing(request)
         if not support:
             raise CounterfactualError(f"exact engine: {support.reason}.")
         column, op, p = request.target.linear_goal() or (0, ">=", 0.5)

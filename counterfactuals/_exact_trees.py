@@ -22,6 +22,7 @@ from counterfactuals._exact_vars import FeatureVars
 from counterfactuals._milp import Lin, MilpBuilder
 from counterfactuals._model import LinearFunction, TreeEnsemble
 from counterfactuals._space import FeatureSpace
+from counterfactuals.errors import CounterfactualError
 
 __all__ = ["Column", "TreeStats", "design_columns", "linear_margin", "tree_margin"]
 
@@ -36,6 +37,11 @@ class Column:
     value: Lin
     feature: FeatureVars
     category: int = -1  # one-hot column of a categorical feature: its code
+
+    @property
+    def missing(self) -> bool:
+        """The column's feature is missing for the client (a fixed placeholder)."""
+        return self.feature.missing
 
     def indicator(self, b: MilpBuilder, edge: float) -> Lin:
         """0/1 expression of ``[value >= edge]`` (the split is known to be undecided)."""
@@ -113,6 +119,14 @@ class _Pruner:
     """Reduce each tree to the splits the feasible values leave open."""
 
     def __init__(self, ensemble: TreeEnsemble, columns: list[Column]) -> None:
+        self.missing = [c.missing for c in columns]
+        default = ensemble.missing_left
+        if any(self.missing) and default is None:
+            raise CounterfactualError(
+                "exact engine: the trees must say where a missing value goes. Got a model "
+                "without default directions. Hint: use the search engine."
+            )
+        self.missing_left = [] if default is None else default.tolist()
         self.feature = ensemble.feature.tolist()
         self.left = ensemble.left.tolist()
         self.right = ensemble.right.tolist()
@@ -125,6 +139,10 @@ class _Pruner:
         f = self.feature[node]
         if f < 0:
             return float(self.value[node])
+        if self.missing[f]:  # the client's value is missing: the learnt default direction
+            return self.reduce(
+                self.left[node] if self.missing_left[node] else self.right[node], path
+            )
         a, z = path.get(f, (-math.inf, math.inf))
         e, dom = self.edge[node], self.domains[f]
         can_right = dom.has_value(max(a, e), z)
@@ -251,12 +269,28 @@ def tree_margin(
 
 
 def linear_margin(function: LinearFunction, columns: list[Column]) -> tuple[Lin, TreeStats]:
-    """Return ``intercept + sum coef * column`` (and its bounds over the feasible box)."""
+    """Return ``intercept + sum coef * column`` (and its bounds over the feasible box).
+
+    A column missing for the client takes the model's imputed value (``missing_value``).
+    """
     coef = np.asarray(function.coef, dtype=np.float64)
-    margin = Lin.total(col.value * float(w) for col, w in zip(columns, coef, strict=True) if w)
+    fill = function.missing_value
+    if fill is None and any(col.missing for col in columns):
+        raise CounterfactualError(
+            "exact engine: the linear model must say which value a missing entry takes. Got "
+            "none. Hint: use the search engine."
+        )
+    values = [
+        Lin.constant(float(fill[i])) if col.missing and fill is not None else col.value
+        for i, col in enumerate(columns)
+    ]
+    margin = Lin.total(v * float(w) for v, w in zip(values, coef, strict=True) if w)
     margin = margin + float(function.intercept)
     lowest = highest = float(function.intercept)
-    for col, w in zip(columns, coef.tolist(), strict=True):
-        lo, hi = col.domain.low * w, col.domain.high * w
+    for i, (col, w) in enumerate(zip(columns, coef.tolist(), strict=True)):
+        low, high = col.domain.low, col.domain.high
+        if col.missing and fill is not None:
+            low = high = float(fill[i])
+        lo, hi = low * w, high * w
         lowest, highest = lowest + min(lo, hi), highest + max(lo, hi)
     return margin, TreeStats(lowest=lowest, highest=highest)

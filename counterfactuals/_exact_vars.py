@@ -7,7 +7,10 @@ Per feature, over the client's codes:
   value (``step * k`` with ``k`` integer on a step grid, else continuous) tied to the client's
   value when both are 0, and to the reachable range above or below it otherwise;
 - coded movable (binary, categorical, ordinal): one binary per allowed code, summing to 1;
-- derived: an affine expression of its sources (``c + sum coef * (x_s - c_s)``).
+- derived: an affine expression of its sources (``c + sum coef * (x_s - c_s)``);
+- missing for the client (``missing: keep``): fixed, at a placeholder 0 that nothing reads
+  (the trees follow their default direction, a linear model its imputed value; a missing
+  source adds no change to a derived feature, a missing derived feature stays fixed).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class FeatureVars:
     up: float = math.nan  # numeric: the smallest changed value above the client's
     down: float = math.nan  # and the largest below it
     edges: dict[float, int] = field(default_factory=dict)
+    missing: bool = False  # missing for this client: fixed at a placeholder 0
 
     @property
     def change(self) -> Lin:
@@ -60,6 +64,15 @@ class FeatureVars:
 
 
 def _fixed(j: int, c: float) -> FeatureVars:
+    if math.isnan(c):
+        return FeatureVars(
+            j=j,
+            kind="fixed",
+            c=0.0,
+            value=Lin.constant(0.0),
+            domain=Domain(points=(0.0,)),
+            missing=True,
+        )
     return FeatureVars(j=j, kind="fixed", c=c, value=Lin.constant(c), domain=Domain(points=(c,)))
 
 
@@ -196,6 +209,8 @@ def _derived(
     client: FloatArray,
 ) -> None:
     """``x = c + sum coef * (x_s - c_s)``, its bounds, and up/down change indicators."""
+    if out[item.j].missing:
+        return  # missing for the client: it stays missing whatever its sources do
     j, c = item.j, out[item.j].c
     expr = Lin.total([out[s].value * float(a) for s, a in zip(item.idx, item.coef, strict=True)])
     expr = expr + (c - sum(float(a) * out[s].c for s, a in zip(item.idx, item.coef, strict=True)))

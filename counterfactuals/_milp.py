@@ -169,6 +169,8 @@ class MilpBuilder:
         then repeated with presolve toggled.
         """
         start = time.perf_counter()
+        if not self.n_vars:  # nothing can move: HiGHS needs one variable to say infeasible
+            self.add_var(0.0, 0.0)
         c = np.zeros(self.n_vars)
         for k, v in objective.terms.items():
             c[k] += v

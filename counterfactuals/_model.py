@@ -62,6 +62,9 @@ class TreeEnsemble:
     (XGBoost) or ``x[feature] <= threshold`` when ``left_if_equal`` (scikit-learn). With
     ``float32`` the comparison happens in single precision (XGBoost's), so engines must pick
     values whose float32 rounding lands on the intended side. Leaves hold ``value``.
+    ``missing_left`` says, per node, where a missing (NaN) value goes (XGBoost's learnt
+    default direction); ``None`` when the model does not say (engines then cannot serve a
+    client with a missing value).
     """
 
     roots: IntArray
@@ -74,6 +77,7 @@ class TreeEnsemble:
     left_if_equal: bool = False
     float32: bool = False
     scale: float = 1.0
+    missing_left: BoolArray | None = None
 
     @property
     def n_trees(self) -> int:
@@ -97,6 +101,8 @@ class TreeEnsemble:
                 v: Any = x[rows[inner], f[inner]]
                 t: Any = thr[node[inner]]
                 go_left = v <= t if self.left_if_equal else v < t
+                if self.missing_left is not None:
+                    go_left = np.where(np.isnan(v), self.missing_left[node[inner]], go_left)
                 node[inner] = np.where(go_left, self.left[node[inner]], self.right[node[inner]])
             total += self.value[node]
         return total * self.scale
@@ -104,13 +110,21 @@ class TreeEnsemble:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LinearFunction:
-    """``margin = design @ coef + intercept``."""
+    """``margin = design @ coef + intercept``.
+
+    ``missing_value``: per design column, the value a missing (NaN) entry takes inside the
+    model (its imputation); ``None`` when the model takes no missing value.
+    """
 
     coef: FloatArray
     intercept: float
+    missing_value: FloatArray | None = None
 
     def margin(self, design: FloatArray) -> FloatArray:
-        """Evaluate on design rows."""
+        """Evaluate on design rows (missing entries take ``missing_value``)."""
+        design = np.asarray(design, dtype=np.float64)
+        if self.missing_value is not None and np.isnan(design).any():
+            design = np.where(np.isnan(design), self.missing_value, design)
         return np.asarray(design @ self.coef + self.intercept, dtype=np.float64)
 
 

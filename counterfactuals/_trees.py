@@ -33,8 +33,12 @@ def _concatenate(
     base: float,
     *,
     left_if_equal: bool,
+    missing_left: Sequence[NDArray[np.bool_]] | None = None,
 ) -> TreeEnsemble:
-    """Concatenate (feature, threshold, left, right, value) node arrays into an ensemble."""
+    """Concatenate (feature, threshold, left, right, value) node arrays into an ensemble.
+
+    ``missing_left``: per tree, where each node sends a missing value (None: unknown).
+    """
     roots: list[int] = []
     parts: list[list[NDArray[Any]]] = [[] for _ in range(5)]
     offset = 0
@@ -62,6 +66,11 @@ def _concatenate(
         base=float(base),
         left_if_equal=left_if_equal,
         float32=True,
+        missing_left=None
+        if missing_left is None
+        else np.concatenate([np.asarray(m, dtype=bool) for m in missing_left])
+        if missing_left
+        else np.zeros(0, dtype=bool),
     )
 
 
@@ -160,7 +169,10 @@ def tree_ensemble_from_xgboost(model: Any) -> TreeEnsemble:
             f"xgboost model: base_score must be a probability for binary:logistic. Got {p}."
         )
     base = math.log(p / (1.0 - p))
-    return _concatenate([_xgb_tree(t) for t in trees], base, left_if_equal=False)
+    default_left = [np.asarray(t["default_left"], dtype=bool) for t in trees]
+    return _concatenate(
+        [_xgb_tree(t) for t in trees], base, left_if_equal=False, missing_left=default_left
+    )
 
 
 # ----------------------------------------------------------------------------- scikit-learn

@@ -12,7 +12,7 @@ import io
 import json
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from pickle import UnpicklingError
 from typing import Any, Protocol
@@ -145,9 +145,14 @@ class LogisticEstimator:
         return np.asarray(self.pipeline.decision_function(filled), dtype=np.float64)
 
     def structure(self) -> LinearFunction:
-        """Return the score as one linear function of the design matrix (scaler folded in)."""
+        """Return the score as one linear function of the design matrix (scaler folded in).
+
+        A missing entry takes the imputed value (``missing_value``), as in :meth:`margin`.
+        """
         found: LinearFunction = _structure_of(self.pipeline, LinearFunction)
-        return found
+        if self.imputer is None:
+            return found
+        return replace(found, missing_value=np.asarray(self.imputer.fill, dtype=np.float64))
 
     def save(self, directory: Path) -> tuple[str, ...]:
         """Write ``logistic.skops`` (and ``imputation.json``)."""

@@ -15,6 +15,7 @@ from advisor.levers import Advisor
 from advisor.models import (
     FAMILIES,
     PropensityModel,
+    fit_calibrator,
     load_bundle,
     save_bundle,
     train,
@@ -125,6 +126,9 @@ def test_logistic_imputes_the_training_median_and_mode(folder: Path) -> None:
     filled["plan"] = filled["plan"].fillna(mode)
     assert np.allclose(model.model.score(clients), model.model.score(filled), atol=1e-12)
     assert clients["plan"].isna().any()
+    design = model.model.space.to_design(model.model.space.to_codes(clients))
+    linear = model.model.estimator.structure()  # what the exact engine reads
+    assert np.allclose(linear.margin(design), model.model.estimator.margin(design), atol=1e-9)
 
 
 def test_the_mlp_imputes_the_training_median_and_mode() -> None:
@@ -168,10 +172,20 @@ def levers_of(model: PropensityModel, constraints: Any, client: pd.DataFrame, en
     )
 
 
-@pytest.mark.parametrize("engine", ["search", "auto"])
+@pytest.fixture(scope="module")
+def logistic_keep(folder: Path) -> PropensityModel:
+    path = constraint_file(folder, "keep")
+    return train(DATA, "took", path, families="logistic", **OPTIONS).model
+
+
+@pytest.mark.parametrize(
+    ("family", "engine"),
+    [("xgboost", "search"), ("xgboost", "exact"), ("xgboost", "auto"), ("logistic", "exact")],
+)
 def test_levers_never_touch_a_missing_value_and_reach_the_goal(
-    xgboost_keep: PropensityModel, engine: str
+    request: pytest.FixtureRequest, family: str, engine: str
 ) -> None:
+    model: PropensityModel = request.getfixturevalue(f"{family}_keep")
     cs = parse_constraints(
         FILE.format(income="keep", plan="keep", income_role="actionable"),
         DATA.drop(columns="took"),
@@ -179,8 +193,8 @@ def test_levers_never_touch_a_missing_value_and_reach_the_goal(
     found = 0
     for _, client in with_missing(DATA).iloc[:8].iterrows():
         row = client.to_frame().T.astype(DATA.drop(columns="took").dtypes.to_dict())
-        result = levers_of(xgboost_keep, cs, row, engine)
-        assert result.engine in ("search", "none")
+        result = levers_of(model, cs, row, engine)
+        assert result.engine in ({"auto": "exact"}.get(engine, engine), "none")
         for cf in result.counterfactuals:
             touched = {c.feature for c in cf.changes}
             assert "income" not in touched
@@ -188,25 +202,37 @@ def test_levers_never_touch_a_missing_value_and_reach_the_goal(
                 assert "plan" not in touched
             after = pd.DataFrame([cf.values])
             assert pd.isna(after["income"].iloc[0])
-            assert float(xgboost_keep.score(after)[0]) >= result.target.threshold - 1e-9
+            assert float(model.score(after)[0]) >= result.target.threshold - 1e-9
             found += 1
     assert found >= 4
 
 
-def test_the_exact_engine_says_it_cannot_serve_a_client_with_missing_values(
-    xgboost_keep: PropensityModel,
-) -> None:
+def test_the_gradient_engine_says_it_cannot_serve_a_client_with_missing_values() -> None:
     cs = parse_constraints(
         FILE.format(income="keep", plan="keep", income_role="actionable"),
         DATA.drop(columns="took"),
     )
+    space = FeatureSpace.from_constraints(cs)
+    design = space.to_design(space.to_codes(DATA))
+    y = np.asarray(DATA["took"] == "yes", dtype=np.int64)
+    family = FAMILIES["mlp"]
+    params = {**family.defaults, "hidden_layer_sizes": "16"}
+    estimator = family.fit(design, y, params, 0, None, space)
+    model = PropensityModel(
+        space=space,
+        estimator=estimator,
+        calibrator=fit_calibrator(estimator.margin(design), y, "sigmoid"),
+        target="took",
+        classes=("no", "yes"),
+    )
     client = with_missing(DATA).iloc[:1]
     with pytest.raises(
         CounterfactualError,
-        match=r"exact cannot serve this request: the client's "
-        r"income.* missing and the exact engine needs every value",
+        match=r"^engine: gradient cannot serve this request: the client's income.* missing "
+        r"and the gradient engine needs every value",
     ):
-        levers_of(xgboost_keep, cs, client, "exact")
+        levers_of(model, cs, client, "gradient")
+    assert levers_of(model, cs, client, "auto").engine in ("search", "none")
 
 
 def test_impute_median_lets_a_lever_change_the_value_and_says_it_was_unknown(

@@ -8,9 +8,18 @@ import pytest
 import xgboost as xgb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.ensemble import RandomForestClassifier
 
 from constraints import parse_constraints
-from counterfactuals import CounterfactualError, FeatureSpace, Target, generate
+from counterfactuals import (
+    CounterfactualError,
+    FeatureSpace,
+    Target,
+    TreeEnsemble,
+    generate,
+    margin_model,
+)
+from counterfactuals.metrics import proximity
 
 TEXT = """
 name: keep
@@ -89,11 +98,12 @@ def clients(draw: st.DrawFn) -> pd.DataFrame:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(client=clients())
-def test_no_counterfactual_ever_changes_a_missing_value(client: pd.DataFrame) -> None:
+@given(client=clients(), engine=st.sampled_from(["search", "exact"]))
+def test_no_counterfactual_ever_changes_a_missing_value(client: pd.DataFrame, engine: str) -> None:
     before = float(score(client)[0])
     goal = min(before + 0.1, 0.97)
-    result = generate(MODEL, client, CS, Target.probability(goal), n=3, engine="search")
+    result = generate(MODEL, client, CS, Target.probability(goal), n=3, engine=engine)
+    assert result.engine in (engine, "none")
     missing = {name for name in KEEP if pd.isna(client[name].iloc[0])}
     for cf in result.counterfactuals:
         assert not missing & {c.feature for c in cf.changes}
@@ -105,19 +115,50 @@ def test_no_counterfactual_ever_changes_a_missing_value(client: pd.DataFrame) ->
         assert np.isfinite(cf.distance)
 
 
-def test_auto_serves_a_client_with_missing_values_with_search() -> None:
-    client = DATA.loc[DATA["income"].isna()].iloc[:1]
-    result = generate(MODEL, client, CS, Target.probability(0.9), engine="auto")
+def test_the_trees_send_a_missing_value_where_xgboost_does() -> None:
+    design = SPACE.to_design(SPACE.to_codes(DATA))
+    trees = margin_model(MODEL)
+    assert trees is not None
+    assert isinstance(trees.function, TreeEnsemble)
+    assert np.isnan(design).any()
+    expected = MODEL.predict(design, output_margin=True)
+    assert np.allclose(trees.function.margin(design), expected, atol=1e-5)
+
+
+def test_auto_serves_a_client_with_missing_values_exactly_when_it_can() -> None:
+    client = DATA.loc[DATA["income"].isna() & DATA["savings"].notna()].iloc[:1]
+    assert generate(MODEL, client, CS, Target.probability(0.9), engine="auto").engine == "exact"
+    ruled = parse_constraints(TEXT + "rules:\n  - require: savings <= 0.5 * income\n", DATA)
+    result = generate(MODEL, client, ruled, Target.probability(0.9), engine="auto")
     assert result.engine in ("search", "none")
-    full = DATA.dropna().iloc[:1]
-    assert generate(MODEL, full, CS, Target.probability(0.95), engine="auto").engine != "search"
+    with pytest.raises(
+        CounterfactualError,
+        match=r"^engine: exact cannot serve this request: rule 'rule 1' reads income, missing "
+        r"for this client\. Hint: use the search engine$",
+    ):
+        generate(MODEL, client, ruled, Target.probability(0.9), engine="exact")
 
 
-@pytest.mark.parametrize("engine", ["exact", "gradient"])
-def test_engines_that_need_every_value_say_so(engine: str) -> None:
+def test_engines_that_need_every_value_say_so() -> None:
     client = DATA.loc[DATA["income"].isna()].iloc[:1]
-    with pytest.raises(CounterfactualError, match=rf"^engine: {engine} cannot serve this request"):
-        generate(MODEL, client, CS, Target.probability(0.95), engine=engine)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(
+        np.nan_to_num(SPACE.to_design(SPACE.to_codes(DATA))), Y
+    )
+    with pytest.raises(CounterfactualError, match=r"^engine: gradient cannot serve this request"):
+        generate(MODEL, client, CS, Target.probability(0.95), engine="gradient")
+    with pytest.raises(
+        CounterfactualError,
+        match=r"^engine: exact cannot serve this request: the client has missing values and the "
+        r"model's trees do not say where a missing value goes",
+    ):
+        generate(forest, client, CS, Target.probability(0.95), engine="exact")
+
+
+def test_proximity_counts_missing_to_missing_as_nothing_and_one_side_as_one() -> None:
+    client = CS.to_array(DATA.loc[DATA["income"].isna()].iloc[:1])
+    same, filled = client.copy(), client.copy()
+    filled[0, 0] = 2000.0
+    assert proximity(CS, client, np.vstack([same, filled])).tolist() == [0.0, 1.0]
 
 
 def test_a_derived_feature_of_a_missing_source_stays_missing_and_moves_with_the_others() -> None:
