@@ -231,3 +231,31 @@ def test_lever_text_says_an_imputed_value_was_unknown() -> None:
     assert cs.lever_text("income", 2000.0, 3000.0) == "Income: 2,000 -> 3,000"
     decoded = cs.to_frame(cs.to_array(data))
     assert decoded["plan"].isna().equals(data["plan"].isna())
+
+
+@st.composite
+def frames_with_gaps(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(8, 40))
+    rows = st.lists(st.booleans(), min_size=n, max_size=n)
+    data = frame(n=n, share=0.0, seed=draw(st.integers(0, 2**16)))
+    for column in KEEP:
+        gaps = np.array(draw(rows)) & (np.arange(n) > 0)  # row 0 keeps every value
+        data.loc[gaps, column] = None
+    return data
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=frames_with_gaps(), seed=st.integers(0, 2**16))
+def test_for_random_frames_no_candidate_ever_changes_a_missing_value(
+    data: pd.DataFrame, seed: int
+) -> None:
+    cs = parse_constraints(text(), data)
+    codes = cs.to_array(data)
+    assert np.array_equal(np.isnan(codes[:, :6]), data[list(KEEP)].isna().to_numpy())
+    for i in range(min(len(data), 6)):
+        client = codes[i : i + 1]
+        missing = np.isnan(client[0])
+        rows = cs.sample(client, 8, seed=seed)
+        assert np.isnan(rows[:, missing]).all()
+        assert cs.check(client, rows).ok.all()
+        assert not changed(client, rows)[:, missing].any()
