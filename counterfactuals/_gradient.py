@@ -131,6 +131,24 @@ class GradientEngine:
             )
         return Support.yes()
 
+    def supports_missing(self, request: EngineRequest) -> Support:
+        """Say whether the engine can serve a client with missing values (``missing: keep``).
+
+        A missing value stays fixed at the value the model imputes for it
+        (``TorchFunction.missing_value``); a model that does not say is refused.
+        """
+        support = self.supports(request.adapter, request.target)
+        if not support:
+            return support
+        column = (request.target.linear_goal() or (0, "", 0.0))[0]
+        function = request.adapter.margins[column].function
+        if not isinstance(function, TorchFunction) or function.missing_value is None:
+            return Support.no(
+                "the client has missing values and the torch model does not say which value "
+                "it imputes. Hint: use the search engine"
+            )
+        return Support.yes()
+
     def solve(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
         """Search one client's counterfactuals."""
         return self.solve_many([request], n, seed)[0]

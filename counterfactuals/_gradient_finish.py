@@ -79,8 +79,11 @@ def unique_rows(owner: IntArray, codes: FloatArray) -> tuple[IntArray, FloatArra
     """Drop duplicate rows of each request (sorted, so the order is deterministic)."""
     if not len(codes):
         return owner, codes
-    both = np.unique(np.column_stack([owner, codes]), axis=0)
-    return both[:, 0].astype(np.intp), both[:, 1:]
+    both = np.column_stack([owner, codes])
+    key = np.where(np.isnan(both), np.inf, both)  # missing values: equal to one another
+    _, first = np.unique(key, axis=0, return_index=True)
+    kept = both[first]
+    return kept[:, 0].astype(np.intp), kept[:, 1:]
 
 
 def sparsify(rel: Relaxation, owner: IntArray, codes: FloatArray) -> tuple[IntArray, FloatArray]:

@@ -56,7 +56,9 @@ def _starts(engine: GradientParams, rel: Relaxation, seed: int) -> tuple[FloatAr
     picked = np.repeat(rel.current[:: w * r][:, None, :], r, axis=1)
     for i, request in enumerate(rel.requests):
         drawn = cs.sample(request.client, r - 1, seed) if r > 1 else np.zeros((0, u0.shape[2]))
-        u0[i, 1 : 1 + len(drawn)] = (drawn - request.client) / cs.scales
+        filled = rel.clients[i * w * r]  # a missing value: the model's imputed one, frozen
+        drawn = np.where(np.isnan(drawn), filled, drawn)
+        u0[i, 1 : 1 + len(drawn)] = (drawn - filled) / cs.scales
         picked[i, 1 : 1 + len(drawn)] = np.rint(drawn[:, list(rel.categorical)])
     u0 = np.repeat(u0.reshape(len(rel.requests) * r, -1), w, axis=0)
     picked = np.repeat(picked.reshape(len(rel.requests) * r, picked.shape[2]), w, axis=0)

@@ -102,17 +102,44 @@ def prices(cs: ConstraintSet) -> FloatArray:
     return np.maximum(price, 0.1 * float(positive.mean())) / float(positive.mean())
 
 
-def reachable(cs: ConstraintSet, requests: Sequence[EngineRequest], r: int) -> dict[int, BoolArray]:
-    """Return the codes each coded feature may take, (r rows per client, k)."""
+def reachable(
+    cs: ConstraintSet, requests: Sequence[EngineRequest], r: int, filled: FloatArray
+) -> dict[int, BoolArray]:
+    """Return the codes each coded feature may take, (r rows per client, k).
+
+    ``filled`` holds the clients' codes with missing values at the model's imputed ones.
+    """
     allowed: dict[int, BoolArray] = {}
     for j, spec in enumerate(cs.features):
         if spec.kind in ("binary", "categorical", "ordinal"):
             mask = np.zeros((len(requests), spec.n_categories), dtype=bool)
             for i, p in enumerate(requests):
                 codes = p.bounds.allowed[j] if p.bounds.movable[j] else None
-                mask[i, sorted(codes or {round(p.client[j])})] = True
+                mask[i, sorted(codes or {round(filled[i, j])})] = True
             allowed[j] = np.repeat(mask, r, axis=0)
     return allowed
+
+
+def filled_clients(requests: Sequence[EngineRequest], space: Any, f: TorchFunction) -> FloatArray:
+    """Return the clients' codes, a missing value replaced by the code the model imputes.
+
+    A missing value is frozen: the relaxed problem holds it at what the model sees (a
+    number's imputed value, a categorical's imputed category); candidates get it back
+    missing when they are projected onto the constraint set.
+    """
+    clients = np.stack([p.client for p in requests])
+    missing = np.isnan(clients)
+    if not missing.any():
+        return clients
+    if f.missing_value is None:  # supports_missing() said so already
+        raise CounterfactualError("engine: gradient needs the model's imputed values.")
+    fill = np.asarray(f.missing_value, dtype=np.float64)
+    codes = np.empty(clients.shape[1])
+    for j, (name, kind) in enumerate(zip(space.names, space.kinds, strict=True)):
+        cols = space.design_columns(name)
+        codes[j] = float(np.argmax(fill[cols])) if kind == "categorical" else fill[cols.start]
+    filled: FloatArray = np.where(missing, codes, clients)
+    return filled
 
 
 def relax(
@@ -130,8 +157,13 @@ def relax(
     p0 = requests[0]
     cs, r = p0.constraints, restarts * len(l1_weights)
     kinds = [f.kind for f in cs.features]
-    clients = np.repeat(np.stack([p.client for p in requests]), r, axis=0)
-    allowed = reachable(cs, requests, r)
+    goal = p0.target.linear_goal() or (0, ">=", 0.5)
+    function = p0.adapter.margins[goal[0]].function
+    if not isinstance(function, TorchFunction):  # supports() said so already
+        raise CounterfactualError("engine: gradient needs a torch model's margin.")
+    filled = filled_clients(requests, p0.adapter.space, function)
+    clients = np.repeat(filled, r, axis=0)
+    allowed = reachable(cs, requests, r, filled)
     categorical = tuple(j for j, k in enumerate(kinds) if k == "categorical")
     k_max = max([allowed[j].shape[1] for j in categorical], default=1)
     padded = np.zeros((len(clients), len(categorical), k_max), dtype=bool)

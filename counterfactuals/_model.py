@@ -130,18 +130,26 @@ class LinearFunction:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TorchFunction:
-    """``margin = module((design - mean) / scale)[:, column]`` (a torch module, float32)."""
+    """``margin = module((design - mean) / scale)[:, column]`` (a torch module, float32).
+
+    ``missing_value``: per design column, the value a missing (NaN) entry takes inside the
+    model (its imputation); ``None`` when the model takes no missing value.
+    """
 
     module: Any
     mean: FloatArray
     scale: FloatArray
     column: int = 0
+    missing_value: FloatArray | None = None
 
     def margin(self, design: FloatArray) -> FloatArray:
-        """Evaluate on design rows (no gradient)."""
+        """Evaluate on design rows (no gradient; missing entries take ``missing_value``)."""
         import torch
 
-        z = (np.asarray(design, dtype=np.float64) - self.mean) / self.scale
+        design = np.asarray(design, dtype=np.float64)
+        if self.missing_value is not None and np.isnan(design).any():
+            design = np.where(np.isnan(design), self.missing_value, design)
+        z = (design - self.mean) / self.scale
         with torch.no_grad():
             out = self.module(torch.as_tensor(z, dtype=torch.float32))
         return np.asarray(out[:, self.column].double().numpy(), dtype=np.float64)

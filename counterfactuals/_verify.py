@@ -45,7 +45,8 @@ class Verified:
 def _unique_changed(client: FloatArray, codes: FloatArray) -> BoolArray:
     """Rows that change something and are not repeats of an earlier row."""
     moved = changed(client, codes).any(axis=1)
-    _, first = np.unique(codes, axis=0, return_index=True)
+    key = np.where(np.isnan(codes), np.inf, codes)  # missing values: equal to one another
+    _, first = np.unique(key, axis=0, return_index=True)
     unique = np.zeros(len(codes), dtype=bool)
     unique[first] = True
     return moved & unique

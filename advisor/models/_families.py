@@ -329,6 +329,9 @@ class MLPEstimator:
             mean=np.asarray(self.scaler.mean_, dtype=np.float64),
             scale=np.asarray(self.scaler.scale_, dtype=np.float64),
             column=0,
+            missing_value=None
+            if self.imputer is None
+            else np.asarray(self.imputer.fill, dtype=np.float64),
         )
 
     def save(self, directory: Path) -> tuple[str, ...]:

@@ -180,3 +180,17 @@ def test_a_derived_feature_of_a_missing_source_stays_missing_and_moves_with_the_
     known = CS.to_array(client.assign(income=2000.0, total=2100.0))
     moved = CS.sample(known, 20, seed=0)
     assert np.allclose(moved[:, 6], moved[:, 0] + moved[:, 1])
+
+
+def test_the_gradient_engine_refuses_a_torch_model_that_does_not_impute() -> None:
+    import torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(SPACE.n_design, 1))  # reads no missing value
+    client = DATA.loc[DATA["income"].isna()].iloc[:1]
+    with pytest.raises(
+        CounterfactualError,
+        match=r"^engine: gradient cannot serve this request: the client has missing values and "
+        r"the torch model does not say which value it imputes\. Hint: use the search engine$",
+    ):
+        generate(net, client, CS, Target.probability(0.9), engine="gradient")
