@@ -270,3 +270,20 @@ def test_impute_median_lets_a_lever_change_the_value_and_says_it_was_unknown(
     assert on_income, texts
     pattern = rf"^Income: unknown \({re.escape(assumed)} assumed\) -> [\d,]+$"
     assert all(re.match(pattern, t) for t in on_income), on_income
+
+
+def test_a_client_missing_a_forbid_feature_gets_an_error_naming_it(
+    logistic_keep: PropensityModel,
+) -> None:
+    clients = DATA.drop(columns="took")
+    cs = parse_constraints(
+        FILE.format(income="keep", plan="keep", income_role="actionable"), clients
+    )
+    advisor = Advisor(logistic_keep, cs, reference=clients, engine="search")
+    client = clients.iloc[0].copy()
+    client["age"] = None  # age: missing: forbid (the default)
+    with pytest.raises(
+        ValueError, match=r"^data\.age: values must not be missing\. Got 1 of 1 rows missing"
+    ) as info:
+        advisor.advise(client)
+    assert "write missing: keep for age" in str(info.value)
