@@ -143,4 +143,5 @@ _CONSTRAINT_COLUMNS = {
     "range": "col.range",
     "step": "col.step",
     "max_change": "col.max_change",
+    "missing": "col.missing",
 }

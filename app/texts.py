@@ -291,6 +291,7 @@ TEXTS: dict[str, dict[Language, str]] = {
     "col.range": {"en": "range", "fr": "plage"},
     "col.step": {"en": "step", "fr": "pas"},
     "col.max_change": {"en": "max change", "fr": "changement max"},
+    "col.missing": {"en": "if missing", "fr": "si manquant"},
     "col.label": {"en": "label", "fr": "libellé"},
     "col.feature": {"en": "feature", "fr": "caractéristique"},
     # evidence tables

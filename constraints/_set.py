@@ -275,7 +275,11 @@ class ConstraintSet:
         return self._compiled.rederive(self._client(client, len(x)), x)
 
     def describe(self) -> pd.DataFrame:
-        """One row per feature: kind, role, direction, reachable range, step, max change, label."""
+        """One row per feature: kind, role, direction, range, step, max change, missing, label.
+
+        ``missing`` is ``forbid``, ``keep`` or ``impute: <value>`` (the value a missing one
+        is replaced by, in business words).
+        """
         derived = {d.feature for d in self.derived}
         rows = []
         for spec in self.features:
@@ -297,6 +301,9 @@ class ConstraintSet:
                         if math.isfinite(spec.max_change_percent)
                         else ""
                     ),
+                    "missing": spec.missing
+                    if spec.missing != "impute"
+                    else f"impute: {format_value(spec, spec.imputed)}",
                     "label": spec.label.en,
                 }
             )

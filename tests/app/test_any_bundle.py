@@ -275,6 +275,9 @@ def test_a_client_with_a_missing_value_is_advised_and_shown(
     expected = clients["income"].between(low, high)
     assert expected.sum() < (~unknown).sum()
     assert app.metric[0].value == f"{int(expected.sum()):,}"  # filtered: they leave
+    app.switch_page("app_pages/constraints.py").run()
+    rules = app.dataframe[0].value.set_index("feature")
+    assert rules.loc["income", "if missing"] == "keep"  # the file's missing: keep, shown
 
 
 def test_the_clients_can_come_from_a_sqlite_table(

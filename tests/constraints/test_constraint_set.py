@@ -358,6 +358,7 @@ def test_describe_lists_every_feature(cs: ConstraintSet) -> None:
     assert table.loc["sex", "role"] == "immutable (protected)"
     assert table.loc["n_held", "role"] == "derived"
     assert table.loc["meetings", "max_change"] == "50%"
+    assert set(table["missing"]) == {"forbid"}
     assert math.isinf(cs.feature("income").upper)
 
 

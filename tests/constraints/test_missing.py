@@ -99,6 +99,10 @@ def test_impute_median_and_mode_come_from_the_data_and_fill_new_clients() -> Non
     assert cs.feature("children").imputed == children[(len(children) - 1) // 2]  # lower median
     mode = data["plan"].dropna().value_counts().idxmax()
     assert cs.feature("plan").categories[int(cs.feature("plan").imputed)] == mode
+    described = cs.describe().set_index("feature")["missing"]
+    assert described["plan"] == f"impute: {mode}"
+    assert described["savings"] == "keep"
+    assert described["age"] == "forbid"
     client = {
         "income": None,
         "savings": 100.0,
