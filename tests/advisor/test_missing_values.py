@@ -24,7 +24,7 @@ from advisor.models import (
     train,
     training_split,
 )
-from constraints import ConstraintError, parse_constraints
+from constraints import ConstraintError, ConstraintSet, parse_constraints
 from counterfactuals import FeatureSpace, Target, generate
 
 FILE = """
@@ -134,7 +134,8 @@ def test_logistic_imputes_the_training_median_and_mode(folder: Path) -> None:
     assert np.allclose(linear.margin(design), model.model.estimator.margin(design), atol=1e-9)
 
 
-def test_the_mlp_imputes_the_training_median_and_mode() -> None:
+def _fit_mlp() -> tuple[ConstraintSet, FeatureSpace, np.ndarray, np.ndarray, Any]:
+    """A small MLP fitted on DATA with income and plan kept missing (the two tests' setup)."""
     cs = parse_constraints(
         FILE.format(income="keep", plan="keep", income_role="actionable"),
         DATA.drop(columns="took"),
@@ -144,7 +145,11 @@ def test_the_mlp_imputes_the_training_median_and_mode() -> None:
     y = np.asarray(DATA["took"] == "yes", dtype=np.int64)
     family = FAMILIES["mlp"]
     params = {**family.defaults, "hidden_layer_sizes": "16"}
-    estimator = family.fit(design, y, params, 0, None, space)
+    return cs, space, design, y, family.fit(design, y, params, 0, None, space)
+
+
+def test_the_mlp_imputes_the_training_median_and_mode() -> None:
+    _, space, design, _, estimator = _fit_mlp()
     rows = np.isnan(design[:, 0])
     filled = design[rows].copy()
     filled[:, 0] = np.median(design[~rows, 0])
@@ -211,16 +216,7 @@ def test_levers_never_touch_a_missing_value_and_reach_the_goal(
 
 
 def test_the_gradient_engine_holds_a_missing_value_at_the_mlps_imputed_one() -> None:
-    cs = parse_constraints(
-        FILE.format(income="keep", plan="keep", income_role="actionable"),
-        DATA.drop(columns="took"),
-    )
-    space = FeatureSpace.from_constraints(cs)
-    design = space.to_design(space.to_codes(DATA))
-    y = np.asarray(DATA["took"] == "yes", dtype=np.int64)
-    family = FAMILIES["mlp"]
-    params = {**family.defaults, "hidden_layer_sizes": "16"}
-    estimator = family.fit(design, y, params, 0, None, space)
+    cs, space, design, y, estimator = _fit_mlp()
     model = PropensityModel(
         space=space,
         estimator=estimator,
