@@ -44,7 +44,7 @@ def allowed_codes(
     k = int(cp.n_categories[j])
     codes = np.arange(k)
     missing = np.isnan(client[:, j])
-    current = np.clip(np.rint(np.nan_to_num(client[:, j])), 0, k - 1).astype(np.intp)
+    current = np.clip(np.rint(np.fmax(client[:, j], 0.0)), 0, k - 1).astype(np.intp)  # NaN -> 0
     allowed = (codes >= lo[:, j, None] - 1e-9) & (codes <= hi[:, j, None] + 1e-9)
     for t_j, table in cp.transitions:
         if t_j == j:

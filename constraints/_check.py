@@ -203,7 +203,7 @@ def _transitions(
     masks = []
     for j, allowed in cp.transitions:
         k = allowed.shape[0] - 1
-        src = np.clip(np.rint(np.nan_to_num(c[:, j])), 0, k).astype(np.intp)
+        src = np.clip(np.rint(np.fmax(c[:, j], 0.0)), 0, k).astype(np.intp)  # fmax: NaN -> 0
         finite = np.isfinite(x[:, j])  # a missing value is the domain rule's to report
         dst = np.clip(np.rint(np.where(finite, x[:, j], 0.0)), 0, k).astype(np.intp)
         masks.append(changed[:, j] & finite & ~allowed[src, dst])

@@ -405,7 +405,8 @@ class ConstraintSet:
         c = self._client(client, len(x))
         cp = self._compiled
         delta, changed = changed_mask(c, x)
-        costs = changed * cp.cost_per_change + np.nan_to_num(np.abs(delta)) * cp.cost_per_unit
+        size = np.fmax(np.abs(delta), 0.0)  # a missing side is no unit moved (fmax: NaN -> 0)
+        costs = changed * cp.cost_per_change + size * cp.cost_per_unit
         for j in np.flatnonzero(cp.cost_percentile_shift > 0):
             support = self.support[j] if self.support else None
             if support is None:

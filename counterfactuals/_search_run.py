@@ -262,7 +262,9 @@ def _distance(request: EngineRequest, rows: FloatArray) -> FloatArray:
     A value missing in the client and the row is no distance (it cannot change).
     """
     cp = request.constraints.compiled
-    gap = np.nan_to_num(np.abs(difference(request.client, rows)), nan=np.inf) / cp.scale
+    gap = np.abs(difference(request.client, rows))
+    gap[np.isnan(gap)] = np.inf  # one side missing: never near
+    gap /= cp.scale
     gap[:, cp.categorical] = (gap[:, cp.categorical] > 0).astype(np.float64)
     gap[:, cp.derived_mask] = 0.0
     total: FloatArray = gap.sum(axis=1)
