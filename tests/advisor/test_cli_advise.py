@@ -155,6 +155,16 @@ def test_advise_by_row_number_without_an_id_column(
     assert result.exit_code == 0, result.output
     expected = load_bundle(german_bundle).model.score(german_data.iloc[[7]])[0]
     assert json.loads(result.output)["score"] == pytest.approx(expected)
+    row = tmp_path / "applicant.csv"
+    german_data.drop(columns="credit_risk").iloc[[7]].to_csv(row, index=False)
+    from_file = runner.invoke(app, ["advise", str(row), *args])
+    assert from_file.exit_code == 0, from_file.output
+    assert json.loads(from_file.output)["score"] == pytest.approx(expected)
+    two = tmp_path / "two.csv"
+    german_data.iloc[:2].to_csv(two, index=False)
+    refused = runner.invoke(app, ["advise", str(two), *args])
+    assert refused.exit_code == 2
+    assert "must hold one client (one row). Got 2 rows." in " ".join(refused.output.split())
     wrong = runner.invoke(app, ["advise", "1001", *args])
     assert wrong.exit_code == 2
     assert "must be a row number from 1 to 1,000" in " ".join(wrong.output.split())
