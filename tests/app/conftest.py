@@ -121,6 +121,27 @@ def german_case(tmp_path_factory: pytest.TempPathFactory) -> SourceCase:
     return _case("german", bundle, data, clients, None)
 
 
+@pytest.fixture(scope="session")
+def caravan_case(tmp_path_factory: pytest.TempPathFactory) -> SourceCase:
+    """Caravan (85 features): a single propensity model, opened on Caravan.csv itself."""
+    from advisor.datasets import load_caravan
+    from advisor.models import save_bundle, train
+
+    data = shared_data_file("caravan", "Caravan.csv")
+    clients = load_caravan(data).frame
+    result = train(
+        clients,
+        "Purchase",
+        REPO_ROOT / "configs" / "caravan.yaml",
+        families=("logistic",),
+        n_trials=1,
+        budget_s=None,
+        n_folds=2,
+    )
+    bundle = save_bundle(result, tmp_path_factory.mktemp("caravan") / "caravan-bundle")
+    return _case("caravan", bundle, data, clients, None)
+
+
 SYNTHETIC_CONSTRAINTS = """\
 version: 1
 name: synthetic-bank

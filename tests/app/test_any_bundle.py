@@ -74,6 +74,27 @@ def test_every_page_opens_on_the_bundle_and_names_the_source(case: SourceCase) -
         assert not app.exception, page
 
 
+def test_every_page_opens_on_caravan(
+    caravan_case: SourceCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """85 features: every page opens without an error, with a Portfolio filter per feature."""
+    for name in SOURCE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in caravan_case.env.items():
+        monkeypatch.setenv(name, value)
+    app = _app()
+    for page in PAGES:
+        if page != "client":
+            app.switch_page(f"app_pages/{page}.py").run()
+        assert not app.exception, page
+        assert not app.error, page
+        assert app.title[0].value == TITLES[page]
+    app.switch_page("app_pages/portfolio.py").run()
+    assert app.metric[0].value == f"{len(caravan_case.clients):,}"
+    specs = _constraints(caravan_case).features
+    assert len(app.multiselect) + len(app.slider) == len(specs)
+
+
 def test_the_client_search_finds_a_client_by_its_id_and_shows_the_files_labels(
     case: SourceCase,
 ) -> None:
