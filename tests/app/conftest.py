@@ -100,25 +100,12 @@ def bank_case(bank_bundle: Path, bank_clients: Path) -> SourceCase:
 
 
 @pytest.fixture(scope="session")
-def german_case(tmp_path_factory: pytest.TempPathFactory) -> SourceCase:
+def german_case(german_bundle: Path) -> SourceCase:
     """German credit: a risk model (positive class 'bad'), opened on german.data itself."""
     from advisor.datasets import load_german_credit
-    from advisor.models import save_bundle, train
 
     data = shared_data_file("german-credit", "german.data")
-    clients = load_german_credit(data).frame
-    result = train(
-        clients,
-        "credit_risk",
-        REPO_ROOT / "configs" / "german-credit.yaml",
-        positive="bad",
-        families=("xgboost",),
-        n_trials=1,
-        budget_s=None,
-        n_folds=2,
-    )
-    bundle = save_bundle(result, tmp_path_factory.mktemp("german") / "german-bundle")
-    return _case("german", bundle, data, clients, None)
+    return _case("german", german_bundle, data, load_german_credit(data).frame, None)
 
 
 @pytest.fixture(scope="session")

@@ -30,14 +30,19 @@ TITLES = {
 CHOICE_KINDS = ("binary", "categorical", "ordinal")
 
 
+def _serve(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Set the environment as ``levers app`` does: exactly these source variables."""
+    for name in SOURCE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture(params=["bank", "german", "synthetic"])
 def case(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> SourceCase:
     """One bundle and its data, set in the environment as ``levers app`` sets them."""
     found: SourceCase = request.getfixturevalue(f"{request.param}_case")
-    for name in SOURCE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in found.env.items():
-        monkeypatch.setenv(name, value)
+    _serve(monkeypatch, found.env)
     return found
 
 
@@ -78,10 +83,7 @@ def test_every_page_opens_on_caravan(
     caravan_case: SourceCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """85 features: every page opens without an error, with a Portfolio filter per feature."""
-    for name in SOURCE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in caravan_case.env.items():
-        monkeypatch.setenv(name, value)
+    _serve(monkeypatch, caravan_case.env)
     app = _app()
     for page in PAGES:
         if page != "client":
@@ -176,10 +178,7 @@ def _percents(text: str) -> list[float]:
 def test_a_risk_model_says_the_levers_lower_the_score(
     german_case: SourceCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in SOURCE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in german_case.env.items():
-        monkeypatch.setenv(name, value)
+    _serve(monkeypatch, german_case.env)
     advisor = Advisor.from_bundle(load_bundle(german_case.bundle), german_case.clients)
     assert advisor.direction(advisor.products[0]) == "lower"
     client_id, advice = next(
@@ -211,9 +210,7 @@ def test_a_risk_model_says_the_levers_lower_the_score(
 def test_one_variable_alone_is_an_error_on_every_page(
     bank_bundle: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in SOURCE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LEVERS_BUNDLE", str(bank_bundle))
+    _serve(monkeypatch, {"LEVERS_BUNDLE": str(bank_bundle)})
     app = _app()
     assert not app.exception
     assert app.error[0].value == (
@@ -229,10 +226,7 @@ def test_data_that_does_not_match_the_bundle_lists_the_problems(
 ) -> None:
     data = tmp_path / "other.csv"
     pd.DataFrame({"age": [30, 40], "city": ["Lyon", "Porto"]}).to_csv(data, index=False)
-    for name in SOURCE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LEVERS_BUNDLE", str(bank_bundle))
-    monkeypatch.setenv("LEVERS_DATA", str(data))
+    _serve(monkeypatch, {"LEVERS_BUNDLE": str(bank_bundle), "LEVERS_DATA": str(data)})
     app = _app()
     assert not app.exception
     assert app.error[0].value.startswith("The app cannot open its bundle and data: ")
@@ -270,10 +264,7 @@ def test_the_campaign_page_runs_on_the_apps_source(case: SourceCase) -> None:
 def test_a_client_with_a_missing_value_is_advised_and_shown(
     synthetic_case: SourceCase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in SOURCE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in synthetic_case.env.items():
-        monkeypatch.setenv(name, value)
+    _serve(monkeypatch, synthetic_case.env)
     clients = synthetic_case.clients
     unknown = clients["income"].isna()
     assert 0.1 < unknown.mean() < 0.3  # the constraint file keeps them (missing: keep)
@@ -310,10 +301,7 @@ def test_the_clients_can_come_from_a_sqlite_table(
     with sqlite3.connect(database) as connection:
         pd.read_csv(bank_case.data).to_sql("clients", connection, index=False)
     url = f"sqlite:///{database}?table=clients"
-    for name in SOURCE_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LEVERS_BUNDLE", str(bank_case.bundle))
-    monkeypatch.setenv("LEVERS_DATA", url)
+    _serve(monkeypatch, {"LEVERS_BUNDLE": str(bank_case.bundle), "LEVERS_DATA": url})
     app = _app()
     assert not app.exception
     assert url in app.caption[0].value
