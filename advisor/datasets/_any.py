@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from advisor.datasets._demo import make_demo_portfolio
 from advisor.datasets._files import MAX_ROWS, read_table
 from advisor.datasets._loaders import load_bank_marketing, load_caravan, load_german_credit
-from advisor.datasets._sql import is_sql_url, read_sql_source
 from advisor.errors import DatasetError
 
 __all__ = ["INTERACTIVE_MAX_ROWS", "read_clients"]
@@ -54,7 +52,19 @@ def _known_data_set(file: Path) -> pd.DataFrame | None:
     return None
 
 
-def read_clients(source: str | os.PathLike[str], *, max_rows: int | None = None) -> pd.DataFrame:
+def _csv_only(where: str, encoding: str | None, decimal: str | None) -> None:
+    if encoding is not None or decimal is not None:
+        msg = f"{where}: encoding and decimal apply to CSV files only. Got them for another source"
+        raise DatasetError(f"{msg}. Hint: leave them out.")
+
+
+def read_clients(
+    source: str | os.PathLike[str],
+    *,
+    max_rows: int | None = None,
+    encoding: str | None = None,
+    decimal: str | None = None,
+) -> pd.DataFrame:
     """Return the client table of a source: ``demo``, a data file or a SQL database URL.
 
     Sources, in the order they are recognised:
@@ -68,7 +78,10 @@ def read_clients(source: str | os.PathLike[str], *, max_rows: int | None = None)
     - a shared real data set recognised by its file name (``german.data``, ``bank*.csv``,
       ``Caravan.csv``, ``caravan_eval_coil2000.csv``), decoded by its loader;
     - any ``.csv`` file (separator among , ; tab |, encoding UTF-8 with or without a
-      byte-order mark or Windows-1252/latin-1, both detected) or ``.parquet`` file.
+      byte-order mark or Windows-1252/latin-1, both detected, or given; decimal commas
+      detected when the separator is not ``,``, or given), plain or compressed
+      (``.csv.gz``, ``.csv.bz2``, ``.csv.xz``, a ``.zip`` holding one ``.csv``; at most
+      2 GB once unpacked), or a ``.parquet`` file (see :func:`read_table`).
 
     Parameters
     ----------
@@ -79,6 +92,11 @@ def read_clients(source: str | os.PathLike[str], *, max_rows: int | None = None)
         the data is read whole (CSV lines, Parquet metadata, ``SELECT COUNT(*)``); the
         demo and the shared data sets (at most 45,211 rows) after.
         :data:`INTERACTIVE_MAX_ROWS` is the app's and ``levers advise``'s limit.
+    encoding
+        A CSV file's text encoding (``"utf-8"``, ``"cp1252"``, ``"latin-1"``, any Python
+        codec that writes ASCII as single bytes); None detects it.
+    decimal
+        A CSV file's decimal mark (``"."`` or ``","``); None detects decimal-comma columns.
 
     Returns
     -------
@@ -107,16 +125,24 @@ def read_clients(source: str | os.PathLike[str], *, max_rows: int | None = None)
     if not isinstance(text, str):
         raise DatasetError(f"source: must be a text path. Got {type(text).__name__}.")
     if text == "demo":
+        from advisor.datasets._demo import make_demo_portfolio  # SciPy: for the demo only
+
+        _csv_only("demo", encoding, decimal)
         return _checked_rows(make_demo_portfolio(), "demo", limit)
-    if isinstance(source, str) and is_sql_url(text):
-        return read_sql_source(text, limit)
+    if isinstance(source, str) and "://" in text:  # SQLAlchemy: imported for URLs only
+        from advisor.datasets._sql import is_sql_url, read_sql_source
+
+        if is_sql_url(text):
+            _csv_only("source (a database URL)", encoding, decimal)
+            return read_sql_source(text, limit)
     file = Path(text)
     known = _known_data_set(file)
     if known is not None:
+        _csv_only(f"{file} (a known data set, read by its loader)", encoding, decimal)
         return _checked_rows(known, str(file), limit)
     backend = _DATABASE_SUFFIXES.get(file.suffix.lower())
     if backend is not None:
         msg = f"{file}: must be given as a database URL. Got a {backend} file name."
         hint = f"Hint: {backend}:///{file.as_posix()}?table=NAME (or ?query=SELECT...)."
         raise DatasetError(f"{msg} {hint}")
-    return read_table(file, max_rows=limit)
+    return read_table(file, max_rows=limit, encoding=encoding, decimal=decimal)

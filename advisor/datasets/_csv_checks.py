@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,17 +20,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from advisor.datasets._compressed import CompressedFile, open_bytes
 from advisor.errors import DatasetError
 
 __all__ = [
     "CsvLayout",
+    "Source",
     "check_field_counts",
     "check_names",
     "detect_text",
     "diagnose_rows",
+    "given_text",
     "scan_csv",
     "scan_text",
 ]
+
+Source = Path | CompressedFile
+"""A plain file, or the CSV inside a compressed one (read as a stream)."""
 
 _CHUNK = 1 << 20
 _HEADER_BYTES = 1 << 20
@@ -65,13 +72,13 @@ class CsvLayout:
     encoding: str = "utf-8-sig"
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
+def _chunks(path: Source) -> Iterator[bytes]:
+    with open_bytes(path) as handle:
         while chunk := handle.read(_CHUNK):
             yield chunk
 
 
-def _check_start(path: Path, start: bytes) -> None:
+def _check_start(path: Source, start: bytes) -> None:
     """Refuse UTF-16/32 text (recognised by its byte-order mark)."""
     for bom, name in _OTHER_ENCODINGS.items():
         if start.startswith(bom) and not start.startswith(codecs.BOM_UTF8):
@@ -95,12 +102,15 @@ def _count_lines(data: np.ndarray, state: list[int]) -> tuple[int, int]:
     return int(newlines.size), n_empty
 
 
-def _scan_pass(path: Path, encoding: str, not_utf8: _Undecodable | None = None) -> int:
+def _scan_pass(
+    path: Source, encoding: str, not_utf8: _Undecodable | None = None, *, given: bool = False
+) -> int:
     """One streaming pass: decode as ``encoding``, refuse NUL bytes, count non-empty lines.
 
     Lines end with LF, CRLF or a lone CR (as pandas reads them); empty lines ended by a lone
     CR are counted as lines (the count then only triggers the closer look). A byte that does
-    not decode raises :class:`_Undecodable` (UTF-8) or a :class:`DatasetError` (Windows-1252).
+    not decode raises :class:`_Undecodable` (UTF-8 or a ``given`` encoding) or a
+    :class:`DatasetError` (Windows-1252 as detected).
     """
     decoder = codecs.getincrementaldecoder(encoding)()
     state = [-1, 0, 10]
@@ -116,7 +126,7 @@ def _scan_pass(path: Path, encoding: str, not_utf8: _Undecodable | None = None) 
         except UnicodeDecodeError as exc:
             start = offset - (len(exc.object) - len(chunk)) + exc.start
             line = n_lines + chunk.count(b"\n", 0, max(start - offset, 0)) + 1
-            _undecodable(path, encoding, start, exc.object[exc.start], line)
+            _undecodable(path, encoding if not given else "", start, exc.object[exc.start], line)
         if not_utf8 is not None:
             _check_not_mixed(path, chunk, (offset, n_lines), not_utf8)
         nul = chunk.find(b"\x00")
@@ -133,7 +143,7 @@ def _scan_pass(path: Path, encoding: str, not_utf8: _Undecodable | None = None) 
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         start = state[1] - len(exc.object) + exc.start
-        _undecodable(path, encoding, start, exc.object[exc.start], n_lines + 1)
+        _undecodable(path, encoding if not given else "", start, exc.object[exc.start], n_lines + 1)
     if state[1] > state[0] + 1 and state[2] != 13:
         n_lines += 1
     return n_lines + n_lone_cr - n_empty
@@ -147,7 +157,7 @@ class _Undecodable(Exception):
         self.offset, self.byte, self.line = offset, byte, line
 
 
-def _undecodable(path: Path, encoding: str, offset: int, byte: int, line: int) -> None:
+def _undecodable(path: Source, encoding: str, offset: int, byte: int, line: int) -> None:
     if encoding != _CP1252:
         raise _Undecodable(offset, byte, line)
     msg = (
@@ -158,7 +168,7 @@ def _undecodable(path: Path, encoding: str, offset: int, byte: int, line: int) -
 
 
 def _check_not_mixed(
-    path: Path, chunk: bytes, where: tuple[int, int], not_utf8: _Undecodable
+    path: Source, chunk: bytes, where: tuple[int, int], not_utf8: _Undecodable
 ) -> None:
     """Refuse a file that is not UTF-8 yet holds UTF-8 accented letters, euro signs, quotes.
 
@@ -178,7 +188,7 @@ def _check_not_mixed(
     raise DatasetError(f"{msg}. Hint: convert the latin-1 lines to UTF-8 and save the file again.")
 
 
-def scan_text(path: Path) -> int:
+def scan_text(path: Source) -> int:
     """Check UTF-8 and NUL bytes in one streaming pass; return the number of non-empty lines.
 
     Lines end with LF, CRLF or a lone CR (as pandas reads them).
@@ -190,7 +200,7 @@ def scan_text(path: Path) -> int:
         raise  # pragma: no cover (_encoding_error always raises)
 
 
-def detect_text(path: Path) -> tuple[int, str]:
+def detect_text(path: Source) -> tuple[int, str]:
     """Return the number of non-empty lines and the encoding, in one or two streaming passes.
 
     The encoding is ``utf-8-sig`` when the whole file is UTF-8 (a byte-order mark is allowed),
@@ -202,22 +212,22 @@ def detect_text(path: Path) -> tuple[int, str]:
         return _scan_pass(path, "utf-8"), "utf-8-sig"
     except _Undecodable as exc:
         not_utf8 = exc
-    with path.open("rb") as handle:
+    with open_bytes(path) as handle:
         if handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
             msg = f"{path}: must be in one encoding. Got a UTF-8 byte-order mark and bytes"
             raise DatasetError(f"{msg} that are not UTF-8. {_utf8_hint()}")
     return _scan_pass(path, _CP1252, not_utf8), _CP1252
 
 
-def _encoding_error(path: Path, offset: int, byte: int, line: int) -> None:
+def _encoding_error(path: Source, offset: int, byte: int, line: int) -> None:
     msg = f"{path}, line {line}: must be UTF-8 text. Got the byte 0x{byte:02X} at byte offset"
     raise DatasetError(
         f"{msg} {offset:,}, which is not UTF-8 (latin-1 or Windows-1252?). {_utf8_hint()}"
     )
 
 
-def _header_line(path: Path, max_columns: int, encoding: str) -> str:
-    with path.open("rb") as handle:
+def _header_line(path: Source, max_columns: int, encoding: str) -> str:
+    with open_bytes(path) as handle:
         start = handle.read(_HEADER_BYTES)
     text = start.decode(encoding, errors="replace")
     line, *rest = re.split(r"\r\n|\r|\n", text, maxsplit=1)
@@ -232,7 +242,7 @@ def _header_line(path: Path, max_columns: int, encoding: str) -> str:
     return line
 
 
-def _too_many_columns(path: Path, got: str, max_columns: int) -> DatasetError:
+def _too_many_columns(path: Source, got: str, max_columns: int) -> DatasetError:
     msg = f"{path}, line 1: must have at most {max_columns:,} columns (max_columns). Got {got}."
     return DatasetError(f"{msg} Hint: keep only the columns you need.")
 
@@ -251,9 +261,31 @@ def check_names(names: list[str], where: str, hint: str) -> None:
         raise DatasetError(f"{msg} Hint: {hint}")
 
 
-def scan_csv(path: Path, *, max_rows: int, max_columns: int) -> CsvLayout:
-    """Check encoding, header and size of a CSV file without loading it; return its layout."""
-    n_lines, encoding = detect_text(path)
+def given_text(path: Source, encoding: str) -> int:
+    """Check that the file decodes as the ``encoding`` given; return its non-empty lines."""
+    try:
+        return _scan_pass(path, encoding, given=True)
+    except _Undecodable as exc:
+        shown = "utf-8" if encoding == "utf-8-sig" else encoding
+        msg = (
+            f"{path}, line {exc.line}: must be {shown} text (encoding). Got the byte "
+            f"0x{exc.byte:02X} at byte offset {exc.offset:,}, which is not"
+        )
+        hint = "Hint: give the file's encoding, or leave encoding out to detect it."
+        raise DatasetError(f"{msg}. {hint}") from None
+
+
+def scan_csv(
+    path: Source, *, max_rows: int, max_columns: int, encoding: str | None = None
+) -> CsvLayout:
+    """Check encoding, header and size of a CSV file without loading it; return its layout.
+
+    ``encoding`` (a Python codec name) skips the detection; None detects it.
+    """
+    if encoding is None:
+        n_lines, encoding = detect_text(path)
+    else:
+        n_lines = given_text(path, encoding)
     if n_lines == 0:
         raise DatasetError(f"{path}: must hold a header line and rows. Got an empty file.")
     line = _header_line(path, max_columns, encoding)
@@ -278,35 +310,37 @@ def scan_csv(path: Path, *, max_rows: int, max_columns: int) -> CsvLayout:
     return CsvLayout(sep=sep, names=tuple(names), n_rows=n_rows, encoding=encoding)
 
 
-def check_field_counts(path: Path, layout: CsvLayout) -> bool:
+def check_field_counts(path: Source, layout: CsvLayout) -> bool:
     """Return True when every row has the header's field count and rows match the lines.
 
     A fast single-threaded pyarrow parse that converts one column only; ``False`` means
     :func:`diagnose_rows` must look closer.
     """
     first = layout.names[0]
+    encoding = "utf8" if layout.encoding == "utf-8-sig" else layout.encoding
     try:
-        reader = pa_csv.open_csv(
-            path,
-            read_options=pa_csv.ReadOptions(
-                use_threads=False, encoding="utf8" if layout.encoding == "utf-8-sig" else "cp1252"
-            ),
-            parse_options=pa_csv.ParseOptions(delimiter=layout.sep, newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=[first], column_types={first: pa.string()}
-            ),
-        )
-        n_rows = sum(int(batch.num_rows) for batch in reader)
+        with open_bytes(path) as handle:
+            reader = pa_csv.open_csv(
+                handle,
+                read_options=pa_csv.ReadOptions(use_threads=False, encoding=encoding),
+                parse_options=pa_csv.ParseOptions(delimiter=layout.sep, newlines_in_values=True),
+                convert_options=pa_csv.ConvertOptions(
+                    include_columns=[first], column_types={first: pa.string()}
+                ),
+            )
+            n_rows = sum(int(batch.num_rows) for batch in reader)
+    except DatasetError:
+        raise
     except (pa.ArrowException, ValueError, OSError):
         return False
     return n_rows == layout.n_rows
 
 
-def diagnose_rows(path: Path, layout: CsvLayout) -> DatasetError | None:
+def diagnose_rows(path: Source, layout: CsvLayout) -> DatasetError | None:
     """Name the first lines whose field count is wrong or whose quoted value spans lines."""
     n_fields = len(layout.names)
     problems: list[tuple[int, str]] = []
-    with path.open(encoding=layout.encoding, newline="") as handle:
+    with io.TextIOWrapper(open_bytes(path), encoding=layout.encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=layout.sep)
         last = 0
         try:

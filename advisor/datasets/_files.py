@@ -11,12 +11,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from advisor._atomic import write_atomic
+from advisor.datasets._compressed import COMPRESSIONS, compressed_file, open_bytes
 from advisor.datasets._csv_checks import (
+    Source,
     check_field_counts,
     check_names,
     diagnose_rows,
     scan_csv,
 )
+from advisor.datasets._decimal import check_decimal, check_encoding, convert_decimal_commas
 from advisor.errors import DatasetError, DatasetFileNotFoundError
 
 __all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "read_table", "write_table"]
@@ -43,6 +46,19 @@ def _suffix(path: Path) -> str:
         raise DatasetError(
             f"{path}: must end in .csv or .parquet. Got {suffix or 'no suffix'!r}. "
             "Hint: name the file e.g. clients.parquet."
+        )
+    return suffix
+
+
+def _read_suffix(path: Path) -> str:
+    """Return ``.csv``, ``.parquet`` or a compression suffix (``.gz``, ``.zip``, ...)."""
+    suffix = path.suffix.lower()
+    if suffix in COMPRESSIONS:
+        return suffix
+    if suffix not in _SUFFIXES:
+        raise DatasetError(
+            f"{path}: must end in .csv or .parquet (or .csv.gz, .csv.bz2, .csv.xz, .zip). Got "
+            f"{suffix or 'no suffix'!r}. Hint: name the file e.g. clients.parquet."
         )
     return suffix
 
@@ -109,16 +125,30 @@ def _read_parquet(path: Path, max_bytes: int, max_rows: int, max_columns: int) -
     return frame
 
 
-def _read_csv(path: Path, max_rows: int, max_columns: int) -> pd.DataFrame:
-    layout = scan_csv(path, max_rows=max_rows, max_columns=max_columns)
+def _read_csv(
+    path: Source, limits: tuple[int, int], encoding: str | None, decimal: str | None
+) -> pd.DataFrame:
+    max_rows, max_columns = limits
+    layout = scan_csv(path, max_rows=max_rows, max_columns=max_columns, encoding=encoding)
+    if decimal == "," and layout.sep == ",":
+        msg = f"{path}: decimal ',' needs another separator than ','. Got ','-separated values."
+        raise DatasetError(f"{msg} Hint: leave decimal out, or export with ';' as separator.")
     if not check_field_counts(path, layout):
         problem = diagnose_rows(path, layout)
         if problem is not None:
             raise problem
     try:
-        frame = pd.read_csv(
-            path, sep=layout.sep, engine="c", index_col=False, encoding=layout.encoding
-        )
+        with open_bytes(path) as handle:
+            frame = pd.read_csv(
+                handle,
+                sep=layout.sep,
+                engine="c",
+                index_col=False,
+                encoding=layout.encoding,
+                decimal=decimal or ".",
+            )
+    except DatasetError:
+        raise
     except (ValueError, OSError) as exc:
         problem = diagnose_rows(path, layout)
         if problem is not None:
@@ -133,33 +163,50 @@ def _read_csv(path: Path, max_rows: int, max_columns: int) -> pd.DataFrame:
             f"{path}: must hold rows below the header line. Got a header ({frame.shape[1]} columns)"
         )
         raise DatasetError(f"{msg} and no rows.")
+    if decimal is None and layout.sep != ",":
+        frame = convert_decimal_commas(frame)
     return frame
 
 
 def read_table(
     path: str | os.PathLike[str],
     *,
+    encoding: str | None = None,
+    decimal: str | None = None,
     max_bytes: int = MAX_BYTES,
     max_rows: int = MAX_ROWS,
     max_columns: int = MAX_COLUMNS,
 ) -> pd.DataFrame:
-    r"""Read a client table from CSV (separator and encoding detected) or Parquet.
+    r"""Read a client table from CSV (plain or compressed) or Parquet.
 
     The limits are checked before the table is read whole: the file size from the file
     system, columns from the header line (CSV) or metadata (Parquet), rows by counting lines
     in one streaming pass (CSV) or from metadata (Parquet). A CSV file is read as UTF-8 (a
     byte-order mark is allowed) when it is UTF-8 throughout, else as Windows-1252 (latin-1);
     a file mixing both is refused. Every row must have the header's number of fields and no
-    value may span lines (an unbalanced quote would merge lines); the error names the lines.
-    Values such as ``inf`` or ``1e308`` are read as they are.
+    value may span lines (an unbalanced quote would merge lines); the error names the lines
+    of the file (the header is line 1). Values such as ``inf`` or ``1e308`` are read as they
+    are. When the separator is not ``,``, a text column whose every value is a number with a
+    decimal comma (``10,5``) is read as floats.
+
+    A compressed CSV (``.csv.gz``, ``.csv.bz2``, ``.csv.xz``, or a ``.zip`` holding exactly
+    one ``.csv``) is decompressed as a stream, never to disk, and refused once it unpacks to
+    more than ``max_bytes``.
 
     Parameters
     ----------
     path
-        A ``.csv`` or ``.parquet`` file.
+        A ``.csv``, ``.csv.gz``, ``.csv.bz2``, ``.csv.xz``, ``.zip`` or ``.parquet`` file.
+    encoding
+        The CSV file's text encoding (a Python codec name such as ``"utf-8"``, ``"cp1252"``,
+        ``"latin-1"``); None detects UTF-8 (with or without a byte-order mark) or
+        Windows-1252.
+    decimal
+        The CSV file's decimal mark, ``"."`` or ``","``; None reads ``.`` and detects
+        decimal-comma columns when the separator is not ``,``.
     max_bytes
         Largest file size, in bytes (default 2 GB); for Parquet also the size of its
-        uncompressed data.
+        uncompressed data, for a compressed CSV also the size of the CSV it holds.
     max_rows
         Largest number of rows (default 10 million).
     max_columns
@@ -175,7 +222,8 @@ def read_table(
     DatasetFileNotFoundError
         The file does not exist.
     DatasetError
-        The suffix is not supported, the path is a folder or unreadable, a limit is
+        The suffix is not supported, a zip holds several CSV files or none, the encoding
+        is unknown or the bytes do not decode, the path is a folder or unreadable, a limit is
         exceeded, the header has no rows below it or repeats or leaves out a column name,
         or the file cannot be parsed (the error names the line).
 
@@ -198,11 +246,17 @@ def read_table(
         ("max_columns", max_columns),
     ):
         _check_limit(name, value)
-    suffix = _suffix(path)
+    encoding = check_encoding(encoding)
+    decimal = check_decimal(decimal)
+    suffix = _read_suffix(path)
     _existing_file(path, max_bytes)
     if suffix == ".parquet":
+        if encoding is not None or decimal is not None:
+            msg = f"{path}: encoding and decimal apply to CSV files only. Got a Parquet file"
+            raise DatasetError(f"{msg}. Hint: leave them out (Parquet stores typed values).")
         return _read_parquet(path, max_bytes, max_rows, max_columns)
-    return _read_csv(path, max_rows, max_columns)
+    source = compressed_file(path, max_bytes) or path
+    return _read_csv(source, (max_rows, max_columns), encoding, decimal)
 
 
 def _check_frame(frame: object, path: Path, suffix: str) -> pd.DataFrame:
