@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._console import inert, shown, text
 from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
 from advisor.errors import AdvisorError
@@ -31,7 +32,12 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _advisor(bundle: Path | None, data: str | None, id_column: str | None) -> Advisor:
+def _advisor(
+    bundle: Path | None,
+    data: str | None,
+    id_column: str | None,
+    csv_text: tuple[str | None, str | None] = (None, None),
+) -> Advisor:
     if bundle is None and data is None:
         if id_column is not None:
             raise AdvisorError(
@@ -45,7 +51,12 @@ def _advisor(bundle: Path | None, data: str | None, id_column: str | None) -> Ad
             "neither for the demo. Got only one."
         )
     models = load_bundle(bundle)
-    frame = index_clients(read_clients(data, max_rows=INTERACTIVE_MAX_ROWS), id_column)
+    frame = index_clients(
+        read_clients(
+            data, max_rows=INTERACTIVE_MAX_ROWS, encoding=csv_text[0], decimal=csv_text[1]
+        ),
+        id_column,
+    )
     return Advisor.from_bundle(models, frame)
 
 
@@ -162,6 +173,8 @@ def advise_command(
         typer.Option(help="Column holding client ids (default: detected, else row numbers)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    encoding: EncodingOption = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Show the levers for one client: actions in words, score before -> after, effort."""
     try:
@@ -169,7 +182,7 @@ def advise_command(
             {"--levers": n_levers}, {"--levers": Whole(1, _MAX_LEVERS)}, error=AdvisorError
         )
         check_language(language)
-        advisor = _advisor(bundle, data, id_column)
+        advisor = _advisor(bundle, data, id_column, (encoding, decimal))
         given = _client(advisor, client)
         advice = advisor.advise(given, product=product, n_levers=n_levers)
     except (AdvisorError, ConstraintError) as exc:

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._console import shown, text
 from advisor.datasets import read_clients
 from advisor.errors import AdvisorError
@@ -237,6 +238,8 @@ def train_command(
     demo: Annotated[
         bool, typer.Option(help="Build the demo bundle the app opens on (other options ignored).")
     ] = False,
+    encoding: EncodingOption = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Select and tune a model (AutoML), calibrate it, test it and save a bundle."""
     if demo:
@@ -250,7 +253,7 @@ def train_command(
     names = _families(families)
     try:
         ModelBundle.check_target(out, overwrite=force)
-        frame = read_clients(data)
+        frame = read_clients(data, encoding=encoding, decimal=decimal)
         label = _positive(frame, target, positive)
         with _quiet_optuna(), _progress() as progress:
             bar = _TrialBar(progress, budget_s if n_trials is None else n_trials, n_trials is None)

@@ -19,6 +19,7 @@ from advisor._atomic import check_output, write_text_atomic
 from advisor._cli_advise import advise_command
 from advisor._cli_app import app_command
 from advisor._cli_campaign import campaign_app
+from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._cli_models import models_app, train_command
 from advisor._console import shown, text
 from advisor.datasets import (
@@ -157,11 +158,17 @@ def data_describe(
         list[str] | None,
         typer.Option(help="Target column (repeatable); guessed from the names when omitted."),
     ] = None,
+    encoding: EncodingOption = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Describe a client table: rows, columns, kinds, missing values, target rates."""
     try:
         # a file as stored (read_table: no data set decoded by its name); a SQL source as read
-        table = read_clients(file) if "://" in file else read_table(file)
+        table = (
+            read_clients(file, encoding=encoding, decimal=decimal)
+            if "://" in file
+            else read_table(file, encoding=encoding, decimal=decimal)
+        )
         summary = describe_table(table, targets=target)
     except AdvisorError as exc:
         raise _fail(exc) from exc
@@ -248,6 +255,8 @@ def constraints_check(
             "bank-full.csv, Caravan.csv...) or 'demo'."
         ),
     ] = None,
+    encoding: EncodingOption = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Validate a constraint file (and its binding to data): OK with a summary, or every problem."""
     try:
@@ -260,7 +269,7 @@ def constraints_check(
         console.print(f"[red]{shown(file.name)}: {n} problem{'s' if n != 1 else ''}.[/]")
         raise typer.Exit(code=1)
     try:
-        frame = read_clients(data) if data is not None else None
+        frame = read_clients(data, encoding=encoding, decimal=decimal) if data is not None else None
     except AdvisorError as exc:
         raise _fail(exc) from exc
     try:
@@ -307,12 +316,14 @@ def constraints_draft(
         typer.Option(help="Write the draft to this .yaml file instead of printing it."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
+    encoding: EncodingOption = None,
+    decimal: DecimalOption = None,
 ) -> None:
     """Draft a constraint file from a data set: kinds, p1/p99 bounds, roles to decide, flags."""
     try:
         if out is not None:
             check_output(out, suffixes=(".yaml", ".yml"), overwrite=force)
-        frame = read_clients(data)
+        frame = read_clients(data, encoding=encoding, decimal=decimal)
         draft = draft_constraints(frame, target=target, name=Path(data).stem or "draft")
         if out is not None:
             write_text_atomic(out, draft.text, overwrite=force)

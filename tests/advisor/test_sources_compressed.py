@@ -299,3 +299,46 @@ def test_errors_name_the_files_lines(tmp_path: Path, name: str) -> None:
         DatasetError, match=rf"{where}, line 4: must have 2 ';'-separated fields like the header"
     ):
         read_clients(path)
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def _french_zip(folder: Path, n_rows: int = 60) -> Path:
+    rng = np.random.default_rng(0)
+    lines = ["identifiant;revenu;taux;ville;souscrit"]
+    for i in range(n_rows):
+        income = f"{rng.uniform(900, 9000):.2f}".replace(".", ",")
+        rate = f"{rng.uniform(0, 0.2):.4f}".replace(".", ",")
+        city = ("Orléans", "Besançon", "Évry")[i % 3]
+        lines.append(f"{1000 + i};{income};{rate};{city};{int(rng.random() < 0.3)}")
+    text = "\n".join(lines) + "\n"
+    return _write(folder / "export.zip", text.encode("latin-1"), member="clients.csv")
+
+
+def test_the_commands_read_a_french_zip_with_the_options(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from advisor.cli import app
+
+    runner = CliRunner()
+    data = str(_french_zip(tmp_path))
+    described = runner.invoke(app, ["data", "describe", data, "--encoding", "latin-1"])
+    assert described.exit_code == 0, described.output
+    assert "60 rows x 5 columns" in described.output
+    assert "float64" in described.output  # revenu and taux read as numbers
+    draft = tmp_path / "draft.yaml"
+    drafted = runner.invoke(
+        app, ["constraints", "draft", data, "--target", "souscrit", "--out", str(draft)]
+    )
+    assert drafted.exit_code == 0, drafted.output
+    checked = runner.invoke(
+        app, ["constraints", "check", str(draft), "--data", data, "--decimal", ","]
+    )
+    assert checked.exit_code == 0, checked.output
+    assert "OK" in checked.output
+    assert "(60 rows)" in checked.output
+    refused = runner.invoke(app, ["data", "describe", data, "--encoding", "klingon"])
+    assert refused.exit_code != 0
+    assert "encoding: must be a known text encoding" in refused.output
+    assert "Traceback" not in refused.output
