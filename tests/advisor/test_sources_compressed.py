@@ -342,3 +342,34 @@ def test_the_commands_read_a_french_zip_with_the_options(tmp_path: Path) -> None
     assert refused.exit_code != 0
     assert "encoding: must be a known text encoding" in refused.output
     assert "Traceback" not in refused.output
+
+
+@pytest.mark.slow
+def test_train_and_advise_read_a_french_zip_with_the_options(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from advisor.cli import app
+
+    runner = CliRunner()
+    data = str(_french_zip(tmp_path, n_rows=200))
+    draft = tmp_path / "draft.yaml"
+    drafted = runner.invoke(
+        app, ["constraints", "draft", data, "--target", "souscrit", "--out", str(draft)]
+    )
+    assert drafted.exit_code == 0, drafted.output
+    text = draft.read_text(encoding="utf-8")
+    actionable = "revenu:\n    kind: continuous\n    role: actionable\n    direction: increase"
+    draft.write_text(text.replace("revenu:\n    kind: continuous\n    role: context", actionable))
+    options = ["--encoding", "latin-1", "--decimal", ","]
+    bundle = tmp_path / "bundle"
+    train = ["train", "--data", data, "--target", "souscrit", "--constraints", str(draft)]
+    trained = runner.invoke(
+        app, [*train, "--out", str(bundle), "--families", "logistic", "--n-trials", "1", *options]
+    )
+    assert trained.exit_code == 0, trained.output
+    advise = ["advise", "1005", "--bundle", str(bundle), "--data", data]
+    advised = runner.invoke(app, [*advise, "--id-column", "identifiant", "--json", *options])
+    assert advised.exit_code == 0, advised.output
+    refused = runner.invoke(app, [*advise, "--id-column", "identifiant", "--decimal", "."])
+    assert refused.exit_code != 0
+    assert "must hold numbers. Got '" in " ".join(refused.output.split())
