@@ -112,14 +112,18 @@ def _json_row(text: str, where: str) -> dict[str, Any]:
 
 
 def _levers_table(advice: Advice, language: str) -> Table:
-    table = Table(title=text(f"Levers for {advice.product_label[language]}"))
-    for column in ("#", "actions", "score", "effort", "support"):
-        table.add_column(column, justify="left" if column == "actions" else "right")
+    from advisor.levers import levers_table_header, percent_text
+
+    title, columns = levers_table_header(advice, language)
+    table = Table(title=text(title))
+    for k, column in enumerate(columns):
+        table.add_column(column, justify="left" if k == 1 else "right")
     for lever in advice.levers:
+        before, after = (percent_text(p, language) for p in (lever.score_before, lever.score_after))
         table.add_row(
             str(lever.rank),
             Text("\n".join(inert(line) for line in lever.describe(language))),
-            f"{lever.score_before:.1%} -> {lever.score_after:.1%}",
+            f"{before} -> {after}",
             f"{lever.cost:.2f}",
             "" if lever.support is None else f"{lever.support:.0%}",
         )
@@ -196,18 +200,10 @@ def advise_command(
             )
         )
         return
-    name = client if len(client) <= 40 else "the client"
-    if advice.direction == "lower":
-        headline = (
-            f"{shown(name)}: risk {shown(advice.product_label[language])} {advice.score:.1%} "
-            f"today, ceiling {advice.goal:.1%} (levers lower it)"
-        )
-    else:
-        headline = (
-            f"{shown(name)}: {shown(advice.product_label[language])} {advice.score:.1%} today, "
-            f"goal {advice.goal:.1%}"
-        )
-    console.print(headline, highlight=False)
+    from advisor.levers import advice_headline
+
+    name = client if len(client) <= 40 else ("le client" if language == "fr" else "the client")
+    console.print(shown(advice_headline(advice, name, language)), highlight=False)
     if advice.levers:
         console.print(_levers_table(advice, language))
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from constraints._schema import (
     PERCENT_PATTERN,
     PERCENTILE_PATTERN,
     ConstraintFile,
+    DecimalsModel,
     FeatureModel,
     ImputeModel,
 )
@@ -32,6 +33,8 @@ from constraints._types import (
 )
 from constraints._yaml_source import SourceMap, format_path
 from constraints.errors import ConstraintError, FileProblem
+
+NumberFormat = Literal["auto", "percent", "currency", "integer", "decimals"]
 
 __all__ = ["Bound", "FeatureSupport", "bind_document"]
 
@@ -189,7 +192,11 @@ class _Binder:
             if model.label
             else Text(en=_humanise(name), fr=_humanise(name))
         )
-        lever = Text(en=model.lever.en, fr=model.lever.fr) if model.lever else None
+        lever, up, down = (
+            Text(en=w.en, fr=w.fr) if w else None
+            for w in (model.lever, model.lever_increase, model.lever_decrease)
+        )
+        number_format, decimals = _number_format(model)
         spec = FeatureSpec(
             name=name,
             kind=model.kind,
@@ -211,6 +218,11 @@ class _Binder:
             description=model.description,
             label=label,
             lever=lever,
+            lever_increase=up,
+            lever_decrease=down,
+            format=number_format,
+            decimals=decimals,
+            min_change=float(model.min_change or 0.0),
             missing=model.missing if isinstance(model.missing, str) else "impute",
             imputed=self.imputed(name, model, values),
         )
@@ -344,6 +356,15 @@ class _Binder:
                 )
             )
         return tuple(out)
+
+
+def _number_format(model: FeatureModel) -> tuple[NumberFormat, int]:
+    """Return the feature's number format and decimals (``auto`` when the file gives none)."""
+    if model.format is None:
+        return "auto", 0
+    if isinstance(model.format, DecimalsModel):
+        return "decimals", model.format.decimals
+    return model.format, 0
 
 
 def _max_change(model: FeatureModel) -> tuple[float, float]:

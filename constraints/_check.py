@@ -177,7 +177,7 @@ def _direction_and_bounds(
 def _change_size_and_step(
     cp: CompiledConstraints, c: FloatArray, x: FloatArray, delta: FloatArray, changed: BoolArray
 ) -> FeatureMasks:
-    """Find changes larger than max_change, and values off the feature's step grid."""
+    """Find changes outside [min_change, max_change], and values off the feature's step grid."""
     out: FeatureMasks = {}
     idx = cp.limited
     if idx.size:
@@ -186,6 +186,10 @@ def _change_size_and_step(
             idx,
             changed[:, idx] & (np.abs(delta[:, idx]) > limit * (1 + 1e-9) + 1e-12),
         )
+    idx = cp.min_sized
+    if idx.size:
+        least = cp.min_change[idx] * (1 - 1e-9)
+        out["min_change"] = (idx, changed[:, idx] & (np.abs(delta[:, idx]) < least))
     idx = cp.stepped
     if idx.size:
         r = x[:, idx] / cp.step[idx]

@@ -166,6 +166,8 @@ class CompiledConstraints:
     max_change, max_change_percent
         Largest change per lever in units and in % of the client's value (inf: none);
         :meth:`change_limit` combines them per client.
+    min_change
+        Smallest change of a lever (0: any); a smaller non-zero change is a violation.
     step
         Step grid of numeric features (0: none; integers get 1).
     n_categories
@@ -195,8 +197,8 @@ class CompiledConstraints:
         Number of units.
     max_changes
         Most units a lever may change (``None``: no limit).
-    bounded_lower, bounded_upper, increasing, decreasing, limited, stepped, coded_idx,
-    integer_idx, frozen_idx
+    bounded_lower, bounded_upper, increasing, decreasing, limited, min_sized, stepped,
+    coded_idx, integer_idx, frozen_idx
         Column indices of the features each rule of ``check`` applies to.
     """
 
@@ -209,6 +211,7 @@ class CompiledConstraints:
     direction: FloatArray
     max_change: FloatArray
     max_change_percent: FloatArray
+    min_change: FloatArray
     step: FloatArray
     n_categories: IntArray
     coded: BoolArray
@@ -232,6 +235,7 @@ class CompiledConstraints:
     increasing: IntArray
     decreasing: IntArray
     limited: IntArray
+    min_sized: IntArray
     stepped: IntArray
     coded_idx: IntArray
     integer_idx: IntArray

@@ -25,6 +25,8 @@ _ONLY_FOR = {
     "min": ("continuous", "integer", "ordinal"),
     "max": ("continuous", "integer", "ordinal"),
     "max_change": ("continuous", "integer", "ordinal"),
+    "min_change": ("continuous", "integer"),
+    "format": ("continuous", "integer"),
 }
 _INSTEAD = {
     ("categories", "ordinal"): "an ordinal feature lists its categories under order.",
@@ -293,14 +295,14 @@ def _cost_problems(feature: FeatureModel) -> list[Found]:
 
 def _placeholder_problem(key: str, language: str, name: str) -> Found:
     """Report a ``{name}`` placeholder the text does not allow (labels allow none)."""
-    allowed = PLACEHOLDERS if key == "lever" else ()
+    allowed = PLACEHOLDERS if key.startswith("lever") else ()
     where = (
         "a label has no placeholders"
         if key == "label"
         else ("placeholders must be one of " + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
     )
     close = did_you_mean(name, list(allowed), cutoff=0.75).strip()
-    if key == "lever" and not close:
+    if key.startswith("lever") and not close:
         close = "use {change} for the amount of the change, or {after} for the new value."
     if key == "label":
         close = "labels are plain names; put placeholders in the lever text."
@@ -320,7 +322,7 @@ def _template_problems(key: str, language: str, text: str) -> list[Found]:
                 "write a literal brace as {{ or }}.",
             )
         ]
-    allowed = PLACEHOLDERS if key == "lever" else ()
+    allowed = PLACEHOLDERS if key.startswith("lever") else ()
     out = [_placeholder_problem(key, language, name) for name in fields if name not in allowed]
     if specs:
         out.append(
@@ -336,7 +338,7 @@ def _template_problems(key: str, language: str, text: str) -> list[Found]:
 
 def _wording_problems(feature: FeatureModel) -> list[Found]:
     out: list[Found] = []
-    for key in ("label", "lever"):
+    for key in ("label", "lever", "lever_increase", "lever_decrease"):
         wording = getattr(feature, key)
         if wording is None:
             continue

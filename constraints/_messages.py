@@ -53,12 +53,34 @@ def format_number(value: float, language: str = "en") -> str:
     return text
 
 
+def _format_amount(spec: FeatureSpec, value: float, language: str) -> str:
+    """Format a number as the feature's ``format`` says (``auto``: :func:`format_number`)."""
+    if spec.format == "auto" or not math.isfinite(value):
+        return format_number(value, language)
+    if spec.format == "percent":
+        text = f"{100 * value:,.1f}".rstrip("0").rstrip(".")
+        suffix = "\u202f%"
+    elif spec.format == "integer":
+        text, suffix = f"{round(value):,}", ""
+    elif spec.format == "currency":
+        text = f"{value:,.0f}" if abs(value - round(value)) < 0.005 else f"{value:,.2f}"
+        suffix = ""
+    else:
+        text, suffix = f"{value:,.{spec.decimals}f}", ""
+    if text.startswith("-") and not text.strip("-0.,"):  # -0.00 reads 0.00
+        text = text[1:]
+    if language == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text + suffix
+
+
 def format_value(
     spec: FeatureSpec, value: float, *, unit: bool = True, language: str = "en"
 ) -> str:
     """Format a value of ``spec`` as advisors read it (category label, or amount and unit).
 
-    A missing value (NaN) reads ``unknown`` (``inconnu``).
+    Numbers follow the feature's ``format`` (a ``percent`` ratio 0.4 reads ``40 %``). A
+    missing value (NaN) reads ``unknown`` (``inconnu``).
     """
     if math.isnan(value):
         return "inconnu" if language == "fr" else "unknown"
@@ -69,7 +91,7 @@ def format_value(
                 return "yes" if code else "no"
             return str(spec.categories[code])
         return f"an invalid code {format_number(value)}"
-    text = format_number(value, language)
+    text = _format_amount(spec, value, language)
     return f"{text} {spec.unit}" if unit and spec.unit else text
 
 
@@ -152,6 +174,9 @@ def violation_message(
         else:
             limit = f"{format_number(spec.max_change_percent)}% of {b}"
         return f"{name} may change by at most {limit} in one lever. Got {b} -> {a}."
+    if rule == "min_change":
+        least = format_value(spec, spec.min_change)
+        return f"{name} must change by at least {least} or not at all. Got {b} -> {a}."
     if rule == "step":
         if spec.kind == "integer" and spec.step == 1:
             return f"{name} must be a whole number. Got {a}."

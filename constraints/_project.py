@@ -50,7 +50,8 @@ def _snap_numeric(
     target = np.where(has_step, grid, target)
     empty = (a > b) | (target < a - tolerance(a)) | (target > b + tolerance(b))
     keep_client = empty | (np.abs(v - cc) <= np.abs(v - target))
-    x[:, idx] = np.where(keep_client, cc, target)
+    too_small = np.abs(target - cc) < cp.min_change[idx] * (1 - 1e-9)  # not worth a lever
+    x[:, idx] = np.where(keep_client | too_small, cc, target)
 
 
 def _snap_coded(

@@ -29,6 +29,7 @@ __all__ = [
     "CategoryValue",
     "ConstraintFile",
     "CostModel",
+    "DecimalsModel",
     "FeatureModel",
     "ImputeModel",
     "RuleModel",
@@ -109,6 +110,17 @@ Missing = Literal["forbid", "keep"] | ImputeModel
 IMPUTE = ("median", "mode")
 
 
+class DecimalsModel(_Model):
+    """Numbers shown with a fixed number of decimals."""
+
+    decimals: Annotated[StrictInt, Field(ge=0, le=6)] = Field(
+        description="Decimals shown (0 to 6), e.g. {decimals: 2} shows 0.35 and 1,250.00."
+    )
+
+
+Format = Literal["percent", "currency", "integer"] | DecimalsModel
+
+
 class FeatureModel(_Model):
     """One feature of the model: what it is, and what a lever may do with it."""
 
@@ -159,7 +171,28 @@ class FeatureModel(_Model):
     label: Wording | None = Field(None, description="Name shown to advisors.")
     lever: Wording | None = Field(
         None,
-        description="Action in words; placeholders {before}, {after}, {change}, {label}, {unit}.",
+        description="Action in words; placeholders {before}, {after}, {change} (the amount of "
+        "the change, always positive), {label}, {unit}.",
+    )
+    lever_increase: Wording | None = Field(
+        None,
+        description="Action in words when the value goes up (replaces lever for an increase); "
+        "same placeholders as lever.",
+    )
+    lever_decrease: Wording | None = Field(
+        None,
+        description="Action in words when the value goes down (replaces lever for a decrease); "
+        "same placeholders as lever.",
+    )
+    format: Format | None = Field(
+        None,
+        description="How numbers are shown: percent (a ratio 0.4 shows 40 %), currency (two "
+        "decimals unless whole, with the unit), integer (rounded), or {decimals: N}.",
+    )
+    min_change: NonNegative | None = Field(
+        None,
+        description="Smallest change worth proposing (in the feature's unit): a lever changing "
+        "the feature by less is not a lever. Numeric features only.",
     )
     missing: Missing = Field(
         "forbid",

@@ -46,6 +46,10 @@ def _describe_range(spec: FeatureSpec) -> str:
     return "any"
 
 
+_VERBS = {"en": ("increase", "reduce"), "fr": ("augmenter", "réduire")}
+"""Default lever verbs for a numeric change (up, down) per language."""
+
+
 def _before_text(spec: FeatureSpec, before: Any, code: float, language: str) -> str:
     """Say the value before a change; an imputed one reads ``unknown (2,400 assumed)``."""
     text = format_value(spec, code, unit=False, language=language)
@@ -168,6 +172,11 @@ class ConstraintSet:
 
         ``before`` and ``after`` are business values (a category label, an amount).
 
+        ``{change}`` is the amount of the change, always positive; ``lever_increase`` /
+        ``lever_decrease`` templates, when the file has them, say a change up / down. Without
+        a template a numeric change reads ``Label: increase from 100 to 1,250 EUR`` (``reduce``
+        for a change down; French ``augmenter`` / ``réduire``).
+
         Examples
         --------
         >>> from constraints import parse_constraints
@@ -191,20 +200,33 @@ class ConstraintSet:
         spec = self.feature(feature)
         old, new = encode_pair(spec, before, after)
         label = spec.label.get(language)
+        numeric = spec.kind not in ("binary", "categorical", "ordinal")
         values = {
             "before": _before_text(spec, before, old, language),
             "after": format_value(spec, new, unit=False, language=language),
-            "change": format_value(spec, new - old, unit=False, language=language)
-            if spec.kind not in ("binary", "categorical", "ordinal")
+            "change": format_value(spec, abs(new - old), unit=False, language=language)
+            if numeric
             else format_value(spec, new, unit=False, language=language),
             "label": label,
             "unit": spec.unit,
         }
-        if spec.lever is not None:
-            return spec.lever.get(language).format(**values)
-        return f"{label}: {values['before']} -> {values['after']}" + (
-            f" {spec.unit}" if spec.unit else ""
+        template = (
+            spec.lever_increase
+            if new > old and spec.lever_increase is not None
+            else spec.lever_decrease
+            if new < old and spec.lever_decrease is not None
+            else spec.lever
         )
+        if template is not None:
+            return template.get(language).format(**values)
+        unit = f" {spec.unit}" if spec.unit else ""
+        if not numeric or not (new > old or new < old):
+            return f"{label}: {values['before']} -> {values['after']}{unit}"
+        verb = _VERBS[language][0 if new > old else 1]
+        word = "de" if language == "fr" else "from"
+        to = "à" if language == "fr" else "to"
+        colon = " :" if language == "fr" else ":"
+        return f"{label}{colon} {verb} {word} {values['before']} {to} {values['after']}{unit}"
 
     def format_value(self, feature: str, code: float, language: str = "en") -> str:
         """Say one value of ``feature`` as advisors read it: its category, or amount and unit.

@@ -9,6 +9,7 @@ from typing import Literal
 from constraints.errors import ConstraintError
 
 __all__ = [
+    "FORMATS",
     "KINDS",
     "MISSING",
     "ROLES",
@@ -31,6 +32,7 @@ CategoryValue = str | int | bool
 Kind = Literal["continuous", "integer", "binary", "categorical", "ordinal"]
 KINDS: tuple[Kind, ...] = ("continuous", "integer", "binary", "categorical", "ordinal")
 MISSING = ("forbid", "keep", "impute")
+FORMATS = ("auto", "percent", "currency", "integer", "decimals")
 ROLES = ("immutable", "actionable", "context")
 
 
@@ -59,6 +61,11 @@ class FeatureSpec:
     ``missing`` says what a missing value means: ``forbid`` (an error), ``keep`` (it stays
     missing and no lever changes it) or ``impute`` (replaced by ``imputed``, a code computed
     from the data the file was bound to; NaN when it was bound to no data).
+
+    ``format`` says how numbers are shown (``auto``, ``percent``: a ratio 0.4 reads 40 %,
+    ``currency``, ``integer``, ``decimals``: ``decimals`` of them); ``lever_increase`` /
+    ``lever_decrease`` replace ``lever`` for a change up / down; a change smaller than
+    ``min_change`` (0: any) is not a lever.
     """
 
     name: str
@@ -81,6 +88,11 @@ class FeatureSpec:
     description: str = ""
     label: Text = field(default_factory=lambda: Text(en="", fr=""))
     lever: Text | None = None
+    lever_increase: Text | None = None
+    lever_decrease: Text | None = None
+    format: Literal["auto", "percent", "currency", "integer", "decimals"] = "auto"
+    decimals: int = 0
+    min_change: float = 0.0
     missing: Literal["forbid", "keep", "impute"] = "forbid"
     imputed: float = math.nan
 
@@ -105,6 +117,16 @@ class FeatureSpec:
             raise ConstraintError(f"{where}.role: a protected attribute must be immutable.")
         if not self.scale > 0:
             raise ConstraintError(f"{where}: scale must be > 0. Got {self.scale}.")
+        if self.format not in FORMATS:
+            raise ConstraintError(
+                f"{where}.format: must be one of {', '.join(FORMATS)}. Got {self.format!r}."
+            )
+        if not 0 <= self.decimals <= 6:
+            raise ConstraintError(f"{where}.decimals: must be 0 to 6. Got {self.decimals}.")
+        if not (self.min_change >= 0 and math.isfinite(self.min_change)):
+            raise ConstraintError(
+                f"{where}.min_change: must be a finite amount >= 0. Got {self.min_change}."
+            )
 
     @property
     def is_categorical(self) -> bool:

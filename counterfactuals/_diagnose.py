@@ -57,6 +57,8 @@ def relaxations(cs: ConstraintSet, request: EngineRequest) -> list[tuple[str, Co
             loosened["max_change"] = {"max_change": math.inf, "max_change_percent": math.inf}
         if spec.transitions is not None:
             loosened["transition"] = {"transitions": None}
+        if spec.min_change > 0:
+            loosened["min_change"] = {"min_change": 0.0}
         for what, fields in loosened.items():
             features = tuple(
                 replace(f, **fields) if f.name == spec.name else f for f in cs.features

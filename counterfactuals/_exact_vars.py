@@ -146,8 +146,9 @@ def _numeric(b: MilpBuilder, cs: ConstraintSet, bounds: ClientBounds, j: int) ->
     step = float(bounds.step[j]) if bounds.step[j] > 0 else 0.0
     domain = Domain(points=(c,), lo=lo, hi=hi, step=step)
     tol = float(tolerance(c))  # check's "changed" tolerance
-    up = domain.first_at_least(float(np.nextafter(c + tol, math.inf)))
-    down = domain.last_below(c - tol)
+    least = float(cs.compiled.min_change[j])  # a smaller change is not a lever
+    up = domain.first_at_least(max(float(np.nextafter(c + tol, math.inf)), c + least))
+    down = domain.last_below(min(c - tol, float(np.nextafter(c - least, math.inf))))
     if not (math.isfinite(up) or math.isfinite(down)):
         return _fixed(j, c)
     xmin, xmax = domain.low, domain.high

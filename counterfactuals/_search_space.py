@@ -179,6 +179,12 @@ def _feature_options(
             continue
         far = _far_end(cs, j, c, end, up)
         values, whole = numeric_options(c, far, step, n_grid, math.isfinite(end))
+        least = float(cs.compiled.min_change[j])
+        if least > 0:  # smaller changes are not levers: start the grid at c +- min_change
+            nearest = c + least if up else c - least
+            if step == 0 and abs(far - c) >= least:
+                values = np.append(values, nearest)
+            values = values[np.abs(values - c) >= least * (1 - 1e-9)]
         parts.append(values)
         complete &= whole
     return (np.concatenate(parts) if parts else np.zeros(0)), complete

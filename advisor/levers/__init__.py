@@ -19,7 +19,12 @@ from advisor.levers._types import (
     check_language,
 )
 from advisor.levers._whatif import Control, WhatIf
-from advisor.levers._wording import actions_of
+from advisor.levers._wording import (
+    actions_of,
+    advice_headline,
+    levers_table_header,
+    percent_text,
+)
 from counterfactuals import Status
 
 __all__ = [
@@ -37,10 +42,13 @@ __all__ = [
     "Status",
     "WhatIf",
     "actions_of",
+    "advice_headline",
     "check_language",
     "client_frame",
     "goal_reached",
+    "levers_table_header",
     "load_demo_advisor",
+    "percent_text",
     "rank_levers",
     "search_goal",
 ]

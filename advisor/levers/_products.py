@@ -63,8 +63,13 @@ def products_of(
     model: PropensityModel | ProductRecommender,
     constraints: ConstraintSet,
     direction: Literal["raise", "lower"] = "raise",
+    label: Mapping[str, str] | None = None,
 ) -> dict[str, ProductInfo]:
-    """Describe every product of a model or recommender (the product's holding is frozen)."""
+    """Describe every product of a model or recommender (the product's holding is frozen).
+
+    A single model's product is called by ``label`` (the one set at training, in English and
+    French), else by its target and positive class (``credit risk: bad``).
+    """
     if isinstance(model, ProductRecommender):
         found = {}
         for name, product in model.catalog.products.items():
@@ -80,11 +85,10 @@ def products_of(
             )
         return found
     if isinstance(model, PropensityModel):
-        label = f"{model.target.replace('_', ' ')} = {model.classes[1]}"
         return {
             model.target: ProductInfo(
                 name=model.target,
-                label=dict.fromkeys(LANGUAGES, label),
+                label=_single_label(model, label),
                 model=model,
                 held=None,
                 target=model.target,
@@ -96,6 +100,18 @@ def products_of(
     raise AdvisorError(
         f"model: must be a PropensityModel or a ProductRecommender. Got {type(model).__name__}."
     )
+
+
+def _single_label(model: PropensityModel, label: Mapping[str, str] | None) -> dict[str, str]:
+    """Return the product's label per language: the one given, else ``target: positive``."""
+    if label is not None:
+        return {lang: label.get(lang) or label.get("en") or model.target for lang in LANGUAGES}
+    positive = model.classes[1]
+    target = model.target.replace("_", " ").strip()
+    if isinstance(positive, (bool, np.bool_)):
+        words = {"en": "yes", "fr": "oui"} if positive else {"en": "no", "fr": "non"}
+        return {lang: f"{target}: {words[lang]}" for lang in LANGUAGES}
+    return dict.fromkeys(LANGUAGES, f"{target}: {positive}")
 
 
 def population_of(product: ProductInfo, reference: pd.DataFrame) -> Population:

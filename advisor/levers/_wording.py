@@ -12,15 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from advisor.levers._types import LANGUAGES, Action
+from advisor.levers._types import LANGUAGES, Action, Advice, check_language
 from constraints import ConstraintSet
 from counterfactuals import Change, CounterfactualResult
 
 __all__ = [
     "actions_of",
+    "advice_headline",
     "feature_label",
+    "levers_table_header",
     "movement_reason",
     "no_lever_reason",
+    "percent_text",
     "reached_reason",
 ]
 
@@ -63,6 +66,41 @@ def _percent(p: float, language: str = "en") -> str:
     return (text.replace(".", ",") if language == "fr" else text) + "\u202f%"
 
 
+def percent_text(p: float, language: str = "en") -> str:
+    """Say a probability as a percentage for people: ``40.6 %`` (French ``40,6 %``)."""
+    return _percent(p, check_language(language))
+
+
+def advice_headline(advice: Advice, client: str, language: str = "en") -> str:
+    """One line on where the client stands: score today and the goal (a ceiling for a risk)."""
+    lang = check_language(language)
+    product = advice.product_label[lang]
+    score, goal = _percent(advice.score, lang), _percent(advice.goal, lang)
+    if advice.direction == "lower":
+        if lang == "fr":
+            return (
+                f"{client} : risque {product} {score} aujourd'hui, plafond {goal} (les leviers "
+                "le font baisser)"
+            )
+        return f"{client}: risk {product} {score} today, ceiling {goal} (levers lower it)"
+    if lang == "fr":
+        return f"{client} : {product} {score} aujourd'hui, objectif {goal}"
+    return f"{client}: {product} {score} today, goal {goal}"
+
+
+_TABLE_COLUMNS = {
+    "en": ("#", "actions", "score", "effort", "support"),
+    "fr": ("#", "actions", "score", "effort", "soutien"),
+}
+
+
+def levers_table_header(advice: Advice, language: str = "en") -> tuple[str, tuple[str, ...]]:
+    """Return the levers table's title and column names in ``language``."""
+    lang = check_language(language)
+    title = "Leviers pour" if lang == "fr" else "Levers for"
+    return f"{title} {advice.product_label[lang]}", _TABLE_COLUMNS[lang]
+
+
 def reached_reason(
     product: Mapping[str, str], score: float, goal: float, lower: bool = False
 ) -> Texts:
@@ -92,6 +130,7 @@ def held_reason(product: Mapping[str, str]) -> Texts:
 
 
 def _binding_words(constraints: ConstraintSet, name: str) -> Texts:
+    """Say one constraint an expert can act on (a rule, a limit of an actionable feature)."""
     kind, _, what = name.partition(":")
     if kind == "max_changes":
         n = constraints.max_changes
@@ -107,13 +146,17 @@ def _binding_words(constraints: ConstraintSet, name: str) -> Texts:
     spec = constraints.feature(what)
     way = {"increase": ("up", "qu'à la hausse"), "decrease": ("down", "qu'à la baisse")}
     up_en, up_fr = way.get(spec.direction, ("one way", "que dans un sens"))
+    least = {lang: constraints.format_value(what, spec.min_change, lang) for lang in LANGUAGES}
     words = {
-        "context": ("is not something the advisor can change", "ne dépend pas du conseiller"),
         "immutable": ("never changes", "ne change jamais"),
         "direction": (f"may only move {up_en}", f"ne peut évoluer {up_fr}"),
         "max_change": (
             "may only change by a limited amount",
             "ne peut varier que d'un montant limité",
+        ),
+        "min_change": (
+            f"must change by at least {least['en']}",
+            f"doit varier d'au moins {least['fr']}",
         ),
         "transition": (
             "may not switch to the needed value",
@@ -122,6 +165,44 @@ def _binding_words(constraints: ConstraintSet, name: str) -> Texts:
     }
     en, fr = words.get(kind, ("is constrained", "est contraint"))
     return {"en": f"{label['en']} {en}", "fr": f"{label['fr']} {fr}"}
+
+
+def _blocking_sentences(constraints: ConstraintSet, binding: tuple[str, ...]) -> Texts | None:
+    """Say what blocks a lever: constraints an expert can act on, then, once, the context.
+
+    A context feature (it changes with the client's life, not with advice) is named once, as
+    context, never as a constraint to loosen.
+    """
+    context: list[str] = []
+    actionable: list[str] = []
+    for name in binding:
+        kind, _, what = name.partition(":")
+        if kind == "context" and what in constraints.feature_names:
+            if what not in context:
+                context.append(what)
+        elif name not in actionable:
+            actionable.append(name)
+    if not context and not actionable:
+        return None
+    en: list[str] = []
+    fr: list[str] = []
+    if actionable:
+        parts = [_binding_words(constraints, name) for name in actionable[:3]]
+        en.append("What blocks it: " + "; ".join(p["en"] for p in parts) + ".")
+        fr.append("Ce qui bloque : " + " ; ".join(p["fr"] for p in parts) + ".")
+    if context:
+        labels = [feature_label(constraints, name) for name in context[:3]]
+        en.append(
+            "It also depends on the client's situation (context, not an action): "
+            + ", ".join(label["en"] for label in labels)
+            + "."
+        )
+        fr.append(
+            "Cela dépend aussi de la situation du client (contexte, pas une action) : "
+            + ", ".join(label["fr"] for label in labels)
+            + "."
+        )
+    return {"en": " ".join(en), "fr": " ".join(fr)}
 
 
 def no_lever_reason(
@@ -159,10 +240,10 @@ def no_lever_reason(
         fr.append(
             f"Le mieux que le client puisse atteindre est {_percent(result.best_score, 'fr')}."
         )
-    if result.binding:
-        parts = [_binding_words(constraints, name) for name in result.binding[:3]]
-        en.append("What blocks it: " + "; ".join(p["en"] for p in parts) + ".")
-        fr.append("Ce qui bloque : " + " ; ".join(p["fr"] for p in parts) + ".")
+    blocking = _blocking_sentences(constraints, result.binding)
+    if blocking is not None:
+        en.append(blocking["en"])
+        fr.append(blocking["fr"])
     return {"en": " ".join(en), "fr": " ".join(fr)}
 
 

@@ -346,15 +346,15 @@ def test_no_lever_reason_says_what_blocks_in_plain_words(
     assert reason["en"] == (
         "No lever within the constraint file reaches the goal for Consumer loan (11.8\u202f%). "
         "The best the client can reach is 9.3\u202f%. What blocks it: Overdrawn days per month "
-        "may only move down; Net monthly income is not something the advisor can change; a "
-        "lever may change at most 3 things at once."
+        "may only move down; a lever may change at most 3 things at once. It also depends on "
+        "the client's situation (context, not an action): Net monthly income."
     )
     assert reason["fr"] == (
         "Aucun levier permis par le fichier de contraintes n'atteint l'objectif pour Crédit à "
         "la consommation (11,8\u202f%). Le mieux que le client puisse atteindre est 9,3\u202f%. "
-        "Ce qui bloque : Jours à découvert par mois ne peut évoluer qu'à la baisse ; Revenu "
-        "mensuel net ne dépend pas du conseiller ; un levier ne peut changer que 3 éléments à "
-        "la fois."
+        "Ce qui bloque : Jours à découvert par mois ne peut évoluer qu'à la baisse ; un levier "
+        "ne peut changer que 3 éléments à la fois. Cela dépend aussi de la situation du client "
+        "(contexte, pas une action) : Revenu mensuel net."
     )
 
 
@@ -404,7 +404,8 @@ def test_a_single_model_bundle_gets_its_influential_clients(
     bundle = load_bundle(save_bundle(result, tmp_path / "single"))
     advisor = Advisor.from_bundle(bundle, clients)
     assert advisor.products == ("take_life_insurance",)
-    assert advisor.product_label("take_life_insurance") == "take life insurance = True"
+    assert advisor.product_label("take_life_insurance") == "take life insurance: yes"
+    assert advisor.product_label("take_life_insurance", "fr") == "take life insurance: oui"
     advice = next(
         a for a in (advisor.advise(i) for i in clients.index[:30]) if a.status is Status.FOUND
     )

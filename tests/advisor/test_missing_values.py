@@ -264,7 +264,9 @@ def test_impute_median_lets_a_lever_change_the_value_and_says_it_was_unknown(
             json.dumps(lever.to_dict(), allow_nan=False)  # an unknown value is null, not NaN
     on_income = [t for t in texts if t.startswith("Income:")]
     assert on_income, texts
-    pattern = rf"^Income: unknown \({re.escape(assumed)} assumed\) -> [\d,]+$"
+    pattern = (
+        rf"^Income: (increase|reduce) from unknown \({re.escape(assumed)} assumed\) to [\d,]+$"
+    )
     assert all(re.match(pattern, t) for t in on_income), on_income
 
 

@@ -407,7 +407,7 @@ def test_lever_text_formats_numbers_per_language(cs: ConstraintSet) -> None:
     assert cs.lever_text("transfer", 1000.0, 1250.0, "fr") == (
         "Épargner 1\u202f250 EUR par mois (aujourd'hui 1\u202f000 EUR)"
     )
-    assert cs.lever_text("meetings", 2, 3) == "Meetings: 2 -> 3"
+    assert cs.lever_text("meetings", 2, 3) == "Meetings: increase from 2 to 3"
     with pytest.raises(ConstraintError, match=r"^language: must be en or fr\. Got 'de'\.$"):
         cs.lever_text("meetings", 2, 3, "de")
 

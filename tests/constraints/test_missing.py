@@ -230,9 +230,12 @@ def test_lever_text_says_an_imputed_value_was_unknown() -> None:
     data = frame()
     cs = parse_constraints(text(income="{impute: median}"), data)
     assumed = cs.format_value("income", cs.feature("income").imputed)
-    assert cs.lever_text("income", None, 3000.0) == f"Income: unknown ({assumed} assumed) -> 3,000"
-    assert cs.lever_text("income", np.nan, 3000.0, "fr").startswith("Income: inconnu (")
-    assert cs.lever_text("income", 2000.0, 3000.0) == "Income: 2,000 -> 3,000"
+    verb = "increase" if cs.feature("income").imputed < 3000 else "reduce"
+    assert cs.lever_text("income", None, 3000.0) == (
+        f"Income: {verb} from unknown ({assumed} assumed) to 3,000"
+    )
+    assert " de inconnu (" in cs.lever_text("income", np.nan, 3000.0, "fr")
+    assert cs.lever_text("income", 2000.0, 3000.0) == "Income: increase from 2,000 to 3,000"
     decoded = cs.to_frame(cs.to_array(data))
     assert decoded["plan"].isna().equals(data["plan"].isna())
 
