@@ -56,6 +56,7 @@ def _advisor(
             data, max_rows=INTERACTIVE_MAX_ROWS, encoding=csv_text[0], decimal=csv_text[1]
         ),
         id_column,
+        recorded=models.card.data.id_column,
     )
     return Advisor.from_bundle(models, frame)
 
@@ -81,6 +82,13 @@ def _client(advisor: Advisor, client: str) -> Any:
     if reference is None:
         raise AdvisorError(f"client: must be a JSON object or a one-row file. Got {client!r}.")
     column = reference.attrs.get("id_column")
+    if column and client.strip().isdigit() and 1 <= int(client) <= len(reference):
+        raise AdvisorError(
+            f"client: {client} is not a client id of column {column!r}; row numbers are not "
+            f"used when the data has an id column. Got no client with id {client!r}. Hint: "
+            f"give a value of {column!r} (ids look like {reference.index[0]!r}), or name "
+            "another id column with --id-column."
+        )
     if column:
         where, hint = f"a value of column {column!r}", ""
     elif "id_column" in reference.attrs:
@@ -174,7 +182,10 @@ def advise_command(
     ] = None,
     id_column: Annotated[
         str | None,
-        typer.Option(help="Column holding client ids (default: detected, else row numbers)."),
+        typer.Option(
+            help="Column holding client ids (default: the bundle's, else detected, else row "
+            "numbers)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     encoding: EncodingOption = None,

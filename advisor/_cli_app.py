@@ -41,7 +41,11 @@ def _error(message: str) -> typer.Exit:
 def _check_source(bundle: Path, data: str, id_column: str | None) -> None:
     """Open the bundle and the data as the app will: a problem is an error before serving."""
     models = load_bundle(bundle)
-    clients = index_clients(read_clients(data, max_rows=INTERACTIVE_MAX_ROWS), id_column)
+    clients = index_clients(
+        read_clients(data, max_rows=INTERACTIVE_MAX_ROWS),
+        id_column,
+        recorded=models.card.data.id_column,
+    )
     Advisor.from_bundle(models, clients)  # the constraint file binds to the data
 
 
@@ -80,7 +84,10 @@ def app_command(
     ] = None,
     id_column: Annotated[
         str | None,
-        typer.Option(help="Column of client ids (default: detected, else row numbers from 1)."),
+        typer.Option(
+            help="Column of client ids (default: the bundle's, else detected, else row numbers "
+            "from 1)."
+        ),
     ] = None,
     port: Annotated[int, typer.Option(help="Port to serve on, 1 to 65535.")] = 8501,
     address: Annotated[

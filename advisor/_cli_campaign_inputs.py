@@ -72,13 +72,16 @@ def check_sources(demo: bool, bundle: Path | None, data: str | None, reference: 
         )
 
 
-def _indexed(source: str, id_column: str | None) -> pd.DataFrame:
+def _indexed(source: str, id_column: str | None, recorded: str | None) -> pd.DataFrame:
     """Read clients and index them by their ids (as ``levers advise`` and the app do)."""
     frame = read_clients(source)
     try:
-        return index_clients(frame, id_column)
+        return index_clients(frame, id_column, recorded=recorded)
     except DatasetError as exc:  # name the command's option
-        raise CampaignError(str(exc).replace("id_column", "--id-column", 1)) from exc
+        message = str(exc)
+        if message.startswith("id_column"):
+            message = "--id-column" + message.removeprefix("id_column")
+        raise CampaignError(message) from exc
 
 
 def _check_features(bundle: ModelBundle, frame: pd.DataFrame, option: str, given: str) -> None:
@@ -128,9 +131,10 @@ def load_from_bundle(
     **options: Any,
 ) -> Loaded:
     bundle = load_bundle(folder)
-    clients = _indexed(data, id_column)
+    recorded = bundle.card.data.id_column
+    clients = _indexed(data, id_column, recorded)
     _check_features(bundle, clients, "--data", inert(data))
-    frame = clients if reference is None else _indexed(reference, id_column)
+    frame = clients if reference is None else _indexed(reference, id_column, recorded)
     if reference is not None:
         _check_features(bundle, frame, "--reference", inert(reference))
     try:

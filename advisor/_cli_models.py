@@ -182,6 +182,8 @@ def _print_result(result: TrainingResult, out: Path) -> None:
             f"{', '.join(map(shown, r.ignored_columns))}",
             highlight=False,
         )
+    ids = "none (clients are numbered by row)" if r.id_column is None else shown(r.id_column)
+    console.print(f"Client ids: {ids} (recorded in the bundle).", highlight=False)
     if r.excluded_families:
         console.print(f"Excluded (no monotone support): {', '.join(r.excluded_families)}")
     if r.goal == "lower":
@@ -234,6 +236,12 @@ def train_command(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split, folds, sampler and models.")] = 0,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Column of client ids, recorded in the bundle (default: detected, else none)."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing bundle folder.")] = False,
     demo: Annotated[
         bool, typer.Option(help="Build the demo bundle the app opens on (other options ignored).")
@@ -270,6 +278,7 @@ def train_command(
                 seed=seed,
                 progress=bar,
                 goal=goal,  # type: ignore[arg-type]  # checked by train
+                id_column=id_column,
             )
         path = save_bundle(result, out, overwrite=force)
     except (AdvisorError, ConstraintError) as exc:

@@ -102,7 +102,11 @@ def _source(paths: Paths, demo: DemoBundleSettings | None) -> Source:
             bundle=models, advisor=found, clients=found.reference, data=None, id_column="client_id"
         )
     models = load_bundle(Path(paths[0]))
-    clients = index_clients(read_clients(paths[1], max_rows=INTERACTIVE_MAX_ROWS), paths[2])
+    clients = index_clients(
+        read_clients(paths[1], max_rows=INTERACTIVE_MAX_ROWS),
+        paths[2],
+        recorded=models.card.data.id_column,
+    )
     found = Advisor.from_bundle(models, clients)
     return Source(
         bundle=models,

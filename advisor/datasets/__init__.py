@@ -20,13 +20,14 @@ from advisor.datasets._describe import (
     guess_targets,
 )
 from advisor.datasets._files import read_table, write_table
-from advisor.datasets._ids import ID_NAMES, index_clients
+from advisor.datasets._ids import ID_NAMES, ID_WORDS, find_id_column, index_clients
 from advisor.datasets._loaders import load_bank_marketing, load_caravan, load_german_credit
 from advisor.datasets._types import ColumnInfo, Dataset, DatasetInfo
 
 __all__ = [
     "CAUSAL_GRAPH",
     "ID_NAMES",
+    "ID_WORDS",
     "INTERACTIVE_MAX_ROWS",
     "PRODUCTS",
     "PRODUCT_LABELS",
@@ -41,6 +42,7 @@ __all__ = [
     "demo_portfolio_info",
     "descendants",
     "describe_table",
+    "find_id_column",
     "guess_targets",
     "index_clients",
     "intervene",

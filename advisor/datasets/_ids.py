@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from advisor.errors import DatasetError
 
-__all__ = ["ID_NAMES", "index_clients"]
+__all__ = ["ID_NAMES", "ID_WORDS", "find_id_column", "index_clients"]
 
 ID_NAMES = frozenset(
     ("id", "client_id", "customer_id", "clientid", "customerid", "client", "customer")
 )
-"""Column names (compared case-insensitively) that name client ids; ``*_id`` and ``* id`` too."""
+"""Column names (compared case-insensitively) that name client ids."""
+ID_WORDS = frozenset(("id", "ref"))
+"""Words that make a column name id-like: ``id`` anywhere (``ID``, ``Loan_ID``, ``SK_ID_CURR``,
+``CustomerId``), ``ref`` as the last word (``customer_ref``)."""
 
 _SHOWN = 5
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def _is_id_name(name: object) -> bool:
-    text = str(name).strip().lower()
-    return text in ID_NAMES or text.endswith(("_id", " id"))
+    """Return whether a column name names ids: see :data:`ID_NAMES` and :data:`ID_WORDS`."""
+    text = str(name).strip()
+    words = [w.lower() for w in re.split(r"[^A-Za-z0-9]+", _CAMEL.sub(" ", text)) if w]
+    return text.lower() in ID_NAMES or "id" in words or (bool(words) and words[-1] == "ref")
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -75,16 +85,99 @@ def _named(frame: pd.DataFrame, id_column: str) -> pd.Series:
     return text
 
 
-def index_clients(frame: pd.DataFrame, id_column: str | None = None) -> pd.DataFrame:
+def _detected(frame: pd.DataFrame) -> tuple[str | None, pd.Series | None]:
+    """Return the one id-like column of unique, present ids (and its text), or none."""
+    names = [str(name) for name in frame.columns]
+    found: list[tuple[str, pd.Series]] = []
+    for position, name in enumerate(names):
+        if _is_id_name(name) and names.count(name) == 1:
+            text = _as_text(frame.iloc[:, position])
+            if _usable(text):
+                found.append((name, text))
+    if len(found) > 1:
+        shown = ", ".join(repr(name) for name, _ in found)
+        raise DatasetError(
+            f"id_column: the clients must have at most one id-like column of unique ids, or "
+            f"the id column must be named. Got {len(found)} ({shown}); which one identifies "
+            f"the clients is not guessed. Hint: name it with --id-column (id_column= in "
+            f"Python), e.g. {found[0][0]!r}."
+        )
+    return found[0] if found else (None, None)
+
+
+def _resolved(
+    frame: pd.DataFrame, id_column: str | None, recorded: str | None
+) -> tuple[str | None, pd.Series | None]:
+    if not isinstance(frame, pd.DataFrame):
+        raise DatasetError(f"frame: must be a pandas DataFrame. Got {type(frame).__name__}.")
+    for name, value in (("id_column", id_column), ("recorded", recorded)):
+        if value is not None and not isinstance(value, str):
+            raise DatasetError(f"{name}: must be a column name or None. Got {value!r}.")
+    if id_column is not None:
+        return id_column, _named(frame, id_column)
+    if recorded is not None:
+        if not any(str(name) == recorded for name in frame.columns):
+            raise DatasetError(
+                f"id column {recorded!r} (recorded in the model bundle at training): must be a "
+                f"column of the clients. Got no such column. Hint: name this data's id column "
+                f"with --id-column (id_column= in Python)."
+            )
+        return recorded, _named(frame, recorded)
+    return _detected(frame)
+
+
+def find_id_column(
+    frame: pd.DataFrame, id_column: str | None = None, *, recorded: str | None = None
+) -> str | None:
+    """Return the column that identifies the clients, or None (they are numbered by row).
+
+    The rule of :func:`index_clients`, without indexing: ``id_column`` when given, else
+    ``recorded`` (the bundle's), else the one detected id-like column.
+
+    Parameters
+    ----------
+    frame
+        The client table.
+    id_column
+        The column of client ids, or None to use ``recorded`` or detect it.
+    recorded
+        The id column recorded in a model bundle (``ModelCard.data.id_column``), or None.
+
+    Returns
+    -------
+    str or None
+        The id column's name, or None when the clients have no id column.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`index_clients`.
+
+    Examples
+    --------
+    >>> find_id_column(pd.DataFrame({"ID": [3, 1], "age": [40, 51]}))
+    'ID'
+    """
+    return _resolved(frame, id_column, recorded)[0]
+
+
+def index_clients(
+    frame: pd.DataFrame, id_column: str | None = None, *, recorded: str | None = None
+) -> pd.DataFrame:
     """Return a copy of ``frame`` indexed by client ids, as text.
 
-    The ids come from the first rule that applies:
+    The ids come from the first rule that applies; a client is never looked up by its row
+    number when the data has an id column:
 
     1. ``id_column``: that column (it must exist and hold one unique, non-blank id per row);
-    2. the first column whose name looks like an id (case-insensitive: ``id``, ``client_id``,
-       ``customer_id``, ``clientid``, ``customerid``, ``client``, ``customer``, or ending in
-       ``_id`` or `` id``) and whose values are unique and never missing or blank;
-    3. row numbers: ``"1"`` for the first row to ``"n"``.
+    2. ``recorded``: the id column a model bundle recorded at training (same checks; a
+       recorded column missing from ``frame`` is an error, never a silent fallback);
+    3. the id-like column: a column whose name is in :data:`ID_NAMES` or holds the word
+       ``id`` (``ID``, ``Id``, ``Loan_ID``, ``CustomerId``, ``SK_ID_CURR``, ``account id``) or
+       ends with the word ``ref`` (``customer_ref``), and whose values are unique and never
+       missing or blank. Two or more such columns are an error naming them: which one
+       identifies the clients is not guessed;
+    4. row numbers: ``"1"`` for the first row to ``"n"``.
 
     The id column stays a column; whole numbers read as floats become ``"12"``, not
     ``"12.0"``. ``attrs["id_column"]`` names the column used (None for row numbers).
@@ -94,7 +187,9 @@ def index_clients(frame: pd.DataFrame, id_column: str | None = None) -> pd.DataF
     frame
         The client table.
     id_column
-        The column of client ids, or None to detect it.
+        The column of client ids, or None to use ``recorded`` or detect it.
+    recorded
+        The id column recorded in a model bundle (``ModelCard.data.id_column``), or None.
 
     Returns
     -------
@@ -104,8 +199,9 @@ def index_clients(frame: pd.DataFrame, id_column: str | None = None) -> pd.DataF
     Raises
     ------
     DatasetError
-        ``frame`` is not a table, or the named column is missing, repeated, or holds
-        missing or repeated ids (the first five are named).
+        ``frame`` is not a table; the named (or recorded) column is missing, repeated, or
+        holds missing or repeated ids (the first five are named); or two id-like columns
+        could identify the clients.
 
     Examples
     --------
@@ -116,22 +212,7 @@ def index_clients(frame: pd.DataFrame, id_column: str | None = None) -> pd.DataF
     >>> index_clients(clients[["age"]]).index.tolist()
     ['1', '2']
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise DatasetError(f"frame: must be a pandas DataFrame. Got {type(frame).__name__}.")
-    if id_column is not None and not isinstance(id_column, str):
-        raise DatasetError(f"id_column: must be a column name or None. Got {id_column!r}.")
-    column: str | None = None
-    ids: pd.Series | None = None
-    if id_column is not None:
-        ids, column = _named(frame, id_column), id_column
-    else:
-        names = [str(name) for name in frame.columns]
-        for position, name in enumerate(frame.columns):
-            if _is_id_name(name) and names.count(str(name)) == 1:
-                text = _as_text(frame.iloc[:, position])
-                if _usable(text):
-                    ids, column = text, str(name)
-                    break
+    column, ids = _resolved(frame, id_column, recorded)
     values = (
         [str(value) for value in ids]
         if ids is not None

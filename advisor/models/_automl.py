@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from advisor.errors import ModelError
+from advisor.datasets import find_id_column
+from advisor.errors import DatasetError, ModelError
 from advisor.models._data import (
     ConstraintSource,
     DesignSplit,
@@ -118,6 +119,7 @@ class TrainingReport:
     constraint_sha256: str | None
     constraint_text: str | None
     goal: Literal["raise", "lower"] = "raise"
+    id_column: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,6 +227,7 @@ def train(
     seed: int = 0,
     progress: Callable[[TrialProgress], None] | None = None,
     goal: Literal["raise", "lower"] | None = None,
+    id_column: str | None = None,
 ) -> TrainingResult:
     """Select, tune, calibrate and test a propensity model for one binary target.
 
@@ -266,6 +269,10 @@ def train(
         ``raise`` (a propensity: levers lift the score) or ``lower`` (a risk score: the
         positive class is the bad outcome and levers bring it down); ``None``: the constraint
         file's ``goal``. Recorded in the report and the model card.
+    id_column
+        The column of client ids in ``data``; None: detected as
+        ``advisor.datasets.index_clients`` does (None when the data has none). Recorded in
+        the report and the model card, so that the bundle's clients are looked up by it.
 
     Returns
     -------
@@ -297,6 +304,10 @@ def train(
     )
     prepared = prepare_training_data(data, target, constraints, positive)
     direction = options.goal or prepared.constraints.goal
+    try:
+        ids = find_id_column(data, id_column)
+    except DatasetError as exc:
+        raise ModelError(str(exc)) from exc
     split = split_design(
         prepared, n_folds=options.n_folds, test_size=options.test_size, seed=options.seed
     )
@@ -325,7 +336,9 @@ def train(
         model=model,
         leaderboard=leaderboard(outcome.study, options.metric),
         metrics=metrics,
-        report=replace(_report(prepared, split, outcome, options, started), goal=direction),
+        report=replace(
+            _report(prepared, split, outcome, options, started), goal=direction, id_column=ids
+        ),
         constraints=prepared.constraints,
         test_rows=prepared.index[split.test_rows],
     )

@@ -264,6 +264,7 @@ def _write_contents(training: TrainingResult | RecommenderTraining, folder: Path
         data=DataRecord(
             sha256={name: r.report.data_sha256 for name, r in results.items()},
             ignored_columns=first.report.ignored_columns,
+            id_column=first.report.id_column,
         ),
         constraint_file=ConstraintFileRecord(
             name=first.constraints.name,

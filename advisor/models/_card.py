@@ -52,10 +52,16 @@ class DataRecord(_Record):
         Model name -> SHA-256 of the rows it was trained on (features and target).
     ignored_columns
         Columns of the data that are not features of the constraint file (nor the target).
+    id_column
+        The column of client ids in the training data (given, or detected as
+        ``advisor.datasets.index_clients`` does); ``levers advise``, ``levers app`` and
+        ``levers campaign run`` look clients up by it unless ``--id-column`` names another.
+        None: the data had no id column, or the card was written before the field existed.
     """
 
     sha256: dict[ModelName, str]
     ignored_columns: tuple[str, ...]
+    id_column: str | None = None
 
 
 class ConstraintFileRecord(_Record):

@@ -109,7 +109,7 @@ def test_the_card_on_disk_keeps_its_layout(
     digest = hashlib.sha256((bundles["xgboost"] / "model_card.json").read_bytes()).hexdigest()
     assert (bundles["xgboost"] / "model_card.sha256").read_text() == f"{digest}  model_card.json\n"
     assert raw["format_version"] == 1
-    assert list(raw["data"]) == ["sha256", "ignored_columns"]
+    assert list(raw["data"]) == ["sha256", "ignored_columns", "id_column"]
     assert list(raw["constraint_file"]) == ["name", "sha256"]
     entry = raw["models"]["propensity"]
     assert list(entry) == ENTRY_KEYS

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.datasets import ID_NAMES, index_clients, make_demo_portfolio
+from advisor.datasets import ID_NAMES, ID_WORDS, index_clients, make_demo_portfolio
 from advisor.errors import DatasetError
 
 
@@ -103,8 +103,8 @@ def test_an_id_column_with_repeats_or_gaps_is_passed_over() -> None:
         {
             "id": [1, 1, 2],  # repeated
             "client_id": [5.0, np.nan, 6.0],  # missing
-            "customer_id": ["x", "y", "z"],  # the first usable one
-            "account_id": [10, 11, 12],
+            "customer_id": ["x", "y", "z"],  # the only usable one
+            "account_id": [10, 10, 12],  # repeated
         }
     )
     assert index_clients(frame).attrs["id_column"] == "customer_id"
@@ -126,6 +126,7 @@ def test_the_detected_names_are_the_documented_ones() -> None:
     assert {"id", "client_id", "customer_id", "clientid", "customerid", "client", "customer"} == (
         ID_NAMES
     )
+    assert {"id", "ref"} == ID_WORDS
 
 
 @pytest.mark.parametrize(
@@ -188,9 +189,20 @@ def test_ids_are_always_unique_text_and_a_named_column_gives_its_text(
     named = data.draw(st.one_of(st.none(), st.sampled_from(list(frame.columns))))
     try:
         indexed = index_clients(frame, named)
-    except DatasetError:
-        # Only a named column is ever refused, and only for a missing, blank or repeated id.
-        assert named is not None
+    except DatasetError as exc:
+        message = str(exc)
+        if named is None:  # detection refuses only two or more usable id-like columns
+            assert message.startswith("id_column: the clients must have at most one id-like")
+            usable = [
+                name
+                for name in frame.columns
+                if name in ("id", "Client_ID", "region id")
+                and all(v is not None and v.strip() for v in texts[name])
+                and len(set(texts[name])) == len(frame)
+            ]
+            assert len(usable) >= 2
+            return
+        # A named column is refused only for a missing, blank or repeated id.
         ids = texts[named]
         usable = [value for value in ids if value is not None and value.strip()]
         assert len(usable) < len(ids) or len(set(usable)) < len(usable)
@@ -203,7 +215,7 @@ def test_ids_are_always_unique_text_and_a_named_column_gives_its_text(
     column = indexed.attrs["id_column"]
     if named is not None:
         assert column == named
-    else:  # detection: the first id-like column whose ids are all there and unique
+    else:  # detection: the one id-like column whose ids are all there and unique
         usable = [
             name
             for name in frame.columns
@@ -211,6 +223,7 @@ def test_ids_are_always_unique_text_and_a_named_column_gives_its_text(
             and all(v is not None and v.strip() for v in texts[name])
             and len(set(texts[name])) == len(frame)
         ]
+        assert len(usable) <= 1
         assert column == (usable[0] if usable else None)
     if column is None:
         assert ids == [str(row) for row in range(1, len(frame) + 1)]
