@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,9 +16,10 @@ from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._console import inert, shown, text
 from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
 from advisor.errors import AdvisorError
-from advisor.levers import Advice, Advisor, check_language, load_demo_advisor
-from advisor.models import load_bundle
 from constraints import ConstraintError, Whole, check_params
+
+if TYPE_CHECKING:  # the advisor's stack (torch, XGBoost) is imported by the command only
+    from advisor.levers import Advice, Advisor
 
 __all__ = ["advise_command"]
 
@@ -38,6 +39,9 @@ def _advisor(
     id_column: str | None,
     csv_text: tuple[str | None, str | None] = (None, None),
 ) -> Advisor:
+    from advisor.levers import Advisor, load_demo_advisor
+    from advisor.models import load_bundle
+
     if bundle is None and data is None:
         if id_column is not None:
             raise AdvisorError(
@@ -192,6 +196,8 @@ def advise_command(
     decimal: DecimalOption = None,
 ) -> None:
     """Show the levers for one client: actions in words, score before -> after, effort."""
+    from advisor.levers import check_language
+
     try:
         check_params(
             {"--levers": n_levers}, {"--levers": Whole(1, _MAX_LEVERS)}, error=AdvisorError

@@ -18,8 +18,6 @@ from rich.console import Console
 from advisor._console import shown
 from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
 from advisor.errors import AdvisorError
-from advisor.levers import Advisor
-from advisor.models import load_bundle
 from constraints import ConstraintError
 
 __all__ = ["APP_ENTRY", "app_command", "streamlit_command"]
@@ -40,6 +38,9 @@ def _error(message: str) -> typer.Exit:
 
 def _check_source(bundle: Path, data: str, id_column: str | None) -> None:
     """Open the bundle and the data as the app will: a problem is an error before serving."""
+    from advisor.levers import Advisor  # the advisor's stack: imported by this check only
+    from advisor.models import load_bundle
+
     models = load_bundle(bundle)
     clients = index_clients(
         read_clients(data, max_rows=INTERACTIVE_MAX_ROWS),

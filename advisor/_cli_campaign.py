@@ -13,45 +13,20 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from advisor._atomic import write_text_atomic
-from advisor._campaign_file import FILE_NAME, CampaignFile, campaign_record, read_campaign_file
-from advisor._cli_campaign_inputs import (
-    CSV,
-    PARQUET,
-    Loaded,
-    check_out,
-    check_sources,
-    first_clients,
-    load_demo,
-    load_from_bundle,
-)
-from advisor._cli_campaign_run import (
-    drop_checkpoints,
-    interrupted_line,
-    run_with_checkpoints,
-    where_it_runs,
-)
-from advisor._cli_campaign_tables import print_record
 from advisor._console import shown
-from advisor.campaigns import (
-    CAMPAIGN_PARAMS,
-    RUN_PARAMS,
-    SUMMARIZE_PARAMS,
-    CampaignError,
-    CampaignResult,
-    demo_true_effect,
-    exclusion_mask,
-    fairness_report,
-    segment_mask,
-)
-from advisor.errors import AdvisorError
-from advisor.levers import ADVISOR_PARAMS
-from constraints import ConstraintError, Whole, check_params
+from advisor.errors import AdvisorError, CampaignError
+from constraints import ConstraintError, ParamSpec, Whole, check_params
+
+if TYPE_CHECKING:  # campaigns (Dask, the models) are imported by the commands only
+    from advisor._campaign_file import CampaignFile
+    from advisor._cli_campaign_inputs import Loaded
+    from advisor.campaigns import CampaignResult
 
 __all__ = ["campaign_app"]
 
@@ -66,15 +41,22 @@ INTERRUPTED = 130  # the shell's code for Ctrl-C
 MAX_LIMIT = 10_000_000  # rows of a data file at most (advisor.datasets)
 MAX_WORKERS = 256
 MAX_ACTIONS = 20
-OPTION_RULES = {
-    "--limit": (Whole(1, MAX_LIMIT), None),
-    "--n-levers": RUN_PARAMS["n_levers"],
-    "--max-actions": SUMMARIZE_PARAMS["max_actions"],
-    "--workers": (Whole(1, MAX_WORKERS), None),
-    "--batch-size": CAMPAIGN_PARAMS["batch_size"],
-    "--seed": ADVISOR_PARAMS["seed"],
-    "--time-limit-s": ADVISOR_PARAMS["time_limit_s"],
-}
+
+
+def _option_rules() -> ParamSpec:
+    """Return the rules of the numeric options (those of the library's parameters)."""
+    from advisor.campaigns import CAMPAIGN_PARAMS, RUN_PARAMS, SUMMARIZE_PARAMS
+    from advisor.levers import ADVISOR_PARAMS
+
+    return {
+        "--limit": (Whole(1, MAX_LIMIT), None),
+        "--n-levers": RUN_PARAMS["n_levers"],
+        "--max-actions": SUMMARIZE_PARAMS["max_actions"],
+        "--workers": (Whole(1, MAX_WORKERS), None),
+        "--batch-size": CAMPAIGN_PARAMS["batch_size"],
+        "--seed": ADVISOR_PARAMS["seed"],
+        "--time-limit-s": ADVISOR_PARAMS["time_limit_s"],
+    }
 
 
 def _error(message: str) -> typer.Exit:
@@ -102,6 +84,8 @@ def _reports(
 
     The true effect is computed on the demo only (its causal model is known).
     """
+    from advisor.campaigns import demo_true_effect, fairness_report
+
     warnings: list[str] = []
     actions = _attempt(
         "Global actions, verified client by client...",
@@ -129,6 +113,9 @@ def _write(
     out: Path, result: CampaignResult, loaded: Loaded, options: dict[str, Any], overwrite: bool
 ) -> CampaignFile:
     """Write the levers and then campaign.json (last: its presence means a complete run)."""
+    from advisor._campaign_file import FILE_NAME, campaign_record
+    from advisor._cli_campaign_inputs import CSV, PARQUET
+
     reports, warnings = _reports(result, loaded, int(options["max_actions"]))
     record = campaign_record(
         result,
@@ -233,6 +220,17 @@ def campaign_run(
     ] = 1_000,
 ) -> None:
     """Find the cheapest lever of every client of a segment; print the summary; write --out."""
+    from advisor._campaign_file import FILE_NAME
+    from advisor._cli_campaign_inputs import CSV, PARQUET, check_out, first_clients
+    from advisor._cli_campaign_run import (
+        drop_checkpoints,
+        interrupted_line,
+        run_with_checkpoints,
+        where_it_runs,
+    )
+    from advisor._cli_campaign_tables import print_record
+    from advisor.campaigns import exclusion_mask, segment_mask
+
     options: dict[str, Any] = {
         "demo": demo,
         "bundle": None if bundle is None else str(bundle),
@@ -285,9 +283,12 @@ def campaign_run(
 
 def _check_options(options: dict[str, Any], *, out: Path | None, force: bool, resume: bool) -> None:
     """Refuse bad numbers, contradictory options and an unusable --out before any work."""
+    from advisor._cli_campaign_inputs import check_out, check_sources
+
+    rules = _option_rules()
     check_params(
-        {name: options[name.removeprefix("--").replace("-", "_")] for name in OPTION_RULES},
-        OPTION_RULES,
+        {name: options[name.removeprefix("--").replace("-", "_")] for name in rules},
+        rules,
         error=CampaignError,
     )
     check_sources(options["demo"], options["bundle"], options["data"], options["reference"])
@@ -298,6 +299,8 @@ def _check_options(options: dict[str, Any], *, out: Path | None, force: bool, re
 
 
 def _load(options: dict[str, Any]) -> Loaded:
+    from advisor._cli_campaign_inputs import load_demo, load_from_bundle
+
     search = {k: options[k] for k in ("engine", "seed", "time_limit_s", "batch_size")}
     with console.status("Loading the bundle and the clients..."):
         if options["demo"]:
@@ -318,6 +321,9 @@ def campaign_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print campaign.json itself.")] = False,
 ) -> None:
     """Print a campaign's summary, global actions and fairness table from its folder."""
+    from advisor._campaign_file import read_campaign_file
+    from advisor._cli_campaign_tables import print_record
+
     try:
         record = read_campaign_file(folder)
     except AdvisorError as exc:

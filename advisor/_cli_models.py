@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import optuna
 import pandas as pd
 import typer
 from rich.console import Console
@@ -22,24 +21,10 @@ from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._console import shown, text
 from advisor.datasets import read_clients
 from advisor.errors import AdvisorError
-from advisor.models import (
-    FAMILIES,
-    MAX_BUDGET_S,
-    MAX_SEED,
-    MAX_TRIALS,
-    DemoBundleSettings,
-    ModelBundle,
-    TrainingResult,
-    TrialProgress,
-    build_demo_bundle,
-    demo_catalog,
-    infer_positive,
-    load_bundle,
-    observed_classes,
-    save_bundle,
-    train,
-)
 from constraints import ConstraintError
+
+if TYPE_CHECKING:  # advisor.models (optuna, torch, XGBoost) is imported by the commands only
+    from advisor.models import ModelBundle, TrainingResult, TrialProgress
 
 __all__ = ["models_app", "train_command"]
 
@@ -64,6 +49,8 @@ def _interrupted() -> typer.Exit:
 @contextmanager
 def _quiet_optuna() -> Iterator[None]:
     """Keep optuna's own log (a traceback on Ctrl-C) off the terminal; the bar shows trials."""
+    import optuna
+
     before = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
@@ -74,6 +61,8 @@ def _quiet_optuna() -> Iterator[None]:
 
 def _check_numbers(budget_s: float, n_trials: int | None, seed: int) -> None:
     """Refuse a budget, trial count or seed out of range before any work."""
+    from advisor.models import MAX_BUDGET_S, MAX_SEED, MAX_TRIALS
+
     if not (math.isfinite(budget_s) and 0 < budget_s <= MAX_BUDGET_S):
         raise _error(
             f"--budget-s: must be a finite number of seconds, > 0 and <= {MAX_BUDGET_S:,.0f} "
@@ -86,6 +75,8 @@ def _check_numbers(budget_s: float, n_trials: int | None, seed: int) -> None:
 
 
 def _families(text: str) -> tuple[str, ...]:
+    from advisor.models import FAMILIES
+
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     unknown = [n for n in names if n not in FAMILIES]
     if unknown or not names:
@@ -97,6 +88,8 @@ def _families(text: str) -> tuple[str, ...]:
 
 def _positive(frame: pd.DataFrame, target: str, given: str | None) -> Any:
     """Return the positive class: given, inferred from yes/1/true, or asked on a terminal."""
+    from advisor.models import infer_positive, observed_classes
+
     if given is not None or target not in frame.columns:
         return given
     values = observed_classes(frame[target])
@@ -250,6 +243,8 @@ def train_command(
     decimal: DecimalOption = None,
 ) -> None:
     """Select and tune a model (AutoML), calibrate it, test it and save a bundle."""
+    from advisor.models import ModelBundle, save_bundle, train
+
     if demo:
         _train_demo(out)
         return
@@ -289,6 +284,14 @@ def train_command(
 
 
 def _train_demo(out: Path | None) -> None:
+    from advisor.models import (
+        DemoBundleSettings,
+        ModelBundle,
+        build_demo_bundle,
+        demo_catalog,
+        load_bundle,
+    )
+
     settings = DemoBundleSettings.from_env()
     if out is not None:
         settings = replace(settings, out=out)
@@ -339,6 +342,8 @@ def models_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw model card.")] = False,
 ) -> None:
     """Print a bundle's model card (after checking every file against it)."""
+    from advisor.models import load_bundle
+
     try:
         loaded = load_bundle(bundle)
     except AdvisorError as exc:

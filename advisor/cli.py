@@ -22,13 +22,7 @@ from advisor._cli_campaign import campaign_app
 from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._cli_models import models_app, train_command
 from advisor._console import shown, text
-from advisor.datasets import (
-    DemoPortfolioSCM,
-    describe_table,
-    read_clients,
-    read_table,
-    write_table,
-)
+from advisor.datasets import describe_table, read_clients, read_table, write_table
 from advisor.errors import AdvisorError
 from constraints import (
     ConstraintError,
@@ -126,6 +120,8 @@ def data_demo(
     force: Annotated[bool, typer.Option("--force", help=_FORCE_HELP)] = False,
 ) -> None:
     """Generate the built-in demo portfolio (synthetic clients with ground truth)."""
+    from advisor.datasets import DemoPortfolioSCM  # the demo model: loaded here only
+
     try:
         scm = DemoPortfolioSCM(seed=seed)
         check_output(out, suffixes=(".csv", ".parquet"), overwrite=force)
@@ -346,3 +342,7 @@ def constraints_draft(
 def main() -> None:
     """Run the ``levers`` command line."""
     app()
+
+
+if __name__ == "__main__":  # python -m advisor.cli
+    main()

@@ -1,8 +1,14 @@
 """Evidence for levers: similar real clients and influential training clients."""
 
-from advisor.evidence._influence import InfluenceIndex, InfluenceTop, fit_influence
-from advisor.evidence._similar import SimilarClients, SimilarIndex, fit_similar
-from advisor.evidence._types import Evidence
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from advisor.evidence._influence import InfluenceIndex, InfluenceTop, fit_influence
+    from advisor.evidence._similar import SimilarClients, SimilarIndex, fit_similar
+    from advisor.evidence._types import Evidence
 
 __all__ = [
     "Evidence",
@@ -13,3 +19,28 @@ __all__ = [
     "fit_influence",
     "fit_similar",
 ]
+
+# Each public name and the module defining it, imported on first use: importing the package
+# stays light (``levers --help`` loads no model library); see tests/test_startup.py.
+_EXPORTS = {
+    "InfluenceIndex": "advisor.evidence._influence",
+    "InfluenceTop": "advisor.evidence._influence",
+    "fit_influence": "advisor.evidence._influence",
+    "SimilarClients": "advisor.evidence._similar",
+    "SimilarIndex": "advisor.evidence._similar",
+    "fit_similar": "advisor.evidence._similar",
+    "Evidence": "advisor.evidence._types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

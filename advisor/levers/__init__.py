@@ -5,27 +5,33 @@ few concrete levers that lift the score (:class:`Advice` of :class:`Lever` made 
 :class:`Action`), with the reason in plain words when there is none.
 """
 
-from advisor.levers._advisor import Advisor
-from advisor.levers._demo import load_demo_advisor
-from advisor.levers._goal import GOAL_CEILING, GOAL_FLOOR, goal_reached, search_goal
-from advisor.levers._inputs import ADVISOR_PARAMS, client_frame
-from advisor.levers._ranking import COST_TOLERANCE, rank_levers
-from advisor.levers._types import (
-    LANGUAGES,
-    Action,
-    Advice,
-    Language,
-    Lever,
-    check_language,
-)
-from advisor.levers._whatif import Control, WhatIf
-from advisor.levers._wording import (
-    actions_of,
-    advice_headline,
-    levers_table_header,
-    percent_text,
-)
-from counterfactuals import Status
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from advisor.levers._advisor import Advisor
+    from advisor.levers._demo import load_demo_advisor
+    from advisor.levers._goal import GOAL_CEILING, GOAL_FLOOR, goal_reached, search_goal
+    from advisor.levers._inputs import ADVISOR_PARAMS, client_frame
+    from advisor.levers._ranking import COST_TOLERANCE, rank_levers
+    from advisor.levers._types import (
+        LANGUAGES,
+        Action,
+        Advice,
+        Language,
+        Lever,
+        check_language,
+    )
+    from advisor.levers._whatif import Control, WhatIf
+    from advisor.levers._wording import (
+        actions_of,
+        advice_headline,
+        levers_table_header,
+        percent_text,
+    )
+    from counterfactuals import Status
 
 __all__ = [
     "ADVISOR_PARAMS",
@@ -52,3 +58,44 @@ __all__ = [
     "rank_levers",
     "search_goal",
 ]
+
+# Each public name and the module defining it, imported on first use: importing the package
+# stays light (``levers --help`` loads no model library); see tests/test_startup.py.
+_EXPORTS = {
+    "Advisor": "advisor.levers._advisor",
+    "load_demo_advisor": "advisor.levers._demo",
+    "GOAL_CEILING": "advisor.levers._goal",
+    "GOAL_FLOOR": "advisor.levers._goal",
+    "goal_reached": "advisor.levers._goal",
+    "search_goal": "advisor.levers._goal",
+    "ADVISOR_PARAMS": "advisor.levers._inputs",
+    "client_frame": "advisor.levers._inputs",
+    "COST_TOLERANCE": "advisor.levers._ranking",
+    "rank_levers": "advisor.levers._ranking",
+    "LANGUAGES": "advisor.levers._types",
+    "Action": "advisor.levers._types",
+    "Advice": "advisor.levers._types",
+    "Language": "advisor.levers._types",
+    "Lever": "advisor.levers._types",
+    "check_language": "advisor.levers._types",
+    "Control": "advisor.levers._whatif",
+    "WhatIf": "advisor.levers._whatif",
+    "actions_of": "advisor.levers._wording",
+    "advice_headline": "advisor.levers._wording",
+    "levers_table_header": "advisor.levers._wording",
+    "percent_text": "advisor.levers._wording",
+    "Status": "counterfactuals",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

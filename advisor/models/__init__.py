@@ -14,56 +14,62 @@
   :func:`early_stopping_split` (the MLP's own validation split).
 """
 
-from advisor.models._automl import (
-    MAX_BUDGET_S,
-    MAX_SEED,
-    MAX_TRIALS,
-    TRAIN_PARAMS,
-    TrainingReport,
-    TrainingResult,
-    monotone_constraints,
-    train,
-)
-from advisor.models._bundle import ModelBundle, load_bundle, save_bundle
-from advisor.models._card import ConstraintFileRecord, DataRecord, ModelCard, ModelEntry
-from advisor.models._data import (
-    TrainingData,
-    infer_positive,
-    observed_classes,
-    prepare_training_data,
-    training_split,
-)
-from advisor.models._demo import DemoBundleSettings, build_demo_bundle, config_dir, demo_catalog
-from advisor.models._diagnostics import (
-    ConstraintStatus,
-    HeldOut,
-    RowSplit,
-    held_out_clients,
-    permutation_importance,
-    split_rows,
-    validate_constraint_text,
-)
-from advisor.models._families import (
-    FAMILIES,
-    Estimator,
-    Family,
-    LogisticEstimator,
-    MLPEstimator,
-    XGBoostEstimator,
-)
-from advisor.models._impute import DesignImputer, fit_imputer, recorded_imputation
-from advisor.models._metrics import TestMetrics, evaluate
-from advisor.models._mlp import TorchMLPClassifier, early_stopping_split
-from advisor.models._products import (
-    Product,
-    ProductCatalog,
-    ProductRecommender,
-    RecommenderTraining,
-    load_product_catalog,
-    train_recommender,
-)
-from advisor.models._propensity import Calibrator, PropensityModel, fit_calibrator
-from advisor.models._study import TrialProgress
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from advisor.models._automl import (
+        MAX_BUDGET_S,
+        MAX_SEED,
+        MAX_TRIALS,
+        TRAIN_PARAMS,
+        TrainingReport,
+        TrainingResult,
+        monotone_constraints,
+        train,
+    )
+    from advisor.models._bundle import ModelBundle, load_bundle, save_bundle
+    from advisor.models._card import ConstraintFileRecord, DataRecord, ModelCard, ModelEntry
+    from advisor.models._data import (
+        TrainingData,
+        infer_positive,
+        observed_classes,
+        prepare_training_data,
+        training_split,
+    )
+    from advisor.models._demo import DemoBundleSettings, build_demo_bundle, config_dir, demo_catalog
+    from advisor.models._diagnostics import (
+        ConstraintStatus,
+        HeldOut,
+        RowSplit,
+        held_out_clients,
+        permutation_importance,
+        split_rows,
+        validate_constraint_text,
+    )
+    from advisor.models._families import (
+        FAMILIES,
+        Estimator,
+        Family,
+        LogisticEstimator,
+        MLPEstimator,
+        XGBoostEstimator,
+    )
+    from advisor.models._impute import DesignImputer, fit_imputer, recorded_imputation
+    from advisor.models._metrics import TestMetrics, evaluate
+    from advisor.models._mlp import TorchMLPClassifier, early_stopping_split
+    from advisor.models._products import (
+        Product,
+        ProductCatalog,
+        ProductRecommender,
+        RecommenderTraining,
+        load_product_catalog,
+        train_recommender,
+    )
+    from advisor.models._propensity import Calibrator, PropensityModel, fit_calibrator
+    from advisor.models._study import TrialProgress
 
 __all__ = [
     "FAMILIES",
@@ -121,3 +127,75 @@ __all__ = [
     "training_split",
     "validate_constraint_text",
 ]
+
+# Each public name and the module defining it, imported on first use: importing the package
+# stays light (``levers --help`` loads no model library); see tests/test_startup.py.
+_EXPORTS = {
+    "MAX_BUDGET_S": "advisor.models._automl",
+    "MAX_SEED": "advisor.models._automl",
+    "MAX_TRIALS": "advisor.models._automl",
+    "TRAIN_PARAMS": "advisor.models._automl",
+    "TrainingReport": "advisor.models._automl",
+    "TrainingResult": "advisor.models._automl",
+    "monotone_constraints": "advisor.models._automl",
+    "train": "advisor.models._automl",
+    "ModelBundle": "advisor.models._bundle",
+    "load_bundle": "advisor.models._bundle",
+    "save_bundle": "advisor.models._bundle",
+    "ConstraintFileRecord": "advisor.models._card",
+    "DataRecord": "advisor.models._card",
+    "ModelCard": "advisor.models._card",
+    "ModelEntry": "advisor.models._card",
+    "TrainingData": "advisor.models._data",
+    "infer_positive": "advisor.models._data",
+    "observed_classes": "advisor.models._data",
+    "prepare_training_data": "advisor.models._data",
+    "training_split": "advisor.models._data",
+    "DemoBundleSettings": "advisor.models._demo",
+    "build_demo_bundle": "advisor.models._demo",
+    "config_dir": "advisor.models._demo",
+    "demo_catalog": "advisor.models._demo",
+    "ConstraintStatus": "advisor.models._diagnostics",
+    "HeldOut": "advisor.models._diagnostics",
+    "RowSplit": "advisor.models._diagnostics",
+    "held_out_clients": "advisor.models._diagnostics",
+    "permutation_importance": "advisor.models._diagnostics",
+    "split_rows": "advisor.models._diagnostics",
+    "validate_constraint_text": "advisor.models._diagnostics",
+    "FAMILIES": "advisor.models._families",
+    "Estimator": "advisor.models._families",
+    "Family": "advisor.models._families",
+    "LogisticEstimator": "advisor.models._families",
+    "MLPEstimator": "advisor.models._families",
+    "XGBoostEstimator": "advisor.models._families",
+    "DesignImputer": "advisor.models._impute",
+    "fit_imputer": "advisor.models._impute",
+    "recorded_imputation": "advisor.models._impute",
+    "TestMetrics": "advisor.models._metrics",
+    "evaluate": "advisor.models._metrics",
+    "TorchMLPClassifier": "advisor.models._mlp",
+    "early_stopping_split": "advisor.models._mlp",
+    "Product": "advisor.models._products",
+    "ProductCatalog": "advisor.models._products",
+    "ProductRecommender": "advisor.models._products",
+    "RecommenderTraining": "advisor.models._products",
+    "load_product_catalog": "advisor.models._products",
+    "train_recommender": "advisor.models._products",
+    "Calibrator": "advisor.models._propensity",
+    "PropensityModel": "advisor.models._propensity",
+    "fit_calibrator": "advisor.models._propensity",
+    "TrialProgress": "advisor.models._study",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -434,12 +434,12 @@ def test_ctrl_c_during_train_prints_one_line(
     model_clients: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ctrl-C cannot be pressed in a test: the training step raises what it would raise."""
-    import advisor._cli_models as cli
+    import advisor.models  # the command imports train from it when it runs
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "train", interrupted)
+    monkeypatch.setattr(advisor.models, "train", interrupted)
     data = tmp_path / "clients.csv"
     model_clients.head(50).to_csv(data, index=False)
     args = ["train", "--data", str(data), "--target", "take_life_insurance"]

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
-import advisor._cli_advise
 import advisor.cli
+import advisor.levers
 from advisor._atomic import write_atomic
 from advisor.cli import app
 from advisor.datasets import DemoPortfolioSCM, make_demo_portfolio
@@ -440,7 +440,7 @@ def test_advise_bounds_the_number_of_levers_before_loading(
     n_levers: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loads: list[str] = []
-    monkeypatch.setattr(advisor._cli_advise, "load_demo_advisor", lambda: loads.append("demo"))
+    monkeypatch.setattr(advisor.levers, "load_demo_advisor", lambda: loads.append("demo"))
     result = runner.invoke(app, ["advise", "C0000001", "--levers", n_levers])
     assert result.exit_code == 2
     assert_clean(result)
