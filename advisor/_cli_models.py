@@ -235,6 +235,18 @@ def train_command(
             help="Column of client ids, recorded in the bundle (default: detected, else none)."
         ),
     ] = None,
+    product_label: Annotated[
+        str | None,
+        typer.Option(
+            "--label",
+            help="The product's name for advisors, e.g. 'Card default' (default: the "
+            "target and positive class).",
+        ),
+    ] = None,
+    product_label_fr: Annotated[
+        str | None,
+        typer.Option("--label-fr", help="The product's name in French (default: --label)."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing bundle folder.")] = False,
     demo: Annotated[
         bool, typer.Option(help="Build the demo bundle the app opens on (other options ignored).")
@@ -273,6 +285,9 @@ def train_command(
                 seed=seed,
                 progress=bar,
                 goal=goal,  # type: ignore[arg-type]  # checked by train
+                label=None
+                if product_label is None
+                else {"en": product_label, "fr": product_label_fr or product_label},
                 id_column=id_column,
             )
         path = save_bundle(result, out, overwrite=force)

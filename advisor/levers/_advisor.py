@@ -85,6 +85,9 @@ class Advisor:
     training_seed, training_hashes
         When ``reference`` is the training portfolio: the seed of the train/test split and
         each product's data fingerprint (from the model card); influential clients need them.
+    product_label
+        A single model's product name, ``{"en": ..., "fr": ...}`` (the label set at training,
+        from the model card); ``None``: its target and positive class (``credit risk: bad``).
     """
 
     def __init__(
@@ -103,6 +106,7 @@ class Advisor:
         n_neighbours: int = 50,
         training_seed: int | None = None,
         training_hashes: Mapping[str, str] | None = None,
+        product_label: Mapping[str, str] | None = None,
     ) -> None:
         options = check_options(
             {
@@ -136,7 +140,9 @@ class Advisor:
         self.training = TrainingRecord(
             seed=options["training_seed"], hashes=dict(training_hashes or {})
         )
-        self._products = products_of(model, self.constraints, self.goal_direction)
+        self._products = products_of(
+            model, self.constraints, self.goal_direction, label=product_label
+        )
         # compute-once caches, safe when many app sessions share one advisor
         self._populations: OnceCache[str, Population | None] = OnceCache()
         self._similar: OnceCache[str, SimilarIndex | None] = OnceCache()
@@ -381,6 +387,7 @@ class Advisor:
         options.setdefault("training_seed", parts.training_seed)
         options.setdefault("training_hashes", parts.training_hashes)
         options.setdefault("goal_direction", parts.goal_direction)
+        options.setdefault("product_label", parts.product_label)
         return cls(parts.model, parts.constraints, reference=reference, **options)
 
     def _search(

@@ -22,6 +22,7 @@ class BundleParts:
     ``training_seed`` and ``training_hashes`` (per product, the model card's data
     fingerprint) let the evidence find each model's exact training rows. ``goal_direction``
     is the card's (``raise`` or ``lower``), or the constraint file's when the card is older.
+    ``product_label``: a single model's label set at training (``None``: none was set).
     """
 
     model: PropensityModel | ProductRecommender
@@ -29,6 +30,7 @@ class BundleParts:
     training_seed: int
     training_hashes: Mapping[str, str]
     goal_direction: Literal["raise", "lower"]
+    product_label: Mapping[str, str] | None = None
 
 
 def bundle_parts(bundle: ModelBundle, reference: pd.DataFrame | None) -> BundleParts:
@@ -63,10 +65,14 @@ def bundle_parts(bundle: ModelBundle, reference: pd.DataFrame | None) -> BundleP
             f"{', '.join(sorted(str(g) for g in recorded))}. Hint: train them again."
         )
     direction = recorded.pop() if recorded else constraints.goal
+    label = None
+    if bundle.recommender is None:  # a recommender's products are named by its catalogue
+        label = next(iter(bundle.card.models.values())).label
     return BundleParts(
         model=bundle.recommender if bundle.recommender is not None else bundle.model,
         constraints=constraints,
         training_seed=bundle.card.seed,
         training_hashes=hashes,
         goal_direction=direction,  # type: ignore[arg-type]  # set minus None
+        product_label=label,
     )

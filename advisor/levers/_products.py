@@ -105,7 +105,13 @@ def products_of(
 def _single_label(model: PropensityModel, label: Mapping[str, str] | None) -> dict[str, str]:
     """Return the product's label per language: the one given, else ``target: positive``."""
     if label is not None:
-        return {lang: label.get(lang) or label.get("en") or model.target for lang in LANGUAGES}
+        if not isinstance(label, Mapping) or not all(
+            isinstance(label.get(lang), str) and label[lang].strip() for lang in LANGUAGES
+        ):
+            raise AdvisorError(
+                f"product_label: must map en and fr to non-empty texts. Got {label!r}."
+            )
+        return {lang: label[lang] for lang in LANGUAGES}
     positive = model.classes[1]
     target = model.target.replace("_", " ").strip()
     if isinstance(positive, (bool, np.bool_)):

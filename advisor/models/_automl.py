@@ -27,6 +27,7 @@ from advisor.models._data import (
     split_design,
 )
 from advisor.models._families import FAMILIES
+from advisor.models._label import check_product_label
 from advisor.models._metrics import TestMetrics, evaluate
 from advisor.models._propensity import CalibrationMethod, PropensityModel, fit_calibrator
 from advisor.models._study import (
@@ -119,6 +120,7 @@ class TrainingReport:
     constraint_sha256: str | None
     constraint_text: str | None
     goal: Literal["raise", "lower"] = "raise"
+    label: dict[str, str] | None = None
     id_column: str | None = None
 
 
@@ -227,6 +229,7 @@ def train(
     seed: int = 0,
     progress: Callable[[TrialProgress], None] | None = None,
     goal: Literal["raise", "lower"] | None = None,
+    label: str | Mapping[str, str] | None = None,
     id_column: str | None = None,
 ) -> TrainingResult:
     """Select, tune, calibrate and test a propensity model for one binary target.
@@ -269,6 +272,10 @@ def train(
         ``raise`` (a propensity: levers lift the score) or ``lower`` (a risk score: the
         positive class is the bad outcome and levers bring it down); ``None``: the constraint
         file's ``goal``. Recorded in the report and the model card.
+    label
+        The product's name for advisors: a text, or ``{"en": ..., "fr": ...}`` (French
+        optional), at most 200 characters; recorded in the model card (``None``: the target
+        and positive class, e.g. ``credit risk: bad``).
     id_column
         The column of client ids in ``data``; None: detected as
         ``advisor.datasets.index_clients`` does (None when the data has none). Recorded in
@@ -302,6 +309,7 @@ def train(
             "goal": goal,
         }
     )
+    product_label = check_product_label(label)
     prepared = prepare_training_data(data, target, constraints, positive)
     direction = options.goal or prepared.constraints.goal
     try:
@@ -337,7 +345,10 @@ def train(
         leaderboard=leaderboard(outcome.study, options.metric),
         metrics=metrics,
         report=replace(
-            _report(prepared, split, outcome, options, started), goal=direction, id_column=ids
+            _report(prepared, split, outcome, options, started),
+            goal=direction,
+            id_column=ids,
+            label=product_label,
         ),
         constraints=prepared.constraints,
         test_rows=prepared.index[split.test_rows],

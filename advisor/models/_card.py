@@ -108,6 +108,9 @@ class ModelEntry(_Record):
         ``raise`` (a propensity: levers lift the score) or ``lower`` (a risk score: the
         positive class is the bad outcome and levers bring it down). ``None`` in cards
         written before the field existed: the constraint file's ``goal`` applies.
+    label
+        The product's name for advisors set at training, ``{"en": ..., "fr": ...}``;
+        ``None``: none was set (or an older card): the target and positive class are shown.
     """
 
     family: str
@@ -133,6 +136,7 @@ class ModelEntry(_Record):
     data_sha256: str
     ignored_columns: tuple[str, ...]
     goal: Literal["raise", "lower"] | None = None
+    label: dict[str, str] | None = None
 
     @classmethod
     def from_training(cls, result: TrainingResult) -> ModelEntry:
@@ -162,6 +166,7 @@ class ModelEntry(_Record):
             data_sha256=report.data_sha256,
             ignored_columns=report.ignored_columns,
             goal=report.goal,
+            label=report.label,
         )
 
 

@@ -97,6 +97,7 @@ ENTRY_KEYS = [
     "data_sha256",
     "ignored_columns",
     "goal",
+    "label",
 ]
 
 
