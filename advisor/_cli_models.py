@@ -59,11 +59,11 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(before)
 
 
-def _check_numbers(budget_s: float, n_trials: int | None, seed: int) -> None:
+def _check_numbers(budget_s: float | None, n_trials: int | None, seed: int) -> None:
     """Refuse a budget, trial count or seed out of range before any work."""
     from advisor.models import MAX_BUDGET_S, MAX_SEED, MAX_TRIALS
 
-    if not (math.isfinite(budget_s) and 0 < budget_s <= MAX_BUDGET_S):
+    if budget_s is not None and not (math.isfinite(budget_s) and 0 < budget_s <= MAX_BUDGET_S):
         raise _error(
             f"--budget-s: must be a finite number of seconds, > 0 and <= {MAX_BUDGET_S:,.0f} "
             f"(24 h). Got {budget_s!r}."
@@ -113,6 +113,9 @@ class _TrialBar:
         self.product, self.done_before, self.done = "", 0.0, 0.0
 
     def __call__(self, event: TrialProgress, product: str = "") -> None:
+        if event.state == "refit":  # announced before the refit starts
+            self.progress.console.print(_refit_line(event, product), highlight=False)
+            return
         if product != self.product:  # a recommender trains one study per product, in turn
             self.product, self.done_before = product, self.done
         step = event.elapsed_s if self.by_time else event.trial + 1
@@ -124,6 +127,15 @@ class _TrialBar:
             completed=self.done,
             description=f"{where}trial {event.trial} {event.family} {event.state} {best}",
         )
+
+
+def _refit_line(event: TrialProgress, product: str) -> str:
+    where = f"{shown(product)}: " if product else ""
+    return (
+        f"{where}refitting the winner (trial {event.trial}, {shown(event.family)}) on every "
+        f"training row: about {event.refit_s or 0.0:.1f} s, after the search "
+        f"({event.elapsed_s:.1f} s so far)."
+    )
 
 
 def _progress() -> Progress:
@@ -142,14 +154,16 @@ def _leaderboard_table(result: TrainingResult, top: int = 10) -> Table:
     table = Table(
         "rank", "trial", "family", metric, "std", "fit s", "parameters", title="Leaderboard"
     )
-    for rank, values in enumerate(board.head(top).to_dict(orient="records"), start=1):
+    ranks = iter(range(1, len(board) + 1))  # complete trials only: the others are unranked
+    for values in board.head(top).to_dict(orient="records"):
         params = ", ".join(
             f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
             for k, v in values["params"].items()
         )
         score = values[metric]
+        complete = values["state"] == "complete"
         table.add_row(
-            str(rank),
+            str(next(ranks)) if complete else values["state"],
             str(values["trial"]),
             str(values["family"]),
             "" if pd.isna(score) else f"{score:.4f}",
@@ -179,6 +193,14 @@ def _print_result(result: TrainingResult, out: Path) -> None:
     console.print(f"Client ids: {ids} (recorded in the bundle).", highlight=False)
     if r.excluded_families:
         console.print(f"Excluded (no monotone support): {', '.join(r.excluded_families)}")
+    for family, reason in r.skipped_families.items():
+        console.print(f"Skipped {shown(family)}: {shown(reason)}.", highlight=False)
+    if r.n_search < r.n_train:
+        console.print(
+            f"Searched on a stratified sample of {r.n_search:,} of {r.n_train:,} training rows "
+            f"(the budget allowed no more); the final model is refitted on all {r.n_train:,}.",
+            highlight=False,
+        )
     if r.goal == "lower":
         console.print(
             f"Goal: lower (a risk score: levers bring P({shown(r.target)} = "
@@ -205,8 +227,13 @@ def train_command(
         typer.Option(help="Bundle folder to write (new, empty, or a bundle with --force)."),
     ] = None,
     budget_s: Annotated[
-        float, typer.Option(help="Time budget in seconds (> 0, at most 86400 = 24 h).")
-    ] = 300.0,
+        float | None,
+        typer.Option(
+            help="Time budget in seconds (> 0, at most 86400 = 24 h), kept within 10 % plus the "
+            "final refit (announced). Default: 300, or none with --n-trials (a fixed number "
+            "of trials gives the same model on any machine; a budget does not)."
+        ),
+    ] = None,
     families: Annotated[
         str, typer.Option(help="Comma-separated families: logistic,xgboost,mlp.")
     ] = "logistic,xgboost,mlp",
@@ -264,6 +291,8 @@ def train_command(
         given = {"--data": data, "--target": target, "--constraints": constraints, "--out": out}
         missing = ", ".join(name for name, value in given.items() if value is None)
         raise _error(f"train: {missing} must be given (or --demo). Got none.")
+    if budget_s is None and n_trials is None:
+        budget_s = 300.0
     _check_numbers(budget_s, n_trials, seed)
     names = _families(families)
     try:
@@ -271,7 +300,8 @@ def train_command(
         frame = read_clients(data, encoding=encoding, decimal=decimal)
         label = _positive(frame, target, positive)
         with _quiet_optuna(), _progress() as progress:
-            bar = _TrialBar(progress, budget_s if n_trials is None else n_trials, n_trials is None)
+            by_time = n_trials is None
+            bar = _TrialBar(progress, (budget_s or 0.0) if by_time else n_trials or 1, by_time)
             result = train(
                 frame,
                 target,

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from advisor.datasets import find_id_column
 from advisor.errors import DatasetError, ModelError
@@ -38,6 +40,8 @@ from advisor.models._study import (
     TrialProgress,
     leaderboard,
     run_study,
+    search_rows,
+    started_trials,
 )
 from constraints import (
     GOALS,
@@ -95,7 +99,15 @@ TRAIN_PARAMS: ParamSpec = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrainingReport:
-    """How a model was trained: data, split, study and provenance (for the model card)."""
+    """How a model was trained: data, split, study and provenance (for the model card).
+
+    ``skipped_families``: family -> why the study skipped it (its first fit alone would have
+    exceeded the budget left). ``refit_estimate_s``: the final refit's duration as announced
+    before it started (the winner's mean fold fit time scaled by the training rows);
+    ``refit_s``: as measured. ``elapsed_s`` includes the refit. ``n_search``: the training
+    rows the study searched on (``n_train`` unless the budget forced a stratified sample; the
+    refit always uses all ``n_train`` rows).
+    """
 
     target: str
     classes: tuple[Any, Any]
@@ -122,6 +134,10 @@ class TrainingReport:
     goal: Literal["raise", "lower"] = "raise"
     label: dict[str, str] | None = None
     id_column: str | None = None
+    skipped_families: dict[str, str] = field(default_factory=dict)
+    n_search: int = 0
+    refit_estimate_s: float = 0.0
+    refit_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -246,8 +262,13 @@ def train(
     families
         Model families to search among: ``logistic``, ``xgboost``, ``mlp``.
     budget_s
-        Wall-clock budget of the whole run in seconds (study, refit and test): finite, above
-        0 and at most 86,400 (24 h).
+        Wall-clock budget in seconds (finite, above 0, at most 86,400 = 24 h), kept within
+        10 % plus the final refit: every fold is time-boxed (a trial that would overrun is
+        pruned, with the reason in the leaderboard's ``note``; a family whose first fit alone
+        would overrun is skipped, ``report.skipped_families``); the refit on the whole
+        training part comes after, estimated and announced first (a ``TrialProgress`` with
+        ``state == "refit"``). A budget is not reproducible across machines; ``n_trials``
+        with ``budget_s=None`` is.
     n_trials
         Maximum number of trials, from 1 to 10,000. With a budget that is not reached, the run is
         deterministic for a seed; the model card records how many trials ran.
@@ -267,7 +288,8 @@ def train(
     seed
         Seed of the split, the folds, the sampler and every model, from 0 to 2**32 - 1.
     progress
-        Called after each trial (for progress bars).
+        Called after each trial (for progress bars), and once before the final refit with
+        its estimated duration (``state == "refit"``, ``refit_s``).
     goal
         ``raise`` (a propensity: levers lift the score) or ``lower`` (a risk score: the
         positive class is the bad outcome and levers bring it down); ``None``: the constraint
@@ -335,8 +357,18 @@ def train(
         n_trials=options.n_trials,
         space=prepared.space,
     )
-    outcome = run_study(split.x_train, split.y_train, settings, progress)
-    model = _fit_winner(prepared, split, outcome, settings, options.calibration)
+    sample = search_rows(split.x_train, split.y_train, settings)
+    if options.budget_s is not None:  # what the pilot fit of search_rows left
+        remaining = options.budget_s - (time.perf_counter() - started)
+        settings = replace(settings, budget_s=max(remaining, 0.0))
+    searched = (split.x_train, split.y_train)
+    if sample is not None:  # the budget forces a stratified sample; the refit uses every row
+        searched = (split.x_train[sample], split.y_train[sample])
+    outcome = run_study(*searched, settings, progress)
+    refit = _announce_refit(outcome, settings, (searched[1], split.y_train), progress, started)
+    refit_started = time.perf_counter()
+    model = _fit_winner(prepared, split, outcome, settings, (options.calibration, searched[1]))
+    refit = (refit[0], time.perf_counter() - refit_started)
     metrics = evaluate(
         split.y_test, model.calibrator.transform(model.estimator.margin(split.x_test))
     )
@@ -345,7 +377,7 @@ def train(
         leaderboard=leaderboard(outcome.study, options.metric),
         metrics=metrics,
         report=replace(
-            _report(prepared, split, outcome, options, started),
+            _report(prepared, split, outcome, options, started, refit),
             goal=direction,
             id_column=ids,
             label=product_label,
@@ -355,17 +387,50 @@ def train(
     )
 
 
+def _announce_refit(
+    outcome: StudyOutcome,
+    settings: StudySettings,
+    labels: tuple[NDArray[np.int64], NDArray[np.int64]],
+    progress: Callable[[TrialProgress], None] | None,
+    started: float,
+) -> tuple[float, float]:
+    """Estimate the final refit (mean fold fit time x rows ratio) and announce it first.
+
+    ``labels``: the rows searched and the whole training part (the refit's rows).
+    """
+    fold_rows = len(labels[0]) * (settings.n_folds - 1) / settings.n_folds
+    fold_s = float(outcome.best.user_attrs.get("fit_time_s", 0.0))
+    estimate = fold_s * len(labels[1]) / fold_rows
+    if progress is not None:
+        progress(
+            TrialProgress(
+                trial=outcome.best.number,
+                family=str(outcome.best.params["family"]),
+                state="refit",
+                cv_score=outcome.best.value,
+                best_score=outcome.best.value,
+                elapsed_s=time.perf_counter() - started,
+                budget_s=settings.budget_s,
+                refit_s=estimate,
+            )
+        )
+    return estimate, 0.0
+
+
 def _fit_winner(
     prepared: TrainingData,
     split: DesignSplit,
     outcome: StudyOutcome,
     settings: StudySettings,
-    calibration: CalibrationMethod,
+    calibration: tuple[CalibrationMethod, NDArray[np.int64]],
 ) -> PropensityModel:
-    """Calibrate the best trial on its out-of-fold margins, refit it on the training part."""
+    """Calibrate the best trial on its out-of-fold margins, refit it on the training part.
+
+    ``calibration``: the method and the labels of the rows searched (the margins' rows).
+    """
     family = FAMILIES[str(outcome.best.params["family"])]
     params = {k.split(".", 1)[1]: v for k, v in outcome.best.params.items() if k != "family"}
-    calibrator = fit_calibrator(outcome.oof, split.y_train, calibration)
+    calibrator = fit_calibrator(outcome.oof, calibration[1], calibration[0])
     estimator = family.fit(
         split.x_train, split.y_train, params, settings.seed, settings.monotone, settings.space
     )
@@ -385,8 +450,9 @@ def _report(
     outcome: StudyOutcome,
     options: _TrainOptions,
     started: float,
+    refit: tuple[float, float],
 ) -> TrainingReport:
-    n_trials = len(outcome.study.trials)
+    n_trials = len(started_trials(outcome.study))
     limit = options.n_trials
     return TrainingReport(
         target=prepared.target,
@@ -411,4 +477,8 @@ def _report(
         data_sha256=prepared.data_sha256,
         constraint_sha256=prepared.constraint_sha256,
         constraint_text=prepared.constraint_text,
+        skipped_families=dict(outcome.skipped),
+        n_search=len(outcome.oof),
+        refit_estimate_s=refit[0],
+        refit_s=refit[1],
     )

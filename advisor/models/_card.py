@@ -111,6 +111,11 @@ class ModelEntry(_Record):
     label
         The product's name for advisors set at training, ``{"en": ..., "fr": ...}``;
         ``None``: none was set (or an older card): the target and positive class are shown.
+    skipped_families, n_search
+        Families the study skipped because their first fit alone would have exceeded the
+        budget left (family -> reason), and the training rows the study searched on (fewer
+        than ``n_train`` when the budget forced a stratified sample; the model is refitted on
+        all of them). ``{}`` and None in cards written before the fields existed.
     """
 
     family: str
@@ -137,6 +142,8 @@ class ModelEntry(_Record):
     ignored_columns: tuple[str, ...]
     goal: Literal["raise", "lower"] | None = None
     label: dict[str, str] | None = None
+    skipped_families: dict[str, str] = {}
+    n_search: int | None = None
 
     @classmethod
     def from_training(cls, result: TrainingResult) -> ModelEntry:
@@ -167,6 +174,8 @@ class ModelEntry(_Record):
             ignored_columns=report.ignored_columns,
             goal=report.goal,
             label=report.label,
+            skipped_families=dict(report.skipped_families),
+            n_search=report.n_search,
         )
 
 

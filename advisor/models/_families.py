@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from advisor.errors import BundleError, ModelError
+from advisor.models._deadline import OutOfTime
 from advisor.models._impute import IMPUTATION_FILE, DesignImputer, fit_imputer
 from advisor.models._mlp import TorchMLPClassifier
 from advisor.models._mlp_state import mlp_from_state, mlp_state
@@ -182,6 +184,7 @@ def _fit_logistic(
     seed: int,
     monotone: tuple[int, ...] | None,  # only XGBoost takes monotone constraints
     space: FeatureSpace | None = None,
+    deadline: float | None = None,  # lbfgs cannot be interrupted: the study checks between folds
 ) -> LogisticEstimator:
     model = LogisticRegression(C=float(params["C"]), max_iter=5000, random_state=seed)
     pipeline = Pipeline([("scale", StandardScaler()), ("model", model)])
@@ -254,6 +257,41 @@ class XGBoostEstimator:
         return cls(booster)
 
 
+class DeadlineCallback(xgb.callback.TrainingCallback):
+    """Stop an XGBoost fit (:class:`OutOfTime`) when its trees would end after ``deadline``.
+
+    The deadline is checked after every tree; the pace from the third tree on, measured from the
+    end of the first (which carries the one-time costs: histograms, threads).
+    """
+
+    def __init__(self, deadline: float, n_trees: int) -> None:
+        super().__init__()
+        self.deadline, self.n_trees = deadline, n_trees
+        self.started = self.warm = time.perf_counter()
+
+    def before_training(self, model: Any) -> Any:
+        """Start the clock."""
+        self.started = time.perf_counter()
+        return model
+
+    def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+        """Check the pace after each tree; never asks XGBoost to stop (raises instead)."""
+        now, done = time.perf_counter(), epoch + 1
+        if now > self.deadline:
+            raise OutOfTime(f"reached the budget after {done} trees, {now - self.started:.1f} s")
+        if done == 1:
+            self.warm = now
+        elif done >= 3:
+            needed = (now - self.warm) / (done - 1) * (self.n_trees - done)
+            if now + needed > self.deadline:
+                raise OutOfTime(
+                    f"needs about {needed:.1f} s more ({self.n_trees - done} trees at "
+                    f"{(now - self.warm) / (done - 1) * 1000:.0f} ms), "
+                    f"{self.deadline - now:.1f} s left"
+                )
+        return False
+
+
 XGB_DEFAULTS: Params = {
     "n_estimators": 100,
     "max_depth": 6,
@@ -287,13 +325,16 @@ def _fit_xgboost(
     seed: int,
     monotone: tuple[int, ...] | None,
     space: FeatureSpace | None = None,  # XGBoost reads missing values natively
+    deadline: float | None = None,
 ) -> XGBoostEstimator:
+    callbacks = None if deadline is None else [DeadlineCallback(deadline, params["n_estimators"])]
     model = xgb.XGBClassifier(
         **params,
         tree_method="hist",
         random_state=seed,
         n_jobs=2,
         monotone_constraints=monotone,
+        callbacks=callbacks,
     )
     model.fit(design, y)
     return XGBoostEstimator(model.get_booster())
@@ -404,6 +445,7 @@ def _fit_mlp(
     seed: int,
     monotone: tuple[int, ...] | None,  # only XGBoost takes monotone constraints
     space: FeatureSpace | None = None,
+    deadline: float | None = None,
 ) -> MLPEstimator:
     imputer = fit_imputer(design, space)
     design = imputer.transform(design)
@@ -419,15 +461,18 @@ def _fit_mlp(
         n_iter_no_change=6,
         random_state=seed,
     )
-    mlp.fit(scaler.transform(design), y)
+    mlp.fit(scaler.transform(design), y, deadline=deadline)
     return MLPEstimator(scaler, mlp, imputer)
 
 
 # ---------------------------------------------------------------------------- registry
 class FitFunction(Protocol):
-    """Fit a family: design, labels, parameters, seed, monotone signs, feature space.
+    """Fit a family: design, labels, parameters, seed, monotone signs, feature space, deadline.
 
-    The feature space tells the imputation which design columns form a categorical.
+    The feature space tells the imputation which design columns form a categorical. A fit
+    given a ``deadline`` (a :func:`time.perf_counter` instant) that it would overrun raises
+    :class:`~advisor.models._deadline.OutOfTime` (XGBoost after a tree, the MLP between
+    mini-batches; the logistic regression is not interrupted).
     """
 
     def __call__(
@@ -438,6 +483,7 @@ class FitFunction(Protocol):
         seed: int,
         monotone: tuple[int, ...] | None,
         space: FeatureSpace | None = None,
+        deadline: float | None = None,
     ) -> Estimator:
         """Return the fitted estimator."""
         ...

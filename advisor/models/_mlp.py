@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, Self
@@ -27,6 +28,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from torch.nn import functional
 
 from advisor.errors import AdvisorError
+from advisor.models._deadline import OutOfTime, check_pace
 
 __all__ = ["TorchMLPClassifier", "early_stopping_split"]
 
@@ -154,7 +156,12 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         self.random_state = random_state
 
     def fit(
-        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        sample_weight: npt.ArrayLike | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Self:
         """Train the network on ``X`` and ``y``, rows weighted by ``sample_weight`` if given.
 
@@ -167,11 +174,20 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         sample_weight
             Non-negative weight of each row (rows of weight 0 are dropped, the others rescaled
             to mean 1); None weighs every row 1.
+        deadline
+            A :func:`time.perf_counter` instant the fit must end by (None: no limit): checked
+            between mini-batches, and after each epoch against the epochs still needed (at least
+            ``n_iter_no_change + 1`` with early stopping, else ``max_epochs``).
 
         Returns
         -------
         Self
             The fitted estimator.
+
+        Raises
+        ------
+        OutOfTime
+            The fit would end after ``deadline`` (the estimator is then not fitted).
         """
         self._check_params()
         features, labels = validate_data(self, X, y, dtype=(np.float64, np.float32))
@@ -200,12 +216,23 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
             (x[train], target[train], w[train] / w[train].mean()),
             (x[valid], target[valid], w[valid]) if valid.size else None,
             generator,
+            deadline,
         )
         self.module_.eval()
         return self
 
-    def _train(self, train: _Rows, valid: _Rows | None, generator: torch.Generator) -> None:
+    def _train(
+        self,
+        train: _Rows,
+        valid: _Rows | None,
+        generator: torch.Generator,
+        deadline: float | None = None,
+    ) -> None:
         """Run the epochs, record the losses and keep the best weights (early stopping)."""
+        started = time.perf_counter()
+        needed = min(
+            self.max_epochs, self.n_iter_no_change + 1 if valid is not None else self.max_epochs
+        )
         linears = [layer for layer in self.module_ if isinstance(layer, torch.nn.Linear)]
         groups = [
             {"params": [layer.weight for layer in linears], "weight_decay": self.alpha},
@@ -215,7 +242,11 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         self.loss_curve_, self.validation_scores_ = [], []
         self.best_epoch_, best_loss, best_state, n_stale = 0, math.inf, {}, 0
         for epoch in range(1, self.max_epochs + 1):
-            self.loss_curve_.append(self._run_epoch(train, optimizer, generator))
+            check_pace(
+                started, epoch - 1, max(needed, epoch), deadline, "epochs"
+            )  # this epoch fits?
+            clock = None if deadline is None else (started, deadline, max(needed, epoch))
+            self.loss_curve_.append(self._run_epoch(train, optimizer, generator, clock))
             self.n_epochs_ = epoch
             if not math.isfinite(self.loss_curve_[-1]):
                 raise AdvisorError(
@@ -239,14 +270,31 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
             self.best_epoch_ = self.n_epochs_
 
     def _run_epoch(
-        self, train: _Rows, optimizer: torch.optim.Optimizer, generator: torch.Generator
+        self,
+        train: _Rows,
+        optimizer: torch.optim.Optimizer,
+        generator: torch.Generator,
+        clock: tuple[float, float, int] | None = None,
     ) -> float:
-        """Take one step per shuffled mini-batch; return the epoch's mean loss."""
+        """Take one step per shuffled mini-batch; return the epoch's mean loss.
+
+        ``clock``: the fit's start, its deadline and the epochs it needs at least; the deadline
+        is checked before each mini-batch, the pace every 16 (from this epoch's second batch
+        on: the first carries one-time costs) against the batches the fit still needs.
+        """
         self.module_.train()
         order = torch.randperm(train[0].shape[0], generator=generator)
         x, y, w = (tensor[order] for tensor in train)
         total = torch.zeros((), dtype=torch.float64)
-        for start in range(0, x.shape[0], self.batch_size):
+        n_batches, done, warm = -(-x.shape[0] // self.batch_size), len(self.loss_curve_), 0.0
+        for batch, start in enumerate(range(0, x.shape[0], self.batch_size)):
+            if clock is not None and time.perf_counter() > clock[1]:
+                raise OutOfTime(f"reached the budget during epoch {done + 1}")
+            if clock is not None and batch % 16 == 0 and batch > 0:
+                rate = (time.perf_counter() - warm) / (batch - 1)
+                _check_batches(rate, (clock[2] - done) * n_batches - batch, clock[1])
+            if batch == 1:
+                warm = time.perf_counter()
             rows = slice(start, start + self.batch_size)
             optimizer.zero_grad(set_to_none=True)
             batch_loss = (w[rows] * _row_loss(self.module_(x[rows]), y[rows])).mean()
@@ -322,6 +370,17 @@ class TorchMLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         with torch.no_grad():
             parts = [self.module_(x[i : i + _EVAL_BATCH]) for i in range(0, len(x), _EVAL_BATCH)]
         return torch.cat(parts).numpy().astype(np.float64)
+
+
+def _check_batches(seconds_per_batch: float, n_left: int, deadline: float) -> None:
+    """Raise :class:`OutOfTime` when ``n_left`` mini-batches at this pace end after ``deadline``."""
+    needed = seconds_per_batch * n_left
+    left = deadline - time.perf_counter()
+    if needed > left:
+        raise OutOfTime(
+            f"needs about {needed:.1f} s more ({n_left} mini-batches at "
+            f"{seconds_per_batch * 1000:.1f} ms), {left:.1f} s left"
+        )
 
 
 def _build_module(

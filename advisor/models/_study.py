@@ -3,8 +3,10 @@
 Each trial picks a family and its hyper-parameters (TPE sampler), and is scored by stratified
 k-fold cross-validation on the training part (AUC or average precision). The families' default
 settings are enqueued first, so the winner is never worse than the defaults on cross-validation;
-a median pruner stops weak trials after a fold; a stopper ends the study when the next trial
-and the winner's final refit would overrun the budget.
+a median pruner stops weak trials after a fold; with a budget every fold is time-boxed (a fold
+that would end after the budget is not started or is stopped, and its trial pruned with the
+reason; a family whose first fit alone would overrun is skipped) and a stopper ends the study
+when the next trial would overrun it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 import optuna
@@ -21,20 +23,24 @@ import pandas as pd
 import xgboost as xgb
 from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from advisor.errors import ModelError
-from advisor.models._families import FAMILIES
+from advisor.models._deadline import OutOfTime
+from advisor.models._families import FAMILIES, Estimator
 from counterfactuals import FeatureSpace
 
 __all__ = [
     "METRICS",
+    "PILOT_ROWS",
     "Metric",
     "StudyOutcome",
     "StudySettings",
     "TrialProgress",
     "leaderboard",
     "run_study",
+    "search_rows",
+    "started_trials",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -50,7 +56,12 @@ _SCORERS: dict[str, Callable[[NDArray[np.int64], FloatArray], float]] = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrialProgress:
-    """What a progress display needs after each trial."""
+    """What a progress display needs after each trial, and once before the final refit.
+
+    The refit event has ``state == "refit"``, the winner's ``trial``, ``family`` and score, and
+    ``refit_s``: the refit's estimated seconds (the winner's mean fold fit time scaled by the
+    training rows), announced before it starts.
+    """
 
     trial: int
     family: str
@@ -59,6 +70,7 @@ class TrialProgress:
     best_score: float | None
     elapsed_s: float
     budget_s: float | None
+    refit_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,11 +110,15 @@ class StudySettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StudyOutcome:
-    """A finished study: every trial, the best complete one and its out-of-fold margins."""
+    """A finished study: every trial, the best complete one and its out-of-fold margins.
+
+    ``skipped``: family -> why it was skipped (its first fit alone would exceed the budget).
+    """
 
     study: optuna.Study
     best: optuna.trial.FrozenTrial
     oof: FloatArray
+    skipped: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,62 +131,114 @@ class _Best:
 
 
 class _Objective:
-    """Cross-validated score of one trial; remembers the best trial's out-of-fold margins."""
+    """Cross-validated score of one trial; remembers the best trial's out-of-fold margins.
+
+    With a ``deadline`` every fold is time-boxed: a fold that would end after it is not started
+    (or is stopped, :class:`OutOfTime`) and the trial is pruned with the reason; a family whose
+    first fit alone would overrun is skipped (``skipped``: family -> reason).
+    """
 
     def __init__(self, design: FloatArray, y: NDArray[np.int64], settings: StudySettings) -> None:
         self.design, self.y, self.settings = design, y, settings
         folds = StratifiedKFold(n_splits=settings.n_folds, shuffle=True, random_state=settings.seed)
         self.folds = list(folds.split(design, y))
         self.best: _Best | None = None
+        self.deadline: float | None = None
+        self.skipped: dict[str, str] = {}
+        self.fold_s: dict[str, float] = {}  # a family's shortest fold fit so far
 
     def __call__(self, trial: optuna.Trial) -> float:
-        name = trial.suggest_categorical("family", self.settings.families)
-        family = FAMILIES[str(name)]
-        params = family.suggest(trial)
+        name = str(trial.suggest_categorical("family", self.settings.families))
+        params = FAMILIES[name].suggest(trial)
+        if name in self.skipped:
+            _prune(trial, f"skipped: {self.skipped[name]}", by_budget=True)
         oof = np.zeros(len(self.y))
         scores: list[float] = []
         fit_times: list[float] = []
         for k, (train_idx, valid_idx) in enumerate(self.folds):
+            self._check_time(trial, k, float(np.mean(fit_times)) if fit_times else None, name)
             start = time.perf_counter()
-            try:
-                estimator = family.fit(
-                    self.design[train_idx],
-                    self.y[train_idx],
-                    params,
-                    self.settings.seed,
-                    self.settings.monotone,
-                    self.settings.space,
-                )
-            except _TRIAL_ERRORS as exc:
-                trial.set_user_attr("note", f"failed: {type(exc).__name__}: {str(exc)[:160]}")
-                raise
+            estimator = self._fit(trial, name, params, train_idx, k)
             fit_times.append(time.perf_counter() - start)
+            self.fold_s[name] = min(self.fold_s.get(name, np.inf), fit_times[-1])
             oof[valid_idx] = estimator.margin(self.design[valid_idx])
             scores.append(_SCORERS[self.settings.metric](self.y[valid_idx], oof[valid_idx]))
             trial.set_user_attr("fit_time_s", float(np.mean(fit_times)))
             trial.report(float(np.mean(scores)), k)
             if k < len(self.folds) - 1 and trial.should_prune():
-                trial.set_user_attr(
-                    "note",
+                _prune(
+                    trial,
                     f"pruned after fold {k + 1} of {len(self.folds)} "
                     f"(mean so far {np.mean(scores):.4f})",
                 )
-                raise optuna.TrialPruned()
         score = float(np.mean(scores))
         trial.set_user_attr("cv_std", float(np.std(scores)))
         if self.best is None or score > self.best.score:
             self.best = _Best(number=trial.number, score=score, oof=oof)
         return score
 
+    def _check_time(self, trial: optuna.Trial, k: int, fold_s: float | None, name: str) -> None:
+        """Prune the trial when fold ``k`` would end after the deadline (fold time known)."""
+        if self.deadline is None:
+            return
+        estimate = fold_s if fold_s is not None else self.fold_s.get(name)
+        left = self.deadline - time.perf_counter()
+        if left <= 0 or (estimate is not None and estimate > left):
+            needs = "" if estimate is None else f": a fold takes about {estimate:.1f} s"
+            _prune(
+                trial,
+                f"stopped by the budget before fold {k + 1} of {len(self.folds)}{needs}, "
+                f"{max(left, 0.0):.1f} s left",
+                by_budget=True,
+            )
+
+    def _fit(
+        self, trial: optuna.Trial, name: str, params: dict[str, Any], rows: Any, k: int
+    ) -> Estimator:
+        """Fit fold ``k``; a failure is noted, a fit out of time prunes (or skips the family)."""
+        try:
+            return FAMILIES[name].fit(
+                self.design[rows],
+                self.y[rows],
+                params,
+                self.settings.seed,
+                self.settings.monotone,
+                self.settings.space,
+                deadline=self.deadline,
+            )
+        except OutOfTime as exc:
+            if name not in self.fold_s:
+                self.skipped[name] = f"its first fit alone would exceed the budget ({exc.reason})"
+            _prune(
+                trial,
+                f"stopped by the budget during fold {k + 1} of {len(self.folds)} ({exc.reason})",
+                by_budget=True,
+            )
+        except _TRIAL_ERRORS as exc:
+            trial.set_user_attr("note", f"failed: {type(exc).__name__}: {str(exc)[:160]}")
+            raise
+
+
+def _prune(trial: optuna.Trial, reason: str, *, by_budget: bool = False) -> NoReturn:
+    """Stop ``trial`` as pruned, with ``reason`` in its ``note`` (and ``pruned_by``)."""
+    trial.set_user_attr("note", reason)
+    trial.set_user_attr("pruned_by", "budget" if by_budget else "pruner")
+    raise optuna.TrialPruned()
+
 
 def leaderboard(study: optuna.Study, metric: str) -> pd.DataFrame:
     """Return every trial of ``study``, best complete trial first (ties: earlier first).
+
+    Only complete trials are ranked: they come first, best first, so a complete trial's
+    position is its rank. Pruned (by the median rule or the budget) and failed trials follow,
+    unranked, with their ``state``, no score and the reason in ``note``. Trials queued but
+    never started (the study stopped first) are left out.
 
     Columns: ``trial``, ``family``, ``state``, ``cv_<metric>`` (NaN unless complete),
     ``cv_std``, ``fit_time_s``, ``params`` (without the family prefix) and ``note``.
     """
     rows = []
-    for t in study.trials:
+    for t in started_trials(study):
         family = str(t.params.get("family", ""))
         prefix = f"{family}."
         complete = t.state == optuna.trial.TrialState.COMPLETE
@@ -190,6 +258,11 @@ def leaderboard(study: optuna.Study, metric: str) -> pd.DataFrame:
     order = board[f"cv_{metric}"].fillna(-np.inf).to_numpy()
     ranked = board.iloc[np.lexsort((board["trial"].to_numpy(), -order))]
     return ranked.reset_index(drop=True)
+
+
+def started_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Return the trials that ran (a queued trial the study stopped before is left out)."""
+    return [t for t in study.trials if t.state != optuna.trial.TrialState.WAITING]
 
 
 def _stopper(
@@ -217,8 +290,7 @@ def _stopper(
             )
         if budget_s is None or not done:
             return
-        final_fit = 1.5 * float(study.best_trial.user_attrs.get("fit_time_s", 0.0))
-        if elapsed + max(durations[-10:]) + final_fit > budget_s:
+        if elapsed + max(durations[-10:]) > budget_s:
             study.stop()
 
     return callback
@@ -236,6 +308,62 @@ def _new_study(settings: StudySettings) -> optuna.Study:
     for name in settings.families:
         study.enqueue_trial(FAMILIES[name].default_trial())
     return study
+
+
+DEADLINE_SHARE = 0.95
+"""Share of the study's budget its folds may use (the rest: calibration, test, overheads)."""
+PILOT_ROWS = 2_000
+"""Rows of the pilot fit that times the search (:func:`search_rows`)."""
+MIN_SEARCH_ROWS = 1_000
+"""The search never runs on fewer training rows than this (unless the data has fewer)."""
+
+
+def search_rows(
+    design: FloatArray, y: NDArray[np.int64], settings: StudySettings
+) -> NDArray[np.intp] | None:
+    """Return the rows the study searches on when the budget forces a sample, else None.
+
+    A pilot fit of the first family's defaults on a stratified sample of at most
+    :data:`PILOT_ROWS` rows is timed and scaled linearly to a fold; when one trial
+    (``n_folds`` folds) would take more than half of ``settings.budget_s``, the search runs on a
+    stratified sample sized for a trial to take a quarter of the budget (at least
+    :data:`MIN_SEARCH_ROWS` rows), so that several trials fit.
+    """
+    budget, n = settings.budget_s, len(y)
+    if budget is None or n <= MIN_SEARCH_ROWS:
+        return None
+    family = FAMILIES[settings.families[0]]
+    pilot = _stratified(y, min(PILOT_ROWS, n), settings.seed)
+    started = time.perf_counter()
+    try:
+        family.fit(
+            design[pilot],
+            y[pilot],
+            family.defaults,
+            settings.seed,
+            settings.monotone,
+            settings.space,
+            deadline=started + budget / 2,
+        )
+    except OutOfTime:
+        pass
+    except _TRIAL_ERRORS:
+        return None  # the study reports the family's failure
+    fold_rows = n * (settings.n_folds - 1) / settings.n_folds
+    trial_s = settings.n_folds * (time.perf_counter() - started) * fold_rows / len(pilot)
+    if trial_s <= budget / 2:
+        return None
+    n_search = max(MIN_SEARCH_ROWS, int(n * budget / 4 / trial_s))
+    return None if n_search >= n else _stratified(y, n_search, settings.seed)
+
+
+def _stratified(y: NDArray[np.int64], n_rows: int, seed: int) -> NDArray[np.intp]:
+    """Return ``n_rows`` sorted positions of ``y``, stratified by class (all rows if fewer)."""
+    rows = np.arange(len(y))
+    if n_rows >= len(y):
+        return rows
+    kept, _ = train_test_split(rows, train_size=n_rows, stratify=y, random_state=seed)
+    return np.sort(np.asarray(kept, dtype=np.intp))
 
 
 def run_study(
@@ -265,6 +393,8 @@ def run_study(
     optuna.logging.set_verbosity(max(before, optuna.logging.WARNING))  # setting stays
     study = _new_study(settings)
     started = time.perf_counter()
+    if settings.budget_s is not None:  # 5 % left for the calibration, the test and overheads
+        objective.deadline = started + DEADLINE_SHARE * settings.budget_s
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -286,5 +416,8 @@ def run_study(
     if objective.best is None:  # pragma: no cover - a complete trial sets it
         raise ModelError("train: at least one trial must complete. Got none.")
     return StudyOutcome(
-        study=study, best=study.trials[objective.best.number], oof=objective.best.oof
+        study=study,
+        best=study.trials[objective.best.number],
+        oof=objective.best.oof,
+        skipped=dict(objective.skipped),
     )

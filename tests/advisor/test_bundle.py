@@ -98,6 +98,8 @@ ENTRY_KEYS = [
     "ignored_columns",
     "goal",
     "label",
+    "skipped_families",
+    "n_search",
 ]
 
 
