@@ -161,8 +161,8 @@ def campaign_run(
     id_column: Annotated[
         str | None,
         typer.Option(
-            help="Column holding client ids (default: an id-like column such as client_id, "
-            "else row numbers from 1)."
+            help="Column holding client ids (default: the bundle's recorded id column, else "
+            "a detected id-like column, else row numbers from 1)."
         ),
     ] = None,
     product: Annotated[

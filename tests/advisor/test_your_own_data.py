@@ -1,8 +1,9 @@
 """README's "Your own data, step by step", command by command, on a bank's own file.
 
-A latin-1, semicolon-separated CSV with an id column and a monthly income missing for about
-20 % of clients: draft the constraint file, decide the roles, check, train, advise (by id, by
-JSON row, from a SQLite copy). The oracle for every lever is the saved model itself.
+A French export (zipped, latin-1, semicolon-separated, decimal commas) with an id column and
+a monthly income missing for about 20 % of clients: draft the constraint file, decide the
+roles, check, train, advise (by id, by JSON row, from a SQLite copy). The oracle for every
+lever is the saved model itself.
 """
 
 from __future__ import annotations
@@ -44,7 +45,15 @@ def _bank_file(path: Path) -> pd.DataFrame:
             "took_loan": np.where(took, "yes", "no"),
         }
     )
-    frame.to_csv(path, index=False, sep=";", encoding="latin-1")
+    # as a French bank exports it: ';', decimal commas, latin-1, zipped
+    frame.to_csv(
+        path,
+        index=False,
+        sep=";",
+        decimal=",",
+        encoding="latin-1",
+        compression={"method": "zip", "archive_name": "clients.csv"},
+    )
     return frame
 
 
@@ -63,7 +72,7 @@ def _decide(draft: str) -> str:
 
 
 def test_the_readme_walkthrough(tmp_path: Path) -> None:
-    data = tmp_path / "clients.csv"
+    data = tmp_path / "clients.zip"
     frame = _bank_file(data)
     yaml_file = tmp_path / "clients.yaml"
 
