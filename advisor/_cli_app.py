@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._console import shown
 from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
 from advisor.errors import AdvisorError
@@ -36,14 +37,16 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _check_source(bundle: Path, data: str, id_column: str | None) -> None:
+def _check_source(
+    bundle: Path, data: str, id_column: str | None, encoding: str | None, decimal: str | None
+) -> None:
     """Open the bundle and the data as the app will: a problem is an error before serving."""
     from advisor.levers import Advisor  # the advisor's stack: imported by this check only
     from advisor.models import load_bundle
 
     models = load_bundle(bundle)
     clients = index_clients(
-        read_clients(data, max_rows=INTERACTIVE_MAX_ROWS),
+        read_clients(data, max_rows=INTERACTIVE_MAX_ROWS, encoding=encoding, decimal=decimal),
         id_column,
         recorded=models.card.data.id_column,
     )
@@ -90,6 +93,8 @@ def app_command(
             "from 1)."
         ),
     ] = None,
+    encoding: EncodingOption = None,
+    decimal: DecimalOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on, 1 to 65535.")] = 8501,
     address: Annotated[
         str | None, typer.Option(help="Address to listen on (default: Streamlit's, all).")
@@ -112,18 +117,20 @@ def app_command(
             "Hint: run levers app from a checkout of the repository (pip install -e .)."
         )
     environment = dict(os.environ)
-    for name in ("LEVERS_BUNDLE", "LEVERS_DATA", "LEVERS_ID_COLUMN"):
+    given = {"LEVERS_ID_COLUMN": id_column, "LEVERS_ENCODING": encoding, "LEVERS_DECIMAL": decimal}
+    for name in ("LEVERS_BUNDLE", "LEVERS_DATA", *given):
         environment.pop(name, None)
+    if bundle is None and (encoding is not None or decimal is not None):
+        raise _error("--encoding and --decimal: apply to --data. Got no --data (the demo).")
     if bundle is not None and data is not None:
         try:
-            _check_source(bundle, data, id_column)
+            _check_source(bundle, data, id_column, encoding, decimal)
         except (AdvisorError, ConstraintError, OSError) as exc:
             raise _error(str(exc)) from exc
         local = Path(data)
         environment["LEVERS_BUNDLE"] = str(bundle.resolve())
         environment["LEVERS_DATA"] = str(local.resolve()) if local.exists() else data
-        if id_column is not None:
-            environment["LEVERS_ID_COLUMN"] = id_column
+        environment.update({name: value for name, value in given.items() if value is not None})
     command = streamlit_command(port, address)
     sys.stdout.flush()
     sys.stderr.flush()

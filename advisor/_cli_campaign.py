@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from advisor._atomic import write_text_atomic
+from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._console import shown
 from advisor.errors import AdvisorError, CampaignError
 from constraints import ConstraintError, ParamSpec, Whole, check_params
@@ -165,6 +166,8 @@ def campaign_run(
             "a detected id-like column, else row numbers from 1)."
         ),
     ] = None,
+    encoding: EncodingOption = None,
+    decimal: DecimalOption = None,
     product: Annotated[
         str | None,
         typer.Option(help="Product to aim at (required for a recommender; a model: its target)."),
@@ -237,6 +240,8 @@ def campaign_run(
         "data": data,
         "reference": reference,
         "id_column": id_column,
+        "encoding": encoding,
+        "decimal": decimal,
         "product": product,
         "segment": segment,
         "exclude": exclude,
@@ -292,6 +297,8 @@ def _check_options(options: dict[str, Any], *, out: Path | None, force: bool, re
         error=CampaignError,
     )
     check_sources(options["demo"], options["bundle"], options["data"], options["reference"])
+    if options["demo"] and (options["encoding"] is not None or options["decimal"] is not None):
+        raise CampaignError("--encoding and --decimal: apply to --data. Got --demo.")
     if options["workers"] is not None and options["scheduler"] is not None:
         raise CampaignError("--workers and --scheduler: give one. Got both.")
     if out is not None:
@@ -311,6 +318,8 @@ def _load(options: dict[str, Any]) -> Loaded:
             options["reference"],
             options["id_column"],
             options["product"],
+            encoding=options["encoding"],
+            decimal=options["decimal"],
             **search,
         )
 

@@ -72,9 +72,15 @@ def check_sources(demo: bool, bundle: Path | None, data: str | None, reference: 
         )
 
 
-def _indexed(source: str, id_column: str | None, recorded: str | None) -> pd.DataFrame:
+def _indexed(
+    source: str,
+    id_column: str | None,
+    recorded: str | None,
+    encoding: str | None = None,
+    decimal: str | None = None,
+) -> pd.DataFrame:
     """Read clients and index them by their ids (as ``levers advise`` and the app do)."""
-    frame = read_clients(source)
+    frame = read_clients(source, encoding=encoding, decimal=decimal)
     try:
         return index_clients(frame, id_column, recorded=recorded)
     except DatasetError as exc:  # name the command's option
@@ -128,13 +134,19 @@ def load_from_bundle(
     reference: str | None,
     id_column: str | None,
     product: str | None,
+    *,
+    encoding: str | None = None,
+    decimal: str | None = None,
     **options: Any,
 ) -> Loaded:
     bundle = load_bundle(folder)
     recorded = bundle.card.data.id_column
-    clients = _indexed(data, id_column, recorded)
+    clients = _indexed(data, id_column, recorded, encoding, decimal)
     _check_features(bundle, clients, "--data", inert(data))
-    frame = clients if reference is None else _indexed(reference, id_column, recorded)
+    if reference is None:
+        frame = clients
+    else:
+        frame = _indexed(reference, id_column, recorded, encoding, decimal)
     if reference is not None:
         _check_features(bundle, frame, "--reference", inert(reference))
     try:

@@ -39,11 +39,14 @@ _LOADING = "Loading the advisor (first run only) · Chargement du conseiller (pr
 BUNDLE_VARIABLE = "LEVERS_BUNDLE"
 DATA_VARIABLE = "LEVERS_DATA"
 ID_VARIABLE = "LEVERS_ID_COLUMN"  # optional: the column of client ids (else detected)
+ENCODING_VARIABLE = "LEVERS_ENCODING"  # optional: the CSV's encoding (else detected)
+DECIMAL_VARIABLE = "LEVERS_DECIMAL"  # optional: the CSV's decimal mark (else detected)
 # The clients are read with advisor.datasets.read_clients, at most INTERACTIVE_MAX_ROWS rows.
 
 
 # ---------------------------------------------------------------- the source
-Paths = tuple[str, str, str | None] | None  # bundle, client source, id column (None: the demo)
+# bundle, client source, id column, CSV encoding, CSV decimal mark (None: the demo)
+Paths = tuple[str, str, str | None, str | None, str | None] | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,8 +86,11 @@ def source_paths() -> Paths:
             "Got it unset. Hint: set both, or neither for the demo "
             "(levers app --bundle DIR --data SOURCE sets both)."
         )
-    id_column = os.environ.get(ID_VARIABLE, "").strip() or None
-    return found[BUNDLE_VARIABLE], found[DATA_VARIABLE], id_column
+    id_column, encoding, decimal = (
+        os.environ.get(name, "").strip() or None
+        for name in (ID_VARIABLE, ENCODING_VARIABLE, DECIMAL_VARIABLE)
+    )
+    return found[BUNDLE_VARIABLE], found[DATA_VARIABLE], id_column, encoding, decimal
 
 
 def settings() -> DemoBundleSettings:
@@ -103,7 +109,7 @@ def _source(paths: Paths, demo: DemoBundleSettings | None) -> Source:
         )
     models = load_bundle(Path(paths[0]))
     clients = index_clients(
-        read_clients(paths[1], max_rows=INTERACTIVE_MAX_ROWS),
+        read_clients(paths[1], max_rows=INTERACTIVE_MAX_ROWS, encoding=paths[3], decimal=paths[4]),
         paths[2],
         recorded=models.card.data.id_column,
     )
