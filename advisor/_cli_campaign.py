@@ -150,7 +150,11 @@ def campaign_run(
     ] = None,
     data: Annotated[
         str | None,
-        typer.Option(help="The clients: CSV (separator detected), Parquet, or a known data set."),
+        typer.Option(
+            help="The clients: CSV (plain, .zip/.gz/.bz2/.xz; separator, encoding and decimal "
+            "mark detected), Parquet, a SQL URL (sqlite:///clients.db?table=clients) or a known "
+            "data set."
+        ),
     ] = None,
     reference: Annotated[
         str | None,
