@@ -8,8 +8,9 @@ client (:class:`CampaignStatus`), the cheapest levers in business words, totals
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from advisor._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from advisor.campaigns._campaign import CAMPAIGN_PARAMS, RUN_PARAMS, Campaign
@@ -104,14 +105,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__, globals())
