@@ -14,6 +14,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -208,6 +209,48 @@ def german_bundle(tmp_path_factory: pytest.TempPathFactory, german_data: pd.Data
         n_folds=2,
     )
     return save_bundle(result, tmp_path_factory.mktemp("german") / "german-bundle")
+
+
+@pytest.fixture(scope="session")
+def numbered_german(german_data: pd.DataFrame) -> pd.DataFrame:
+    """German credit with ``numero``: ids 1..1000 in another order than the rows."""
+    order = np.random.default_rng(17).permutation(len(german_data)) + 1
+    return german_data.assign(numero=order)
+
+
+@pytest.fixture(scope="session")
+def recorded_german_bundle(
+    numbered_german: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A German-credit bundle trained with ``id_column="numero"`` (a name detection skips)."""
+    from advisor.models import save_bundle, train
+
+    result = train(
+        numbered_german,
+        "credit_risk",
+        REPO_ROOT / "configs" / "german-credit.yaml",
+        families=("logistic",),
+        positive="bad",
+        n_trials=1,
+        budget_s=None,
+        n_folds=2,
+        id_column="numero",
+    )
+    assert result.report.id_column == "numero"
+    return save_bundle(result, tmp_path_factory.mktemp("ids") / "bundle")
+
+
+def write_french_export(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as a French bank exports it: ';', decimal commas, latin-1, zipped."""
+    frame.to_csv(
+        path,
+        index=False,
+        sep=";",
+        decimal=",",
+        encoding="latin-1",
+        compression={"method": "zip", "archive_name": "clients.csv"},
+    )
+    return path
 
 
 @pytest.fixture(scope="session")

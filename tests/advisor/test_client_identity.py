@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from advisor.cli import app
 from advisor.datasets import find_id_column, index_clients
 from advisor.errors import DatasetError, ModelError
-from advisor.models import load_bundle, save_bundle, train
+from advisor.models import load_bundle, train
 from tests.conftest import REPO_ROOT
 
 runner = CliRunner()
@@ -84,28 +84,13 @@ def test_a_recorded_column_is_used_unless_another_is_named() -> None:
 
 
 @pytest.fixture(scope="module")
-def numbered(german_data: pd.DataFrame) -> pd.DataFrame:
-    """German credit with ``numero``: ids 1..1000 in another order than the rows."""
-    order = np.random.default_rng(17).permutation(len(german_data)) + 1
-    return german_data.assign(numero=order)
+def numbered(numbered_german: pd.DataFrame) -> pd.DataFrame:
+    return numbered_german
 
 
 @pytest.fixture(scope="module")
-def recorded_bundle(numbered: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A bundle trained with ``id_column="numero"`` (a name detection would not pick)."""
-    result = train(
-        numbered,
-        "credit_risk",
-        _GERMAN,
-        families=("logistic",),
-        positive="bad",
-        n_trials=1,
-        budget_s=None,
-        n_folds=2,
-        id_column="numero",
-    )
-    assert result.report.id_column == "numero"
-    return save_bundle(result, tmp_path_factory.mktemp("ids") / "bundle")
+def recorded_bundle(recorded_german_bundle: Path) -> Path:
+    return recorded_german_bundle
 
 
 def test_training_records_the_id_column_in_the_card(

@@ -13,20 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
+from tests.conftest import write_french_export
 
 runner = CliRunner()
-
-
-def _french(frame: pd.DataFrame, path: Path) -> Path:
-    frame.to_csv(
-        path,
-        index=False,
-        sep=";",
-        decimal=",",
-        encoding="latin-1",
-        compression={"method": "zip", "archive_name": "clients.csv"},
-    )
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +25,7 @@ def files(bank_data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> 
     clients = bank_data.head(300).assign(balance_k=lambda f: f["balance"] / 1000)
     plain = folder / "clients.csv"
     clients.to_csv(plain, index=False)
-    return plain, _french(clients, folder / "clients.zip")
+    return plain, write_french_export(clients, folder / "clients.zip")
 
 
 def test_campaign_run_reads_the_french_export_as_the_plain_file(

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from advisor.models import load_bundle
+from tests.conftest import write_french_export
 
 runner = CliRunner()
 N_CLIENTS = 600
@@ -45,15 +46,7 @@ def _bank_file(path: Path) -> pd.DataFrame:
             "took_loan": np.where(took, "yes", "no"),
         }
     )
-    # as a French bank exports it: ';', decimal commas, latin-1, zipped
-    frame.to_csv(
-        path,
-        index=False,
-        sep=";",
-        decimal=",",
-        encoding="latin-1",
-        compression={"method": "zip", "archive_name": "clients.csv"},
-    )
+    write_french_export(frame, path)
     return frame
 
 

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from advisor.models import save_bundle, train
-from tests.conftest import REPO_ROOT
-
 
 def test_the_app_uses_the_bundle_s_recorded_id_column(
-    german_data: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    numbered_german: pd.DataFrame,
+    recorded_german_bundle: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from app import service
 
-    numbered = german_data.assign(numero=np.random.default_rng(3).permutation(len(german_data)) + 1)
-    result = train(
-        numbered,
-        "credit_risk",
-        REPO_ROOT / "configs" / "german-credit.yaml",
-        families=("logistic",),
-        positive="bad",
-        n_trials=1,
-        budget_s=None,
-        n_folds=2,
-        id_column="numero",
-    )
-    bundle = save_bundle(result, tmp_path / "bundle")
+    numbered, bundle = numbered_german, recorded_german_bundle
     data = tmp_path / "clients.csv"
     numbered.to_csv(data, index=False)
     monkeypatch.setenv("LEVERS_BUNDLE", str(bundle))
