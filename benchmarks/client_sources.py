@@ -1,4 +1,4 @@
-"""Reading clients from each source: CSV, latin-1 CSV, Parquet, SQLite, DuckDB (200,000 rows).
+"""Reading clients from each source: CSV (plain, latin-1, gzipped, a French zip), Parquet, SQL.
 
 The demo portfolio (36 columns) written to each source, then read back with
 ``advisor.datasets.read_clients(source, max_rows=INTERACTIVE_MAX_ROWS)`` and indexed with
@@ -44,6 +44,15 @@ def main() -> None:
         root = Path(folder)
         plain.to_csv(root / "clients.csv", index=False)
         plain.to_csv(root / "latin1.csv", index=False, sep=";", encoding="latin-1")
+        plain.to_csv(root / "clients.csv.gz", index=False)
+        plain.to_csv(
+            root / "french.zip",
+            index=False,
+            sep=";",
+            decimal=",",
+            encoding="latin-1",
+            compression={"method": "zip", "archive_name": "clients.csv"},
+        )
         frame.to_parquet(root / "clients.parquet")
         with closing(sqlite3.connect(root / "clients.db")) as connection:
             plain.to_sql("clients", connection, index=False)
@@ -53,6 +62,8 @@ def main() -> None:
         sources = {
             "CSV (UTF-8, ',')": str(root / "clients.csv"),
             "CSV (latin-1, ';')": str(root / "latin1.csv"),
+            "CSV gzipped": str(root / "clients.csv.gz"),
+            "French zip (';', ',')": str(root / "french.zip"),
             "Parquet": str(root / "clients.parquet"),
             "SQLite table": f"sqlite:///{root / 'clients.db'}?table=clients",
             "DuckDB table": f"duckdb:///{root / 'clients.duckdb'}?table=clients",
