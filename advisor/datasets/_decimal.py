@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from advisor.errors import DatasetError
 
@@ -12,6 +14,7 @@ __all__ = ["check_decimal", "check_encoding", "convert_decimal_commas"]
 
 # a number whose decimal mark is a comma: 10,5  -3,25  ,5  7  1,5e3 (spaces around allowed)
 _DECIMAL_COMMA = r"\s*[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?\s*"
+_DECIMAL_COMMA_LINE = f"^{_DECIMAL_COMMA}$"
 _ASCII_PROBE = "id;x,y\r\n"
 
 
@@ -76,18 +79,19 @@ def convert_decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
     converted: dict[object, pd.Series] = {}
     for name in frame.columns:
         column = frame[name]
-        if not (isinstance(column.dtype, pd.StringDtype) or column.dtype == object):
+        if isinstance(column.dtype, pd.StringDtype):
+            text = pa.array(column, type=pa.string(), from_pandas=True)
+        elif column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string":
+            text = pa.array(column.to_numpy(), type=pa.string(), from_pandas=True)
+        else:
+            continue  # numbers, or mixed objects (infer_dtype is one C pass)
+        if not pc.any(pc.match_substring(text, ",")).as_py():
             continue
-        values = column.dropna()
-        if values.empty or not all(isinstance(value, str) for value in values):
+        if not pc.all(pc.match_substring_regex(text, _DECIMAL_COMMA_LINE)).as_py():
             continue
-        text = values.astype(str)
-        if not bool(text.str.contains(",", regex=False).any()):
-            continue
-        if not bool(text.str.fullmatch(_DECIMAL_COMMA).all()):
-            continue
-        numbers = column.str.replace(",", ".", regex=False).str.strip()
-        converted[name] = pd.to_numeric(numbers, errors="raise").astype("float64")
+        dotted = pc.utf8_trim_whitespace(pc.replace_substring(text, ",", "."))
+        numbers = pc.cast(dotted, pa.float64()).to_numpy(zero_copy_only=False)
+        converted[name] = pd.Series(numbers, index=column.index, dtype="float64")
     if not converted:
         return frame
     frame = frame.copy()
