@@ -102,6 +102,8 @@ _HEADER = """\
 # Kinds are inferred from the data; ordinal is never inferred, only suggested in a comment.
 #   missing    keep: a missing value stays unknown (levers never change it); or
 #              {{impute: median}} / {{impute: mode}} to fill it from the data
+#   format     suggested from the values: percent for ratios in [0, 1] (0.4 shows 40 %),
+#              integer for whole numbers; change it (currency, {{decimals: 2}}) or delete it
 # Commented-out features (identifiers, constants, likely leaks, non-finite or no values, too
 # many categories) are left out on purpose: uncomment one only once its problem is solved.
 """
@@ -126,8 +128,9 @@ def draft_constraints(
 
     Kinds are inferred (binary, integer, continuous, categorical with its categories; ordinal
     only suggested); every feature gets ``role: context`` and a comment saying what to decide;
-    numbers get percentile bounds ``min: p1`` / ``max: p99``; labels get English placeholders
-    and French ones marked TODO. Identifiers, constant columns and (given a ``target``) likely
+    numbers get percentile bounds ``min: p1`` / ``max: p99`` and a suggested ``format``
+    (``percent`` for a ratio: values in [0, 1], not only 0/1; ``integer`` for whole numbers);
+    labels get English placeholders and French ones marked TODO. Identifiers, constant columns and (given a ``target``) likely
     leaks are flagged: row identifiers, constant columns, leaks, columns with non-finite values
     or no value at all and text with more than 50 categories are written commented out, so the
     draft validates and binds to ``frame`` without the target as it is. A column with missing

@@ -282,6 +282,21 @@ def _percentile_bounds(values: np.ndarray, kind: str) -> list[str]:
     return ["min: p1", "max: p99"]
 
 
+def _format_hint(values: np.ndarray, kind: str) -> list[str]:
+    """Return the suggested ``format`` line of a number column (none: no suggestion).
+
+    ``integer`` for whole numbers; ``percent`` for a ratio (every value in [0, 1], not only
+    0/1, which are binary). A trailing comment says the expert may delete or change it.
+    """
+    if not len(values):
+        return []
+    if kind == "integer":
+        return ["format: integer        # suggested: whole numbers (delete or change it)"]
+    if values.min() >= 0 and values.max() <= 1:
+        return ["format: percent        # suggested: a ratio, 0.4 shows 40 % (delete or change)"]
+    return []
+
+
 def _ordinal_hint(categories: list[str | int], ordered_dtype: bool) -> str:
     if ordered_dtype:
         return "the data orders these categories: consider kind: ordinal with order: [...]"
@@ -343,6 +358,7 @@ def describe_column(name: str, column: pd.Series, target: Target | None) -> Colu
         kind = "integer" if len(finite) and _is_whole(finite) else "continuous"
         if n_distinct > 1 and len(finite) == len(values):
             lines += _percentile_bounds(values, kind)
+        lines += _format_hint(finite, kind)
         if n_distinct == 2:
             notes.append("two values: map them to 0/1 for kind: binary")
     elif n_distinct == 2 and len({str(v).strip().lower() for v in distinct}) == 2:
