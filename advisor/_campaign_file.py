@@ -33,6 +33,7 @@ __all__ = [
     "fairness_of",
     "global_actions_of",
     "json_safe",
+    "product_label_of",
     "read_campaign_file",
 ]
 
@@ -104,6 +105,7 @@ class CampaignFile(_Strict):
     created_at: str | None = None
     product: str
     product_label: str
+    product_label_fr: str | None = None  # absent from files written before French output
     product_value: float | None
     currency: str | None
     options: dict[str, Scalar]
@@ -133,6 +135,13 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def product_label_of(record: CampaignFile, language: str) -> str:
+    """Return the product's name for advisors in ``language`` (French falls back to English)."""
+    if language == "fr" and record.product_label_fr is not None:
+        return record.product_label_fr
+    return record.product_label
+
+
 def global_actions_of(record: CampaignFile) -> GlobalActions | None:
     """Return the record's global actions (``None`` when it has none)."""
     data = record.global_actions
@@ -153,8 +162,13 @@ def campaign_record(
     extras: dict[str, dict[str, Any] | None],
     files: dict[str, str],
     warnings: list[str] | None = None,
+    label_fr: str | None = None,
 ) -> CampaignFile:
-    """Return the record of a finished run (validated like a file read back)."""
+    """Return the record of a finished run (validated like a file read back).
+
+    ``label`` is the product's name for advisors in English, ``label_fr`` in French (printed
+    by ``--lang fr``; ``None``: the English one).
+    """
     totals = asdict(result.totals)
     totals["cost_quantiles"] = {f"{q:g}": v for q, v in result.totals.cost_quantiles.items()}
     record = {
@@ -163,6 +177,7 @@ def campaign_record(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "product": result.product,
         "product_label": label,
+        "product_label_fr": label_fr,
         "product_value": result.product_value,
         "currency": currency,
         "options": options,

@@ -4,7 +4,9 @@
 over the segment with a progress bar, prints the summary, and writes the folder
 ``--out``: ``levers.parquet`` and ``levers.csv`` (one row per client, what a CRM loads) and
 ``campaign.json`` (options, provenance, totals; written last, when everything else is).
-``show`` prints a folder's ``campaign.json`` again.
+``show`` prints a folder's ``campaign.json`` again. ``--lang fr`` prints every line of
+both in French (the texts are in :mod:`advisor._campaign_words`); the files are the same
+in either language.
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ MAX_LIMIT = 10_000_000  # rows of a data file at most (advisor.datasets)
 MAX_WORKERS = 256
 MAX_ACTIONS = 20
 
+LangOption = Annotated[
+    str,
+    typer.Option(
+        "--lang",
+        help="en or fr: the language of every line printed (tables, global actions, "
+        "fairness); the files written are the same.",
+    ),
+]
+
 
 def _option_rules() -> ParamSpec:
     """Return the rules of the numeric options (those of the library's parameters)."""
@@ -66,20 +77,25 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _attempt(status: str, compute: Callable[[], _T], warnings: list[str]) -> _T | None:
+def _attempt(
+    status: str, compute: Callable[[], _T], warnings: list[str], language: str = "en"
+) -> _T | None:
     """Return ``compute()``, or None with a warning: a failed report never loses the levers."""
-    with console.status(status):
+    from advisor._campaign_words import say
+
+    with console.status(say(status, language)):
         try:
             return compute()
         except AdvisorError as exc:
             warning = (str(exc).splitlines() or [type(exc).__name__])[0]
             warnings.append(warning)
-            console.print(f"[yellow]warning:[/] {shown(warning)}", highlight=False, soft_wrap=True)
+            prefix = shown(say("warning", language))
+            console.print(f"[yellow]{prefix}[/]{shown(warning)}", highlight=False, soft_wrap=True)
             return None
 
 
 def _reports(
-    result: CampaignResult, loaded: Loaded, max_actions: int
+    result: CampaignResult, loaded: Loaded, max_actions: int, language: str = "en"
 ) -> tuple[dict[str, dict[str, Any] | None], list[str]]:
     """Return the reports of a finished run as plain data, and why any is missing.
 
@@ -88,19 +104,16 @@ def _reports(
     from advisor.campaigns import demo_true_effect, fairness_report
 
     warnings: list[str] = []
-    actions = _attempt(
-        "Global actions, verified client by client...",
-        lambda: result.summarize(max_actions),
-        warnings,
-    )
-    fairness = _attempt("Fairness of recourse...", lambda: fairness_report(result), warnings)
+    actions = _attempt("status_actions", lambda: result.summarize(max_actions), warnings, language)
+    fairness = _attempt("status_fairness", lambda: fairness_report(result), warnings, language)
     truth = None
     if loaded.demo_seed is not None:
         seed = loaded.demo_seed
         truth = _attempt(
-            "True effect through the demo's causal model...",
+            "status_truth",
             lambda: demo_true_effect(result, actions, seed=seed),
             warnings,
+            language,
         )
     reports = {
         "global_actions": None if actions is None else actions.to_dict(),
@@ -111,16 +124,22 @@ def _reports(
 
 
 def _write(
-    out: Path, result: CampaignResult, loaded: Loaded, options: dict[str, Any], overwrite: bool
+    out: Path,
+    result: CampaignResult,
+    loaded: Loaded,
+    options: dict[str, Any],
+    overwrite: bool,
+    language: str = "en",
 ) -> CampaignFile:
     """Write the levers and then campaign.json (last: its presence means a complete run)."""
     from advisor._campaign_file import FILE_NAME, campaign_record
     from advisor._cli_campaign_inputs import CSV, PARQUET
 
-    reports, warnings = _reports(result, loaded, int(options["max_actions"]))
+    reports, warnings = _reports(result, loaded, int(options["max_actions"]), language)
     record = campaign_record(
         result,
         label=loaded.label,
+        label_fr=loaded.campaign.info.label.get("fr"),
         currency=loaded.currency,
         options=options,
         extras=reports,
@@ -225,9 +244,11 @@ def campaign_run(
         int,
         typer.Option(help="Clients per partition (a checkpoint, a progress step), 1 to 100,000."),
     ] = 1_000,
+    language: LangOption = "en",
 ) -> None:
     """Find the cheapest lever of every client of a segment; print the summary; write --out."""
     from advisor._campaign_file import FILE_NAME
+    from advisor._campaign_words import count, say
     from advisor._cli_campaign_inputs import CSV, PARQUET, check_out, first_clients
     from advisor._cli_campaign_run import (
         drop_checkpoints,
@@ -237,6 +258,7 @@ def campaign_run(
     )
     from advisor._cli_campaign_tables import print_record
     from advisor.campaigns import exclusion_mask, segment_mask
+    from advisor.levers import check_language
 
     options: dict[str, Any] = {
         "demo": demo,
@@ -261,8 +283,9 @@ def campaign_run(
     }
     folder = out
     try:
+        check_language(language)
         _check_options(options, out=out, force=force, resume=resume)
-        loaded = _load(options)
+        loaded = _load(options, language)
         folder = out if out is not None else Path(f"campaign-{loaded.campaign.product}")
         if out is None:
             check_out(folder, force=force, resume=resume)
@@ -272,22 +295,19 @@ def campaign_run(
         options["out"] = str(folder)
         options["ran_on"] = where_it_runs(workers, scheduler)
         result = run_with_checkpoints(
-            console, loaded, clients, folder, options, force=force, resume=resume
+            console, loaded, clients, folder, options, force=force, resume=resume, language=language
         )
-        record = _write(folder, result, loaded, options, overwrite=force or resume)
+        record = _write(folder, result, loaded, options, force or resume, language)
         drop_checkpoints(folder)
     except (AdvisorError, ConstraintError) as exc:
         raise _error(str(exc)) from exc
     except KeyboardInterrupt:
-        console.print(interrupted_line(folder), highlight=False, soft_wrap=True)
+        console.print(interrupted_line(folder, language), highlight=False, soft_wrap=True)
         raise typer.Exit(code=INTERRUPTED) from None
-    print_record(console, record)
-    console.print(
-        f"Wrote {shown(folder / PARQUET)}, {CSV} and {FILE_NAME} ({result.totals.n_segment:,} "
-        "clients).",
-        highlight=False,
-        soft_wrap=True,
-    )
+    print_record(console, record, language)
+    n = count(result.totals.n_segment, language)
+    wrote = say("wrote", language, parquet=folder / PARQUET, csv=CSV, json=FILE_NAME, n=n)
+    console.print(shown(wrote), highlight=False, soft_wrap=True)
 
 
 def _check_options(options: dict[str, Any], *, out: Path | None, force: bool, resume: bool) -> None:
@@ -309,11 +329,12 @@ def _check_options(options: dict[str, Any], *, out: Path | None, force: bool, re
         check_out(out, force=force, resume=resume)
 
 
-def _load(options: dict[str, Any]) -> Loaded:
+def _load(options: dict[str, Any], language: str = "en") -> Loaded:
+    from advisor._campaign_words import say
     from advisor._cli_campaign_inputs import load_demo, load_from_bundle
 
     search = {k: options[k] for k in ("engine", "seed", "time_limit_s", "batch_size")}
-    with console.status("Loading the bundle and the clients..."):
+    with console.status(say("loading", language)):
         if options["demo"]:
             return load_demo(options["product"], search)
         return load_from_bundle(
@@ -332,12 +353,15 @@ def _load(options: dict[str, Any]) -> Loaded:
 def campaign_show(
     folder: Annotated[Path, typer.Argument(help="A campaign folder (levers campaign run --out).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print campaign.json itself.")] = False,
+    language: LangOption = "en",
 ) -> None:
     """Print a campaign's summary, global actions and fairness table from its folder."""
     from advisor._campaign_file import read_campaign_file
     from advisor._cli_campaign_tables import print_record
+    from advisor.levers import check_language
 
     try:
+        check_language(language)
         record = read_campaign_file(folder)
     except AdvisorError as exc:
         raise _error(str(exc)) from exc
@@ -346,4 +370,4 @@ def campaign_show(
             json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
         )
         return
-    print_record(console, record)
+    print_record(console, record, language)

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 
+from advisor._campaign_words import say
 from advisor._cli_campaign_inputs import CHECKPOINTS, MANIFEST, Loaded
 from advisor._cli_campaign_tables import progress_bar
 from advisor._console import inert
@@ -37,12 +38,15 @@ CONNECT_S = 10.0
 """How long ``--scheduler`` waits for the scheduler to answer, in seconds."""
 
 
-def where_it_runs(workers: int | None, scheduler: str | None) -> str:
-    """Say where a run goes: a local cluster, a scheduler, or in-process."""
+def where_it_runs(workers: int | None, scheduler: str | None, language: str = "en") -> str:
+    """Say where a run goes: a local cluster, a scheduler, or in-process.
+
+    ``campaign.json`` keeps the English words (``show --lang fr`` says them again in French).
+    """
     if workers is not None:
-        return f"local Dask cluster, {workers} worker{'s' if workers > 1 else ''}"
+        return say("local_cluster", language, n=workers, s="s" if workers > 1 else "")
     address = scheduler or os.environ.get(ENV_SCHEDULER, "").strip()
-    return f"Dask scheduler {address}" if address else "in-process"
+    return say("scheduler", language, address=address) if address else say("in_process", language)
 
 
 @contextmanager
@@ -88,8 +92,9 @@ def run_with_checkpoints(
     *,
     force: bool,
     resume: bool,
+    language: str = "en",
 ) -> CampaignResult:
-    """Run the campaign with checkpoints in ``folder/checkpoints``.
+    """Run the campaign with checkpoints in ``folder/checkpoints``; the bar in ``language``.
 
     A run that fails or is stopped before any partition is finished leaves nothing behind:
     not its checkpoints, nor the folder when it created it.
@@ -108,9 +113,9 @@ def run_with_checkpoints(
         with (
             _quiet_dask(),
             _dask_client(options["workers"], options["scheduler"]) as client,
-            progress_bar(console) as progress,
+            progress_bar(console, language) as progress,
         ):
-            task = progress.add_task("Searching levers", total=None)
+            task = progress.add_task(say("searching", language), total=None)
             return loaded.campaign.run(
                 clients,
                 segment=options["segment"],
@@ -150,13 +155,10 @@ def drop_checkpoints(folder: Path) -> None:
         checkpoints.rmdir()
 
 
-def interrupted_line(folder: Path | None) -> str:
+def interrupted_line(folder: Path | None, language: str = "en") -> str:
     """Say what a Ctrl-C left: nothing, or finished partitions to resume from."""
     n = 0 if folder is None else _finished_parts(folder)
-    if not n:
-        return "interrupted; nothing written"
-    return (
-        f"interrupted; {n} finished partition{'s' if n > 1 else ''} kept in "
-        f"{inert(folder / CHECKPOINTS) if folder else ''}: run the same command with --resume "
-        "to finish"
-    )
+    if not n or folder is None:
+        return say("interrupted", language)
+    where = inert(folder / CHECKPOINTS)
+    return say("interrupted_kept", language, n=n, s="s" if n > 1 else "", where=where)

@@ -1,7 +1,8 @@
 """What ``levers campaign run`` and ``show`` print: the progress bar and the tables.
 
 Tables are built from the validated ``campaign.json`` record only (:class:`CampaignFile`),
-so ``show`` prints exactly what ``run`` printed. Every value from a file (labels, segment
+so ``show`` prints exactly what ``run`` printed, in English or French (``--lang``; the
+texts are in :mod:`advisor._campaign_words`). Every value from a file (labels, segment
 strings, column names, action texts) goes through :func:`advisor._console.text`.
 """
 
@@ -24,7 +25,14 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from advisor._campaign_file import CampaignFile, TrueEffectRecord, fairness_of, global_actions_of
+from advisor._campaign_file import (
+    CampaignFile,
+    TrueEffectRecord,
+    fairness_of,
+    global_actions_of,
+    product_label_of,
+)
+from advisor._campaign_words import count, french_number, number, say, share
 from advisor._console import text
 from advisor.campaigns import FairnessReport, GlobalActions
 
@@ -43,7 +51,9 @@ __all__ = [
 _MAX_ETA_S = 1e9  # about 31 years: beyond, the time left is shown as "?"
 
 
-def rate_and_eta(done: float, total: float | None, elapsed: float | None) -> str:
+def rate_and_eta(
+    done: float, total: float | None, elapsed: float | None, language: str = "en"
+) -> str:
     """Say the mean rate so far and the time left at that rate.
 
     Examples
@@ -52,13 +62,17 @@ def rate_and_eta(done: float, total: float | None, elapsed: float | None) -> str
     '5.0 clients/s, ETA 0:03:00'
     >>> rate_and_eta(0, None, 2.0)
     '? clients/s, ETA ?'
+    >>> rate_and_eta(300, 1200, 60.0, "fr")
+    '5,0 clients/s, reste 0:03:00'
     """
     rate = done / elapsed if done and elapsed else math.nan
     if not (math.isfinite(rate) and rate > 0):
-        return "? clients/s, ETA ?"
+        return say("rate", language, rate="?", left="?")
     seconds = math.inf if total is None else max(total - done, 0) / rate
     left = "?" if seconds > _MAX_ETA_S else str(timedelta(seconds=round(seconds)))
-    return f"{rate:,.1f} clients/s, ETA {left}"
+    if language == "fr":
+        left = left.replace(" days, ", " j ").replace(" day, ", " j ")
+    return say("rate", language, rate=number(rate, language, 1), left=left)
 
 
 class _RateColumn(ProgressColumn):
@@ -68,17 +82,21 @@ class _RateColumn(ProgressColumn):
     (minutes apart with the exact engine), so the mean since the start is steadier.
     """
 
+    def __init__(self, language: str) -> None:
+        super().__init__()
+        self.language = language
+
     def render(self, task: Task) -> Text:
-        return Text(rate_and_eta(task.completed, task.total, task.elapsed))
+        return Text(rate_and_eta(task.completed, task.total, task.elapsed, self.language))
 
 
-def progress_bar(console: Console) -> Progress:
+def progress_bar(console: Console, language: str = "en") -> Progress:
     """Return the bar of a run: clients done / total, rate, ETA (off when not a terminal)."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        _RateColumn(),
+        _RateColumn(language),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -86,171 +104,187 @@ def progress_bar(console: Console) -> Progress:
     )
 
 
-def summary_table(record: CampaignFile) -> Table:
+def _segment(options: dict[str, Any], lang: str) -> str:
+    segment = say("all_clients", lang) if options.get("segment") is None else options["segment"]
+    if options.get("limit") is not None:
+        segment = f"{segment}{say('first_clients', lang, n=count(options['limit'], lang))}"
+    return str(segment)
+
+
+def _ran_on(options: dict[str, Any], lang: str) -> str:
+    """Say where the run went: the record keeps the English words, said again in ``lang``."""
+    stored = str(options.get("ran_on") or "in-process")
+    workers = options.get("workers")
+    if lang == "en":
+        return stored
+    if stored.startswith("local Dask cluster") and isinstance(workers, int):
+        return say("local_cluster", lang, n=workers, s="s" if workers > 1 else "")
+    if stored.startswith("Dask scheduler "):
+        return say("scheduler", lang, address=stored.removeprefix("Dask scheduler "))
+    return say("in_process", lang) if stored == "in-process" else stored
+
+
+def summary_table(record: CampaignFile, language: str = "en") -> Table:
     """Return the campaign's figures as a two-column table (from ``campaign.json``)."""
-    t, p, o = record.totals, record.provenance, record.options
-    segment = "all clients" if o.get("segment") is None else str(o["segment"])
-    if o.get("limit") is not None:
-        segment += f" (first {o['limit']:,} clients)"
-    value = "n/a (no value per sale)"
+    t, p, o, lang = record.totals, record.provenance, record.options, language
+    value = say("no_value", lang)
     if t.expected_value is not None:
-        value = f"{t.expected_value:,.0f} {record.currency or ''}".rstrip()
+        value = f"{number(t.expected_value, lang, 0)} {record.currency or ''}".rstrip()
     q = t.cost_quantiles
-    costs = "no lever" if not q else f"{q['0.25']:.2f} / {q['0.5']:.2f} / {q['0.75']:.2f}"
+    costs = (
+        say("no_lever", lang)
+        if not q
+        else " / ".join(number(q[k], lang) for k in ("0.25", "0.5", "0.75"))
+    )
     rate = t.n_segment / p.elapsed_s if p.elapsed_s > 0 else 0.0
+    excluded = count(t.n_excluded, lang)
+    if o.get("exclude") is not None:
+        excluded += say("column", lang, name=o["exclude"])
     rows = [
-        ("product", f"{record.product_label} ({record.product})"),
-        ("segment", segment),
-        ("clients in the segment", f"{t.n_segment:,}"),
-        ("excluded (never targeted)", f"{t.n_excluded:,}" + _column(o.get("exclude"))),
-        ("already reached", f"{t.n_reached:,}"),
-        ("searched", f"{t.n_searched:,}"),
-        ("advised (with a lever)", f"{t.n_advised:,}"),
-        ("coverage (advised / searched)", f"{t.coverage:.1%}"),
-        ("no lever: proved / not found", f"{t.n_none_proved:,} / {t.n_none_not_found:,}"),
-        ("expected extra sales", f"{t.expected_extra_sales:,.1f}"),
-        ("expected value", value),
-        ("lever cost: 25 % / median / 75 %", costs),
-        ("goal (score to reach)", f"{p.goal:.1%}"),
-        ("time", f"{p.elapsed_s:,.1f} s ({rate:,.1f} clients/s)"),
-        ("engines used", ", ".join(p.engines_used) or "none (nobody searched)"),
-        ("engine asked, seed", f"{p.engine}, {p.seed}"),
-        ("ran on", str(o.get("ran_on") or "in-process")),
-        ("written at (UTC)", record.created_at or "unknown"),
+        ("product", f"{product_label_of(record, lang)} ({record.product})"),
+        ("segment", _segment(o, lang)),
+        ("n_segment", count(t.n_segment, lang)),
+        ("n_excluded", excluded),
+        ("n_reached", count(t.n_reached, lang)),
+        ("n_searched", count(t.n_searched, lang)),
+        ("n_advised", count(t.n_advised, lang)),
+        ("coverage_row", share(t.coverage, lang)),
+        ("no_lever_row", f"{count(t.n_none_proved, lang)} / {count(t.n_none_not_found, lang)}"),
+        ("extra_sales_row", number(t.expected_extra_sales, lang, 1)),
+        ("value_row", value),
+        ("cost_row", costs),
+        ("goal_row", share(p.goal, lang)),
+        ("time_row", say("time", lang, s=number(p.elapsed_s, lang, 1), rate=number(rate, lang, 1))),
+        ("engines_row", ", ".join(p.engines_used) or say("no_engine", lang)),
+        ("engine_row", f"{p.engine}, {p.seed}"),
+        ("ran_on_row", _ran_on(o, lang)),
+        ("written_row", record.created_at or say("unknown", lang)),
     ]
-    table = Table("figure", "value", title="Campaign summary")
-    for name, cell in rows:
-        table.add_row(name, text(cell))
+    table = Table(say("figure", lang), say("value", lang), title=say("summary", lang))
+    for key, cell in rows:
+        table.add_row(say(key, lang), text(cell))
     return table
 
 
-def _column(name: Any) -> str:
-    return "" if name is None else f" (column {name})"
-
-
-def print_record(console: Console, record: CampaignFile) -> None:
+def print_record(console: Console, record: CampaignFile, language: str = "en") -> None:
     """Print everything ``campaign.json`` holds: the summary, then each report present."""
-    console.print(summary_table(record))
+    lang = language
+    console.print(summary_table(record, lang))
     for warning in record.warnings:
-        console.print(Text("warning: ", style="yellow") + text(warning), soft_wrap=True)
+        console.print(Text(say("warning", lang), style="yellow") + text(warning), soft_wrap=True)
     actions = global_actions_of(record)
     if actions is not None:
-        for line in global_action_lines(actions):
+        for line in global_action_lines(actions, lang):
             console.print(line, soft_wrap=True)
         if len(actions.curve):
-            console.print(curve_table(actions))
+            console.print(curve_table(actions, lang))
     fairness = fairness_of(record)
     if fairness is not None:
-        console.print(fairness_table(fairness))
-        for flag in fairness.flags:
-            console.print(Text("flag: ", style="bold yellow") + text(flag))
-        for note in fairness.notes:
+        console.print(fairness_table(fairness, lang))
+        for flag in fairness.flag_texts(lang):
+            console.print(Text(say("flag", lang), style="bold yellow") + text(flag))
+        for note in fairness.note_texts(lang):
             console.print(text(note, style="dim"))
     if record.true_effect is not None:
-        console.print(true_effect_table(record.true_effect))
+        console.print(true_effect_table(record.true_effect, lang))
 
 
-def _share(value: float | str | None) -> str:
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return f"{value:.1%}"
-    return _number(value)
-
-
-def _number(value: float | str | None, digits: int = 2) -> str:
-    """Format a figure read back from JSON (``None`` for NaN, ``"inf"`` for infinity)."""
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return f"{value:,.{digits}f}"
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-
-
-def global_action_lines(actions: GlobalActions) -> list[Text]:
+def global_action_lines(actions: GlobalActions, language: str = "en") -> list[Text]:
     """Return a title line and one line per global action (its full text, never wrapped)."""
+    lang = language
     covered = sum(a.n_covered for a in actions.actions)
-    lines = [
-        Text(
-            f"Global actions: {len(actions.actions)} cover {covered:,} of the "
-            f"{actions.n_with_lever:,} clients with a lever ({actions.n_candidates:,} candidates "
-            f"verified client by client; selected by {actions.method}).",
-            style="bold",
-        )
-    ]
+    title = say(
+        "actions_title",
+        lang,
+        n=len(actions.actions),
+        covered=count(covered, lang),
+        with_lever=count(actions.n_with_lever, lang),
+        candidates=count(actions.n_candidates, lang),
+        method=actions.method,
+    )
+    lines = [Text(title, style="bold")]
     for a in actions.actions:
-        line = Text(f"{a.rank}. ") + text(a.text.get("en", ""))
-        clients = f"{a.n_covered:,} client{'s' if a.n_covered != 1 else ''}"
-        line += Text(
-            f"  [{clients}, {_share(a.coverage)}; mean cost "
-            f"{_number(a.mean_cost)}, {_number(a.cost_ratio)}x their own cheapest; "
-            f"+{_number(a.expected_extra_sales)} expected sales]",
-            style="dim",
+        line = Text(f"{a.rank}. ") + text(a.text.get(lang) or a.text.get("en", ""))
+        n = count(a.n_covered, lang)
+        figures = say(
+            "action_figures",
+            lang,
+            clients=say("one_client" if a.n_covered == 1 else "clients", lang, n=n),
+            share=share(a.coverage, lang),
+            cost=number(a.mean_cost, lang),
+            ratio=number(a.cost_ratio, lang),
+            sales=number(a.expected_extra_sales, lang),
         )
-        lines.append(line)
+        lines.append(line + Text(figures, style="dim"))
     if not actions.actions:
-        lines.append(Text("No global action (no client has a lever)."))
+        lines.append(Text(say("no_action", lang)))
     return lines
 
 
-def curve_table(actions: GlobalActions) -> Table:
+def curve_table(actions: GlobalActions, language: str = "en") -> Table:
     """Return the coverage-cost curve: the best k actions, for k = 1 .. max_actions."""
-    table = Table(title="Coverage-cost curve (best k actions)")
-    for name in ("k", "covered", "coverage", "mean cost", "cost ratio", "extra sales"):
-        table.add_column(name, justify="right")
+    lang = language
+    table = Table(title=say("curve", lang))
+    table.add_column("k", justify="right")
+    for key in ("covered", "coverage", "mean_cost", "cost_ratio", "extra_sales"):
+        table.add_column(say(key, lang), justify="right")
     for row in actions.curve.to_dict(orient="records"):
         table.add_row(
             str(row["k"]),
-            f"{int(row['n_covered']):,}",
-            _share(row["coverage"]),
-            _number(row["mean_cost"]),
-            _number(row["cost_ratio"]),
-            _number(row["expected_extra_sales"]),
+            count(int(row["n_covered"]), lang),
+            share(row["coverage"], lang),
+            number(row["mean_cost"], lang),
+            number(row["cost_ratio"], lang),
+            number(row["expected_extra_sales"], lang),
         )
     return table
 
 
-def fairness_table(report: FairnessReport) -> Table:
+def fairness_table(report: FairnessReport, language: str = "en") -> Table:
     """Return coverage and cost of the cheapest levers per protected group (flags marked)."""
-    table = Table(title=f"Fairness of recourse (tolerance {report.tolerance:g})")
-    for name in ("attribute", "group", "searched", "advised", "coverage", "mean cost"):
-        table.add_column(name, justify="left" if name in ("attribute", "group") else "right")
-    table.add_column("median cost", justify="right")
-    table.add_column("flag")
+    lang = language
+    tolerance = f"{report.tolerance:g}"
+    tolerance = french_number(tolerance) if lang == "fr" else tolerance
+    table = Table(title=say("fairness", lang, tolerance=tolerance))
+    for key in ("attribute", "group"):
+        table.add_column(say(key, lang), justify="left")
+    for key in ("searched", "advised", "coverage", "mean_cost", "median_cost"):
+        table.add_column(say(key, lang), justify="right")
+    table.add_column(say("flag_column", lang))
     for g in report.groups:
         table.add_row(
             text(g.attribute),
             text(g.group),
-            f"{g.n_searched:,}",
-            f"{g.n_advised:,}",
-            _share(g.coverage),
-            _number(g.mean_cost),
-            _number(g.median_cost),
-            Text("flagged", style="bold yellow") if g.flagged else "",
+            count(g.n_searched, lang),
+            count(g.n_advised, lang),
+            share(g.coverage, lang),
+            number(g.mean_cost, lang),
+            number(g.median_cost, lang),
+            Text(say("flagged", lang), style="bold yellow") if g.flagged else "",
         )
     return table
 
 
-def true_effect_table(effect: TrueEffectRecord) -> Table:
+def true_effect_table(effect: TrueEffectRecord, language: str = "en") -> Table:
     """Return the model's expected extra sales next to the demo SCM's true ones."""
-    table = Table(title=f"True effect (demo SCM, seed {effect.seed})")
-    for name in (
-        "applied",
-        "clients",
-        "expected extra sales",
-        "true extra sales",
-        "true / expected",
-    ):
-        table.add_column(name, justify="left" if name == "applied" else "right")
+    lang = language
+    table = Table(title=say("truth", lang, seed=effect.seed))
+    table.add_column(say("applied", lang), justify="left")
+    for key in ("truth_clients", "expected_sales", "true_sales", "true_ratio"):
+        table.add_column(say(key, lang), justify="right")
     table.add_row(
-        "each client's cheapest lever",
-        f"{effect.n_clients:,}",
-        _number(effect.levers_expected),
-        _number(effect.levers_true),
-        _share(effect.levers_ratio),
+        say("cheapest_levers", lang),
+        count(effect.n_clients, lang),
+        number(effect.levers_expected, lang),
+        number(effect.levers_true, lang),
+        share(effect.levers_ratio, lang),
     )
     if effect.n_global is not None:
         table.add_row(
-            "the global actions",
-            f"{effect.n_global:,}",
-            _number(effect.global_expected),
-            _number(effect.global_true),
-            _share(effect.global_ratio),
+            say("global_actions", lang),
+            count(effect.n_global, lang),
+            number(effect.global_expected, lang),
+            number(effect.global_true, lang),
+            share(effect.global_ratio, lang),
         )
     return table

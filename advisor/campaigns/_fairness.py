@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +27,7 @@ from advisor.campaigns._fairness_types import (
     FairnessReport,
     GroupStats,
     attribute_gap,
+    fairness_notes,
     flag_groups,
 )
 from advisor.errors import CampaignError
@@ -254,33 +255,6 @@ def _per_client(result: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["searched", "advised", "cost", "uplift"])
 
 
-def _notes(attributes: Sequence[str], asked: bool, options: Mapping[str, Any]) -> tuple[str, ...]:
-    tolerance, size = options["tolerance"], options["min_group_size"]
-    which = ", ".join(attributes) if attributes else "none"
-    notes = [
-        f"Attributes asked for: {which}."
-        if asked
-        else f"Protected attributes of the constraint file: {which}."
-    ]
-    age = options["age_feature"]
-    if age is None:
-        notes.append("No age bands (no numeric feature named 'age'; pass age_feature).")
-    else:
-        edges = ", ".join(_number(b) for b in options["age_bands"])
-        notes.append(f"Age bands from the feature '{age}', edges {edges} (lower edge included).")
-    notes.append(
-        f"Groups with fewer than {size} searched clients are not compared on coverage, with "
-        f"fewer than {size} advised clients not compared on cost: they are reported, never "
-        "flagged. Other numeric protected attributes are split at their quartiles."
-    )
-    notes.append(
-        f"A group is flagged when its mean cost is above {1 + tolerance:.2f}x another group's, "
-        f"or its coverage below {1 / (1 + tolerance):.0%} of another group's (tolerance "
-        f"{tolerance:g})."
-    )
-    return tuple(notes)
-
-
 def fairness_report(
     result: Any,
     *,
@@ -318,7 +292,8 @@ def fairness_report(
     Returns
     -------
     FairnessReport
-        Per group figures, per attribute gaps, flags in English, notes.
+        Per group figures, per attribute gaps, flags and notes in English (French:
+        :meth:`FairnessReport.flag_texts`, :meth:`FairnessReport.note_texts`).
     """
     context = result.require_context("fairness")
     cs: ConstraintSet = context.campaign.info.constraints
@@ -362,5 +337,14 @@ def fairness_report(
         groups=tuple(groups),
         gaps=gaps,
         flags=tuple(flags),
-        notes=_notes(names, asked, options),
+        notes=fairness_notes(
+            names,
+            asked,
+            tolerance=options["tolerance"],
+            min_group_size=options["min_group_size"],
+            age_feature=age,
+            age_bands=options["age_bands"],
+        ),
+        attributes=tuple(names),
+        attributes_asked=asked,
     )
