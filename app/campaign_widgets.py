@@ -19,9 +19,10 @@ from advisor.campaigns import CampaignResult, FairnessReport, GlobalActions, fai
 from advisor.errors import AdvisorError
 from app import render_campaign as rc
 from app import service
-from app.components import source_caption
+from app.components import scaled_range, source_caption
 from app.render import feature_label, number, percent
 from app.texts import Language, text
+from app.widget_scales import widget_scale
 
 RUN_KEY = "levers.campaign.run"  # the last run of this session (a CampaignRun)
 ENGINES = ("search", "auto")
@@ -96,6 +97,10 @@ def _range_filter(spec: Any, source: service.Source, lang: Language) -> tuple[fl
     bounds = rc.slider_bounds(spec, source.clients[spec.name])
     if bounds is None:  # one value in the data: nothing to filter
         return None
+    scale = widget_scale(spec, bounds.step, bounds.high - bounds.low)
+    if scale is not None:
+        label = rc.filter_label(spec, lang)
+        return scaled_range(scale, bounds, label, f"campaign-filter-{spec.name}")
     cast = int if bounds.integer else float
     low, high = cast(bounds.low), cast(bounds.high)
     picked = st.slider(

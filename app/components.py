@@ -17,6 +17,7 @@ from advisor.levers import Status
 from app import render, service
 from app.state import remember_client, remembered_client
 from app.texts import Language, text
+from app.widget_scales import WidgetScale, widget_scale
 
 MAX_OPTIONS = 2_000  # clients listed in the selector at most (the search narrows them)
 MAX_LEVERS = 3  # lever cards per row (one lever keeps a card's width)
@@ -112,7 +113,7 @@ def profile_card(
     client_id: str, client: pd.Series, features: Sequence[Any], lang: Language
 ) -> None:
     """The client's situation and habits, labels in the chosen language."""
-    situation, habits = render.profile_tables(client, features, lang)
+    situation, habits = render.profile_tables(client, features, lang, service.advisor().constraints)
     with st.container(border=True, key="profile"):
         st.subheader(f"{text('profile.title', lang)} · {client_id}")
         first, second = st.tabs([text("profile.who", lang), text("profile.levers", lang)])
@@ -254,7 +255,7 @@ def lever_card(
                 ),
             )
         with st.expander(text("lever.changes", lang)):
-            table = render.changes_table(lever.actions, lang, units)
+            table = render.changes_table(lever.actions, lang, units, service.advisor().constraints)
             st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -285,13 +286,85 @@ def _widget(control: Any, key: str, lang: Language) -> Any:
             disabled=fixed or len(control.options) < 2,
             help=help_text,
         )
+    low, high = control.low, control.high
+    span = high - low if low is not None and high is not None else None
+    spec = service.advisor().constraints.feature(control.feature)
+    scale = widget_scale(spec, control.step, span)
+    if scale is not None:
+        name = control.label[lang] + (f" ({scale.unit})" if scale.unit else "")
+        return _scaled_number(control, name, key, fixed, help_text, scale)
     return _number(control, label, key, fixed, help_text)
+
+
+def _bounded(low: float | None, high: float | None) -> bool:
+    return low is not None and high is not None and math.isfinite(low) and math.isfinite(high)
+
+
+def _scaled_number(
+    control: Any, label: str, key: str, fixed: bool, help_text: str | None, scale: WidgetScale
+) -> Any:
+    """A number in the feature's ``format`` (a percent in points); returns the feature value.
+
+    The client's value, untouched, comes back exactly; any other comes back as the number
+    the widget shows (``40.7 %`` -> ``0.407``).
+    """
+    low, high = control.low, control.high
+    current = scale.shown(control.value)
+    lowest = None if low is None or not math.isfinite(low) else min(scale.ceil(low), current)
+    highest = None if high is None or not math.isfinite(high) else max(scale.floor(high), current)
+    if fixed or lowest is None or highest is None or lowest >= highest:
+        shown = st.number_input(
+            label,
+            value=current,
+            min_value=lowest,
+            max_value=highest,
+            step=scale.step,
+            format=scale.number_format,
+            key=key,
+            disabled=fixed,
+            help=help_text,
+        )
+    else:
+        shown = st.slider(
+            label,
+            min_value=lowest,
+            max_value=highest,
+            value=current,
+            step=scale.step,
+            format=scale.slider_format,
+            key=key,
+            help=help_text,
+        )
+    return control.value if shown == current else scale.value(float(shown))
+
+
+def scaled_range(
+    scale: WidgetScale, bounds: Any, label: str, key: str
+) -> tuple[float, float] | None:
+    """A range filter in the feature's ``format`` (a percent in points); None: full range.
+
+    ``bounds`` are the data's (``low``, ``high``, in the feature's units); the range picked
+    comes back in those units, as the numbers the slider shows (``40.7 %`` -> ``0.407``).
+    """
+    low, high = scale.floor(bounds.low), scale.ceil(bounds.high)
+    picked = st.slider(
+        label + (f" ({scale.unit})" if scale.unit else ""),
+        low,
+        high,
+        (low, high),
+        step=scale.step,
+        format=scale.slider_format,
+        key=key,
+    )
+    if tuple(picked) == (low, high):
+        return None
+    return scale.value(picked[0]), scale.value(picked[1])
 
 
 def _number(control: Any, label: str, key: str, fixed: bool, help_text: str | None) -> Any:
     cast = int if control.integer else float
     low, high = control.low, control.high
-    bounded = low is not None and high is not None and math.isfinite(low) and math.isfinite(high)
+    bounded = _bounded(low, high)
     if fixed or not bounded or low >= high:
         return st.number_input(
             label,
@@ -424,7 +497,7 @@ def similar_clients(found: Any, lang: Language, labels: dict[str, str]) -> None:
     table, chart = st.columns([3, 2])
     distance = text("col.distance", lang)
     table.dataframe(
-        render.evidence_table(found.similar, labels, lang, single),
+        render.evidence_table(found.similar, labels, lang, single, service.advisor().constraints),
         hide_index=True,
         height=320,
         column_config={distance: st.column_config.NumberColumn(format="%.2f")},
@@ -441,7 +514,9 @@ def influential_clients(found: Any, lang: Language, labels: dict[str, str]) -> N
     table, chart = st.columns([3, 2])
     influence = text("col.influence", lang)
     table.dataframe(
-        render.evidence_table(found.influential, labels, lang),
+        render.evidence_table(
+            found.influential, labels, lang, constraints=service.advisor().constraints
+        ),
         hide_index=True,
         height=320,
         column_config={influence: st.column_config.NumberColumn(format="%.3g")},

@@ -15,9 +15,10 @@ import pandas as pd
 import streamlit as st
 
 from advisor.portfolio import ClientFilter, holdings_summary, observed_rate
-from app import render, service
+from app import components, render, service
 from app import render_campaign as rc
 from app.texts import Language, text
+from app.widget_scales import widget_scale
 
 MAX_TABLE_ROWS = 10_000  # clients listed in the table at most (the filters narrow them)
 N_MEDIANS = 2  # numeric features whose median is a KPI
@@ -45,6 +46,10 @@ def _range(spec: Any, column: pd.Series, lang: Language) -> tuple[float, float] 
     bounds = rc.slider_bounds(spec, column)
     if bounds is None:  # one value in the data (or none): nothing to filter
         return None
+    scale = widget_scale(spec, bounds.step, bounds.high - bounds.low)
+    if scale is not None:
+        label = render.feature_label(spec, lang)
+        return components.scaled_range(scale, bounds, label, f"portfolio-filter-{spec.name}")
     cast = int if bounds.integer else float
     low, high = cast(bounds.low), cast(bounds.high)
     unit = f" ({spec.unit})" if spec.unit else ""
@@ -127,7 +132,9 @@ def kpis(source: service.Source, selected: pd.DataFrame, lang: Language) -> None
         figures.append(
             (
                 text("portfolio.median", lang, feature=render.feature_label(spec, lang)),
-                "-" if pd.isna(median) else render.value_text(float(median), spec.unit, lang),
+                "-"
+                if pd.isna(median)
+                else render.feature_text(advisor.constraints, spec.name, float(median), lang),
                 "",
             )
         )

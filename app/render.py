@@ -70,23 +70,68 @@ def feature_label(spec: Any, language: Language) -> str:
     return str(found or spec.name.replace("_", " "))
 
 
+_NUMBER_KINDS = ("integer", "continuous")
+
+
+def feature_text(constraints: Any, name: str, value: Any, language: Language = "en") -> str:
+    """A client's value of feature ``name`` as every text of the app says it.
+
+    Numbers go through the constraint set's ``format_value`` (the file's ``format``:
+    ``40.6 %`` for a percent ratio 0.4064, ``2,450.50 €`` for a currency); the unit follows
+    the language (``ans``). Categories, yes/no and missing values read as :func:`value_text`.
+    """
+    spec = constraints.feature(name)
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if spec.kind not in _NUMBER_KINDS or isinstance(value, bool):
+        return value_text(value, spec.unit, language)
+    if not isinstance(value, int | float) or math.isnan(value):
+        return value_text(value, spec.unit, language)  # missing, or not a number
+    shown = str(constraints.format_value(name, float(value), language))
+    unit = UNIT_NAMES.get(spec.unit, {}).get(language, spec.unit)
+    if spec.unit and unit != spec.unit and shown.endswith(f" {spec.unit}"):
+        shown = f"{shown[: -len(spec.unit)]}{unit}"
+    return shown
+
+
+def feature_texts(
+    constraints: Any, name: str, values: pd.Series, language: Language = "en"
+) -> list[str]:
+    """:func:`feature_text` of every value of a column (each distinct value formatted once)."""
+    said: dict[Any, str] = {}
+    shown = []
+    for value in values.tolist():
+        key = ("nan",) if value is None or value is pd.NA or value != value else value
+        if key not in said:
+            said[key] = feature_text(constraints, name, value, language)
+        shown.append(said[key])
+    return shown
+
+
 # ---------------------------------------------------------------- client page
 def profile_tables(
-    client: pd.Series, features: Sequence[Any], language: Language = "en"
+    client: pd.Series,
+    features: Sequence[Any],
+    language: Language = "en",
+    constraints: Any = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The client's profile: (situation, habits and products), each ``feature``/``value``.
 
     ``features`` are the constraint file's feature specs (``name``, ``role``, ``label``,
-    ``unit``); actionable ones go to the second table.
+    ``unit``); actionable ones go to the second table. Given the constraint set, values
+    read as :func:`feature_text` says them (the file's ``format``).
     """
     rows: dict[bool, list[dict[str, str]]] = {False: [], True: []}
     for spec in features:
         if spec.name not in client.index:
             continue
+        value = client[spec.name]
         rows[spec.role == "actionable"].append(
             {
                 text("feature", language): feature_label(spec, language),
-                text("value", language): value_text(client[spec.name], spec.unit, language),
+                text("value", language): value_text(value, spec.unit, language)
+                if constraints is None
+                else feature_text(constraints, spec.name, value, language),
             }
         )
     columns = [text("feature", language), text("value", language)]
@@ -161,16 +206,28 @@ def gauge_figure(score: float, goal: float, title: str, direction: str = "raise"
 
 
 def changes_table(
-    actions: Sequence[Any], language: Language = "en", units: Mapping[str, str] | None = None
+    actions: Sequence[Any],
+    language: Language = "en",
+    units: Mapping[str, str] | None = None,
+    constraints: Any = None,
 ) -> pd.DataFrame:
-    """Before -> after per changed feature (labels in ``language``)."""
+    """Before -> after per changed feature (labels in ``language``).
+
+    Given the constraint set, values read as :func:`feature_text` says them.
+    """
     units = units or {}
+
+    def said(feature: str, value: Any) -> str:
+        if constraints is None or feature not in constraints.feature_names:
+            return value_text(value, units.get(feature, ""), language)
+        return feature_text(constraints, feature, value, language)
+
     return pd.DataFrame(
         [
             {
                 text("feature", language): a.label[language],
-                text("before", language): value_text(a.before, units.get(a.feature, ""), language),
-                text("after", language): value_text(a.after, units.get(a.feature, ""), language),
+                text("before", language): said(a.feature, a.before),
+                text("after", language): said(a.feature, a.after),
             }
             for a in actions
         ],
@@ -190,13 +247,22 @@ _EVIDENCE_COLUMNS = (
 
 
 def evidence_table(
-    frame: pd.DataFrame, labels: Mapping[str, str], language: Language = "en", single: bool = False
+    frame: pd.DataFrame,
+    labels: Mapping[str, str],
+    language: Language = "en",
+    single: bool = False,
+    constraints: Any = None,
 ) -> pd.DataFrame:
     """Similar or influential clients: headers and effects in ``language``, features labelled.
 
     ``single``: a single model's outcome is "the outcome aimed for", not a product taken.
+    Given the constraint set, the features' values read as :func:`feature_text` says them.
     """
     table = frame.copy()
+    if constraints is not None:
+        for name in constraints.feature_names:
+            if name in table:
+                table[name] = feature_texts(constraints, name, table[name], language)
     if "direction" in table:
         table["direction"] = [translated(d, language) for d in table["direction"]]
     headers = {c: text(f"col.{c}", language) for c in _EVIDENCE_COLUMNS if c in table}
@@ -265,15 +331,24 @@ def influence_figure(influential: pd.DataFrame, language: Language = "en") -> go
 
 # ---------------------------------------------------------------- portfolio page
 def client_table(
-    clients: pd.DataFrame, features: Sequence[Any], id_header: str, language: Language = "en"
+    clients: pd.DataFrame,
+    features: Sequence[Any],
+    id_header: str,
+    language: Language = "en",
+    constraints: Any = None,
 ) -> pd.DataFrame:
     """The clients' id and the constraint file's features, headed by their labels.
 
     ``features`` are the constraint file's feature specs; those absent from the data are
-    left out. The id (the frame's index) comes first, under ``id_header``.
+    left out. The id (the frame's index) comes first, under ``id_header``. Given the
+    constraint set, numbers of a feature with a ``format`` read as :func:`feature_text` says
+    them (text); the others stay numbers (sortable).
     """
     shown = [spec for spec in features if spec.name in clients.columns]
     table = clients[[spec.name for spec in shown]].copy()
+    for spec in shown if constraints is not None else ():
+        if spec.kind in _NUMBER_KINDS and getattr(spec, "format", "auto") != "auto":
+            table[spec.name] = feature_texts(constraints, spec.name, table[spec.name], language)
     labels = [feature_label(spec, language) for spec in shown]
     headers = [
         label if labels.count(label) == 1 else f"{label} ({spec.name})"

@@ -30,6 +30,7 @@ st.dataframe(
         advisor.constraints.features,
         text("portfolio.row" if rows else "portfolio.id", lang),
         lang,
+        advisor.constraints,
     ),
     hide_index=True,
     height=420,
