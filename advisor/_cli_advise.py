@@ -60,7 +60,7 @@ def _advisor(
             data, max_rows=INTERACTIVE_MAX_ROWS, encoding=csv_text[0], decimal=csv_text[1]
         ),
         id_column,
-        recorded=models.card.data.id_column,
+        recorded=models.id_column,
     )
     return Advisor.from_bundle(models, frame)
 

@@ -48,7 +48,7 @@ def _check_source(
     clients = index_clients(
         read_clients(data, max_rows=INTERACTIVE_MAX_ROWS, encoding=encoding, decimal=decimal),
         id_column,
-        recorded=models.card.data.id_column,
+        recorded=models.id_column,
     )
     Advisor.from_bundle(models, clients)  # the constraint file binds to the data
 

@@ -140,7 +140,7 @@ def load_from_bundle(
     **options: Any,
 ) -> Loaded:
     bundle = load_bundle(folder)
-    recorded = bundle.card.data.id_column
+    recorded = bundle.id_column
     clients = _indexed(data, id_column, recorded, encoding, decimal)
     _check_features(bundle, clients, "--data", inert(data))
     if reference is None:

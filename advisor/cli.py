@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 from rich.console import Console
@@ -22,7 +22,14 @@ from advisor._cli_campaign import campaign_app
 from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._cli_models import models_app, train_command
 from advisor._console import shown, text
-from advisor.datasets import describe_table, read_clients, read_table, write_table
+from advisor.datasets import (
+    describe_table,
+    find_id_column,
+    read_clients,
+    read_table,
+    row_references,
+    write_table,
+)
 from advisor.errors import AdvisorError
 from constraints import (
     ConstraintError,
@@ -35,6 +42,9 @@ from constraints import (
     inspect_constraint_file,
     read_constraint_text,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["app", "main"]
 
@@ -239,6 +249,24 @@ def _roles_table(constraint_set: ConstraintSet) -> Table:
     return table
 
 
+def _named_rows(frame: pd.DataFrame | None, declared: str | None) -> pd.DataFrame | None:
+    """``frame`` with its rows named by file line and client id, for the binding's messages.
+
+    The file's ``id_column`` must be a column of the data; two id-like columns and no
+    ``id_column`` is a warning (lines only).
+    """
+    if frame is None:
+        return None
+    try:
+        ids = find_id_column(frame, declared=declared)
+    except AdvisorError as exc:
+        if declared is not None:
+            raise _fail(exc) from exc
+        console.print(f"[yellow]warning:[/] {shown(exc)}", highlight=False, soft_wrap=True)
+        ids = None
+    return frame.set_axis(row_references(frame, ids))
+
+
 @constraints_app.command("check")
 @_interruptible
 def constraints_check(
@@ -269,7 +297,7 @@ def constraints_check(
     except AdvisorError as exc:
         raise _fail(exc) from exc
     try:
-        constraint_set = bind_constraints(doc, frame)
+        constraint_set = bind_constraints(doc, _named_rows(frame, doc.id_column))
     except ConstraintFileError as exc:
         _print_problems(exc.problems)
         n = sum(p.severity == "error" for p in exc.problems)

@@ -111,7 +111,7 @@ def _source(paths: Paths, demo: DemoBundleSettings | None) -> Source:
     clients = index_clients(
         read_clients(paths[1], max_rows=INTERACTIVE_MAX_ROWS, encoding=paths[3], decimal=paths[4]),
         paths[2],
-        recorded=models.card.data.id_column,
+        recorded=models.id_column,
     )
     found = Advisor.from_bundle(models, clients)
     return Source(

@@ -218,6 +218,13 @@ def semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: Broken) -> l
     for name, text in doc.derived.items():
         out.extend(_derived_problems(name, text, doc, derived_names, smap))
     out.extend(_groups_problems(doc, smap))
+    if doc.id_column is not None and doc.id_column in doc.features:
+        out.append(
+            _at(smap, ("id_column",))(
+                f"must not be a feature. Got {doc.id_column!r}, listed under features.",
+                "client ids identify clients; remove the id column from the features.",
+            )
+        )
     actionable = any(f.role == "actionable" for f in doc.features.values())
     if doc.features and not broken and not actionable:
         out.append(_no_lever_warning(doc, smap))

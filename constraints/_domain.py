@@ -30,8 +30,22 @@ Add = Callable[..., None]
 _SHOWN = 5
 
 
+def _row_label(index: pd.Index, position: int) -> str:
+    value = index[position]
+    if isinstance(index, pd.MultiIndex):  # (line, client): "6 (client 1005)"
+        first, *others = value
+        names = index.names[1:]
+        extra = ", ".join(f"{name} {other}" for name, other in zip(names, others, strict=True))
+        return f"{first} ({extra})"
+    return str(value)
+
+
 def shown_rows(mask: np.ndarray, index: pd.Index) -> str:
     """Return ``row 7`` or ``rows 3, 17, 20 and 5 more (8 rows)`` for the rows in ``mask``.
+
+    Rows are named by ``index``: its labels, and its name as the noun when it has one
+    (``line``: the file's line numbers; ``client``: client ids). A two-level index names
+    both: ``lines 6 (client 1005), 11 (client 1010)``.
 
     Examples
     --------
@@ -39,13 +53,21 @@ def shown_rows(mask: np.ndarray, index: pd.Index) -> str:
     'rows 0, 2'
     >>> shown_rows(np.ones(1200, dtype=bool), pd.RangeIndex(1200))
     'rows 0, 1, 2 and 1,197 more (1,200 rows)'
+    >>> shown_rows(np.array([False, True]), pd.Index(["7", "12"], name="client"))
+    'client 12'
+    >>> lines = pd.MultiIndex.from_arrays([[2, 6, 11], ["A1", "A5", "B2"]])
+    >>> lines.names = ["line", "client"]
+    >>> shown_rows(np.array([False, True, True]), lines)
+    'lines 6 (client A5), 11 (client B2)'
     """
     n = int(mask.sum())
-    rows = [str(x) for x in index[mask][:3]]
+    positions = np.flatnonzero(mask)[:3]
+    rows = [_row_label(index, int(p)) for p in positions]
+    noun = index.names[0] if isinstance(index.names[0], str) and index.names[0] else "row"
     if n == 1:
-        return f"row {rows[0]}"
-    more = f" and {n - 3:,} more ({n:,} rows)" if n > 3 else ""
-    return f"rows {', '.join(rows)}{more}"
+        return f"{noun} {rows[0]}"
+    more = f" and {n - 3:,} more ({n:,} {noun}s)" if n > 3 else ""
+    return f"{noun}s {', '.join(rows)}{more}"
 
 
 def shown_values(values: np.ndarray, label: Callable[[float], str] | None = None) -> str:

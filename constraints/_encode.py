@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from constraints._compiled import FloatArray
+from constraints._domain import shown_rows
 from constraints._types import FeatureSpec
 from constraints.errors import ConstraintError
 
@@ -21,14 +22,7 @@ _FALSE = {"no", "false", "0", "n", "f"}
 
 
 def _rows(where: str, mask: np.ndarray, index: pd.Index) -> str:
-    rows = [str(x) for x in index[mask][:3]]
-    more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
-    word = "row" if mask.sum() == 1 else "rows"
-    return f"{where} ({word} {', '.join(rows)}{more})"
-
-
-def _n_rows(n: int) -> str:
-    return f"{n} row" if n == 1 else f"{n:,} rows"
+    return f"{where} ({shown_rows(mask, index)})"
 
 
 def _show_number(value: float) -> str:
@@ -105,7 +99,8 @@ def _encode_coded(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
             )
         raise ConstraintError(
             f"data.{spec.name}: values must be among the categories ({allowed}). Got "
-            f"{', '.join(repr(s) for s in shown)} in {_n_rows(int(unknown.sum()))}. Hint: {hint}"
+            f"{', '.join(repr(s) for s in shown)} in {shown_rows(unknown, column.index)}. "
+            f"Hint: {hint}"
         )
     return codes
 
@@ -126,7 +121,8 @@ def encode_column(spec: FeatureSpec, column: pd.Series) -> np.ndarray:
             shown = sorted({str(v) for v in column[bad]})[:3]
             raise ConstraintError(
                 f"data.{spec.name}: a {spec.kind} feature must hold numbers. Got "
-                f"{', '.join(repr(s) for s in shown)} in {_n_rows(int(bad.sum()))}. Hint: clean "
+                f"{', '.join(repr(s) for s in shown)} in "
+                f"{shown_rows(bad.to_numpy(), column.index)}. Hint: clean "
                 f"the column (numbers without separators or units), or declare the feature "
                 f"categorical."
             )

@@ -225,6 +225,7 @@ def bind_constraints(doc: ConstraintFile, data: pd.DataFrame | None = None) -> C
         change_groups=bound.change_groups,
         max_changes=doc.max_changes,
         goal=doc.goal,
+        id_column=doc.id_column,
         support=bound.support,
         notes=bound.notes,
     )

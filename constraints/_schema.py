@@ -261,6 +261,11 @@ class ConstraintFile(_Model):
     max_changes: Annotated[StrictInt, Field(ge=1)] | None = Field(
         None, description="Most features one lever may change (derived features not counted)."
     )
+    id_column: Annotated[StrictStr, Field(min_length=1)] | None = Field(
+        None,
+        description="The data's column of client ids (e.g. ID): clients are looked up by it, "
+        "never by row number, and errors name them. Not a feature.",
+    )
     features: Annotated[dict[StrictStr, FeatureModel], Field(min_length=1)] = Field(
         description="The model's features, in the model's order."
     )

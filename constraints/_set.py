@@ -76,6 +76,7 @@ class ConstraintSet:
     change_groups: tuple[ChangeGroup, ...] = ()
     max_changes: int | None = None
     goal: Literal["raise", "lower"] = "raise"
+    id_column: str | None = None
     allowed_context: frozenset[str] = frozenset()
     support: tuple[FeatureSupport | None, ...] = ()
     notes: tuple[FileProblem, ...] = ()
@@ -99,6 +100,17 @@ class ConstraintSet:
             raise ConstraintError(f"max_changes: must be >= 1. Got {self.max_changes}.")
         if self.goal not in GOALS:
             raise ConstraintError(f"goal: must be raise or lower. Got {self.goal!r}.")
+        if self.id_column is not None and (
+            not isinstance(self.id_column, str) or not self.id_column.strip()
+        ):
+            raise ConstraintError(
+                f"id_column: must be a column name or None. Got {self.id_column!r}."
+            )
+        if self.id_column in names:
+            raise ConstraintError(
+                f"id_column: must not be a feature. Got {self.id_column!r}, a feature. Hint: "
+                "client ids identify clients; remove the id column from the features."
+            )
         compiled = compile_arrays(
             self.features,
             self.rules,

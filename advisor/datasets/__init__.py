@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from advisor.datasets._files import read_table, write_table
     from advisor.datasets._ids import ID_NAMES, ID_WORDS, find_id_column, index_clients
     from advisor.datasets._loaders import load_bank_marketing, load_caravan, load_german_credit
+    from advisor.datasets._rows import row_references
     from advisor.datasets._types import ColumnInfo, Dataset, DatasetInfo
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "make_demo_portfolio",
     "read_clients",
     "read_table",
+    "row_references",
     "true_propensity",
     "write_table",
 ]
@@ -92,6 +94,7 @@ _EXPORTS = {
     "load_bank_marketing": "advisor.datasets._loaders",
     "load_caravan": "advisor.datasets._loaders",
     "load_german_credit": "advisor.datasets._loaders",
+    "row_references": "advisor.datasets._rows",
     "ColumnInfo": "advisor.datasets._types",
     "Dataset": "advisor.datasets._types",
     "DatasetInfo": "advisor.datasets._types",

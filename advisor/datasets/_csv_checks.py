@@ -28,6 +28,7 @@ __all__ = [
     "Source",
     "check_field_counts",
     "check_names",
+    "data_lines",
     "detect_text",
     "diagnose_rows",
     "given_text",
@@ -70,6 +71,8 @@ class CsvLayout:
     names: tuple[str, ...]
     n_rows: int
     encoding: str = "utf-8-sig"
+    blank_lines: bool = False
+    """Whether the file holds empty lines or lone-CR line ends (then rows are not lines 2..n+1)."""
 
 
 def _chunks(path: Source) -> Iterator[bytes]:
@@ -104,8 +107,10 @@ def _count_lines(data: np.ndarray, state: list[int]) -> tuple[int, int]:
 
 def _scan_pass(
     path: Source, encoding: str, not_utf8: _Undecodable | None = None, *, given: bool = False
-) -> int:
+) -> tuple[int, bool]:
     """One streaming pass: decode as ``encoding``, refuse NUL bytes, count non-empty lines.
+
+    Returns the count and whether any line is empty or ends with a lone CR.
 
     Lines end with LF, CRLF or a lone CR (as pandas reads them); empty lines ended by a lone
     CR are counted as lines (the count then only triggers the closer look). A byte that does
@@ -146,7 +151,7 @@ def _scan_pass(
         _undecodable(path, encoding if not given else "", start, exc.object[exc.start], n_lines + 1)
     if state[1] > state[0] + 1 and state[2] != 13:
         n_lines += 1
-    return n_lines + n_lone_cr - n_empty
+    return n_lines + n_lone_cr - n_empty, bool(n_empty or n_lone_cr)
 
 
 class _Undecodable(Exception):
@@ -194,14 +199,14 @@ def scan_text(path: Source) -> int:
     Lines end with LF, CRLF or a lone CR (as pandas reads them).
     """
     try:
-        return _scan_pass(path, "utf-8")
+        return _scan_pass(path, "utf-8")[0]
     except _Undecodable as exc:
         _encoding_error(path, exc.offset, exc.byte, exc.line)
         raise  # pragma: no cover (_encoding_error always raises)
 
 
-def detect_text(path: Source) -> tuple[int, str]:
-    """Return the number of non-empty lines and the encoding, in one or two streaming passes.
+def detect_text(path: Source) -> tuple[tuple[int, bool], str]:
+    """Return (non-empty lines, any blank line) and the encoding, in one or two streaming passes.
 
     The encoding is ``utf-8-sig`` when the whole file is UTF-8 (a byte-order mark is allowed),
     else ``cp1252`` (Windows-1252, a superset of latin-1's printable characters) when every
@@ -261,8 +266,8 @@ def check_names(names: list[str], where: str, hint: str) -> None:
         raise DatasetError(f"{msg} Hint: {hint}")
 
 
-def given_text(path: Source, encoding: str) -> int:
-    """Check that the file decodes as the ``encoding`` given; return its non-empty lines."""
+def given_text(path: Source, encoding: str) -> tuple[int, bool]:
+    """Check that the file decodes as the ``encoding`` given; return (non-empty lines, blank)."""
     try:
         return _scan_pass(path, encoding, given=True)
     except _Undecodable as exc:
@@ -283,9 +288,9 @@ def scan_csv(
     ``encoding`` (a Python codec name) skips the detection; None detects it.
     """
     if encoding is None:
-        n_lines, encoding = detect_text(path)
+        (n_lines, blank), encoding = detect_text(path)
     else:
-        n_lines = given_text(path, encoding)
+        n_lines, blank = given_text(path, encoding)
     if n_lines == 0:
         raise DatasetError(f"{path}: must hold a header line and rows. Got an empty file.")
     line = _header_line(path, max_columns, encoding)
@@ -307,7 +312,44 @@ def scan_csv(
     if n_rows > max_rows:
         msg = f"{path}: must hold at most {max_rows:,} rows (max_rows). Got {n_rows:,} lines"
         raise DatasetError(f"{msg} below the header. Hint: split the file or sample it.")
-    return CsvLayout(sep=sep, names=tuple(names), n_rows=n_rows, encoding=encoding)
+    return CsvLayout(
+        sep=sep, names=tuple(names), n_rows=n_rows, encoding=encoding, blank_lines=blank
+    )
+
+
+def data_lines(path: Source, n_rows: int) -> tuple[int, ...] | None:
+    """Return the file's line number of each data row (blank lines skipped), or None.
+
+    One streaming pass, for files with blank lines (others have their rows on lines 2 to
+    n + 1). None when the lines cannot be told apart (lone-CR line ends) or do not match the
+    ``n_rows`` rows read.
+    """
+    numbers: list[np.ndarray] = []
+    line = 0  # lines ended so far
+    carry = 0  # content bytes (not CR) of the line running into the next chunk
+    n_cr = n_crlf = 0
+    previous = 10
+    for chunk in _chunks(path):
+        n_cr += chunk.count(b"\r")
+        n_crlf += chunk.count(b"\r\n") + int(previous == 13 and chunk[:1] == b"\n")
+        previous = chunk[-1]
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        content = np.concatenate(([0], np.cumsum((data != 10) & (data != 13))))
+        newlines = np.flatnonzero(data == 10)
+        starts = np.concatenate(([0], newlines[:-1] + 1)) if newlines.size else newlines
+        counts = content[newlines] - content[starts]
+        if newlines.size:
+            counts[0] += carry
+            carry = int(content[-1] - content[newlines[-1] + 1])
+        else:
+            carry += int(content[-1])
+        numbers.append(line + 1 + np.flatnonzero(counts > 0))
+        line += int(newlines.size)
+    if n_cr != n_crlf:
+        return None
+    found = np.concatenate([*numbers, [line + 1] if carry else []]).astype(np.int64)
+    rows = found[1:]  # below the header, the first non-empty line
+    return tuple(int(n) for n in rows) if rows.size == n_rows else None
 
 
 def check_field_counts(path: Source, layout: CsvLayout) -> bool:

@@ -16,10 +16,12 @@ from advisor.datasets._csv_checks import (
     Source,
     check_field_counts,
     check_names,
+    data_lines,
     diagnose_rows,
     scan_csv,
 )
 from advisor.datasets._decimal import check_decimal, check_encoding, convert_decimal_commas
+from advisor.datasets._rows import FIRST_DATA_LINE, LINES_ATTR
 from advisor.errors import DatasetError, DatasetFileNotFoundError
 
 __all__ = ["MAX_BYTES", "MAX_COLUMNS", "MAX_ROWS", "read_table", "write_table"]
@@ -165,6 +167,9 @@ def _read_csv(
         raise DatasetError(f"{msg} and no rows.")
     if decimal is None and layout.sep != ",":
         frame = convert_decimal_commas(frame)
+    lines = data_lines(path, len(frame)) if layout.blank_lines else FIRST_DATA_LINE
+    if lines is not None:
+        frame.attrs[LINES_ATTR] = lines
     return frame
 
 

@@ -100,39 +100,53 @@ def _detected(frame: pd.DataFrame) -> tuple[str | None, pd.Series | None]:
             f"id_column: the clients must have at most one id-like column of unique ids, or "
             f"the id column must be named. Got {len(found)} ({shown}); which one identifies "
             f"the clients is not guessed. Hint: name it with --id-column (id_column= in "
-            f"Python), e.g. {found[0][0]!r}."
+            f"Python, or id_column: in the constraint file), e.g. {found[0][0]!r}."
         )
     return found[0] if found else (None, None)
 
 
+_WHERE = {
+    "recorded": "recorded in the model bundle at training",
+    "declared": "named by the constraint file's id_column",
+}
+
+
 def _resolved(
-    frame: pd.DataFrame, id_column: str | None, recorded: str | None
+    frame: pd.DataFrame, id_column: str | None, recorded: str | None, declared: str | None = None
 ) -> tuple[str | None, pd.Series | None]:
     if not isinstance(frame, pd.DataFrame):
         raise DatasetError(f"frame: must be a pandas DataFrame. Got {type(frame).__name__}.")
-    for name, value in (("id_column", id_column), ("recorded", recorded)):
+    given = (("id_column", id_column), ("recorded", recorded), ("declared", declared))
+    for name, value in given:
         if value is not None and not isinstance(value, str):
             raise DatasetError(f"{name}: must be a column name or None. Got {value!r}.")
     if id_column is not None:
         return id_column, _named(frame, id_column)
-    if recorded is not None:
-        if not any(str(name) == recorded for name in frame.columns):
+    for name, value in given[1:]:
+        if value is None:
+            continue
+        if not any(str(column) == value for column in frame.columns):
             raise DatasetError(
-                f"id column {recorded!r} (recorded in the model bundle at training): must be a "
-                f"column of the clients. Got no such column. Hint: name this data's id column "
-                f"with --id-column (id_column= in Python)."
+                f"id column {value!r} ({_WHERE[name]}): must be a column of the clients. Got "
+                f"no such column. Hint: name this data's id column with --id-column "
+                f"(id_column= in Python)."
             )
-        return recorded, _named(frame, recorded)
+        return value, _named(frame, value)
     return _detected(frame)
 
 
 def find_id_column(
-    frame: pd.DataFrame, id_column: str | None = None, *, recorded: str | None = None
+    frame: pd.DataFrame,
+    id_column: str | None = None,
+    *,
+    recorded: str | None = None,
+    declared: str | None = None,
 ) -> str | None:
     """Return the column that identifies the clients, or None (they are numbered by row).
 
     The rule of :func:`index_clients`, without indexing: ``id_column`` when given, else
-    ``recorded`` (the bundle's), else the one detected id-like column.
+    ``recorded`` (the bundle's), else ``declared`` (the constraint file's), else the one
+    detected id-like column.
 
     Parameters
     ----------
@@ -142,6 +156,8 @@ def find_id_column(
         The column of client ids, or None to use ``recorded`` or detect it.
     recorded
         The id column recorded in a model bundle (``ModelCard.data.id_column``), or None.
+    declared
+        The id column named in the constraint file (``ConstraintSet.id_column``), or None.
 
     Returns
     -------
@@ -158,11 +174,15 @@ def find_id_column(
     >>> find_id_column(pd.DataFrame({"ID": [3, 1], "age": [40, 51]}))
     'ID'
     """
-    return _resolved(frame, id_column, recorded)[0]
+    return _resolved(frame, id_column, recorded, declared)[0]
 
 
 def index_clients(
-    frame: pd.DataFrame, id_column: str | None = None, *, recorded: str | None = None
+    frame: pd.DataFrame,
+    id_column: str | None = None,
+    *,
+    recorded: str | None = None,
+    declared: str | None = None,
 ) -> pd.DataFrame:
     """Return a copy of ``frame`` indexed by client ids, as text.
 
@@ -172,12 +192,13 @@ def index_clients(
     1. ``id_column``: that column (it must exist and hold one unique, non-blank id per row);
     2. ``recorded``: the id column a model bundle recorded at training (same checks; a
        recorded column missing from ``frame`` is an error, never a silent fallback);
-    3. the id-like column: a column whose name is in :data:`ID_NAMES` or holds the word
+    3. ``declared``: the id column the constraint file names (``id_column:``; same checks);
+    4. the id-like column: a column whose name is in :data:`ID_NAMES` or holds the word
        ``id`` (``ID``, ``Id``, ``Loan_ID``, ``CustomerId``, ``SK_ID_CURR``, ``account id``) or
        ends with the word ``ref`` (``customer_ref``), and whose values are unique and never
        missing or blank. Two or more such columns are an error naming them: which one
        identifies the clients is not guessed;
-    4. row numbers: ``"1"`` for the first row to ``"n"``.
+    5. row numbers: ``"1"`` for the first row to ``"n"``.
 
     The id column stays a column; whole numbers read as floats become ``"12"``, not
     ``"12.0"``. ``attrs["id_column"]`` names the column used (None for row numbers).
@@ -190,6 +211,8 @@ def index_clients(
         The column of client ids, or None to use ``recorded`` or detect it.
     recorded
         The id column recorded in a model bundle (``ModelCard.data.id_column``), or None.
+    declared
+        The id column named in the constraint file (``ConstraintSet.id_column``), or None.
 
     Returns
     -------
@@ -212,7 +235,7 @@ def index_clients(
     >>> index_clients(clients[["age"]]).index.tolist()
     ['1', '2']
     """
-    column, ids = _resolved(frame, id_column, recorded)
+    column, ids = _resolved(frame, id_column, recorded, declared)
     values = (
         [str(value) for value in ids]
         if ids is not None

@@ -46,6 +46,52 @@ RAISE_QUANTILE = 0.9  # default goal of a propensity: the top decile's score
 LOWER_QUANTILE = 0.5  # default ceiling of a risk score: the median score
 
 
+def _number_message(number: int, reference: pd.DataFrame | None) -> str:
+    """Why a number is not a client: it could be an id or a row, and that is not guessed."""
+    if reference is None:
+        return (
+            f"client: must be a Series, a dict or a one-row DataFrame (this advisor has no "
+            f"reference clients to look an id up in). Got the number {number}."
+        )
+    column = reference.attrs.get("id_column")
+    ids = f"column {column!r}" if column else "the reference's index"
+    row = (
+        f" or reference.iloc[[{number - 1}]] for row {number}"
+        if 1 <= number <= len(reference)
+        else ""
+    )
+    return (
+        f"client: must be a client id as text ({ids}) or a one-row frame. Got the number "
+        f"{number}, which could be an id or a row number: it is not guessed. Hint: "
+        f"advisor.client({str(number)!r}) for the client whose id is {number}{row}."
+    )
+
+
+def _unknown_id_message(client: str, reference: pd.DataFrame) -> str:
+    """No such id: say which ids exist, and how to index a table read by row."""
+    if len(reference) == 0:
+        return f"client: must be a reference client id. Got {client!r} and no reference clients."
+    column = reference.attrs.get("id_column")
+    if column:
+        return (
+            f"client: must be a client id of column {column!r}. Got {client!r}, no such "
+            f"client. Hint: ids look like {reference.index[0]!r}."
+        )
+    if not pd.api.types.is_object_dtype(reference.index) and not pd.api.types.is_string_dtype(
+        reference.index
+    ):
+        return (
+            f"client: must be a reference client id. Got {client!r}; the reference is "
+            f"indexed by {reference.index.dtype} labels (e.g. row positions), not ids. Hint: "
+            f"index it by client id with advisor.datasets.index_clients(frame) before "
+            f"building the advisor."
+        )
+    return (
+        f"client: must be a reference client id. Got {client!r}. Hint: ids look like "
+        f"{reference.index[0]!r}."
+    )
+
+
 class Advisor:
     """Levers and evidence for a model or a next-best-product recommender.
 
@@ -203,13 +249,17 @@ class Advisor:
 
     # ------------------------------------------------------------------ scores
     def client(self, client: Any) -> pd.DataFrame:
-        """Return ``client`` as a checked one-row frame (a reference id is accepted too)."""
+        """Return ``client`` as a checked one-row frame (a reference id is accepted too).
+
+        A client id is text (the reference's index, see
+        :func:`advisor.datasets.index_clients`); a number is refused rather than guessed
+        as an id or a row.
+        """
+        if isinstance(client, (int, np.integer)) and not isinstance(client, bool):
+            raise AdvisorError(_number_message(int(client), self.reference))
         if isinstance(client, str) and self.reference is not None:
             if client not in self.reference.index:
-                raise AdvisorError(
-                    f"client: must be a reference client id. Got {client!r}. Hint: ids look "
-                    f"like {self.reference.index[0]!r}."
-                )
+                raise AdvisorError(_unknown_id_message(client, self.reference))
             return self.reference.loc[[client]]
         return client_frame(client, self.constraints)
 

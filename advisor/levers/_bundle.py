@@ -8,6 +8,7 @@ from typing import Literal
 
 import pandas as pd
 
+from advisor.datasets import row_references
 from advisor.errors import AdvisorError
 from advisor.models import ModelBundle, ProductRecommender, PropensityModel, recorded_imputation
 from constraints import ConstraintError, ConstraintSet, parse_constraints
@@ -48,6 +49,11 @@ def bundle_parts(bundle: ModelBundle, reference: pd.DataFrame | None) -> BundleP
             f"{bundle.path}: the bundle must hold its constraint file (constraints.yaml). Got "
             "none. Hint: train with a constraint file path, not a bound set."
         )
+    if isinstance(reference, pd.DataFrame):  # binding messages name lines and client ids
+        recorded_ids = bundle.id_column
+        columns = {str(c) for c in reference.columns}
+        named = recorded_ids if recorded_ids is not None and recorded_ids in columns else None
+        reference = reference.set_axis(row_references(reference, named))
     try:
         constraints = parse_constraints(
             bundle.constraint_text, reference, source=str(bundle.path / "constraints.yaml")

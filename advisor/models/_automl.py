@@ -299,8 +299,9 @@ def train(
         optional), at most 200 characters; recorded in the model card (``None``: the target
         and positive class, e.g. ``credit risk: bad``).
     id_column
-        The column of client ids in ``data``; None: detected as
-        ``advisor.datasets.index_clients`` does (None when the data has none). Recorded in
+        The column of client ids in ``data``; None: the constraint file's ``id_column``,
+        else detected as ``advisor.datasets.index_clients`` does (None when the data has
+        none). Binding errors name rows by it (and by file line). Recorded in
         the report and the model card, so that the bundle's clients are looked up by it.
 
     Returns
@@ -332,10 +333,10 @@ def train(
         }
     )
     product_label = check_product_label(label)
-    prepared = prepare_training_data(data, target, constraints, positive)
+    prepared = prepare_training_data(data, target, constraints, positive, id_column=id_column)
     direction = options.goal or prepared.constraints.goal
     try:
-        ids = find_id_column(data, id_column)
+        ids = find_id_column(data, id_column, declared=prepared.constraints.id_column)
     except DatasetError as exc:
         raise ModelError(str(exc)) from exc
     split = split_design(

@@ -64,6 +64,7 @@ from advisor.models._families import load_estimator
 from advisor.models._products import ProductCatalog, ProductRecommender, RecommenderTraining
 from advisor.models._propensity import Calibrator, PropensityModel
 from advisor.models._skops import loads_sklearn, save_sklearn
+from constraints import ConstraintError, parse_constraint_file
 from counterfactuals import CounterfactualError, FeatureSpace
 
 __all__ = ["BUNDLE_FORMAT", "BundleIntegrity", "ModelBundle", "load_bundle", "save_bundle"]
@@ -104,6 +105,22 @@ class ModelBundle:
     def model(self) -> PropensityModel:
         """The propensity model of a single-model bundle (the first product's otherwise)."""
         return next(iter(self.models.values()))
+
+    @property
+    def id_column(self) -> str | None:
+        """The data's column of client ids, or None.
+
+        The card's (recorded at training), else the constraint file's ``id_column``; pass
+        it as ``recorded=`` to :func:`advisor.datasets.index_clients`.
+        """
+        if self.card.data.id_column is not None:
+            return self.card.data.id_column
+        if self.constraint_text is None:
+            return None
+        try:
+            return parse_constraint_file(self.constraint_text).id_column
+        except ConstraintError:  # the binding reports the file's problems
+            return None
 
     @staticmethod
     def check_target(directory: str | Path, *, overwrite: bool = False) -> Path:

@@ -21,8 +21,14 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.model_selection import train_test_split
 
-from advisor.errors import ModelError
-from constraints import ConstraintSet, parse_constraints, read_constraint_text
+from advisor.datasets import find_id_column, row_references
+from advisor.errors import DatasetError, ModelError
+from constraints import (
+    ConstraintSet,
+    bind_constraints,
+    parse_constraint_file,
+    read_constraint_text,
+)
 from counterfactuals import CounterfactualError, FeatureSpace
 
 __all__ = [
@@ -94,7 +100,18 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _bind(source: ConstraintSource, data: pd.DataFrame) -> tuple[ConstraintSet, str | None]:
+def _labelled(data: pd.DataFrame, id_column: str | None, declared: str | None) -> pd.DataFrame:
+    """Return ``data`` with rows named by file line and client id (binding messages)."""
+    try:
+        ids = find_id_column(data, id_column, declared=declared)
+    except DatasetError as exc:
+        raise ModelError(str(exc)) from exc
+    return data.set_axis(row_references(data, ids))
+
+
+def _bind(
+    source: ConstraintSource, data: pd.DataFrame, id_column: str | None = None
+) -> tuple[ConstraintSet, str | None]:
     if isinstance(source, ConstraintSet):
         return source, None
     if not isinstance(source, (str, os.PathLike)):
@@ -106,11 +123,17 @@ def _bind(source: ConstraintSource, data: pd.DataFrame) -> tuple[ConstraintSet, 
     if not path.is_file():
         raise ModelError(f"constraints: must be an existing constraint file. Got {str(path)!r}.")
     text = read_constraint_text(path)  # read once: the text bound is the text hashed
-    return parse_constraints(text, data, source=path.name), text
+    doc = parse_constraint_file(text, path.name)
+    return bind_constraints(doc, _labelled(data, id_column, doc.id_column)), text
 
 
 def prepare_training_data(
-    data: pd.DataFrame, target: str, constraints: ConstraintSource, positive: Any = None
+    data: pd.DataFrame,
+    target: str,
+    constraints: ConstraintSource,
+    positive: Any = None,
+    *,
+    id_column: str | None = None,
 ) -> TrainingData:
     """Check a training table against the constraint file and encode it.
 
@@ -143,7 +166,7 @@ def prepare_training_data(
             f"target {target!r}: values must not be missing. Got {int(labels.isna().sum())} "
             "missing. Hint: drop those rows before training."
         )
-    constraint_set, text = _bind(constraints, data)
+    constraint_set, text = _bind(constraints, data, id_column)
     if target in constraint_set.feature_names:
         raise ModelError(
             f"constraints: the target {target!r} must not be a feature of the constraint file. "

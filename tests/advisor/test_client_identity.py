@@ -60,7 +60,7 @@ def test_two_id_like_columns_are_an_error_naming_both_and_the_option() -> None:
         match=r"^id_column: the clients must have at most one id-like column of unique ids, or "
         r"the id column must be named\. Got 2 \('ID', 'customer_ref'\); which one identifies "
         r"the clients is not guessed\. Hint: name it with --id-column \(id_column= in "
-        r"Python\), e\.g\. 'ID'\.$",
+        r"Python, or id_column: in the constraint file\), e\.g\. 'ID'\.$",
     ):
         index_clients(frame)
     assert index_clients(frame, "customer_ref").index.tolist() == ["a", "b", "c"]

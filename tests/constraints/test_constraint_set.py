@@ -318,11 +318,11 @@ def test_arrays_round_trip_through_business_values(cs: ConstraintSet) -> None:
         (
             {**CLIENT, "plan": "gold"},
             r"^data\.plan: values must be among the categories \(basic, plus, premium\)\. "
-            r"Got 'gold' in 1 row\. Hint: add them to the constraint file, or clean the data\.$",
+            r"Got 'gold' in row 0\. Hint: add them to the constraint file, or clean the data\.$",
         ),
         (
             {**CLIENT, "income": "a lot"},
-            r"^data\.income: a continuous feature must hold numbers\. Got 'a lot' in 1 row\. "
+            r"^data\.income: a continuous feature must hold numbers\. Got 'a lot' in row 0\. "
             r"Hint: clean the column",
         ),
         (

@@ -326,7 +326,7 @@ def test_cli_check_reports_binding_problems(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "c.yaml:4 features.c: must be a column of the data. Got no such column." in result.output
     assert (
-        "c.yaml:5 features.b: values must be among the categories (x, z). Got 'y' in 1 "
+        "c.yaml:5 features.b: values must be among the categories (x, z). Got 'y' in line 3. "
         in result.output
     )
 
