@@ -287,6 +287,7 @@ def _format_hint(values: np.ndarray, kind: str) -> list[str]:
 
     ``integer`` for whole numbers; ``percent`` for a ratio (every value in [0, 1], not only
     0/1, which are binary). A trailing comment says the expert may delete or change it.
+    Columns with two values get none (the draft suggests mapping them to 0/1 instead).
     """
     if not len(values):
         return []
@@ -358,7 +359,8 @@ def describe_column(name: str, column: pd.Series, target: Target | None) -> Colu
         kind = "integer" if len(finite) and _is_whole(finite) else "continuous"
         if n_distinct > 1 and len(finite) == len(values):
             lines += _percentile_bounds(values, kind)
-        lines += _format_hint(finite, kind)
+        if n_distinct != 2:  # two values are a yes/no in disguise: the note says so
+            lines += _format_hint(finite, kind)
         if n_distinct == 2:
             notes.append("two values: map them to 0/1 for kind: binary")
     elif n_distinct == 2 and len({str(v).strip().lower() for v in distinct}) == 2:

@@ -2,7 +2,8 @@
 
 The oracle is the column's values, read here on their own: a number column (not yes/no)
 whose values are all whole gets ``integer``; one whose values all lie in [0, 1] and are not
-only 0 and 1 gets ``percent``; any other column gets no ``format``.
+only 0 and 1 gets ``percent``; a column with two values (a yes/no in disguise) and any other
+column get no ``format``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from constraints import ConstraintSet, bind_constraints, draft_constraints, inspect_constraint_file
 
@@ -21,8 +24,8 @@ def expected_format(column: pd.Series) -> str | None:
         return None
     values = column.dropna().to_numpy(dtype=np.float64)
     distinct = set(np.unique(values).tolist())
-    if distinct == {0.0, 1.0}:
-        return None  # yes/no
+    if len(distinct) == 2:
+        return None  # yes/no, or two codes the draft says to map to 0/1
     if np.all(values == np.round(values)):
         return "integer"
     if values.min() >= 0 and values.max() <= 1:
@@ -64,6 +67,7 @@ def ratio_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
             "default_rate": np.where(rng.random(n) < 0.5, 0.0, 1.0) * rng.random(n),  # 0..1
             "cards": rng.integers(0, 6, n),
             "is_owner": rng.integers(0, 2, n),  # 0/1: binary, no format
+            "tier": rng.integers(1, 3, n),  # two codes (1/2): to map to 0/1, no format
             "has_app": rng.random(n) < 0.3,
             "income": rng.lognormal(7.5, 0.4, n),  # beyond 1: no format
             "shift": rng.normal(0.5, 0.2, n),  # crosses 0 and 1: no format
@@ -80,6 +84,7 @@ def test_a_ratio_gets_percent_counts_get_integer_and_the_rest_nothing() -> None:
     assert formats["default_rate"] == "percent"
     assert formats["cards"] == "integer"
     assert formats["is_owner"] is None
+    assert formats["tier"] is None
     assert formats["income"] is None
     assert formats["shift"] is None
     assert bound.format_value("utilisation", 0.4064) == "40.6\u202f%"
@@ -117,3 +122,24 @@ def test_the_shared_data_sets_get_the_formats_their_values_call_for(
     numbers = [s.name for s in bound.features if s.kind in ("integer", "continuous")]
     assert numbers  # both files have counts and amounts
     assert all(bound.feature(n).format == "integer" for n in numbers if n in ("age", "duration"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.floats(0, 1), min_size=12, max_size=12),
+            st.lists(st.integers(-50, 50), min_size=12, max_size=12),
+            st.lists(st.floats(-1e6, 1e6), min_size=12, max_size=12),
+            st.lists(st.sampled_from([0, 1]), min_size=12, max_size=12),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_number_columns_get_the_format_their_values_call_for(
+    columns: list[list[float]],
+) -> None:
+    frame = pd.DataFrame({f"c{i}": values for i, values in enumerate(columns)})
+    frame["anchor"] = np.arange(12) % 3  # one usable feature, whatever the columns are
+    check_draft(frame, None)
