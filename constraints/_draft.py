@@ -162,6 +162,8 @@ def draft_constraints(
     (('age', 'region'), ('client_id',))
     >>> print(draft.flags[0])
     client_id: a likely row identifier (a different value on every row): never a model feature; keep it to find clients.
+    >>> "\nid_column: client_id\n" in draft.text
+    True
     """  # noqa: E501
     _validate(frame, target, name)
     goal = Target(frame[target]) if target is not None else None
@@ -187,6 +189,7 @@ def draft_constraints(
         "# raise: the model scores an outcome the bank wants (a sale) and levers lift it;",
         "# lower: a risk score (the positive class is a default, a churn) that levers bring down.",
         "goal: raise",
+        *_id_column_lines(flags),
         "",
         "features:",
     ]
@@ -198,6 +201,18 @@ def draft_constraints(
         commented_out=tuple(c.name for c in columns if c.commented),
         flags=tuple(flags),
     )
+
+
+def _id_column_lines(flags: list[DraftFlag]) -> list[str]:
+    """``id_column: X`` for the one likely identifier; a choice to make for several."""
+    ids = [flag.feature for flag in flags if flag.reason == "identifier"]
+    why = "# the clients' ids: levers look clients up by it (never by row number)."
+    if len(ids) == 1:
+        return [why, f"id_column: {scalar(ids[0])}"]
+    if ids:
+        shown = ", ".join(comment(name) for name in ids)
+        return [why, f"# TODO one of {shown} (or none):", f"# id_column: {scalar(ids[0])}"]
+    return []
 
 
 def draft_constraint_file(

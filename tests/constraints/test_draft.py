@@ -234,3 +234,23 @@ def test_hostile_names_and_values_stay_inside_their_yaml_lines() -> None:
         "tab\there",
         "x\ny",
     ]
+
+
+def test_the_draft_names_the_one_id_column_and_leaves_a_choice_of_two() -> None:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "dossier_id": rng.permutation(50) + 7000,
+            "income": rng.normal(2000, 300, 50).round(2),
+        }
+    )
+    one = draft_constraints(frame, name="one")
+    assert "\nid_column: dossier_id\n" in one.text
+    bound = validate_and_bind(one.text, frame)
+    assert bound.id_column == "dossier_id"
+    assert "dossier_id" not in bound.feature_names
+    two = draft_constraints(frame.assign(customer_id=frame["dossier_id"] + 1), name="two")
+    assert "\nid_column:" not in two.text
+    assert "# TODO one of dossier_id, customer_id (or none):\n# id_column: dossier_id\n" in (
+        two.text
+    )
