@@ -382,11 +382,13 @@ def test_mismatched_or_malformed_clients(campaign: Campaign, clients: pd.DataFra
         (
             clients.iloc[:5].assign(region="mars"),
             r"^clients: cannot be scored by the model: data\.region: values must be among the "
-            r"categories .* Got 'mars' in 5 rows\. Hint: .*$",
+            r"categories .* Got 'mars' in rows C0000000, C0000001, C0000002 and 2 more "
+            r"\(5 rows\)\. Hint: .*$",
         ),
         (
             clients.iloc[:5].assign(age="old"),
-            r"^clients: cannot be scored by the model: data\.age: .* Got 'old' in 5 rows\. .*$",
+            r"^clients: cannot be scored by the model: data\.age: .* Got 'old' in rows "
+            r"C0000000, .* \(5 rows\)\. .*$",
         ),
     ]
     for frame, message in cases:

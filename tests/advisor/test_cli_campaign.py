@@ -343,7 +343,11 @@ def test_bad_options_get_one_line(
             ["--data", "must match the bundle's constraint file", "astronaut"],
         ),
         (None, "no-balance.csv", ["--reference", "must hold every feature", "balance"]),
-        ("astronauts.csv", "clients", ["clients: cannot be scored", "'astronaut' in 6 rows"]),
+        (
+            "astronauts.csv",
+            "clients",
+            ["clients: cannot be scored", "'astronaut' in rows 1, 2, 3 and 3 more (6 rows)"],
+        ),
     ],
 )
 def test_a_bundle_data_mismatch_is_one_line(
