@@ -30,18 +30,18 @@ from advisor.models._data import (
 )
 from advisor.models._families import FAMILIES
 from advisor.models._label import check_product_label
+from advisor.models._leaderboard import leaderboard, started_trials
 from advisor.models._metrics import TestMetrics, evaluate
+from advisor.models._pilot import plan_search
 from advisor.models._propensity import CalibrationMethod, PropensityModel, fit_calibrator
 from advisor.models._study import (
+    DEADLINE_SHARE,
     METRICS,
     Metric,
     StudyOutcome,
     StudySettings,
     TrialProgress,
-    leaderboard,
     run_study,
-    search_rows,
-    started_trials,
 )
 from constraints import (
     GOALS,
@@ -101,9 +101,9 @@ TRAIN_PARAMS: ParamSpec = {
 class TrainingReport:
     """How a model was trained: data, split, study and provenance (for the model card).
 
-    ``skipped_families``: family -> why the study skipped it (its first fit alone would have
-    exceeded the budget left). ``refit_estimate_s``: the final refit's duration as announced
-    before it started (the winner's mean fold fit time scaled by the training rows);
+    ``skipped_families``: family -> why the study skipped it (its trials could not finish
+    within the budget left). ``refit_estimate_s``: the final refit's duration as announced
+    before it started (the winner's slowest fold fit scaled by the training rows);
     ``refit_s``: as measured. ``elapsed_s`` includes the refit. ``n_search``: the training
     rows the study searched on (``n_train`` unless the budget forced a stratified sample; the
     refit always uses all ``n_train`` rows).
@@ -263,9 +263,9 @@ def train(
         Model families to search among: ``logistic``, ``xgboost``, ``mlp``.
     budget_s
         Wall-clock budget in seconds (finite, above 0, at most 86,400 = 24 h), kept within
-        10 % plus the final refit: every fold is time-boxed (a trial that would overrun is
-        pruned, with the reason in the leaderboard's ``note``; a family whose first fit alone
-        would overrun is skipped, ``report.skipped_families``); the refit on the whole
+        10 % plus the final refit: every trial is time-boxed (a trial that would overrun is
+        pruned, with the reason in the leaderboard's ``note``; a family whose trials cannot
+        finish is skipped, ``report.skipped_families``); the refit on the whole
         training part comes after, estimated and announced first (a ``TrialProgress`` with
         ``state == "refit"``). A budget is not reproducible across machines; ``n_trials``
         with ``budget_s=None`` is.
@@ -314,7 +314,8 @@ def train(
     ModelError
         A parameter breaks :data:`TRAIN_PARAMS` (``<name>: must be <rule>. Got <value>.``),
         neither ``budget_s`` nor ``n_trials`` is set, the data does not fit the constraint
-        file or the target, or no trial completes.
+        file or the target, preparing the data spends the budget, or no trial completes (the
+        message names each family's reason and, with a budget, the fixes).
     """
     started = time.perf_counter()
     options = _options(
@@ -358,10 +359,12 @@ def train(
         n_trials=options.n_trials,
         space=prepared.space,
     )
-    sample = search_rows(split.x_train, split.y_train, settings)
-    if options.budget_s is not None:  # what the pilot fit of search_rows left
+    _check_time_left(options.budget_s, started)
+    sample = plan_search(split.x_train, split.y_train, settings).rows
+    if options.budget_s is not None:  # what the pilot fits left
+        _check_time_left(options.budget_s, started)
         remaining = options.budget_s - (time.perf_counter() - started)
-        settings = replace(settings, budget_s=max(remaining, 0.0))
+        settings = replace(settings, budget_s=remaining)
     searched = (split.x_train, split.y_train)
     if sample is not None:  # the budget forces a stratified sample; the refit uses every row
         searched = (split.x_train[sample], split.y_train[sample])
@@ -388,6 +391,19 @@ def train(
     )
 
 
+def _check_time_left(budget_s: float | None, started: float) -> None:
+    """Refuse a budget that preparing the data (and timing the families) has already spent."""
+    if budget_s is None:
+        return
+    spent = time.perf_counter() - started
+    if spent >= DEADLINE_SHARE * budget_s:
+        raise ModelError(
+            f"budget_s: must leave time for the search after preparing the data (and timing "
+            f"the families on a sample), which took {spent:.2f} s. Got {budget_s:g} s. Hint: "
+            "raise budget_s (levers train --budget-s), or train on fewer rows."
+        )
+
+
 def _announce_refit(
     outcome: StudyOutcome,
     settings: StudySettings,
@@ -395,12 +411,14 @@ def _announce_refit(
     progress: Callable[[TrialProgress], None] | None,
     started: float,
 ) -> tuple[float, float]:
-    """Estimate the final refit (mean fold fit time x rows ratio) and announce it first.
+    """Estimate the final refit (slowest fold fit x rows ratio) and announce it first.
 
-    ``labels``: the rows searched and the whole training part (the refit's rows).
+    ``labels``: the rows searched and the whole training part (the refit's rows). The slowest
+    fold, not the mean: the estimate is part of the budget's promise.
     """
     fold_rows = len(labels[0]) * (settings.n_folds - 1) / settings.n_folds
-    fold_s = float(outcome.best.user_attrs.get("fit_time_s", 0.0))
+    attrs = outcome.best.user_attrs
+    fold_s = float(attrs.get("fit_max_s", attrs.get("fit_time_s", 0.0)))
     estimate = fold_s * len(labels[1]) / fold_rows
     if progress is not None:
         progress(

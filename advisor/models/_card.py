@@ -112,8 +112,8 @@ class ModelEntry(_Record):
         The product's name for advisors set at training, ``{"en": ..., "fr": ...}``;
         ``None``: none was set (or an older card): the target and positive class are shown.
     skipped_families, n_search
-        Families the study skipped because their first fit alone would have exceeded the
-        budget left (family -> reason), and the training rows the study searched on (fewer
+        Families the study skipped because their trials could not finish within the budget
+        left (family -> reason), and the training rows the study searched on (fewer
         than ``n_train`` when the budget forced a stratified sample; the model is refitted on
         all of them). ``{}`` and None in cards written before the fields existed.
     """

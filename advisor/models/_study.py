@@ -1,12 +1,13 @@
-"""The optuna study behind :func:`~advisor.models.train`: objective, stopper and leaderboard.
+"""The optuna study behind :func:`~advisor.models.train`: objective and stopper.
 
 Each trial picks a family and its hyper-parameters (TPE sampler), and is scored by stratified
 k-fold cross-validation on the training part (AUC or average precision). The families' default
 settings are enqueued first, so the winner is never worse than the defaults on cross-validation;
-a median pruner stops weak trials after a fold; with a budget every fold is time-boxed (a fold
-that would end after the budget is not started or is stopped, and its trial pruned with the
-reason; a family whose first fit alone would overrun is skipped) and a stopper ends the study
-when the next trial would overrun it.
+a median pruner stops weak trials after a fold; with a budget every trial is time-boxed (a trial
+whose folds left would end after the budget is not continued, a fit that would overrun is
+stopped, and the trial is pruned with the reason; a family whose trials cannot finish is
+skipped, see :class:`_Objective`) and a stopper ends the study when the next trial would
+overrun it, or when every family is skipped.
 """
 
 from __future__ import annotations
@@ -19,35 +20,34 @@ from typing import Any, Literal, NoReturn
 
 import numpy as np
 import optuna
-import pandas as pd
 import xgboost as xgb
 from numpy.typing import NDArray
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold
 
 from advisor.errors import ModelError
 from advisor.models._deadline import OutOfTime
 from advisor.models._families import FAMILIES, Estimator
+from advisor.models._leaderboard import started_trials
 from counterfactuals import FeatureSpace
 
 __all__ = [
+    "DEADLINE_SHARE",
+    "MAX_TIME_PRUNES",
     "METRICS",
-    "PILOT_ROWS",
+    "TRIAL_ERRORS",
     "Metric",
     "StudyOutcome",
     "StudySettings",
     "TrialProgress",
-    "leaderboard",
     "run_study",
-    "search_rows",
-    "started_trials",
 ]
 
 FloatArray = NDArray[np.float64]
 Metric = Literal["roc_auc", "average_precision"]
 METRICS: tuple[Metric, ...] = ("roc_auc", "average_precision")
 # A trial failing with one of these is recorded as failed; the study goes on.
-_TRIAL_ERRORS = (ValueError, RuntimeError, FloatingPointError, xgb.core.XGBoostError)
+TRIAL_ERRORS = (ValueError, RuntimeError, FloatingPointError, xgb.core.XGBoostError)
 _SCORERS: dict[str, Callable[[NDArray[np.int64], FloatArray], float]] = {
     "roc_auc": lambda y, s: float(roc_auc_score(y, s)),
     "average_precision": lambda y, s: float(average_precision_score(y, s)),
@@ -59,7 +59,7 @@ class TrialProgress:
     """What a progress display needs after each trial, and once before the final refit.
 
     The refit event has ``state == "refit"``, the winner's ``trial``, ``family`` and score, and
-    ``refit_s``: the refit's estimated seconds (the winner's mean fold fit time scaled by the
+    ``refit_s``: the refit's estimated seconds (the winner's slowest fold fit scaled by the
     training rows), announced before it starts.
     """
 
@@ -112,7 +112,9 @@ class StudySettings:
 class StudyOutcome:
     """A finished study: every trial, the best complete one and its out-of-fold margins.
 
-    ``skipped``: family -> why it was skipped (its first fit alone would exceed the budget).
+    ``skipped``: family -> why it was skipped (its trials cannot finish within the budget),
+    for the families that completed no trial (one that did, then ran out of time near the end
+    of the budget, is skipped too, its later trials noted ``skipped: …``, but not listed).
     """
 
     study: optuna.Study
@@ -130,12 +132,20 @@ class _Best:
     oof: FloatArray
 
 
+MAX_TIME_PRUNES = 3
+"""A family is skipped once this many of its trials were stopped by the budget."""
+
+
 class _Objective:
     """Cross-validated score of one trial; remembers the best trial's out-of-fold margins.
 
-    With a ``deadline`` every fold is time-boxed: a fold that would end after it is not started
-    (or is stopped, :class:`OutOfTime`) and the trial is pruned with the reason; a family whose
-    first fit alone would overrun is skipped (``skipped``: family -> reason).
+    With a ``deadline`` every trial is time-boxed: before each fold, a trial whose folds left
+    would end after it (at this trial's mean fold time, or the family's fastest fold) is
+    pruned with the reason, and so is a trial whose fit would overrun (:class:`OutOfTime`).
+    A family is skipped (``skipped``: family -> reason; its later trials pruned at once) when
+    its first fit alone would overrun, when one of its trials is stopped and a whole trial at
+    its fastest fold no longer fits in what is left, or after :data:`MAX_TIME_PRUNES` of its
+    trials were stopped. The study stops once every family is skipped or the time is spent.
     """
 
     def __init__(self, design: FloatArray, y: NDArray[np.int64], settings: StudySettings) -> None:
@@ -146,11 +156,13 @@ class _Objective:
         self.deadline: float | None = None
         self.skipped: dict[str, str] = {}
         self.fold_s: dict[str, float] = {}  # a family's shortest fold fit so far
+        self.time_prunes: dict[str, int] = {}  # a family's trials stopped by the budget
 
     def __call__(self, trial: optuna.Trial) -> float:
         name = str(trial.suggest_categorical("family", self.settings.families))
         params = FAMILIES[name].suggest(trial)
         if name in self.skipped:
+            self._stop_when_nothing_can_run(trial)
             _prune(trial, f"skipped: {self.skipped[name]}", by_budget=True)
         oof = np.zeros(len(self.y))
         scores: list[float] = []
@@ -164,6 +176,7 @@ class _Objective:
             oof[valid_idx] = estimator.margin(self.design[valid_idx])
             scores.append(_SCORERS[self.settings.metric](self.y[valid_idx], oof[valid_idx]))
             trial.set_user_attr("fit_time_s", float(np.mean(fit_times)))
+            trial.set_user_attr("fit_max_s", max(fit_times))  # for the refit's estimate
             trial.report(float(np.mean(scores)), k)
             if k < len(self.folds) - 1 and trial.should_prune():
                 _prune(
@@ -178,18 +191,21 @@ class _Objective:
         return score
 
     def _check_time(self, trial: optuna.Trial, k: int, fold_s: float | None, name: str) -> None:
-        """Prune the trial when fold ``k`` would end after the deadline (fold time known)."""
+        """Prune the trial when its folds from ``k`` on would end after the deadline."""
         if self.deadline is None:
             return
         estimate = fold_s if fold_s is not None else self.fold_s.get(name)
         left = self.deadline - time.perf_counter()
-        if left <= 0 or (estimate is not None and estimate > left):
-            needs = "" if estimate is None else f": a fold takes about {estimate:.1f} s"
-            _prune(
+        n_left = len(self.folds) - k
+        if left <= 0 or (estimate is not None and n_left * estimate > left):
+            needs = (
+                "" if estimate is None else f": {n_left} folds take about {n_left * estimate:.1f} s"
+            )
+            self._out_of_time(
                 trial,
+                name,
                 f"stopped by the budget before fold {k + 1} of {len(self.folds)}{needs}, "
                 f"{max(left, 0.0):.1f} s left",
-                by_budget=True,
             )
 
     def _fit(
@@ -209,14 +225,39 @@ class _Objective:
         except OutOfTime as exc:
             if name not in self.fold_s:
                 self.skipped[name] = f"its first fit alone would exceed the budget ({exc.reason})"
-            _prune(
+            self._out_of_time(
                 trial,
+                name,
                 f"stopped by the budget during fold {k + 1} of {len(self.folds)} ({exc.reason})",
-                by_budget=True,
             )
-        except _TRIAL_ERRORS as exc:
+        except TRIAL_ERRORS as exc:
             trial.set_user_attr("note", f"failed: {type(exc).__name__}: {str(exc)[:160]}")
             raise
+
+    def _out_of_time(self, trial: optuna.Trial, name: str, note: str) -> NoReturn:
+        """Prune a trial stopped by the budget; skip its family when its trials cannot finish."""
+        self.time_prunes[name] = self.time_prunes.get(name, 0) + 1
+        left = (self.deadline or 0.0) - time.perf_counter()
+        fastest = self.fold_s.get(name)
+        n_folds = len(self.folds)
+        if name in self.skipped or left <= 0:
+            pass
+        elif fastest is not None and n_folds * fastest > left:
+            self.skipped[name] = (
+                f"its trials cannot finish in the time left: one takes about "
+                f"{n_folds * fastest:.1f} s ({n_folds} folds of {fastest:.1f} s at its fastest), "
+                f"{left:.1f} s were left"
+            )
+        elif self.time_prunes[name] >= MAX_TIME_PRUNES:
+            self.skipped[name] = f"{MAX_TIME_PRUNES} of its trials were stopped by the budget"
+        self._stop_when_nothing_can_run(trial)
+        _prune(trial, note, by_budget=True)
+
+    def _stop_when_nothing_can_run(self, trial: optuna.Trial) -> None:
+        """Stop the study once the time is spent or every family is skipped."""
+        left = None if self.deadline is None else self.deadline - time.perf_counter()
+        if (left is not None and left <= 0) or set(self.settings.families) <= set(self.skipped):
+            trial.study.stop()
 
 
 def _prune(trial: optuna.Trial, reason: str, *, by_budget: bool = False) -> NoReturn:
@@ -224,45 +265,6 @@ def _prune(trial: optuna.Trial, reason: str, *, by_budget: bool = False) -> NoRe
     trial.set_user_attr("note", reason)
     trial.set_user_attr("pruned_by", "budget" if by_budget else "pruner")
     raise optuna.TrialPruned()
-
-
-def leaderboard(study: optuna.Study, metric: str) -> pd.DataFrame:
-    """Return every trial of ``study``, best complete trial first (ties: earlier first).
-
-    Only complete trials are ranked: they come first, best first, so a complete trial's
-    position is its rank. Pruned (by the median rule or the budget) and failed trials follow,
-    unranked, with their ``state``, no score and the reason in ``note``. Trials queued but
-    never started (the study stopped first) are left out.
-
-    Columns: ``trial``, ``family``, ``state``, ``cv_<metric>`` (NaN unless complete),
-    ``cv_std``, ``fit_time_s``, ``params`` (without the family prefix) and ``note``.
-    """
-    rows = []
-    for t in started_trials(study):
-        family = str(t.params.get("family", ""))
-        prefix = f"{family}."
-        complete = t.state == optuna.trial.TrialState.COMPLETE
-        rows.append(
-            {
-                "trial": t.number,
-                "family": family,
-                "state": t.state.name.lower(),
-                f"cv_{metric}": t.value if complete and t.value is not None else np.nan,
-                "cv_std": t.user_attrs.get("cv_std", np.nan),
-                "fit_time_s": t.user_attrs.get("fit_time_s", np.nan),
-                "params": {k[len(prefix) :]: v for k, v in t.params.items() if k != "family"},
-                "note": t.user_attrs.get("note", ""),
-            }
-        )
-    board = pd.DataFrame(rows)
-    order = board[f"cv_{metric}"].fillna(-np.inf).to_numpy()
-    ranked = board.iloc[np.lexsort((board["trial"].to_numpy(), -order))]
-    return ranked.reset_index(drop=True)
-
-
-def started_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """Return the trials that ran (a queued trial the study stopped before is left out)."""
-    return [t for t in study.trials if t.state != optuna.trial.TrialState.WAITING]
 
 
 def _stopper(
@@ -312,58 +314,6 @@ def _new_study(settings: StudySettings) -> optuna.Study:
 
 DEADLINE_SHARE = 0.95
 """Share of the study's budget its folds may use (the rest: calibration, test, overheads)."""
-PILOT_ROWS = 2_000
-"""Rows of the pilot fit that times the search (:func:`search_rows`)."""
-MIN_SEARCH_ROWS = 1_000
-"""The search never runs on fewer training rows than this (unless the data has fewer)."""
-
-
-def search_rows(
-    design: FloatArray, y: NDArray[np.int64], settings: StudySettings
-) -> NDArray[np.intp] | None:
-    """Return the rows the study searches on when the budget forces a sample, else None.
-
-    A pilot fit of the first family's defaults on a stratified sample of at most
-    :data:`PILOT_ROWS` rows is timed and scaled linearly to a fold; when one trial
-    (``n_folds`` folds) would take more than half of ``settings.budget_s``, the search runs on a
-    stratified sample sized for a trial to take a quarter of the budget (at least
-    :data:`MIN_SEARCH_ROWS` rows), so that several trials fit.
-    """
-    budget, n = settings.budget_s, len(y)
-    if budget is None or n <= MIN_SEARCH_ROWS:
-        return None
-    family = FAMILIES[settings.families[0]]
-    pilot = _stratified(y, min(PILOT_ROWS, n), settings.seed)
-    started = time.perf_counter()
-    try:
-        family.fit(
-            design[pilot],
-            y[pilot],
-            family.defaults,
-            settings.seed,
-            settings.monotone,
-            settings.space,
-            deadline=started + budget / 2,
-        )
-    except OutOfTime:
-        pass
-    except _TRIAL_ERRORS:
-        return None  # the study reports the family's failure
-    fold_rows = n * (settings.n_folds - 1) / settings.n_folds
-    trial_s = settings.n_folds * (time.perf_counter() - started) * fold_rows / len(pilot)
-    if trial_s <= budget / 2:
-        return None
-    n_search = max(MIN_SEARCH_ROWS, int(n * budget / 4 / trial_s))
-    return None if n_search >= n else _stratified(y, n_search, settings.seed)
-
-
-def _stratified(y: NDArray[np.int64], n_rows: int, seed: int) -> NDArray[np.intp]:
-    """Return ``n_rows`` sorted positions of ``y``, stratified by class (all rows if fewer)."""
-    rows = np.arange(len(y))
-    if n_rows >= len(y):
-        return rows
-    kept, _ = train_test_split(rows, train_size=n_rows, stratify=y, random_state=seed)
-    return np.sort(np.asarray(kept, dtype=np.intp))
 
 
 def run_study(
@@ -386,7 +336,9 @@ def run_study(
     Raises
     ------
     ModelError
-        No trial completed (every one failed or was pruned).
+        No trial completed (every one failed or was pruned): the message gives each family's
+        reason and, when the budget stopped them, the fixes (a larger budget, fewer rows,
+        fewer families).
     """
     objective = _Objective(design, y, settings)
     before = optuna.logging.get_verbosity()  # no INFO line per trial; a caller's quieter
@@ -403,21 +355,45 @@ def run_study(
                 n_trials=settings.n_trials,
                 timeout=settings.budget_s,
                 callbacks=[_stopper(settings.budget_s, started, progress)],
-                catch=_TRIAL_ERRORS,
+                catch=TRIAL_ERRORS,
             )
     finally:
         optuna.logging.set_verbosity(before)
     if not any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials):
-        errors = {t.user_attrs.get("note", "") for t in study.trials} - {""}
-        raise ModelError(
-            f"train: at least one trial must complete. Got {len(study.trials)} failed or pruned "
-            f"trials{': ' + '; '.join(sorted(errors)) if errors else ''}. Hint: raise budget_s."
-        )
+        raise _no_complete_trial(study, objective)
     if objective.best is None:  # pragma: no cover - a complete trial sets it
         raise ModelError("train: at least one trial must complete. Got none.")
     return StudyOutcome(
         study=study,
         best=study.trials[objective.best.number],
         oof=objective.best.oof,
-        skipped=dict(objective.skipped),
+        skipped={k: v for k, v in objective.skipped.items() if k not in _completed(study)},
+    )
+
+
+def _completed(study: optuna.Study) -> set[str]:
+    """Return the families with a complete trial."""
+    done = optuna.trial.TrialState.COMPLETE
+    return {str(t.params.get("family", "")) for t in study.trials if t.state == done}
+
+
+def _no_complete_trial(study: optuna.Study, objective: _Objective) -> ModelError:
+    """Say why no trial completed: each skipped family's reason, else every trial's note."""
+    trials = started_trials(study)
+    skipped = objective.skipped
+    notes = {
+        str(t.user_attrs.get("note", ""))
+        for t in trials
+        if str(t.params.get("family", "")) not in skipped
+    } - {""}
+    reasons = [f"{name} skipped: {why}" for name, why in skipped.items()] + sorted(notes)
+    n_trials = f"{len(trials)} trial{'' if len(trials) == 1 else 's'}"
+    got = f"Got {n_trials}, none complete{': ' if reasons else ''}{'; '.join(reasons)}."
+    budget = objective.settings.budget_s
+    if not any(t.user_attrs.get("pruned_by") == "budget" for t in trials) or budget is None:
+        return ModelError(f"train: at least one trial must complete. {got}")
+    return ModelError(
+        f"train: at least one trial must complete within the budget (budget_s; the search had "
+        f"{budget:.1f} s of it). {got} Hint: raise budget_s (levers train --budget-s), train on "
+        "fewer rows, or leave the slow families out (families; levers train --families)."
     )
