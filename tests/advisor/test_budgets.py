@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 from rich.console import Console
@@ -33,7 +34,13 @@ from advisor.models._families import FAMILIES, LogisticEstimator
 from advisor.models._leaderboard import leaderboard
 from advisor.models._mlp import TorchMLPClassifier
 from advisor.models._pilot import MIN_SEARCH_ROWS, plan_search
-from advisor.models._study import StudySettings, _new_study, _Objective, run_study
+from advisor.models._study import (
+    MAX_TIME_PRUNES,
+    StudySettings,
+    _new_study,
+    _Objective,
+    run_study,
+)
 from constraints import load_constraints
 from tests.conftest import REPO_ROOT
 
@@ -246,6 +253,22 @@ def test_a_family_whose_trials_cannot_finish_is_skipped_after_one(mid_design: An
     assert objective.skipped["mlp"].startswith("its trials cannot finish in the time left: ")
     assert notes[1] == notes[2] == f"skipped: {objective.skipped['mlp']}"
     assert objective.time_prunes == {"mlp": 1}
+
+
+def test_a_family_is_skipped_after_three_trials_stopped_by_the_budget(mid_design: Any) -> None:
+    design, y = mid_design
+    settings = _settings(("logistic", "xgboost"))
+    objective = _Objective(design, y, settings)
+    study = _new_study(settings)
+    objective.deadline = time.perf_counter() + 600.0
+    objective.fold_s["xgboost"] = 0.01  # a whole trial at its fastest fold fits: not skipped
+    for n_stopped in range(1, MAX_TIME_PRUNES + 1):  # heavier trials stopped during a fold
+        with pytest.raises(optuna.TrialPruned):
+            objective._out_of_time(study.ask(), "xgboost", "stopped by the budget during fold 1")
+        skipped = n_stopped == MAX_TIME_PRUNES
+        assert ("xgboost" in objective.skipped) is skipped
+    assert objective.skipped == {"xgboost": "3 of its trials were stopped by the budget"}
+    assert re.match(SKIP_REASON, objective.skipped["xgboost"])
 
 
 def test_a_study_whose_families_are_all_skipped_ends_with_the_fix(big_design: Any) -> None:
