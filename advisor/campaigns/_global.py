@@ -448,11 +448,16 @@ def _select(cover: np.ndarray, cost: np.ndarray, k: int, deadline: float) -> tup
         return greedy, "greedy"
     left = max(0.1, deadline - time.perf_counter())
     y, optimal, covered = _max_coverage(cover, k, left / 2)
-    if int(cover[:, list(greedy.chosen)].any(axis=1).sum()) > covered:  # a timed-out MILP
+    greedy_covered = int(cover[:, list(greedy.chosen)].any(axis=1).sum())
+    if greedy_covered > covered:  # a timed-out MILP
         return greedy, "greedy"
     chosen = tuple(int(j) for j in np.flatnonzero(y))
     if pairs > MAX_COST_MILP_PAIRS:
         swapped = _swaps(cover, cost, chosen, k, covered)
+        if greedy_covered == covered:  # swaps are local: greedy's start may end cheaper
+            other = _swaps(cover, cost, greedy.chosen, k, covered)
+            if _total_cost(cover, cost, other) < _total_cost(cover, cost, swapped):
+                swapped = other
         return _Choice(swapped), "milp+swaps" if optimal else "milp-time-limit"
     left = max(0.1, deadline - time.perf_counter())
     y2, optimal2 = _min_cost(cover, cost, k, covered, left)
@@ -460,6 +465,12 @@ def _select(cover: np.ndarray, cost: np.ndarray, k: int, deadline: float) -> tup
         chosen = tuple(int(j) for j in np.flatnonzero(y2))
     good = optimal and optimal2 and y2 is not None
     return _Choice(chosen), "milp" if good else "milp-time-limit"
+
+
+def _total_cost(cover: np.ndarray, cost: np.ndarray, chosen: tuple[int, ...]) -> float:
+    """Return what the covered clients pay with ``chosen`` (each its cheapest action)."""
+    which, paid = _assign(cover, cost, chosen)
+    return float(paid[which >= 0].sum())
 
 
 def _assign(
