@@ -1,0 +1,109 @@
+"""The client every explainer explains, checked once, and weights turned into business words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from advisor.errors import AdvisorError, ModelError
+from advisor.explain._types import FeatureWeight
+from advisor.models import PropensityModel
+from constraints import ConstraintSet
+from counterfactuals import CounterfactualError
+
+__all__ = ["MISSING_WORDS", "check_model", "client_codes", "feature_weights"]
+
+MISSING_WORDS = {"en": "missing", "fr": "manquant"}
+
+
+def check_model(model: object, constraints: object) -> tuple[PropensityModel, ConstraintSet]:
+    """Refuse anything but a trained propensity model over the constraint set's features."""
+    if not isinstance(model, PropensityModel):
+        raise AdvisorError(
+            f"model: must be a trained PropensityModel (advisor.models.train, or a bundle's "
+            f"model). Got {type(model).__name__}."
+        )
+    if not isinstance(constraints, ConstraintSet):
+        raise AdvisorError(
+            f"constraints: must be a ConstraintSet (constraints.load_constraints). Got "
+            f"{type(constraints).__name__}."
+        )
+    if tuple(constraints.feature_names) != tuple(model.feature_names):
+        raise AdvisorError(
+            f"constraints: must list the model's features in its order. Got "
+            f"{list(constraints.feature_names)[:5]} for a model of "
+            f"{list(model.feature_names)[:5]}. Hint: use the bundle's own constraint file."
+        )
+    return model, constraints
+
+
+def client_codes(model: PropensityModel, client: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return ``client`` as a one-row frame in business values and its (d,) codes.
+
+    Accepts a one-row DataFrame, a Series or a dict holding every feature; anything else,
+    several rows, an unknown category or a value the feature cannot take is an error naming
+    the feature.
+    """
+    if isinstance(client, pd.Series):
+        frame = client.to_frame().T
+    elif isinstance(client, Mapping):
+        frame = pd.DataFrame([dict(client)])
+    elif isinstance(client, pd.DataFrame):
+        frame = client
+    else:
+        raise AdvisorError(
+            f"client: must be a Series, a dict or a one-row DataFrame in business values. Got "
+            f"{type(client).__name__}."
+        )
+    if len(frame) != 1:
+        raise AdvisorError(f"client: must be exactly one client. Got {len(frame)} rows.")
+    missing = [name for name in model.feature_names if name not in frame.columns]
+    if missing:
+        raise AdvisorError(
+            f"client: must give every feature of the model. Got none for "
+            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}."
+        )
+    try:
+        codes = model.space.to_codes(frame.infer_objects())
+    except (CounterfactualError, ModelError) as exc:
+        raise AdvisorError(f"client: {exc}") from exc
+    return frame, codes[0]
+
+
+def feature_weights(
+    constraints: ConstraintSet, codes: np.ndarray, weights: Mapping[str, float]
+) -> tuple[FeatureWeight, ...]:
+    """Return one :class:`FeatureWeight` per entry of ``weights``, in business words.
+
+    ``codes`` is the client's (d,) codes in the constraint set's feature order.
+    """
+    position = {name: j for j, name in enumerate(constraints.feature_names)}
+    unknown = [name for name in weights if name not in position]
+    if unknown:
+        raise AdvisorError(f"weights: must name features of the model. Got {unknown[:5]}.")
+    values = constraints.to_frame(np.nan_to_num(codes)[None, :]).iloc[0]
+    entries = []
+    for name, weight in weights.items():
+        spec = constraints.feature(name)
+        code = float(codes[position[name]])
+        if np.isnan(code):
+            shown = dict(MISSING_WORDS)
+            value: Any = None
+        else:
+            shown = {lang: constraints.format_value(name, code, lang) for lang in ("en", "fr")}
+            value = values[name]
+        label = {lang: spec.label.get(lang) or name for lang in ("en", "fr")}
+        entries.append(
+            FeatureWeight(
+                feature=name,
+                weight=float(weight),
+                value=value.item() if isinstance(value, np.generic) else value,
+                role=spec.role,
+                label=label,
+                shown=shown,
+            )
+        )
+    return tuple(entries)
