@@ -14,6 +14,17 @@ from advisor._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from advisor.explain._factory import EXPLAINER_CLASSES, make_explainer
+    from advisor.explain._global import GLOBAL_METHODS, global_importance, importance_by_role
+    from advisor.explain._gradients import IntegratedGradientsExplainer
+    from advisor.explain._levers_lime import LeversLimeExplainer
+    from advisor.explain._lime import LimeExplainer
+    from advisor.explain._shap import (
+        MAX_EXACT_FEATURES,
+        ExactShapExplainer,
+        KernelShapExplainer,
+        TreeShapExplainer,
+    )
+    from advisor.explain._text import explanation_text
     from advisor.explain._types import (
         METHODS,
         ROLES,
@@ -27,14 +38,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPLAINER_CLASSES",
+    "GLOBAL_METHODS",
+    "MAX_EXACT_FEATURES",
     "METHODS",
     "ROLES",
     "SCALES",
+    "ExactShapExplainer",
     "Explainer",
     "Explanation",
     "FeatureWeight",
     "Fidelity",
+    "IntegratedGradientsExplainer",
+    "KernelShapExplainer",
+    "LeversLimeExplainer",
+    "LimeExplainer",
     "Stability",
+    "TreeShapExplainer",
+    "explanation_text",
+    "global_importance",
+    "importance_by_role",
     "make_explainer",
 ]
 
@@ -43,6 +65,9 @@ __all__ = [
 _EXPORTS = {
     "EXPLAINER_CLASSES": "advisor.explain._factory",
     "make_explainer": "advisor.explain._factory",
+    "LimeExplainer": "advisor.explain._lime",
+    "LeversLimeExplainer": "advisor.explain._levers_lime",
+    "explanation_text": "advisor.explain._text",
     "METHODS": "advisor.explain._types",
     "ROLES": "advisor.explain._types",
     "SCALES": "advisor.explain._types",
@@ -51,6 +76,14 @@ _EXPORTS = {
     "FeatureWeight": "advisor.explain._types",
     "Fidelity": "advisor.explain._types",
     "Stability": "advisor.explain._types",
+    "GLOBAL_METHODS": "advisor.explain._global",
+    "global_importance": "advisor.explain._global",
+    "importance_by_role": "advisor.explain._global",
+    "IntegratedGradientsExplainer": "advisor.explain._gradients",
+    "MAX_EXACT_FEATURES": "advisor.explain._shap",
+    "ExactShapExplainer": "advisor.explain._shap",
+    "KernelShapExplainer": "advisor.explain._shap",
+    "TreeShapExplainer": "advisor.explain._shap",
 }
 
 

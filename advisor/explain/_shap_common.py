@@ -1,0 +1,168 @@
+"""What the SHAP and gradient explainers share: parameters, reference codes, the result.
+
+Parameters are declared as data (:func:`constraints.check_params`) and a name the method does
+not know is refused with the list of those it does; the reference clients become codes once;
+every explanation is built the same way (:func:`build_explanation`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from advisor.errors import AdvisorError, ModelError
+from advisor.explain._client import check_model, client_codes, feature_weights
+from advisor.explain._types import Explanation
+from advisor.models import PropensityModel
+from constraints import ConstraintSet, OneOf, ParamSpec, Whole, check_params
+from counterfactuals import CounterfactualError
+
+__all__ = [
+    "OUTPUTS",
+    "Prepared",
+    "background_sample",
+    "build_explanation",
+    "output_function",
+    "prepare",
+    "reference_codes",
+    "sum_by_feature",
+]
+
+FloatArray = NDArray[np.float64]
+OUTPUTS = ("margin", "probability")
+"""What the Shapley value function averages: the raw margin or the calibrated score."""
+SEED_RULE = Whole(0, 2**32 - 1)
+
+
+class Prepared:
+    """The checked model, constraint set, reference codes, seed and parameters of one explainer."""
+
+    __slots__ = ("codes", "constraints", "model", "params", "seed")
+
+    def __init__(
+        self,
+        model: PropensityModel,
+        constraints: ConstraintSet,
+        codes: FloatArray,
+        seed: int,
+        params: dict[str, Any],
+    ) -> None:
+        self.model, self.constraints, self.codes = model, constraints, codes
+        self.seed, self.params = seed, params
+
+
+def reference_codes(model: PropensityModel, data: Any) -> FloatArray:
+    """Return the (n, d) codes of the reference clients, or an error naming the bad column."""
+    if not isinstance(data, pd.DataFrame) or data.empty:
+        raise AdvisorError(
+            "data: must be a non-empty DataFrame of reference clients in business values. Got "
+            f"{type(data).__name__ if not isinstance(data, pd.DataFrame) else 'an empty frame'}."
+        )
+    missing = [name for name in model.feature_names if name not in data.columns]
+    if missing:
+        raise AdvisorError(
+            f"data: must hold every feature of the model. Got no column {', '.join(missing[:5])}."
+        )
+    try:
+        return model.space.to_codes(data.infer_objects())
+    except (CounterfactualError, ModelError) as exc:
+        raise AdvisorError(f"data: {exc}") from exc
+
+
+def prepare(
+    where: str,
+    model: Any,
+    constraints: Any,
+    data: Any,
+    seed: Any,
+    given: Mapping[str, Any],
+    spec: ParamSpec,
+    defaults: Mapping[str, Any],
+    family: Callable[[PropensityModel], object] | None = None,
+) -> Prepared:
+    """Check everything an explainer is built from; return it with the defaults filled in.
+
+    ``where`` is the explainer's class name (it prefixes messages); ``family`` refuses a model
+    the method cannot explain.
+    """
+    checked_model, checked_constraints = check_model(model, constraints)
+    if family is not None:
+        family(checked_model)
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        raise AdvisorError(
+            f"{where}: parameters must be among {', '.join(spec)}. Got {unknown[0]!r}."
+        )
+    params = check_params({**defaults, **given}, spec, where=where, error=AdvisorError)
+    checked_seed = check_params({"seed": seed}, {"seed": SEED_RULE}, error=AdvisorError)["seed"]
+    codes = reference_codes(checked_model, data)
+    return Prepared(checked_model, checked_constraints, codes, checked_seed, params)
+
+
+def background_sample(codes: FloatArray, n: int, seed: int) -> FloatArray:
+    """Return ``n`` reference rows drawn without replacement (all of them when fewer)."""
+    if n >= len(codes):
+        return codes.copy()
+    rows = np.random.default_rng(seed).choice(len(codes), size=n, replace=False)
+    return codes[np.sort(rows)]
+
+
+def output_function(model: PropensityModel, output: str) -> Callable[[FloatArray], FloatArray]:
+    """Return the model's margin or calibrated score as a function of (n, d) codes."""
+    return model.margin_codes if output == "margin" else model.score_codes
+
+
+def sum_by_feature(model: PropensityModel, design_values: FloatArray) -> FloatArray:
+    """Sum (n, n_design) per-column values into (n, d) per-feature values (one-hot groups)."""
+    space = model.space
+    out = np.empty((len(design_values), space.n_features), dtype=np.float64)
+    for j, name in enumerate(space.names):
+        out[:, j] = design_values[:, space.design_columns(name)].sum(axis=1)
+    return out
+
+
+def client_of(model: PropensityModel, client: Any) -> FloatArray:
+    """Return the (d,) codes of one client (checked: every feature, known categories)."""
+    return client_codes(model, client)[1]
+
+
+def build_explanation(
+    prepared: Prepared,
+    method: str,
+    codes: FloatArray,
+    weights: FloatArray,
+    *,
+    output: float,
+    base: float,
+    scale: str,
+    started: float,
+    parameters: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+) -> Explanation:
+    """Return the frozen explanation of one client (weights in the constraint file's order)."""
+    names = prepared.constraints.feature_names
+    entries = feature_weights(
+        prepared.constraints, codes, {n: float(w) for n, w in zip(names, weights, strict=True)}
+    )
+    return Explanation(
+        method=method,
+        product=prepared.model.target,
+        score=float(prepared.model.score_codes(codes[None, :])[0]),
+        output=float(output),
+        base=float(base),
+        scale=scale,
+        weights=entries,
+        parameters=dict(prepared.params if parameters is None else parameters),
+        seed=seed,
+        runtime_s=time.perf_counter() - started,
+    )
+
+
+def output_rule() -> OneOf:
+    """Return the rule of the ``output`` parameter (margin or probability)."""
+    return OneOf(OUTPUTS)
