@@ -10,7 +10,7 @@ import pandas as pd
 from advisor.errors import AdvisorError
 from advisor.explain._types import METHODS, Explainer
 
-__all__ = ["EXPLAINER_CLASSES", "make_explainer"]
+__all__ = ["EXPLAINER_CLASSES", "local_method", "make_explainer"]
 
 EXPLAINER_CLASSES: dict[str, tuple[str, str]] = {
     "lime": ("advisor.explain._lime", "LimeExplainer"),
@@ -44,3 +44,20 @@ def make_explainer(
     cls = getattr(importlib.import_module(module), name)
     explainer: Explainer = cls(model, constraints, data, seed=seed, **params)
     return explainer
+
+
+def local_method(model: Any) -> str:
+    """Return the method that explains a client to an advisor best for ``model``'s family.
+
+    TreeSHAP for XGBoost (exact, fast); Levers LIME otherwise (plausible perturbations from
+    the constraint file, with its fidelity reported).
+
+    Raises
+    ------
+    AdvisorError
+        ``model`` is not a trained propensity model.
+    """
+    family = getattr(model, "family", None)
+    if family not in ("logistic", "xgboost", "mlp"):
+        raise AdvisorError(f"model: must be a trained PropensityModel. Got {type(model).__name__}.")
+    return "tree_shap" if family == "xgboost" else "levers_lime"
