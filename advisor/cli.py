@@ -21,6 +21,7 @@ from advisor._cli_app import app_command
 from advisor._cli_campaign import campaign_app
 from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._cli_models import models_app, train_command
+from advisor._cli_study import study_app
 from advisor._console import shown, text
 from advisor.datasets import (
     describe_table,
@@ -89,6 +90,7 @@ app.add_typer(models_app, name="models")
 app.command("advise")(_interruptible(advise_command))
 app.command("app")(app_command)
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(study_app, name="study")
 
 
 def _show_version(value: bool) -> None:
