@@ -16,12 +16,15 @@ if TYPE_CHECKING:
     from advisor.explain._factory import EXPLAINER_CLASSES, make_explainer
     from advisor.explain._global import GLOBAL_METHODS, global_importance, importance_by_role
     from advisor.explain._gradients import IntegratedGradientsExplainer
+    from advisor.explain._levers_lime import LeversLimeExplainer
+    from advisor.explain._lime import LimeExplainer
     from advisor.explain._shap import (
         MAX_EXACT_FEATURES,
         ExactShapExplainer,
         KernelShapExplainer,
         TreeShapExplainer,
     )
+    from advisor.explain._text import explanation_text
     from advisor.explain._types import (
         METHODS,
         ROLES,
@@ -47,8 +50,11 @@ __all__ = [
     "Fidelity",
     "IntegratedGradientsExplainer",
     "KernelShapExplainer",
+    "LeversLimeExplainer",
+    "LimeExplainer",
     "Stability",
     "TreeShapExplainer",
+    "explanation_text",
     "global_importance",
     "importance_by_role",
     "make_explainer",
@@ -59,6 +65,9 @@ __all__ = [
 _EXPORTS = {
     "EXPLAINER_CLASSES": "advisor.explain._factory",
     "make_explainer": "advisor.explain._factory",
+    "LimeExplainer": "advisor.explain._lime",
+    "LeversLimeExplainer": "advisor.explain._levers_lime",
+    "explanation_text": "advisor.explain._text",
     "METHODS": "advisor.explain._types",
     "ROLES": "advisor.explain._types",
     "SCALES": "advisor.explain._types",
