@@ -6,7 +6,8 @@ The baseline is the reference clients' typical client: the median of each contin
 feature, the lower median of each integer or ordinal one, the most frequent value of each
 binary or categorical one (missing values ignored). The network runs in float64 on a copy,
 so the completeness gap (attributions against ``margin(client) - margin(baseline)``) is the
-quadrature's error only; it is reported in the explanation's parameters.
+quadrature's error only; it is reported in the explanation's parameters. A missing value
+(``missing: keep``) enters the path as the value the model imputes for it.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from advisor.explain._shap_common import (
 )
 from advisor.explain._types import Explanation
 from advisor.models import MLPEstimator, PropensityModel
-from constraints import ParamSpec, Whole
+from constraints import OneOf, ParamSpec, Whole
 from counterfactuals import TorchFunction
 
-__all__ = ["IntegratedGradientsExplainer", "typical_client"]
+__all__ = ["INTEGRATION_METHODS", "IntegratedGradientsExplainer", "typical_client"]
 
 
 def _need_mlp(model: PropensityModel) -> None:
@@ -63,7 +64,15 @@ def typical_client(model: PropensityModel, codes: FloatArray) -> FloatArray:
     return out
 
 
-_SPEC: ParamSpec = {"n_steps": Whole(2, 10_000), "internal_batch_size": Whole(1, 1_000_000)}
+INTEGRATION_METHODS = ("riemann_middle", "riemann_trapezoid", "gausslegendre")
+"""captum's quadratures offered (Gauss-Legendre's nodes cost O(n_steps^3) to compute)."""
+MAX_GAUSS_STEPS = 1_000
+"""Most Gauss-Legendre points (1,000 take about 2 s to compute, each call)."""
+_SPEC: ParamSpec = {
+    "n_steps": Whole(2, 10_000),
+    "method": OneOf(INTEGRATION_METHODS),
+    "internal_batch_size": Whole(1, 1_000_000),
+}
 
 
 class IntegratedGradientsExplainer:
@@ -75,7 +84,10 @@ class IntegratedGradientsExplainer:
         As for every explainer; ``data`` gives the baseline (its typical client, see
         :func:`typical_client`); nothing is drawn at random (the explanation's seed is None).
     n_steps
-        Gauss-Legendre points along the path (default 200).
+        Points along the path (default 1,000; at most 1,000 for ``gausslegendre``).
+    method
+        captum's quadrature: ``riemann_middle`` (default), ``riemann_trapezoid`` or
+        ``gausslegendre``.
     internal_batch_size
         Path points per network call (default 1,000).
 
@@ -93,9 +105,16 @@ class IntegratedGradientsExplainer:
             seed,
             params,
             _SPEC,
-            {"n_steps": 200, "internal_batch_size": 1_000},
+            {"n_steps": 1_000, "method": "riemann_middle", "internal_batch_size": 1_000},
             _need_mlp,
         )
+        params = self._prepared.params
+        if params["method"] == "gausslegendre" and params["n_steps"] > MAX_GAUSS_STEPS:
+            raise AdvisorError(
+                f"IntegratedGradientsExplainer.n_steps: must be at most {MAX_GAUSS_STEPS} with "
+                f"gausslegendre (its nodes cost n_steps^3). Got {params['n_steps']}. Hint: use "
+                "method='riemann_middle' for more steps."
+            )
         self._baseline = typical_client(self._prepared.model, self._prepared.codes)
         structure = self._prepared.model.estimator.structure()
         if not isinstance(structure, TorchFunction):  # pragma: no cover - MLPEstimator's
@@ -132,7 +151,7 @@ class IntegratedGradientsExplainer:
             torch.as_tensor(design, dtype=torch.float64),
             baselines=torch.as_tensor(baseline, dtype=torch.float64),
             n_steps=self._prepared.params["n_steps"],
-            method="gausslegendre",
+            method=self._prepared.params["method"],
             internal_batch_size=self._prepared.params["internal_batch_size"],
         )
         return np.asarray(found.detach().numpy(), dtype=np.float64)

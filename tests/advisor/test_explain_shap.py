@@ -261,7 +261,7 @@ def test_same_seed_same_kernel_shap_and_the_global_generator_is_left_alone(train
 def test_integrated_gradients_are_complete_and_start_from_the_typical_client(trained: Any) -> None:
     found = trained["mlp"]
     model, clients = found.model, _demo_clients()
-    explainer = IntegratedGradientsExplainer(model, found.constraints, clients, n_steps=1000)
+    explainer = IntegratedGradientsExplainer(model, found.constraints, clients, n_steps=2000)
     margins = model.margin_codes(model.space.to_codes(clients))
     checked = 0
     for i in range(len(clients)):
@@ -324,6 +324,14 @@ def test_bad_parameters_and_clients_get_one_line_errors() -> None:
             KernelShapExplainer(model, constraints, frame, **params)
     with pytest.raises(AdvisorError, match=r"^IntegratedGradientsExplainer\.n_steps: must be"):
         IntegratedGradientsExplainer(model, constraints, frame, n_steps=1)
+    with pytest.raises(
+        AdvisorError,
+        match=r"^IntegratedGradientsExplainer\.n_steps: must be at most 1000 with gausslegendre "
+        r"\(its nodes cost n_steps\^3\)\. Got 5000\. Hint: use method='riemann_middle'",
+    ):
+        IntegratedGradientsExplainer(
+            model, constraints, frame, n_steps=5000, method="gausslegendre"
+        )
     with pytest.raises(AdvisorError, match=r"^seed: must be a whole number from 0"):
         ExactShapExplainer(model, constraints, frame, seed=-1)
     with pytest.raises(AdvisorError, match=r"^data: must hold every feature of the model\."):
@@ -337,3 +345,98 @@ def test_bad_parameters_and_clients_get_one_line_errors() -> None:
     assert "plan" in message
     assert "platinum" in message
     assert "\n" not in message
+
+
+# ---------------------------------------------------------------------------- contract
+MINE = {
+    "tree_shap": ("xgboost",),
+    "exact_shap": ("logistic", "xgboost", "mlp"),
+    "kernel_shap": ("logistic", "xgboost", "mlp"),
+    "integrated_gradients": ("mlp",),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "family"), [(m, f) for m, families in MINE.items() for f in families]
+)
+def test_every_method_keeps_the_explainer_contract(method: str, family: str) -> None:
+    """Same seed, same weights; the client is not changed; every feature weighed once."""
+    found = tiny_models()[family]
+    frame = tiny_frame()
+    client = frame.iloc[[5]].copy()
+    kept = client.copy()
+    first = make_explainer(method, found.model, found.constraints, frame, seed=11)
+    again = make_explainer(method, found.model, found.constraints, frame, seed=11)
+    one, two = first.explain(client), again.explain(client)
+    assert first.method == method
+    assert one.method == method
+    assert [w.weight for w in one.weights] == [w.weight for w in two.weights]
+    assert one.base == two.base
+    assert sorted(w.feature for w in one.weights) == sorted(found.constraints.feature_names)
+    assert one.product == found.model.target
+    assert one.score == pytest.approx(float(found.model.score(client)[0]))
+    pd.testing.assert_frame_equal(client, kept)
+    assert one.base + sum(w.weight for w in one.weights) == pytest.approx(
+        one.output, abs=2e-3 if method == "integrated_gradients" else 1e-5
+    )
+
+
+def test_missing_values_kept_by_the_model_are_explained_as_missing() -> None:
+    from advisor.models import train
+
+    frame = tiny_frame()
+    rng = np.random.default_rng(1)
+    frame.loc[rng.random(len(frame)) < 0.2, "amount"] = np.nan
+    constraints = parse_constraints(
+        TINY_YAML.replace("min: 0, label", "min: 0, missing: keep, label"), frame
+    )
+    found = train(
+        frame, "target", constraints, families=("xgboost",), n_trials=1, budget_s=None, n_folds=2
+    )
+    model, row = found.model, int(np.flatnonzero(frame["amount"].isna())[0])
+    client = frame.iloc[[row]]
+    codes = model.space.to_codes(frame)
+    tree = TreeShapExplainer(model, found.constraints, frame).explain(client)
+    assert tree.base + sum(w.weight for w in tree.weights) == pytest.approx(tree.output, abs=1e-5)
+    exact = ExactShapExplainer(model, found.constraints, frame, n_background=20, seed=2)
+    explanation = exact.explain(client)
+    background = codes[np.sort(np.random.default_rng(2).choice(len(codes), 20, replace=False))]
+    oracle = brute_force_shapley(model.margin_codes, codes[row], background)
+    np.testing.assert_allclose(
+        weights_in_order(explanation, model.feature_names), oracle, atol=1e-9
+    )
+    amount = next(w for w in explanation.weights if w.feature == "amount")
+    assert amount.shown == {"en": "missing", "fr": "manquant"}
+    assert amount.value is None
+
+
+# ---------------------------------------------------------------------------- real data
+def test_real_bank_and_german_models_are_explained(
+    bank_bundle: Any, bank_data: pd.DataFrame, german_bundle: Any, german_data: pd.DataFrame
+) -> None:
+    """No demo column assumed: TreeSHAP adds up on the bank's XGBoost, and KernelSHAP of
+    German credit's logistic model (a risk, goal lower) is the linear closed form."""
+    from advisor.models import load_bundle
+
+    bank = load_bundle(bank_bundle)
+    assert bank.constraint_text is not None
+    constraints = parse_constraints(bank.constraint_text, bank_data)
+    explainer = TreeShapExplainer(bank.model, constraints, bank_data)
+    for i in range(5):
+        explanation = explainer.explain(bank_data.iloc[[i]])
+        total = explanation.base + sum(w.weight for w in explanation.weights)
+        assert total == pytest.approx(explanation.output, abs=1e-5)
+    german = load_bundle(german_bundle)
+    assert german.constraint_text is not None
+    model = german.model
+    constraints = parse_constraints(german.constraint_text, german_data)
+    reference = german_data.iloc[:40]
+    kernel = KernelShapExplainer(model, constraints, reference, n_background=40, n_samples=300)
+    estimator: Any = model.estimator  # a LogisticEstimator: scaler then logistic regression
+    pipeline = estimator.pipeline
+    w = pipeline["model"].coef_[0] / pipeline["scale"].scale_
+    design = model.space.to_design(model.space.to_codes(reference))
+    contributions = w * (design[0] - design.mean(axis=0))
+    oracle = [contributions[model.space.design_columns(n)].sum() for n in model.feature_names]
+    got = weights_in_order(kernel.explain(reference.iloc[[0]]), model.feature_names)
+    np.testing.assert_allclose(got, oracle, atol=1e-6)
