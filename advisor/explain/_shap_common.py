@@ -95,9 +95,8 @@ def prepare(
         family(checked_model)
     unknown = sorted(set(given) - set(spec))
     if unknown:
-        raise AdvisorError(
-            f"{where}: parameters must be among {', '.join(spec)}. Got {unknown[0]!r}."
-        )
+        accepted = f"be among {', '.join(spec)}" if spec else "be none (it takes no parameters)"
+        raise AdvisorError(f"{where}: parameters must {accepted}. Got {unknown[0]!r}.")
     params = check_params({**defaults, **given}, spec, where=where, error=AdvisorError)
     checked_seed = check_params({"seed": seed}, {"seed": SEED_RULE}, error=AdvisorError)["seed"]
     codes = reference_codes(checked_model, data)

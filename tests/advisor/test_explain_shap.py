@@ -332,6 +332,13 @@ def test_bad_parameters_and_clients_get_one_line_errors() -> None:
         IntegratedGradientsExplainer(
             model, constraints, frame, n_steps=5000, method="gausslegendre"
         )
+    xgboost = tiny_models()["xgboost"]
+    with pytest.raises(
+        AdvisorError,
+        match=r"^TreeShapExplainer: parameters must be none \(it takes no parameters\)\. "
+        r"Got 'n_background'\.$",
+    ):
+        make_explainer("tree_shap", xgboost.model, xgboost.constraints, frame, n_background=5)
     with pytest.raises(AdvisorError, match=r"^seed: must be a whole number from 0"):
         ExactShapExplainer(model, constraints, frame, seed=-1)
     with pytest.raises(AdvisorError, match=r"^data: must hold every feature of the model\."):
