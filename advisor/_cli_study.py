@@ -82,9 +82,12 @@ def run_command(
     ] = Path("study"),
     seed: Annotated[int, typer.Option(help="Seed of the data, models, clients, methods.")] = 0,
     n_clients: Annotated[
-        int | None, typer.Option(help="Held-out clients per data set (default 5 quick, 30 full).")
+        int | None, typer.Option(help="Held-out clients per data set (default 3 quick, 30 full).")
     ] = None,
-    n_reruns: Annotated[int, typer.Option(help="Seeds per explanation (stability).")] = 10,
+    n_reruns: Annotated[
+        int | None,
+        typer.Option(help="Seeds per explanation, stability (default 5 quick, 10 full)."),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="Folder of the real data sets (default: $LEVERS_SHARED_DATA)."),

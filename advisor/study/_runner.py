@@ -55,7 +55,7 @@ STUDY_PARAMS: ParamSpec = {
     "models": TupleOf(OneOf(MODELS), ", ".join(MODELS)),
     "methods": (TupleOf(OneOf(_method_names()), ", ".join(_method_names())), None),
     "n_clients": (Whole(1, MAX_CLIENTS), None),
-    "n_reruns": Whole(2, 100),
+    "n_reruns": (Whole(2, 100), None),
     "quick": Flag(),
     "seed": Whole(0, 2**32 - 1),
     "progress": (AnyOf(callable, "a callable taking a message"), None),
@@ -118,7 +118,7 @@ def run_study(
     models: tuple[str, ...] = MODELS,
     methods: tuple[str, ...] | None = None,
     n_clients: int | None = None,
-    n_reruns: int = 10,
+    n_reruns: int | None = None,
     quick: bool = False,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
@@ -141,9 +141,9 @@ def run_study(
         Among :data:`advisor.explain.METHODS` (None: all); a method that does not apply
         to a family is skipped and the reason recorded.
     n_clients
-        Held-out clients explained per data set, 1 to 1,000 (None: 5 quick, 30 full).
+        Held-out clients explained per data set, 1 to 1,000 (None: 3 quick, 30 full).
     n_reruns
-        Seeds per explanation in the stability test, 2 to 100.
+        Seeds per explanation in the stability test, 2 to 100 (None: 5 quick, 10 full).
     quick
         Small data, one AutoML trial (minutes) instead of the benchmark's sizes.
     seed
@@ -190,8 +190,8 @@ def run_study(
     run = _Run(
         methods=checked["methods"] or _method_names(),
         models=tuple(dict.fromkeys(checked["models"])),
-        n_clients=checked["n_clients"] or (5 if checked["quick"] else 30),
-        n_reruns=checked["n_reruns"],
+        n_clients=checked["n_clients"] or (3 if checked["quick"] else 30),
+        n_reruns=checked["n_reruns"] or (5 if checked["quick"] else 10),
         seed=checked["seed"],
         sizes=sizes,
         say=progress or (lambda _message: None),
