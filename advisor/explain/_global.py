@@ -24,10 +24,12 @@ from advisor.explain._shap_common import (
     background_sample,
     output_function,
     prepare,
+    sum_by_feature,
 )
 from advisor.explain._types import ROLES
 from advisor.models import PropensityModel, XGBoostEstimator, permutation_importance
 from constraints import AnyOf, ParamSpec, Whole
+from counterfactuals import LinearFunction
 
 __all__ = ["GLOBAL_METHODS", "global_importance", "importance_by_role"]
 
@@ -46,6 +48,25 @@ def _methods_rule() -> AnyOf:
     )
 
 
+def linear_shap_values(
+    model: PropensityModel, linear: LinearFunction, codes: FloatArray, background: FloatArray
+) -> FloatArray:
+    """Return the exact interventional SHAP values (n, d) of a linear margin.
+
+    Per design column ``coef * (x - mean of the background)``, summed per feature (missing
+    values take the model's imputation).
+    """
+
+    def filled(rows: FloatArray) -> FloatArray:
+        design = model.space.to_design(rows)
+        if linear.missing_value is not None:
+            design = np.where(np.isnan(design), linear.missing_value, design)
+        return design
+
+    columns = linear.coef * (filled(codes) - filled(background).mean(axis=0))
+    return sum_by_feature(model, columns)
+
+
 def _mean_abs_shap(
     model: PropensityModel, codes: FloatArray, background: FloatArray, seed: int
 ) -> tuple[FloatArray, str]:
@@ -53,6 +74,10 @@ def _mean_abs_shap(
     if isinstance(model.estimator, XGBoostEstimator):
         values, _ = tree_shap_values(model, codes)
         return np.abs(values).mean(axis=0), "tree_shap"
+    structure = model.estimator.structure()
+    if isinstance(structure, LinearFunction):  # exact for any number of features
+        values = linear_shap_values(model, structure, codes, background)
+        return np.abs(values).mean(axis=0), "exact_shap"
     function = output_function(model, "margin")
     if model.space.n_features <= MAX_GLOBAL_EXACT_FEATURES:
         values, _, _ = exact_shap_values(function, codes, background)
@@ -87,8 +112,10 @@ def global_importance(
         Clients sampled from ``data`` (all of them when fewer) for both measures.
     methods
         Among ``permutation`` (drop of ROC AUC when the feature is shuffled, 5 repeats) and
-        ``mean_abs_shap`` (mean absolute SHAP value on the margin: TreeSHAP for XGBoost, exact
-        SHAP up to 8 features, kernel SHAP with 512 coalitions above; background 50 clients).
+        ``mean_abs_shap`` (mean absolute SHAP value on the margin: TreeSHAP for XGBoost; exact
+        interventional SHAP for a linear margin (the logistic model, closed form, any number
+        of features) and up to 8 features; kernel SHAP with 512 coalitions above; background
+        50 clients).
 
     Returns
     -------

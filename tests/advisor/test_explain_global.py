@@ -12,6 +12,7 @@ import pytest
 from advisor.errors import AdvisorError
 from advisor.explain import (
     ExactShapExplainer,
+    KernelShapExplainer,
     TreeShapExplainer,
     global_importance,
     importance_by_role,
@@ -66,7 +67,8 @@ def test_role_shares_sum_to_one_and_the_same_seed_gives_the_same_table(
     table = global_importance(found.model, found.constraints, clients, y=y, seed=7, n_clients=12)
     again = global_importance(found.model, found.constraints, clients, y=y, seed=7, n_clients=12)
     pd.testing.assert_frame_equal(table, again)
-    assert table.attrs["shap_method"] == ("tree_shap" if family == "xgboost" else "kernel_shap")
+    methods = {"xgboost": "tree_shap", "logistic": "exact_shap", "mlp": "kernel_shap"}
+    assert table.attrs["shap_method"] == methods[family]
     shares = importance_by_role(table)
     assert list(shares.index) == ["immutable", "context", "actionable"]
     assert list(shares.columns) == ["permutation", "mean_abs_shap"]
@@ -107,3 +109,20 @@ def test_global_importance_refuses_bad_inputs() -> None:
         global_importance(model, constraints, frame.iloc[:0])
     with pytest.raises(AdvisorError, match=r"^importance: must be global_importance's table"):
         importance_by_role(pd.DataFrame({"x": [1.0]}))
+
+
+def test_a_linear_model_on_27_features_gets_exact_shap_in_closed_form(
+    trained: Any, model_clients: pd.DataFrame
+) -> None:
+    """KernelSHAP is exact on a linear margin: the closed form must give the same means."""
+    found = trained["logistic"]
+    clients = model_clients.iloc[:12]  # 12 clients: all of them are the background too
+    table = global_importance(found.model, found.constraints, clients, n_clients=12)
+    assert table.attrs["shap_method"] == "exact_shap"
+    kernel = KernelShapExplainer(
+        found.model, found.constraints, clients, n_background=12, n_samples=100
+    )
+    local = [kernel.explain(clients.iloc[[i]]) for i in range(12)]
+    for row in table.itertuples():
+        expected = np.mean([abs(e.weight(str(row.feature))) for e in local])
+        assert row.mean_abs_shap == pytest.approx(expected, abs=1e-6)
