@@ -347,3 +347,13 @@ def test_csv_tables_give_the_same_report(quick_study: Path, tmp_path: Path) -> N
     (copy / "explanations.csv").unlink()
     with pytest.raises(AdvisorError, match=r"explanations\.parquet: must exist \(or explanations"):
         read_study(copy)
+
+
+def test_the_box_plots_jaccards_average_to_the_tables_stability(quick_study: Path) -> None:
+    """The per-client Jaccards the report draws (from explanations) give the runner's means."""
+    explanations = pd.read_parquet(quick_study / "explanations.parquet")
+    metrics = pd.read_parquet(quick_study / "metrics.parquet")
+    drawn = per_client_jaccard(explanations).groupby("method")["jaccard"].mean()
+    table = metrics[metrics["metric"] == "stability_jaccard_seeds"].set_index("method")["value"]
+    assert set(drawn.index) == {"lime", "levers_lime"}
+    assert drawn.to_dict() == pytest.approx(table[list(drawn.index)].to_dict())
