@@ -14,8 +14,9 @@ What it changes from vanilla LIME (see docs/explain.md, "LIME and Levers LIME"):
     weights say what the client could change; everything else is held at the client's value.
 (c) Seeded sampling (one stream per round and half, from ``seed``) and a sample size chosen
     by S-LIME's convergence test: two independent halves of ``n`` perturbations each,
-    ``n`` doubling from ``n_start`` to ``max_samples``, until their top-k features agree
-    (Jaccard >= ``target_jaccard``); the explanation is the fit on both halves.
+    ``n`` doubling from ``n_start`` to ``max_samples`` (each round adds draws to the
+    last), until their top-k features agree (Jaccard >= ``target_jaccard``) and the k-th
+    and (k+1)-th weights are settled; the explanation is the fit on both halves.
 (d) Fidelity: the weighted R^2 of the surrogate on its perturbations and its kernel-weighted
     mean absolute error on held-out perturbations drawn the same way.
 
@@ -72,6 +73,9 @@ PARAMETERS: ParamSpec = {
     "alpha": Number(0.0, 1e6),
     "n_heldout": Whole(10, 1_000_000),
 }
+BLAS_THREADS = 1
+"""Threads of the linear algebra (ridge fits on at most 2 x max_samples rows): one is the
+fastest for these small matrices, and leaves the other cores to other work."""
 SETTLED_Z = 3.0
 """The top-k boundary is settled when the k-th and (k+1)-th absolute weights are more than
 this many standard errors of their difference apart (one-sided, about 99.9 %)."""
@@ -177,14 +181,21 @@ class LeversLimeExplainer:
     # ------------------------------------------------------------------ explain
     def explain(self, client: Any) -> Explanation:
         """Explain ``client``'s calibrated score over plausible versions of the client."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            return self._explain(client)
+
+    def _explain(self, client: Any) -> Explanation:
         started = time.perf_counter()
         _, codes = client_codes(self.model, client)
         domain_check(self.constraints, codes, self.reference)
         names = self.constraints.feature_names
         k = self.params["top_k"]
         n, round_, agreement, converged = self.params["n_start"], 0, 0.0, False
-        while True:
-            halves = [self._draw(codes, n, (round_, half)) for half in (0, 1)]
+        halves = [(np.empty((0, len(codes))), np.empty(0)) for _ in (0, 1)]
+        while True:  # each half grows to n: the draws of earlier rounds are kept
+            halves = [self._grow(codes, half, n, (round_, h)) for h, half in enumerate(halves)]
             if min(len(z) for z, _ in halves) < 2:
                 return self._nothing(codes, started)
             fits = [self._fit(codes, z, y) for z, y in halves]
@@ -197,7 +208,7 @@ class LeversLimeExplainer:
             if n * 2 > self.params["max_samples"]:
                 break
             n, round_ = n * 2, round_ + 1
-        heldout, scores = self._draw(codes, self.params["n_heldout"], (round_, 2))
+        heldout, scores = self._draw(codes, self.params["n_heldout"], (0, 2))
         fidelity = fidelity_of(
             final.r2,
             scores,
@@ -239,6 +250,16 @@ class LeversLimeExplainer:
         z = np.asarray(self.sampler.sample(codes[None, :], n, rng), dtype=np.float64)
         scores = self.model.score_codes(z) if len(z) else np.empty(0)
         return z, np.asarray(scores, dtype=np.float64)
+
+    def _grow(
+        self, codes: FloatArray, half: tuple[FloatArray, FloatArray], n: int, key: tuple[int, int]
+    ) -> tuple[FloatArray, FloatArray]:
+        """Return ``half`` with new draws from stream ``key`` up to ``n`` perturbations."""
+        z, y = half
+        if len(z) >= n:
+            return half
+        new_z, new_y = self._draw(codes, n - len(z), key)
+        return np.vstack([z, new_z]), np.concatenate([y, new_y])
 
     def _standardised(self, codes: FloatArray, z: FloatArray) -> FloatArray:
         """Return the surrogate's features of ``z``: standardised codes or indicators."""
