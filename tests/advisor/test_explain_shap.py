@@ -447,3 +447,35 @@ def test_real_bank_and_german_models_are_explained(
     oracle = [contributions[model.space.design_columns(n)].sum() for n in model.feature_names]
     got = weights_in_order(kernel.explain(reference.iloc[[0]]), model.feature_names)
     np.testing.assert_allclose(got, oracle, atol=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    amount=st.floats(0, 1e6, allow_nan=False),
+    plan=st.sampled_from(["basic", "plus", "gold"]),
+    visits=st.integers(0, 50),
+    online=st.booleans(),
+)
+def test_tree_and_exact_shap_add_up_for_any_client(
+    amount: float, plan: str, visits: int, online: bool
+) -> None:
+    """Efficiency, for clients anywhere in the domain (beyond the training range too)."""
+    client = {"amount": amount, "plan": plan, "visits": visits, "online": online}
+    xgboost, mlp = tiny_models()["xgboost"], tiny_models()["mlp"]
+    tree = _tiny_explainer("tree_shap", "xgboost").explain(client)
+    margin = float(xgboost.model.margin_codes(xgboost.model.space.to_codes(client))[0])
+    assert tree.base + sum(w.weight for w in tree.weights) == pytest.approx(margin, abs=1e-5)
+    exact = _tiny_explainer("exact_shap", "mlp").explain(client)
+    score = float(mlp.model.score(client)[0])
+    assert exact.output == pytest.approx(score, abs=1e-6)  # float32 network, other batch size
+    total = exact.base + sum(w.weight for w in exact.weights)
+    assert total == pytest.approx(exact.output, abs=1e-9)
+
+
+@functools.cache
+def _tiny_explainer(method: str, family: str) -> Any:
+    found = tiny_models()[family]
+    params: dict[str, Any] = (
+        {"n_background": 20, "output": "probability"} if method == "exact_shap" else {}
+    )
+    return make_explainer(method, found.model, found.constraints, tiny_frame(), **params)
