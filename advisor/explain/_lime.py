@@ -32,6 +32,8 @@ __all__ = ["LimeExplainer"]
 
 FloatArray = NDArray[np.float64]
 
+BLAS_THREADS = 1
+"""Threads of lime's ridge fit (one is the fastest for its small matrices)."""
 PARAMETERS: ParamSpec = {
     "num_samples": Whole(100, 1_000_000),
     "kernel_width": (Number(0.0, low_open=True), None),
@@ -110,19 +112,22 @@ class LimeExplainer:
         A weight is lime's coefficient of "the client's category" or "the client's quartile"
         (standardised indicator), in score units per standard deviation of that indicator.
         """
+        from threadpoolctl import threadpool_limits
+
         started = time.perf_counter()
         _, codes = client_codes(self.model, client)
         domain_check(self.constraints, codes, self.reference)
         row = np.where(np.isnan(codes), self._medians, codes)
         explainer = self._explainer()
         d = len(row)
-        result = explainer.explain_instance(
-            row,
-            self._predict,
-            labels=(1,),
-            num_features=d,
-            num_samples=self.params["num_samples"],
-        )
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            result = explainer.explain_instance(
+                row,
+                self._predict,
+                labels=(1,),
+                num_features=d,
+                num_samples=self.params["num_samples"],
+            )
         coefficients = np.zeros(d)
         for j, weight in result.local_exp[1]:
             coefficients[int(j)] = float(weight)
