@@ -129,10 +129,10 @@ def global_importance(
         model,
         constraints,
         data,
-        seed,
-        {"n_clients": n_clients, "methods": methods},
-        spec,
-        {},
+        seed=seed,
+        given={"n_clients": n_clients, "methods": methods},
+        spec=spec,
+        defaults={},
     )
     p = prepared
     n = len(p.codes)

@@ -102,11 +102,11 @@ class IntegratedGradientsExplainer:
             model,
             constraints,
             data,
-            seed,
-            params,
-            _SPEC,
-            {"n_steps": 1_000, "method": "riemann_middle", "internal_batch_size": 1_000},
-            _need_mlp,
+            seed=seed,
+            given=params,
+            spec=_SPEC,
+            defaults={"n_steps": 1_000, "method": "riemann_middle", "internal_batch_size": 1_000},
+            family=_need_mlp,
         )
         params = self._prepared.params
         if params["method"] == "gausslegendre" and params["n_steps"] > MAX_GAUSS_STEPS:

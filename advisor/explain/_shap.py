@@ -25,12 +25,12 @@ from numpy.typing import NDArray
 
 from advisor.errors import AdvisorError
 from advisor.explain._shap_common import (
+    OUTPUT_RULE,
     FloatArray,
     background_sample,
     build_explanation,
     client_of,
     output_function,
-    output_rule,
     prepare,
     sum_by_feature,
 )
@@ -95,7 +95,15 @@ class TreeShapExplainer:
 
     def __init__(self, model: Any, constraints: Any, data: Any, *, seed: int = 0, **params: Any):
         self._prepared = prepare(
-            "TreeShapExplainer", model, constraints, data, seed, params, {}, {}, _need_xgboost
+            "TreeShapExplainer",
+            model,
+            constraints,
+            data,
+            seed=seed,
+            given=params,
+            spec={},
+            defaults={},
+            family=_need_xgboost,
         )
 
     @property
@@ -193,7 +201,7 @@ def _small_enough(model: PropensityModel) -> None:
     _check_size(model.space.n_features)
 
 
-_EXACT_SPEC: ParamSpec = {"n_background": Whole(1, 10_000), "output": output_rule()}
+_EXACT_SPEC: ParamSpec = {"n_background": Whole(1, 10_000), "output": OUTPUT_RULE}
 
 
 class ExactShapExplainer:
@@ -217,11 +225,11 @@ class ExactShapExplainer:
             model,
             constraints,
             data,
-            seed,
-            params,
-            _EXACT_SPEC,
-            {"n_background": 100, "output": "margin"},
-            _small_enough,
+            seed=seed,
+            given=params,
+            spec=_EXACT_SPEC,
+            defaults={"n_background": 100, "output": "margin"},
+            family=_small_enough,
         )
         p = self._prepared
         self._background = background_sample(p.codes, p.params["n_background"], p.seed)
@@ -288,7 +296,7 @@ def kernel_shap_values(
 _KERNEL_SPEC: ParamSpec = {
     "n_background": Whole(1, 10_000),
     "n_samples": (Whole(1, 1_000_000), None),
-    "output": output_rule(),
+    "output": OUTPUT_RULE,
 }
 
 
@@ -314,10 +322,10 @@ class KernelShapExplainer:
             model,
             constraints,
             data,
-            seed,
-            params,
-            _KERNEL_SPEC,
-            {"n_background": 50, "n_samples": None, "output": "margin"},
+            seed=seed,
+            given=params,
+            spec=_KERNEL_SPEC,
+            defaults={"n_background": 50, "n_samples": None, "output": "margin"},
         )
         p = self._prepared
         d = p.model.space.n_features

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from counterfactuals import CounterfactualError
 
 __all__ = [
     "OUTPUTS",
+    "OUTPUT_RULE",
     "Prepared",
     "background_sample",
     "build_explanation",
@@ -36,24 +38,19 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 OUTPUTS = ("margin", "probability")
 """What the Shapley value function averages: the raw margin or the calibrated score."""
+OUTPUT_RULE = OneOf(OUTPUTS)
 SEED_RULE = Whole(0, 2**32 - 1)
 
 
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """The checked model, constraint set, reference codes, seed and parameters of one explainer."""
 
-    __slots__ = ("codes", "constraints", "model", "params", "seed")
-
-    def __init__(
-        self,
-        model: PropensityModel,
-        constraints: ConstraintSet,
-        codes: FloatArray,
-        seed: int,
-        params: dict[str, Any],
-    ) -> None:
-        self.model, self.constraints, self.codes = model, constraints, codes
-        self.seed, self.params = seed, params
+    model: PropensityModel
+    constraints: ConstraintSet
+    codes: FloatArray
+    seed: int
+    params: dict[str, Any]
 
 
 def reference_codes(model: PropensityModel, data: Any) -> FloatArray:
@@ -79,6 +76,7 @@ def prepare(
     model: Any,
     constraints: Any,
     data: Any,
+    *,
     seed: Any,
     given: Mapping[str, Any],
     spec: ParamSpec,
@@ -160,8 +158,3 @@ def build_explanation(
         seed=seed,
         runtime_s=time.perf_counter() - started,
     )
-
-
-def output_rule() -> OneOf:
-    """Return the rule of the ``output`` parameter (margin or probability)."""
-    return OneOf(OUTPUTS)
