@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from advisor.explain import explanation_text
 from advisor.levers import Status
-from app import render, service
+from app import render, render_model, service
 from app.state import remember_client, remembered_client
 from app.texts import Language, text
 from app.widget_scales import WidgetScale, widget_scale
@@ -191,6 +192,39 @@ def propensity_gauge(advice: Any, lang: Language, direction: str = "raise") -> N
         ),
         help=text(f"gauge.goal.{direction}.help", lang),
     )
+
+
+# ---------------------------------------------------------------- why this score
+def why_score_panel(client_id: str, product: str, lang: Language) -> None:
+    """The client's score explained: the features that move it most, and in words."""
+    st.subheader(text("why.title", lang))
+    found = service.why_score(client_id, product)
+    if isinstance(found, str):
+        st.info(text("why.unavailable", lang, error=found))
+        return
+    fidelity = found.fidelity
+    if found.method == "levers_lime" and fidelity is not None:
+        st.caption(
+            text(
+                "why.levers_lime",
+                lang,
+                n=render.number(float(found.parameters.get("n_samples", 0)), lang, 0),
+                r2=render.number(fidelity.r2, lang, 2),
+                error=render.number(100 * fidelity.heldout_error, lang, 1),
+            )
+        )
+    elif found.method == "tree_shap":
+        st.caption(text("why.tree_shap", lang))
+    else:
+        st.caption(text("why.other", lang, method=found.method))
+    if fidelity is not None and fidelity.poor:
+        st.warning(text("why.poor", lang))
+    st.plotly_chart(
+        render_model.why_figure(found, lang),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+    st.write(explanation_text(found, lang))
 
 
 # ---------------------------------------------------------------- levers

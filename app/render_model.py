@@ -145,3 +145,59 @@ _CONSTRAINT_COLUMNS = {
     "max_change": "col.max_change",
     "missing": "col.missing",
 }
+
+
+# ---------------------------------------------------------------- explanations
+def why_figure(explanation: Any, language: Language = "en", top: int = 8) -> go.Figure:
+    """Horizontal bars: the features that move this client's score most, up or down."""
+    weights = explanation.weights[:top]
+    figure = go.Figure(
+        go.Bar(
+            x=[w.weight for w in weights],
+            y=[f"{w.label[language]} = {w.shown[language]}" for w in weights],
+            orientation="h",
+            marker_color=[BLUE if w.weight > 0 else GREY for w in weights],
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=60 + 28 * len(weights),
+        margin=MARGIN,
+        xaxis={"title": text(f"why.axis.{explanation.scale}", language)},
+        yaxis={"autorange": "reversed"},
+        showlegend=False,
+    )
+    return figure
+
+
+def shap_figure(
+    table: pd.DataFrame, labels: Mapping[str, str], language: Language = "en", top: int = 15
+) -> go.Figure:
+    """Horizontal bars: mean |SHAP| per feature, the largest first."""
+    shown = table.head(top)
+    figure = go.Figure(
+        go.Bar(
+            x=shown["mean_abs_shap"],
+            y=[labels.get(f, f) for f in shown["feature"]],
+            orientation="h",
+            marker_color=BLUE,
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=60 + 26 * len(shown),
+        margin=MARGIN,
+        xaxis={"title": text("model.shap.axis", language)},
+        yaxis={"autorange": "reversed"},
+        showlegend=False,
+    )
+    return figure
+
+
+def roles_table(roles: pd.DataFrame, language: Language = "en") -> pd.DataFrame:
+    """Each role's share of the importance, one column per method, in percent."""
+    names = {"permutation": text("model.roles.permutation", language), "mean_abs_shap": "|SHAP|"}
+    table = (roles * 100).round(1).rename(columns=names)
+    table.index = [ROLE_NAMES.get(str(role), {}).get(language, str(role)) for role in table.index]
+    table.index.name = text("model.roles.role", language)
+    return table.reset_index()

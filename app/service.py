@@ -23,6 +23,13 @@ from advisor.campaigns import Campaign
 from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
 from advisor.errors import AdvisorError
 from advisor.evidence import Evidence
+from advisor.explain import (
+    Explanation,
+    global_importance,
+    importance_by_role,
+    local_method,
+    make_explainer,
+)
 from advisor.levers import Advice, Advisor, load_demo_advisor
 from advisor.models import (
     ConstraintStatus,
@@ -224,13 +231,24 @@ def what_if(client_id: str, changes: dict[str, Any], product: str) -> Any:
 # ---------------------------------------------------------------- model and constraints
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Importance:
-    """Permutation importance of one model on its held-out clients, or why it is missing."""
+    """Global importance of one model on its held-out clients, or why it is missing.
+
+    ``table``: permutation importance (``drop_mean``, ``drop_std``); ``shap``: mean |SHAP|
+    per feature (``mean_abs_shap``, by ``shap_method``); ``roles``: each role's share of the
+    total importance per method (immutable, context, actionable).
+    """
 
     table: pd.DataFrame | None
     baseline: float
     n_rows: int
     n_repeats: int
     error: str | None
+    shap: pd.DataFrame | None = None
+    shap_method: str | None = None
+    roles: pd.DataFrame | None = None
+
+
+SHAP_CLIENTS = 100  # held-out clients whose mean |SHAP| the model page shows
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -245,18 +263,62 @@ def _importance(
     model = found.bundle.models[name]
     labels = np.asarray(model.classes, dtype=object)[held.y]  # 0/1 back to the target's classes
     table = permutation_importance(model, held.clients, labels, n_repeats=n_repeats)
+    shap = global_importance(
+        model,
+        found.advisor.constraints,
+        held.clients,
+        seed=found.advisor.seed,
+        n_clients=SHAP_CLIENTS,
+        methods=("mean_abs_shap",),
+    )
+    both = shap.assign(
+        permutation=table.set_index("feature")["drop_mean"].reindex(shap["feature"]).to_numpy()
+    )
     return Importance(
         table=table,
         baseline=float(table.attrs["baseline"]),
         n_rows=len(held.y),
         n_repeats=n_repeats,
         error=None,
+        shap=shap.sort_values("mean_abs_shap", ascending=False, kind="stable"),
+        shap_method=shap.attrs.get("shap_method"),
+        roles=importance_by_role(both),
     )
 
 
 def importance(name: str, n_repeats: int = 5) -> Importance:
     """Permutation importance of the bundle's model ``name`` (computed once per model)."""
     return _importance(*_source_key(), name, n_repeats)
+
+
+# ---------------------------------------------------------------- why this score
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _explainer(paths: Paths, demo: DemoBundleSettings | None, product: str) -> Any:
+    found = _source(paths, demo)
+    info = found.advisor.product(product)
+    population = found.advisor.population(product)
+    data = population.frame if population is not None else found.clients
+    return make_explainer(
+        local_method(info.model), info.model, info.constraints, data, seed=found.advisor.seed
+    )
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _why(
+    paths: Paths, demo: DemoBundleSettings | None, client_id: str, product: str
+) -> Explanation | str:
+    found = _source(paths, demo)
+    try:
+        explainer = _explainer(paths, demo, product)
+        explained: Explanation = explainer.explain(found.advisor.client(client_id))
+    except AdvisorError as exc:
+        return str(exc)
+    return explained
+
+
+def why_score(client_id: str, product: str) -> Explanation | str:
+    """The client's score of ``product`` explained (TreeSHAP or Levers LIME), or why not."""
+    return _why(*_source_key(), client_id, product)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

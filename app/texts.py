@@ -251,6 +251,58 @@ TEXTS: dict[str, dict[Language, str]] = {
         "en": "Permutation importance needs the exact training data: {error}",
         "fr": "L'importance par permutation demande les données d'apprentissage exactes : {error}",
     },
+    "model.importance.side": {
+        "en": "Global importance, side by side",
+        "fr": "Importance globale, côte à côte",
+    },
+    "model.permutation": {"en": "Permutation", "fr": "Permutation"},
+    "model.shap": {"en": "Mean |SHAP|", "fr": "|SHAP| moyen"},
+    "model.shap.axis": {
+        "en": "Mean |SHAP value| (log-odds)",
+        "fr": "|Valeur SHAP| moyenne (log-cote)",
+    },
+    "model.shap.caption": {
+        "en": "{method} on {n} held-out clients: how far each feature moves a score, on average.",
+        "fr": "{method} sur {n} clients de test : de combien chaque caractéristique déplace un "
+        "score, en moyenne.",
+    },
+    "model.roles": {
+        "en": "By role (share of the importance, %)",
+        "fr": "Par rôle (part de l'importance, %)",
+    },
+    "model.roles.role": {"en": "Role", "fr": "Rôle"},
+    "model.roles.permutation": {"en": "Permutation", "fr": "Permutation"},
+    "model.roles.caption": {
+        "en": "How much of what the model relies on a lever can move (actionable), the client "
+        "cannot change (immutable) or comes with the situation (context).",
+        "fr": "Quelle part de ce sur quoi le modèle s'appuie un levier peut déplacer "
+        "(actionnable), le client ne peut changer (immuable) ou tient à sa situation (contexte).",
+    },
+    # why this score (client page)
+    "why.title": {"en": "Why this score", "fr": "Pourquoi ce score"},
+    "why.tree_shap": {
+        "en": "TreeSHAP (exact): each bar is a feature's part of the score's log-odds; with "
+        "the model's base they add up to the score.",
+        "fr": "TreeSHAP (exact) : chaque barre est la part d'une caractéristique dans la "
+        "log-cote du score ; avec la base du modèle, elles font le score.",
+    },
+    "why.levers_lime": {
+        "en": "Levers LIME: a local linear model fitted on {n} plausible clients around this "
+        "one. Fidelity: R² {r2}, error on held-out clients {error} points.",
+        "fr": "LIME Levers : un modèle linéaire local ajusté sur {n} clients plausibles autour "
+        "de celui-ci. Fidélité : R² {r2}, erreur sur des clients réservés {error} points.",
+    },
+    "why.other": {"en": "Method: {method}.", "fr": "Méthode : {method}."},
+    "why.poor": {
+        "en": "The local model reproduces the score poorly here: read the bars as rough hints.",
+        "fr": "Le modèle local reproduit mal le score ici : ces barres ne sont que des indices.",
+    },
+    "why.unavailable": {
+        "en": "No explanation for this client: {error}",
+        "fr": "Pas d'explication pour ce client : {error}",
+    },
+    "why.axis.margin": {"en": "Part of the log-odds", "fr": "Part de la log-cote"},
+    "why.axis.probability": {"en": "Part of the score", "fr": "Part du score"},
     "model.predicted": {"en": "Predicted probability", "fr": "Probabilité prédite"},
     "model.observed": {"en": "Observed rate", "fr": "Taux observé"},
     "model.perfect": {"en": "perfect calibration", "fr": "calibration parfaite"},

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from advisor._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from advisor.explain._factory import EXPLAINER_CLASSES, make_explainer
+    from advisor.explain._factory import EXPLAINER_CLASSES, local_method, make_explainer
     from advisor.explain._global import GLOBAL_METHODS, global_importance, importance_by_role
     from advisor.explain._gradients import IntegratedGradientsExplainer
     from advisor.explain._levers_lime import LeversLimeExplainer
@@ -57,6 +57,7 @@ __all__ = [
     "explanation_text",
     "global_importance",
     "importance_by_role",
+    "local_method",
     "make_explainer",
 ]
 
@@ -65,6 +66,7 @@ __all__ = [
 _EXPORTS = {
     "EXPLAINER_CLASSES": "advisor.explain._factory",
     "make_explainer": "advisor.explain._factory",
+    "local_method": "advisor.explain._factory",
     "LimeExplainer": "advisor.explain._lime",
     "LeversLimeExplainer": "advisor.explain._levers_lime",
     "explanation_text": "advisor.explain._text",

@@ -39,6 +39,8 @@ with products:
 
 components.lever_section(advice, lang, units, direction)
 st.divider()
+components.why_score_panel(client_id, product, lang)
+st.divider()
 components.what_if_editor(client_id, product, lang)
 st.divider()
 components.evidence_section(client_id, product, advice, lang, labels)

@@ -77,22 +77,43 @@ with calibration:
     st.subheader(text("model.calibration", lang))
     st.plotly_chart(render_model.calibration_figure(entry.test.to_dict(), lang), width="stretch")
 
-st.subheader(text("model.importance", lang))
+st.subheader(text("model.importance.side", lang))
 found = service.importance(name)
 if found.table is None:
     st.info(text("model.importance.unavailable", lang, error=found.error))
 else:
-    st.caption(
-        text(
-            "model.importance.caption",
-            lang,
-            baseline=render.number(found.baseline, lang, 3),
-            n=found.n_repeats,
-            rows=found.n_rows,
+    permutation, shap = st.columns(2, gap="large")
+    with permutation:
+        st.markdown(f"**{text('model.permutation', lang)}**")
+        st.caption(
+            text(
+                "model.importance.caption",
+                lang,
+                baseline=render.number(found.baseline, lang, 3),
+                n=found.n_repeats,
+                rows=found.n_rows,
+            )
         )
-    )
-    figure = render_model.importance_figure(found.table, feature_labels, lang)
-    st.plotly_chart(figure, width="stretch")
+        figure = render_model.importance_figure(found.table, feature_labels, lang)
+        st.plotly_chart(figure, width="stretch")
+    if found.shap is not None:
+        with shap:
+            st.markdown(f"**{text('model.shap', lang)}**")
+            st.caption(
+                text(
+                    "model.shap.caption",
+                    lang,
+                    method=found.shap_method,
+                    n=found.shap.attrs.get("n_clients", service.SHAP_CLIENTS),
+                )
+            )
+            st.plotly_chart(
+                render_model.shap_figure(found.shap, feature_labels, lang), width="stretch"
+            )
+    if found.roles is not None:
+        st.markdown(f"**{text('model.roles', lang)}**")
+        st.caption(text("model.roles.caption", lang))
+        st.dataframe(render_model.roles_table(found.roles, lang), hide_index=True)
 
 with st.expander(text("model.libraries", lang)):
     st.json({"libraries": card.libraries, "params": entry.params, "family": entry.family})

@@ -149,7 +149,7 @@ def test_model_page_shows_card_leaderboard_importance_and_calibration(app: AppTe
     card = app.dataframe[0].value
     assert len(card) == 8
     assert {"family", "test AUC", "n test"} <= set(card.columns)
-    assert len(app.get("plotly_chart")) == 2  # calibration, importance
+    assert len(app.get("plotly_chart")) == 3  # calibration, permutation, mean |SHAP|
     assert not app.info  # importance found the held-out clients
     app.selectbox(key="model").set_value("premium_card").run()
     assert not app.exception
