@@ -348,3 +348,31 @@ def test_a_model_that_is_not_a_trained_propensity_model_is_refused(
             cls(wrong, cs, reference)
     with pytest.raises(AdvisorError, match=r"^data: must be a non-empty DataFrame"):
         cls(trained["logistic"].model, cs, reference.iloc[:0])
+
+
+# ---------------------------------------------------------------------- contract
+@pytest.mark.parametrize("family", ["logistic", "xgboost", "mlp"])
+@pytest.mark.parametrize("method", ["lime", "levers_lime"])
+def test_the_explainer_contract_holds_for_every_family(
+    method: str, family: str, trained: dict[str, Any], reference: pd.DataFrame
+) -> None:
+    """The protocol, the score, the client untouched, the same seed the same weights."""
+    from advisor.explain import Explainer
+
+    result = trained[family]
+    params = {"num_samples": 300, "n_heldout": 100} if method == "lime" else SMALL
+    explainer = make_explainer(method, result.model, result.constraints, reference, **params)
+    assert isinstance(explainer, Explainer)
+    client = reference.iloc[[9]].copy()
+    before = client.copy()
+    explanation = explainer.explain(client)
+    pd.testing.assert_frame_equal(client, before)
+    assert explanation.method == method
+    assert explanation.product == result.model.target
+    assert explanation.score == pytest.approx(float(result.model.score(client)[0]))
+    assert explanation.output == explanation.score
+    assert explanation.scale == "probability"
+    assert explanation.weights
+    assert explanation.fidelity is not None
+    again = make_explainer(method, result.model, result.constraints, reference, **params)
+    _same(explanation, again.explain(client))
