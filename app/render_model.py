@@ -148,6 +148,16 @@ _CONSTRAINT_COLUMNS = {
 
 
 # ---------------------------------------------------------------- explanations
+METHOD_NAMES = {
+    "tree_shap": "TreeSHAP",
+    "exact_shap": "Exact SHAP",
+    "kernel_shap": "KernelSHAP",
+    "lime": "LIME",
+    "levers_lime": "Levers LIME",
+    "integrated_gradients": "Integrated gradients",
+}
+
+
 def why_figure(explanation: Any, language: Language = "en", top: int = 8) -> go.Figure:
     """Horizontal bars: the features that move this client's score most, up or down."""
     weights = explanation.weights[:top]

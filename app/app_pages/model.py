@@ -103,7 +103,9 @@ else:
                 text(
                     "model.shap.caption",
                     lang,
-                    method=found.shap_method,
+                    method=render_model.METHOD_NAMES.get(
+                        str(found.shap_method), str(found.shap_method)
+                    ),
                     n=found.shap.attrs.get("n_clients", service.SHAP_CLIENTS),
                 )
             )
