@@ -310,8 +310,8 @@ class KernelShapExplainer:
     n_background
         Background rows drawn from ``data`` (default 50).
     n_samples
-        Coalitions evaluated per client (default None: shap's ``2 d + 2048``); each costs
-        ``n_background`` model rows.
+        Coalitions evaluated per client, at least ``2 d`` (default None: shap's
+        ``2 d + 2048``); each costs ``n_background`` model rows.
     output
         ``margin`` (default) or ``probability``.
     """
@@ -331,6 +331,11 @@ class KernelShapExplainer:
         d = p.model.space.n_features
         if p.params["n_samples"] is None:
             p.params["n_samples"] = 2 * d + 2048
+        if p.params["n_samples"] < 2 * d:
+            raise AdvisorError(
+                f"KernelShapExplainer.n_samples: must be at least 2 x {d} features = {2 * d} "
+                f"(fewer leave the regression singular). Got {p.params['n_samples']}."
+            )
         self._background = background_sample(p.codes, p.params["n_background"], p.seed)
         self._function = output_function(p.model, p.params["output"])
 

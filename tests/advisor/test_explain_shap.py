@@ -318,6 +318,11 @@ def test_bad_parameters_and_clients_get_one_line_errors() -> None:
         ),
         ({"output": "odds"}, r"^KernelShapExplainer\.output: must be one of margin, probability"),
         ({"n_background": 0}, r"^KernelShapExplainer\.n_background: must be a whole number from"),
+        (
+            {"n_samples": 7},
+            r"^KernelShapExplainer\.n_samples: must be at least 2 x 4 features = 8 \(fewer "
+            r"leave the regression singular\)\. Got 7\.$",
+        ),
     ]
     for params, message in cases:
         with pytest.raises(AdvisorError, match=message):
