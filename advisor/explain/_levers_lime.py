@@ -16,7 +16,8 @@ What it changes from vanilla LIME (see docs/explain.md, "LIME and Levers LIME"):
     by S-LIME's convergence test: two independent halves of ``n`` perturbations each,
     ``n`` doubling from ``n_start`` to ``max_samples`` (each round adds draws to the
     last), until their top-k features agree (Jaccard >= ``target_jaccard``) and the k-th
-    and (k+1)-th weights are settled; the explanation is the fit on both halves.
+    and (k+1)-th weights are settled; the explanation is the fit on both halves. Every fit
+    also holds the client's own row, as LIME's first row.
 (d) Fidelity: the weighted R^2 of the surrogate on its perturbations and its kernel-weighted
     mean absolute error on held-out perturbations drawn the same way.
 
@@ -193,15 +194,18 @@ class LeversLimeExplainer:
         names = self.constraints.feature_names
         k = self.params["top_k"]
         n, round_, agreement, converged = self.params["n_start"], 0, 0.0, False
-        halves = [(np.empty((0, len(codes))), np.empty(0)) for _ in (0, 1)]
-        while True:  # each half grows to n: the draws of earlier rounds are kept
+        # each half holds the client itself (as LIME's first row) and grows to n draws
+        client = (codes[None, :].copy(), self.model.score_codes(codes[None, :]))
+        halves = [client, client]
+        while True:
             halves = [self._grow(codes, half, n, (round_, h)) for h, half in enumerate(halves)]
-            if min(len(z) for z, _ in halves) < 2:
+            if min(len(z) for z, _ in halves) < 2:  # no feasible move at all
                 return self._nothing(codes, started)
             fits = [self._fit(codes, z, y) for z, y in halves]
             agreement = jaccard(fits[0].top(names, k), fits[1].top(names, k))
-            z_all = np.vstack([z for z, _ in halves])
-            final = self._fit(codes, z_all, np.concatenate([y for _, y in halves]))
+            (z_a, y_a), (z_b, y_b) = halves  # both start with the client's row: keep one
+            z_all = np.vstack([z_a, z_b[1:]])
+            final = self._fit(codes, z_all, np.concatenate([y_a, y_b[1:]]))
             if agreement >= self.params["target_jaccard"] and final.settled(k):
                 converged = True
                 break
@@ -219,7 +223,7 @@ class LeversLimeExplainer:
         stability = Stability(
             top_k=min(k, len(final.features)),
             jaccard=float(agreement),
-            n_samples=len(z_all),
+            n_samples=len(z_all) - 1,
             converged=converged,
         )
         return self._explanation(codes, started, weights, final.intercept, fidelity, stability)
@@ -256,9 +260,9 @@ class LeversLimeExplainer:
     ) -> tuple[FloatArray, FloatArray]:
         """Return ``half`` with new draws from stream ``key`` up to ``n`` perturbations."""
         z, y = half
-        if len(z) >= n:
+        if len(z) > n:  # the client's row and n draws
             return half
-        new_z, new_y = self._draw(codes, n - len(z), key)
+        new_z, new_y = self._draw(codes, n + 1 - len(z), key)
         return np.vstack([z, new_z]), np.concatenate([y, new_y])
 
     def _standardised(self, codes: FloatArray, z: FloatArray) -> FloatArray:
@@ -284,6 +288,15 @@ class LeversLimeExplainer:
         varies = self._free & (np.ptp(x, axis=0) > 1e-12)
         features = tuple(int(j) for j in np.flatnonzero(varies))
         weights = self._kernel(codes, z)
+        if not features:  # only derived features moved: the surrogate is a constant
+            mean = float(np.average(y, weights=weights))
+            return _Fit(
+                features=(),
+                coef=np.empty(0),
+                intercept=mean,
+                r2=weighted_r2(y, np.full(len(y), mean), weights),
+                stderr=np.empty(0),
+            )
         used = x[:, features]
         ridge = Ridge(alpha=self.params["alpha"]).fit(used, y, sample_weight=weights)
         predicted = ridge.predict(used)

@@ -98,3 +98,40 @@ def test_a_missing_value_kept_by_the_model_is_explained() -> None:
     amount = next(w for w in vanilla.explain(client).weights if w.feature == "amount")
     assert amount.shown == {"en": "missing", "fr": "manquant"}
     assert amount.value is None
+
+
+NO_LEVER_YAML = """
+name: one lever
+features:
+  income: {kind: continuous, role: context, min: 0}
+  card: {kind: binary, role: actionable, direction: increase}
+"""
+
+
+def test_a_client_with_no_feasible_move_gets_an_empty_explanation() -> None:
+    """Actionable mode, the only lever already pulled: nothing to explain, said as such."""
+    from advisor.models import train
+
+    rng = np.random.default_rng(1)
+    n = 400
+    frame = pd.DataFrame({"income": rng.gamma(3.0, 800.0, n).round(), "card": rng.random(n) < 0.4})
+    logit = -0.5 + 0.0004 * frame["income"] + 1.2 * frame["card"]
+    frame["target"] = rng.random(n) < 1 / (1 + np.exp(-logit))
+    cs = parse_constraints(NO_LEVER_YAML, frame)
+    result = train(
+        frame, "target", cs, families=("logistic",), n_trials=1, budget_s=None, n_folds=2, seed=0
+    )
+    explainer = LeversLimeExplainer(
+        result.model, result.constraints, frame, mode="actionable", **SMALL
+    )
+    client = {"income": 2_000.0, "card": True}
+    assert explainer.perturbations(client, 10).empty
+    explanation = explainer.explain(client)
+    assert explanation.weights == ()
+    assert explanation.fidelity is None
+    assert explanation.stability is not None
+    assert explanation.stability.n_samples == 0
+    assert "Nothing the client can change" in explanation_text(explanation)
+    with_card_off = explainer.explain({"income": 2_000.0, "card": False})
+    assert with_card_off.top(1) == ("card",)
+    assert with_card_off.weight("card") > 0  # having the card raises the score
