@@ -8,6 +8,7 @@ error naming the file and the column, a folder where one is missing or has the w
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,10 @@ def read_study(folder: Path | str) -> StudyTables:
         ``folder`` is not a folder, ``study.json`` or a table is missing or unreadable, a
         column is missing, a number column holds text, or a run fact has the wrong type.
     """
+    if not isinstance(folder, (str, os.PathLike)):
+        raise AdvisorError(
+            f"study folder: must be a path (text or pathlib.Path). Got {type(folder).__name__}."
+        )
     path = Path(folder)
     if not path.is_dir():
         raise AdvisorError(

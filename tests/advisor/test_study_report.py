@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from advisor.cli import app
 from advisor.errors import AdvisorError
 from advisor.study._report import render_report, write_report
 from advisor.study._report_results import per_client_jaccard
@@ -258,6 +260,11 @@ def test_a_missing_table_is_one_clear_error(tmp_path: Path) -> None:
     (folder / "curves.parquet").unlink()
     with pytest.raises(AdvisorError, match=r"curves\.parquet: must exist \(or curves\.csv\)"):
         write_report(folder)
+    result = CliRunner().invoke(app, ["study", "report", str(folder)])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ")
+    assert "curves.parquet: must exist (or curves.csv)" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
     assert not (folder / "report.html").exists()
 
 
@@ -287,6 +294,8 @@ def test_text_in_a_number_column_is_named_with_its_row(tmp_path: Path) -> None:
 def test_bad_run_facts_and_a_missing_folder_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(AdvisorError, match=r"must be an existing folder\. Got no folder\."):
         write_report(tmp_path / "nowhere")
+    with pytest.raises(AdvisorError, match=r"^study folder: must be a path .*Got int\.$"):
+        write_report(3)  # type: ignore[arg-type]
     folder = synthetic_study(tmp_path / "run")
     facts = json.loads((folder / "study.json").read_text(encoding="utf-8"))
     (folder / "study.json").write_text(json.dumps({**facts, "n_clients": "three"}))
@@ -320,7 +329,10 @@ def quick_study(tmp_path_factory: pytest.TempPathFactory, demo_bundle: Path) -> 
 
 
 def test_the_report_of_a_real_quick_study(quick_study: Path) -> None:
-    html, pdf = write_report(quick_study)
+    result = CliRunner().invoke(app, ["study", "report", str(quick_study)])  # write_report
+    assert result.exit_code == 0, result.output
+    html, pdf = quick_study / "report.html", quick_study / "report.pdf"
+    assert str(html) in " ".join(result.output.split())
     report = parse(html)
     metrics = pd.read_parquet(quick_study / "metrics.parquet")
     assert check_numbers(report.cells, metrics) == int(np.isfinite(metrics["value"]).sum())
