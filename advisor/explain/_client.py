@@ -14,7 +14,7 @@ from advisor.models import PropensityModel
 from constraints import ConstraintSet
 from counterfactuals import CounterfactualError
 
-__all__ = ["MISSING_WORDS", "check_model", "client_codes", "feature_weights"]
+__all__ = ["MISSING_WORDS", "check_domain", "check_model", "client_codes", "feature_weights"]
 
 MISSING_WORDS = {"en": "missing", "fr": "manquant"}
 
@@ -40,12 +40,15 @@ def check_model(model: object, constraints: object) -> tuple[PropensityModel, Co
     return model, constraints
 
 
-def client_codes(model: PropensityModel, client: Any) -> tuple[pd.DataFrame, np.ndarray]:
+def client_codes(
+    model: PropensityModel, client: Any, constraints: ConstraintSet | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Return ``client`` as a one-row frame in business values and its (d,) codes.
 
     Accepts a one-row DataFrame, a Series or a dict holding every feature; anything else,
     several rows, an unknown category or a value the feature cannot take is an error naming
-    the feature.
+    the feature. With ``constraints``, a client outside the file's domain is refused too
+    (:func:`check_domain`).
     """
     if isinstance(client, pd.Series):
         frame = client.to_frame().T
@@ -70,7 +73,35 @@ def client_codes(model: PropensityModel, client: Any) -> tuple[pd.DataFrame, np.
         codes = model.space.to_codes(frame.infer_objects())
     except (CounterfactualError, ModelError) as exc:
         raise AdvisorError(f"client: {exc}") from exc
+    if constraints is not None:
+        check_domain(constraints, codes[0])
     return frame, codes[0]
+
+
+def check_domain(constraints: ConstraintSet, codes: np.ndarray) -> None:
+    """Refuse a client outside the domain: infinite values, or beyond a fixed feature's bounds.
+
+    An immutable or context feature's bounds say which values it can take (data beyond them
+    is an error when the file is bound); an actionable feature may already lie beyond its
+    bounds (levers never propose such values, but the client is real).
+    """
+    for j, spec in enumerate(constraints.features):
+        value = float(codes[j])
+        if np.isnan(value):
+            continue
+        if not np.isfinite(value):
+            raise AdvisorError(f"client.{spec.name}: must be a finite number. Got {value}.")
+        if spec.role == "actionable":
+            continue
+        if value < spec.lower or value > spec.upper:
+            shown = constraints.format_value(spec.name, value)
+            low = "-inf" if not np.isfinite(spec.lower) else f"{spec.lower:g}"
+            high = "inf" if not np.isfinite(spec.upper) else f"{spec.upper:g}"
+            raise AdvisorError(
+                f"client.{spec.name}: must lie within the constraint file's bounds "
+                f"[{low}, {high}] ({spec.role}). Got {shown}. Hint: correct the client's "
+                "value, or widen the bounds in the constraint file."
+            )
 
 
 def feature_weights(

@@ -160,7 +160,7 @@ class IntegratedGradientsExplainer:
         """Return the client's integrated gradients from the baseline, on the margin."""
         started = time.perf_counter()
         p = self._prepared
-        codes = client_of(p.model, client)
+        codes = client_of(p.model, client, p.constraints)
         attributions = self._attributions(self._design(codes), self._design(self._baseline))
         weights = sum_by_feature(p.model, attributions)[0]
         margins = p.model.margin_codes(np.vstack([codes, self._baseline]))

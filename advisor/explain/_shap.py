@@ -114,7 +114,7 @@ class TreeShapExplainer:
     def explain(self, client: Any) -> Explanation:
         """Return the client's TreeSHAP values; weights plus base equal the margin."""
         started = time.perf_counter()
-        codes = client_of(self._prepared.model, client)
+        codes = client_of(self._prepared.model, client, self._prepared.constraints)
         values, bias = tree_shap_values(self._prepared.model, codes[None, :])
         output = float(self._prepared.model.margin_codes(codes[None, :])[0])
         return build_explanation(
@@ -243,7 +243,7 @@ class ExactShapExplainer:
     def explain(self, client: Any) -> Explanation:
         """Return the client's exact Shapley values; weights plus base equal the output."""
         started = time.perf_counter()
-        codes = client_of(self._prepared.model, client)
+        codes = client_of(self._prepared.model, client, self._prepared.constraints)
         phi, empty, full = exact_shap_values(self._function, codes[None, :], self._background)
         return build_explanation(
             self._prepared,
@@ -348,7 +348,7 @@ class KernelShapExplainer:
         """Return the client's KernelSHAP values; weights plus base equal the output."""
         started = time.perf_counter()
         p = self._prepared
-        codes = client_of(p.model, client)
+        codes = client_of(p.model, client, p.constraints)
         phi, base = kernel_shap_values(
             self._function, codes[None, :], self._background, p.params["n_samples"], p.seed
         )

@@ -123,9 +123,11 @@ def sum_by_feature(model: PropensityModel, design_values: FloatArray) -> FloatAr
     return out
 
 
-def client_of(model: PropensityModel, client: Any) -> FloatArray:
-    """Return the (d,) codes of one client (checked: every feature, known categories)."""
-    return client_codes(model, client)[1]
+def client_of(
+    model: PropensityModel, client: Any, constraints: ConstraintSet | None = None
+) -> FloatArray:
+    """Return the (d,) codes of one client (every feature, known categories, the domain)."""
+    return client_codes(model, client, constraints)[1]
 
 
 def build_explanation(
