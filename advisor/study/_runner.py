@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from advisor.errors import AdvisorError
-from advisor.study._context import build_context, true_effects
+from advisor.study._context import ModelContext, build_context, true_effects
 from advisor.study._data import (
     DATASETS,
     DEMO_PRODUCT,
@@ -252,8 +252,6 @@ def _train(data: StudyData, family: str, run: _Run) -> Any:
 
 def _run_dataset(data: StudyData, run: _Run, tables: Tables) -> None:
     """Train every family, then measure every method on the same held-out clients."""
-    from advisor.explain import make_explainer
-
     results = {}
     for family in run.models:
         run.say(f"{data.name} / {family}: training")
@@ -273,6 +271,9 @@ def _run_dataset(data: StudyData, run: _Run, tables: Tables) -> None:
     training = data.frame.drop(index=test_rows)
     truth = None
     for family, result in results.items():
+        if not result.test_rows.equals(test_rows):  # the clients must be held out for all
+            tables.skip(data.name, family, "*", "its test split differs from the others'")
+            continue
         features = list(result.constraints.feature_names)
         clients = raw[features].set_axis(pd.Index(ids, name="client"), axis="index")
         ctx = build_context(
@@ -287,26 +288,33 @@ def _run_dataset(data: StudyData, run: _Run, tables: Tables) -> None:
                     raw, reference, ctx.features, product=DEMO_PRODUCT, seed=data.scm_seed
                 )
             ctx = replace(ctx, truth=truth)
-        sources: list[Measured] = [truth_source(ctx)] if truth is not None else []
-        sources.append(model_effects(ctx))
-        for method in run.methods:
-            run.say(f"{data.name} / {family} / {method}")
-            try:
-                measured = explain_method(
-                    ctx, method, seed=run.seed, n_reruns=run.n_reruns, make=make_explainer
-                )
-            except ImportError as exc:
-                tables.skip(data.name, family, method, f"not in this installation: {exc}")
-                continue
-            except ValueError as exc:
-                tables.skip(data.name, family, method, f"{type(exc).__name__}: {exc}")
-                continue
-            sources.append(measured)
-        for source in sources:
-            record(ctx, source, tables)
-        record_agreement(ctx, sources, tables)
+        _measure_model(ctx, run, tables)
         run.say(f"{data.name} / {family} / influence")
         measure_influence(ctx, result, data, tables)
+
+
+def _measure_model(ctx: ModelContext, run: _Run, tables: Tables) -> None:
+    """Every method (and the model's own effects, the truth) on one model's clients."""
+    from advisor.explain import make_explainer
+
+    sources: list[Measured] = [truth_source(ctx)] if ctx.truth is not None else []
+    sources.append(model_effects(ctx))
+    for method in run.methods:
+        run.say(f"{ctx.dataset} / {ctx.model_name} / {method}")
+        try:
+            measured = explain_method(
+                ctx, method, seed=run.seed, n_reruns=run.n_reruns, make=make_explainer
+            )
+        except ImportError as exc:
+            tables.skip(ctx.dataset, ctx.model_name, method, f"not in this installation: {exc}")
+            continue
+        except ValueError as exc:
+            tables.skip(ctx.dataset, ctx.model_name, method, f"{type(exc).__name__}: {exc}")
+            continue
+        sources.append(measured)
+    for source in sources:
+        record(ctx, source, tables)
+    record_agreement(ctx, sources, tables)
 
 
 def _run_levers(run: _Run, tables: Tables) -> None:
