@@ -189,7 +189,7 @@ class LeversLimeExplainer:
 
     def _explain(self, client: Any) -> Explanation:
         started = time.perf_counter()
-        _, codes = client_codes(self.model, client)
+        _, codes = client_codes(self.model, client, self.constraints)
         domain_check(self.constraints, codes, self.reference)
         names = self.constraints.feature_names
         k = self.params["top_k"]
@@ -240,7 +240,7 @@ class LeversLimeExplainer:
             where="LeversLimeExplainer.perturbations",
             error=AdvisorError,
         )
-        _, codes = client_codes(self.model, client)
+        _, codes = client_codes(self.model, client, self.constraints)
         rng = np.random.default_rng(np.random.SeedSequence([checked["seed"], 0, 0]))
         z = np.asarray(self.sampler.sample(codes[None, :], checked["n"], rng), dtype=np.float64)
         return self.constraints.to_frame(z)

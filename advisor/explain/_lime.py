@@ -115,7 +115,7 @@ class LimeExplainer:
         from threadpoolctl import threadpool_limits
 
         started = time.perf_counter()
-        _, codes = client_codes(self.model, client)
+        _, codes = client_codes(self.model, client, self.constraints)
         domain_check(self.constraints, codes, self.reference)
         row = np.where(np.isnan(codes), self._medians, codes)
         explainer = self._explainer()
