@@ -29,7 +29,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
 def _why_chart(app: AppTest) -> dict[str, Any]:
     """The plotly figure drawn under 'Why this score' (the one titled by its x axis)."""
     for chart in app.get("plotly_chart"):
-        figure = json.loads(chart.proto.spec)
+        figure: dict[str, Any] = json.loads(chart.proto.spec)
         title = figure["layout"].get("xaxis", {}).get("title", {}).get("text", "")
         if title in ("Part of the log-odds", "Part of the score"):
             return figure
