@@ -156,29 +156,27 @@ def runtime_figure(metrics: pd.DataFrame, dataset: str) -> str:
     return _svg_uri(figure)
 
 
-def agreement_figure(agreement: pd.DataFrame, dataset: str, models: Sequence[str]) -> str:
-    """Draw heat maps of the rank correlation between methods' weights, one per model."""
-    figure = _new_figure(7.0, 3.0)
-    axes = np.atleast_1d(figure.subplots(1, len(models), squeeze=False)[0])
-    image = None
-    for axis, model in zip(axes, models, strict=True):
-        rows = agreement[(agreement["dataset"] == dataset) & (agreement["model"] == model)]
-        methods = method_order(pd.concat([rows["method_a"], rows["method_b"]]))
-        grid = np.full((len(methods), len(methods)), np.nan)
-        np.fill_diagonal(grid, 1.0)
-        position = {method: i for i, method in enumerate(methods)}
-        pairs = rows.groupby(["method_a", "method_b"], sort=False)["spearman"].mean()
-        for pair, value in zip(pairs.index.tolist(), pairs.to_numpy(float), strict=True):
-            i, j = position[str(pair[0])], position[str(pair[1])]
-            grid[i, j] = grid[j, i] = value
-        image = axis.imshow(grid, vmin=-1, vmax=1, cmap="RdBu_r")
-        labels = [_label(m) for m in methods]
-        axis.set_xticks(range(len(methods)), labels, rotation=60, ha="right", fontsize=6)
-        axis.set_yticks(range(len(methods)), labels, fontsize=6)
-        for (i, j), value in np.ndenumerate(grid):
-            if np.isfinite(value):
-                axis.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=5)
-        axis.set_title(f"{dataset}, {model}")
-    if image is not None:
-        figure.colorbar(image, ax=list(axes), shrink=0.8, label="Spearman")
+def agreement_figure(agreement: pd.DataFrame, dataset: str, model: str) -> str:
+    """Draw the heat map of the rank correlation between methods' weights for one model."""
+    figure = _new_figure(5.6, 4.6)
+    axis = figure.subplots()
+    rows = agreement[(agreement["dataset"] == dataset) & (agreement["model"] == model)]
+    methods = method_order(pd.concat([rows["method_a"], rows["method_b"]]))
+    grid = np.full((len(methods), len(methods)), np.nan)
+    np.fill_diagonal(grid, 1.0)
+    position = {method: i for i, method in enumerate(methods)}
+    pairs = rows.groupby(["method_a", "method_b"], sort=False)["spearman"].mean()
+    for pair, value in zip(pairs.index.tolist(), pairs.to_numpy(float), strict=True):
+        i, j = position[str(pair[0])], position[str(pair[1])]
+        grid[i, j] = grid[j, i] = value
+    image = axis.imshow(grid, vmin=-1, vmax=1, cmap="RdBu_r")
+    labels = [_label(m) for m in methods]
+    axis.set_xticks(range(len(methods)), labels, rotation=40, ha="right")
+    axis.set_yticks(range(len(methods)), labels)
+    for (i, j), value in np.ndenumerate(grid):
+        if np.isfinite(value):
+            colour = "white" if abs(value) > 0.6 else "black"
+            axis.text(j, i, f"{value:.2f}", ha="center", va="center", color=colour)
+    axis.set_title(f"agreement between methods ({dataset}, {model})")
+    figure.colorbar(image, ax=axis, shrink=0.8, label="Spearman")
     return _svg_uri(figure)

@@ -160,11 +160,11 @@ def _dataset_section(tables: StudyTables, dataset: str) -> dict[str, Any]:
         else None,
         "truth": _figures.truth_figure(metrics, dataset) if "truth_spearman" in has else None,
         "runtime": _figures.runtime_figure(metrics, dataset) if "runtime_s" in has else None,
-        "agreement": _figures.agreement_figure(
-            agreement, dataset, [m for m in models if (agreement["model"] == m).any()]
-        )
-        if not agreement.empty
-        else None,
+        "agreement": [
+            {"model": model, "figure": _figures.agreement_figure(agreement, dataset, model)}
+            for model in models
+            if (agreement["model"] == model).any()
+        ],
     }
 
 
