@@ -229,7 +229,8 @@ def test_the_conclusions_say_who_wins_from_the_tables(
             ("lime", "stability_jaccard_seeds"): lime,
         },
     )
-    items = parse(render_report(read_study(folder))).items  # the HTML alone: no PDF needed
+    html = render_report(read_study(folder))  # the HTML alone: no PDF needed
+    items = parse(html).items
     goal = "meets" if levers >= 0.9 else "misses"
     sentence = (
         f"Stability: Levers LIME's top-5 Jaccard (seeds) is {levers:.3f} against {lime:.3f} for "
@@ -237,6 +238,11 @@ def test_the_conclusions_say_who_wins_from_the_tables(
     )
     assert sentence in items
     won = 1 if levers > lime else 0
+    summary = re.search(r'data-summary="levers-vs-lime">(.*?)</p>', html, re.DOTALL)
+    assert summary is not None
+    every, none = " ".join(summary.group(1).split()).split(", and in none by ")
+    assert ("top-5 Jaccard (seeds)" in every) == bool(won)
+    assert ("top-5 Jaccard (seeds)" in none) == (not won)
     assert any(item.startswith(f"top-5 Jaccard (seeds): Levers LIME does better in {won} of 1 ")
                for item in items)  # fmt: skip
 
