@@ -80,7 +80,8 @@ def format_value(
     """Format a value of ``spec`` as advisors read it (category label, or amount and unit).
 
     Numbers follow the feature's ``format`` (a ``percent`` ratio 0.4 reads ``40 %``). A
-    missing value (NaN) reads ``unknown`` (``inconnu``).
+    missing value (NaN) reads ``unknown`` (``inconnu``), a yes/no feature ``yes``/``no``
+    (``oui``/``non``).
     """
     if math.isnan(value):
         return "inconnu" if language == "fr" else "unknown"
@@ -88,7 +89,8 @@ def format_value(
         code = round(value)
         if code == value and 0 <= code < spec.n_categories:
             if spec.kind == "binary" and not spec.categories:
-                return "yes" if code else "no"
+                words = ("non", "oui") if language == "fr" else ("no", "yes")
+                return words[code]
             return str(spec.categories[code])
         return f"an invalid code {format_number(value)}"
     text = _format_amount(spec, value, language)

@@ -10,6 +10,8 @@ name: tiny
 features:
   transfer: {kind: continuous, role: actionable, unit: EUR}
   plan: {kind: categorical, role: actionable, categories: [basic, plus]}
+  app: {kind: binary, role: actionable}
+  card: {kind: binary, role: actionable, categories: [none, gold]}
 """
 )
 
@@ -22,3 +24,9 @@ def test_amounts_follow_the_language_and_carry_the_unit() -> None:
 def test_categories_are_said_by_their_label() -> None:
     assert CS.format_value("plan", 1) == "plus"
     assert CS.format_value("plan", 0, "fr") == "basic"
+
+
+def test_a_yes_no_feature_is_said_in_the_language_and_labels_stay_as_written() -> None:
+    assert [CS.format_value("app", v) for v in (0, 1)] == ["no", "yes"]
+    assert [CS.format_value("app", v, "fr") for v in (0, 1)] == ["non", "oui"]
+    assert CS.format_value("card", 1, "fr") == "gold"  # the file's own labels
