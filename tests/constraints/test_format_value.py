@@ -11,7 +11,7 @@ features:
   transfer: {kind: continuous, role: actionable, unit: EUR}
   plan: {kind: categorical, role: actionable, categories: [basic, plus]}
   app: {kind: binary, role: actionable}
-  card: {kind: binary, role: actionable, categories: [none, gold]}
+  card: {kind: binary, role: actionable, values: [none, gold]}
 """
 )
 
