@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -81,8 +81,18 @@ def curves_figure(curves: pd.DataFrame, dataset: str, model: str) -> str:
         axis.set_xlabel("features replaced (k)" if curve == "deletion" else "features kept (k)")
         axis.grid(alpha=0.3)
     axes[0].set_ylabel("model output, mean over clients")
-    axes[1].legend(fontsize=7, loc="best")
+    _legend_below(figure, axes)
     return _svg_uri(figure)
+
+
+def _legend_below(figure: Figure, axes: Any) -> None:
+    """Put the methods' legend (every panel's, once each) under the plots, hiding nothing."""
+    found: dict[str, Any] = {}
+    for axis in np.atleast_1d(axes):
+        for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
+            found.setdefault(label, handle)
+    if found:
+        figure.legend(list(found.values()), list(found), loc="outside lower center", ncols=4)
 
 
 def stability_figure(jaccard: pd.DataFrame, dataset: str, models: Sequence[str]) -> str:
@@ -133,7 +143,7 @@ def _grouped_bars(
         axis.set_xticks(range(len(models)), models)
         axis.set_title(f"{title} ({dataset})")
         axis.grid(axis="y", alpha=0.3)
-    axes[-1].legend(fontsize=7, loc="best")
+    _legend_below(figure, axes)
     return figure
 
 
