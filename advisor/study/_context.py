@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from advisor.study._metrics import perturb_codes, reference_codes
+from advisor.study._metrics import perturb_codes, perturbation_steps, reference_codes
 
 if TYPE_CHECKING:
     from advisor.models import PropensityModel
@@ -31,7 +31,8 @@ class ModelContext:
     ``codes`` their (n, d) codes; ``reference`` the reference data (a seeded sample of the
     training clients) given to every explainer; ``reference_client`` the median/mode client
     of the training clients (codes); ``perturbed[i]`` the (N_PERTURBED, d) perturbed codes of
-    client i; ``truth`` the (n, d) true effects on the demo portfolio, else None.
+    client i (empty when no feature of the data set moves by ``EPSILON``); ``truth`` the
+    (n, d) true effects on the demo portfolio, else None.
     """
 
     dataset: str
@@ -69,11 +70,11 @@ class ModelContext:
 
 
 def _perturbation_scales(constraints: ConstraintSet, reference: FloatArray) -> FloatArray:
-    """Return each continuous feature's standard deviation in the reference; 0 for others."""
+    """Return each number feature's standard deviation in the reference; 0 for others."""
     scales = np.zeros(reference.shape[1])
     for j, name in enumerate(constraints.feature_names):
         spec = constraints.feature(name)
-        if spec.kind == "continuous":
+        if spec.kind in ("continuous", "integer"):
             column = reference[:, j]
             scales[j] = float(np.nanstd(column)) if np.isfinite(column).any() else 0.0
     return scales
@@ -98,19 +99,25 @@ def build_context(
     rows = np.sort(rng.choice(len(training), min(sample_size, len(training)), replace=False))
     codes = model.space.to_codes(clients)
     scales = _perturbation_scales(constraints, training_codes)
+    whole = np.array([constraints.feature(n).kind == "integer" for n in constraints.feature_names])
     lower = np.array([constraints.feature(n).lower for n in constraints.feature_names])
     upper = np.array([constraints.feature(n).upper for n in constraints.feature_names])
     lower = np.maximum(lower, np.nanmin(training_codes, axis=0))
     upper = np.minimum(upper, np.nanmax(training_codes, axis=0))
-    perturbed = tuple(
-        np.stack(
-            [
-                perturb_codes(codes[i], scales, (lower, upper), np.random.default_rng([seed, i, p]))
-                for p in range(N_PERTURBED)
-            ]
-        )
-        for i in range(len(codes))
-    )
+    perturbed: tuple[FloatArray, ...] = ()
+    if perturbation_steps(scales, whole=whole).any():  # else nothing moves: not measured
+        perturbed = tuple(
+            np.stack(
+                [
+                    perturb_codes(
+                        codes[i], scales, (lower, upper), np.random.default_rng([seed, i, p]),
+                        whole=whole,
+                    )
+                    for p in range(N_PERTURBED)
+                ]
+            )
+            for i in range(len(codes))
+        )  # fmt: skip
     return ModelContext(
         dataset=dataset,
         model_name=model_name,

@@ -46,6 +46,8 @@ def measure_influence(ctx: ModelContext, result: Any, data: StudyData, tables: T
         started = time.perf_counter()
         top = index.top(ctx.clients.iloc[[i]], k=TOP_K)
         runtimes.append(time.perf_counter() - started)
+        if not ctx.perturbed:
+            continue
         moved = ctx.business(ctx.perturbed[i])
         stability.append(
             float(
@@ -58,7 +60,8 @@ def measure_influence(ctx: ModelContext, result: Any, data: StudyData, tables: T
             )
         )
     tables.metric(where, "runtime_s", runtimes)
-    tables.metric(where, "stability_jaccard_perturbed", stability)
+    if stability:
+        tables.metric(where, "stability_jaccard_perturbed", stability)
 
 
 def measure_levers_agreement(

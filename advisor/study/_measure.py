@@ -144,6 +144,8 @@ def explain_method(
                     measured.fidelity.append((fit.r2, fit.heldout_error))
         measured.weights.append(runs[0])
         measured.reruns.append(runs)
+        if not ctx.perturbed:
+            continue
         moved = ctx.business(ctx.perturbed[i])
         measured.perturbed.append(
             [

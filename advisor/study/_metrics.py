@@ -34,6 +34,7 @@ __all__ = [
     "jaccard",
     "mean_pairwise",
     "perturb_codes",
+    "perturbation_steps",
     "precision_at_k",
     "reference_codes",
     "share_in_top",
@@ -45,9 +46,10 @@ FloatArray = NDArray[np.float64]
 Predict = Callable[[FloatArray], FloatArray]
 
 EPSILON = 0.01
-"""The client perturbation of the stability test: each continuous feature moves by
-``EPSILON`` times its standard deviation in the reference data, up or down (seeded), then is
-clipped to the feature's bounds."""
+"""The client perturbation of the stability test: each number feature moves by ``EPSILON``
+times its standard deviation in the reference data, up or down (seeded); a whole-number
+feature's move is rounded to a whole number (a move rounding to 0 leaves it alone); then each
+is clipped to the feature's bounds."""
 
 
 def _vector(name: str, values: object) -> FloatArray:
@@ -203,22 +205,36 @@ def share_in_top(features: Sequence[int], weights: object, k: int = 5) -> float:
     return len(chosen & top) / len(chosen)
 
 
+def perturbation_steps(scale: object, epsilon: float = EPSILON, whole: object = None) -> FloatArray:
+    """Return each feature's move: ``epsilon * scale``, rounded for ``whole`` features."""
+    s = _vector("scale", scale)
+    steps = np.where(s > 0, epsilon * s, 0.0)
+    if whole is not None:
+        mask = np.asarray(whole, dtype=bool)
+        if mask.shape != s.shape:
+            raise AdvisorError(f"whole: must mark each of the {s.size} features. Got {mask.size}.")
+        steps = np.where(mask, np.round(steps), steps)
+    return np.asarray(steps, dtype=np.float64)
+
+
 def perturb_codes(
     codes: object,
     scale: object,
     bounds: tuple[object, object],
     rng: np.random.Generator,
     epsilon: float = EPSILON,
+    whole: object = None,
 ) -> FloatArray:
     """Move each feature with a positive ``scale`` by ``epsilon * scale``, up or down.
 
-    ``scale`` is 0 for the features to keep (categories, integers); the signs are drawn from
+    ``scale`` is 0 for the features to keep (categories); ``whole`` marks the whole-number
+    features, whose move (:func:`perturbation_steps`) is rounded; the signs are drawn from
     ``rng``; the result is clipped to ``bounds`` (lower, upper arrays; infinite = none).
     """
     x, s = _vector("codes", codes), _vector("scale", scale)
     _same_length(x, s, "codes, scale")
     lower, upper = (np.broadcast_to(np.asarray(v, dtype=np.float64), x.shape) for v in bounds)
     signs = rng.choice(np.array([-1.0, 1.0]), size=x.size)
-    moved = x + np.where(s > 0, signs * epsilon * s, 0.0)
+    moved = x + signs * perturbation_steps(s, epsilon, whole)
     moved = np.clip(moved, lower, upper)
     return np.where(np.isnan(x), x, moved)

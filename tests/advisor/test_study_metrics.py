@@ -18,6 +18,7 @@ from advisor.study._metrics import (
     jaccard,
     mean_pairwise,
     perturb_codes,
+    perturbation_steps,
     precision_at_k,
     reference_codes,
     share_in_top,
@@ -141,6 +142,18 @@ def test_perturbation_moves_continuous_features_by_epsilon_within_bounds() -> No
     assert moved[1] == 3.0  # scale 0: kept
     assert math.isnan(moved[2])  # missing stays missing
     assert moved[3] in (pytest.approx(0.985), 1.0)  # +0.01 clipped to the upper bound 1.0
+
+
+def test_whole_number_features_move_by_a_rounded_step() -> None:
+    # eps * scale: 0.3 -> 0 (left alone), 28.4 -> 28, 0.6 -> 1; the continuous one keeps 0.3
+    scale = np.array([30.0, 2840.0, 60.0, 30.0])
+    whole = np.array([True, True, True, False])
+    steps = perturbation_steps(scale, 0.01, whole)
+    np.testing.assert_allclose(steps, [0.0, 28.0, 1.0, 0.3])
+    codes = np.array([5.0, 1000.0, 7.0, 2.0])
+    bounds = (np.full(4, -np.inf), np.full(4, np.inf))
+    moved = perturb_codes(codes, scale, bounds, np.random.default_rng(1), whole=whole)
+    np.testing.assert_allclose(np.abs(moved - codes), steps)
 
 
 def test_bad_shapes_are_refused_with_the_field() -> None:
