@@ -15,9 +15,9 @@ What it changes from vanilla LIME (see docs/explain.md, "LIME and Levers LIME"):
 (c) Seeded sampling (one stream per round and half, from ``seed``) and a sample size chosen
     by S-LIME's convergence test: two independent halves of ``n`` perturbations each,
     ``n`` doubling from ``n_start`` to ``max_samples`` (each round adds draws to the
-    last), until their top-k features agree (Jaccard >= ``target_jaccard``) and the k-th
-    and (k+1)-th weights are settled; the explanation is the fit on both halves. Every fit
-    also holds the client's own row, as LIME's first row.
+    last), until their top-k features by reported weight (contribution) agree (Jaccard >=
+    ``target_jaccard``) and the k-th and (k+1)-th weights are settled; the explanation is
+    the fit on both halves. Every fit also holds the client's own row, as LIME's first row.
 (d) Fidelity: the weighted R^2 of the surrogate on its perturbations and its kernel-weighted
     mean absolute error on held-out perturbations drawn the same way.
 
@@ -25,13 +25,20 @@ The surrogate is a weighted ridge regression (scikit-learn ``Ridge`` with ``samp
 of the calibrated score on standardised features: numeric, yes/no (0/1) and ordinal codes
 minus the reference mean, over the reference standard deviation; a categorical feature as
 the indicator "in the client's category", standardised by the reference share of that
-category (a feature constant in the reference data is measured per unit). A weight is the
-score change (probability units) for one reference standard deviation of the feature, or of
-"being in the client's category": > 0 means a higher value (yes rather than no, or the
-client's category) raises the score. Derived features (sums the file recomputes) get no
-weight of their own: their effect goes to their sources. The kernel is LIME's exponential
-kernel on a distance that respects kinds (numeric: standardised difference; categorical:
-0 same, 1 different), its width LIME's default ``0.75 * sqrt(d)``.
+category (a feature constant in the reference data is measured per unit). Its slopes, per
+raw unit of the code (per unit of the indicator for a categorical feature), are reported in
+``parameters["slopes"]``. A weight is a contribution, as every other method's: how the
+client's value moves the surrogate's score away from the reference data's typical client
+(:func:`advisor.explain._gradients.typical_client`, the integrated-gradients baseline,
+reported in ``parameters["reference"]``): ``slope_j x (x_j - ref_j)`` for a numeric, yes/no
+or ordinal feature, ``slope_j x (1 if the reference is in another category else 0)`` for a
+categorical one. A feature at the reference value weighs 0; ``base`` is the surrogate at the
+reference, ``output`` the surrogate at the client, and ``base + sum(weights) = output``. A
+value missing in the client enters the surrogate at the reference mean. Derived features
+(sums the file recomputes) get no weight of their own: their effect goes to their sources.
+The kernel is LIME's exponential kernel on a distance that respects kinds (numeric:
+standardised difference; categorical: 0 same, 1 different), its width LIME's default
+``0.75 * sqrt(d)``.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from numpy.typing import NDArray
 
 from advisor.errors import AdvisorError
 from advisor.explain._client import client_codes, feature_weights
+from advisor.explain._gradients import typical_client
 from advisor.explain._lime_common import (
     SEED_RULE,
     checked_params,
@@ -94,33 +102,53 @@ DEFAULTS: dict[str, Any] = {
 
 @dataclass(frozen=True, slots=True)
 class _Fit:
-    """One surrogate: the features it weighs (positions), their weights and intercept."""
+    """One surrogate: the features it weighs (positions), their slopes and contributions.
+
+    ``coef`` are the ridge's coefficients on standardised features, ``delta`` the client's
+    standardised values minus the reference's (so ``coef * delta`` are the contributions)
+    and ``scale`` the standardisation's divisors (so ``coef / scale`` are raw-unit slopes).
+    """
 
     features: tuple[int, ...]
     coef: FloatArray
     intercept: float
     r2: float
     stderr: FloatArray
+    delta: FloatArray
+    scale: FloatArray
+
+    @property
+    def contributions(self) -> FloatArray:
+        """Return each feature's contribution: its slope times the client's distance."""
+        contributions: FloatArray = self.coef * self.delta
+        return contributions
 
     def settled(self, k: int) -> bool:
-        """Whether the k-th and (k+1)-th features are apart by more than their noise.
+        """Whether the k-th and (k+1)-th contributions are apart by more than their noise.
 
         S-LIME's test on the boundary of the top-k: the gap between the k-th and (k+1)-th
-        absolute weights must exceed :data:`SETTLED_Z` standard errors of their difference
-        (the ridge's heteroscedasticity-robust, sandwich, standard errors). The test runs
-        once per doubling, so a strict level keeps the chance of stopping early on a tie
-        small.
+        absolute contributions must exceed :data:`SETTLED_Z` standard errors of their
+        difference (the ridge's heteroscedasticity-robust, sandwich, standard errors, times
+        the client's distance to the reference). Fewer than k + 1 non-zero contributions
+        (the rest are features at the reference, exactly 0) are settled. The test runs once
+        per doubling, so a strict level keeps the chance of stopping early on a tie small.
         """
-        if len(self.features) <= k:
+        order = self._order()
+        if len(order) <= k:
             return True
-        order = np.argsort(-np.abs(self.coef), kind="stable")
+        weights, noise = np.abs(self.contributions), self.stderr * np.abs(self.delta)
         a, b = order[k - 1], order[k]
-        gap = abs(self.coef[a]) - abs(self.coef[b])
-        return bool(gap > SETTLED_Z * float(np.hypot(self.stderr[a], self.stderr[b])))
+        return bool(weights[a] - weights[b] > SETTLED_Z * float(np.hypot(noise[a], noise[b])))
 
     def top(self, names: tuple[str, ...], k: int) -> tuple[str, ...]:
-        order = np.argsort(-np.abs(self.coef), kind="stable")[:k]
-        return tuple(names[self.features[i]] for i in order)
+        """Return the names of the ``k`` largest non-zero contributions, largest first."""
+        return tuple(names[self.features[i]] for i in self._order()[:k])
+
+    def _order(self) -> NDArray[np.int64]:
+        """Positions of the non-zero contributions, largest absolute first."""
+        weights = np.abs(self.contributions)
+        order = np.argsort(-weights, kind="stable")
+        return order[weights[order] > 0]
 
 
 class LeversLimeExplainer:
@@ -167,6 +195,17 @@ class LeversLimeExplainer:
                 f"({self.params['n_start']}). Got {self.params['max_samples']}."
             )
         self.reference = reference_codes(self.model, data)
+        try:
+            self._typical = typical_client(self.model, self.reference)
+        except AdvisorError as exc:
+            raise AdvisorError(
+                f"{str(exc).split(' to build ')[0]} to build Levers LIME's reference client. "
+                "Got only missing values."
+            ) from exc
+        typical = self.constraints.to_frame(self._typical[None, :]).iloc[0]
+        self._reference_values = {
+            name: (v.item() if isinstance(v, np.generic) else v) for name, v in typical.items()
+        }
         self._mean = _nan_stat(np.nanmean, self.reference)
         std = _nan_stat(np.nanstd, self.reference)
         self._std = np.where(std > 1e-12, std, 1.0)
@@ -219,14 +258,13 @@ class LeversLimeExplainer:
             self._predict(final, codes, heldout),
             self._kernel(codes, heldout),
         )
-        weights = {names[j]: float(w) for j, w in zip(final.features, final.coef, strict=True)}
         stability = Stability(
-            top_k=min(k, len(final.features)),
+            top_k=len(final.top(names, k)),
             jaccard=float(agreement),
             n_samples=len(z_all) - 1,
             converged=converged,
         )
-        return self._explanation(codes, started, weights, final.intercept, fidelity, stability)
+        return self._explanation(codes, started, final, fidelity, stability)
 
     def perturbations(self, client: Any, n: int, seed: int = 0) -> pd.DataFrame:
         """Return ``n`` perturbations of ``client`` drawn as ``explain`` draws them.
@@ -265,14 +303,21 @@ class LeversLimeExplainer:
         new_z, new_y = self._draw(codes, n + 1 - len(z), key)
         return np.vstack([z, new_z]), np.concatenate([y, new_y])
 
-    def _standardised(self, codes: FloatArray, z: FloatArray) -> FloatArray:
-        """Return the surrogate's features of ``z``: standardised codes or indicators."""
-        x = (z - self._mean) / self._std
+    def _centre_scale(self, codes: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Return the standardisation for ``codes``: reference means/shares and divisors."""
+        centre, scale = self._mean.copy(), self._std.copy()
         for j in np.flatnonzero(self._categorical):
             share = float(np.mean(self.reference[:, j] == codes[j]))
-            scale = np.sqrt(share * (1.0 - share))
-            x[:, j] = ((z[:, j] == codes[j]) - share) / (scale if scale > 1e-12 else 1.0)
-        return np.nan_to_num(x)
+            spread = np.sqrt(share * (1.0 - share))
+            centre[j], scale[j] = share, (spread if spread > 1e-12 else 1.0)
+        return centre, scale
+
+    def _standardised(self, codes: FloatArray, z: FloatArray) -> FloatArray:
+        """Return the surrogate's features of ``z``: standardised codes or indicators."""
+        centre, scale = self._centre_scale(codes)
+        x = z.copy()
+        x[:, self._categorical] = z[:, self._categorical] == codes[self._categorical]
+        return np.nan_to_num((x - centre) / scale)
 
     def _kernel(self, codes: FloatArray, z: FloatArray) -> FloatArray:
         """LIME's exponential kernel on a distance that respects kinds."""
@@ -286,26 +331,28 @@ class LeversLimeExplainer:
 
         x = self._standardised(codes, z)
         varies = self._free & (np.ptp(x, axis=0) > 1e-12)
-        features = tuple(int(j) for j in np.flatnonzero(varies))
+        features = list(np.flatnonzero(varies))
         weights = self._kernel(codes, z)
+        ends = self._standardised(codes, np.vstack([codes, self._typical]))
+        delta, scale = ends[0] - ends[1], self._centre_scale(codes)[1]
         if not features:  # only derived features moved: the surrogate is a constant
             mean = float(np.average(y, weights=weights))
-            return _Fit(
-                features=(),
-                coef=np.empty(0),
-                intercept=mean,
-                r2=weighted_r2(y, np.full(len(y), mean), weights),
-                stderr=np.empty(0),
-            )
-        used = x[:, features]
-        ridge = Ridge(alpha=self.params["alpha"]).fit(used, y, sample_weight=weights)
-        predicted = ridge.predict(used)
+            predicted = np.full(len(y), mean)
+            coef, intercept, stderr = np.empty(0), mean, np.empty(0)
+        else:
+            used = x[:, features]
+            ridge = Ridge(alpha=self.params["alpha"]).fit(used, y, sample_weight=weights)
+            predicted = ridge.predict(used)
+            coef, intercept = np.asarray(ridge.coef_, dtype=np.float64), float(ridge.intercept_)
+            stderr = _sandwich(used, y - predicted, weights, self.params["alpha"])
         return _Fit(
-            features=features,
-            coef=np.asarray(ridge.coef_, dtype=np.float64),
-            intercept=float(ridge.intercept_),
+            features=tuple(int(j) for j in features),
+            coef=coef,
+            intercept=intercept,
             r2=weighted_r2(y, predicted, weights),
-            stderr=_sandwich(used, y - predicted, weights, self.params["alpha"]),
+            stderr=stderr,
+            delta=delta[features],
+            scale=scale[features],
         )
 
     def _predict(self, fit: _Fit, codes: FloatArray, z: FloatArray) -> FloatArray:
@@ -319,17 +366,29 @@ class LeversLimeExplainer:
         self,
         codes: FloatArray,
         started: float,
-        weights: dict[str, float],
-        base: float,
+        fit: _Fit | None,
         fidelity: Any,
         stability: Stability,
     ) -> Explanation:
+        """Return the explanation of ``fit`` (None: nothing moves, the score alone)."""
+        names = self.constraints.feature_names
         score = float(self.model.score_codes(codes[None, :])[0])
+        weights: dict[str, float] = {}
+        slopes: dict[str, float] = {}
+        base = output = score
+        if fit is not None:
+            ends = self._standardised(codes, np.vstack([codes, self._typical]))[:, fit.features]
+            output, base = (float(v) for v in fit.intercept + ends @ fit.coef)
+            for j, weight, slope in zip(
+                fit.features, fit.contributions, fit.coef / fit.scale, strict=True
+            ):
+                # + 0.0: a feature at the reference weighs 0.0, never -0.0
+                weights[names[j]], slopes[names[j]] = float(weight) + 0.0, float(slope)
         return Explanation(
             method=self.method,
             product=self.model.target,
             score=score,
-            output=score,
+            output=output,
             base=base,
             scale="probability",
             weights=feature_weights(self.constraints, codes, weights),
@@ -337,6 +396,8 @@ class LeversLimeExplainer:
                 **self.params,
                 "kernel_width_used": self.width,
                 "n_samples": stability.n_samples,
+                "slopes": slopes,
+                "reference": dict(self._reference_values),
             },
             seed=self.seed,
             runtime_s=time.perf_counter() - started,
@@ -346,9 +407,8 @@ class LeversLimeExplainer:
 
     def _nothing(self, codes: FloatArray, started: float) -> Explanation:
         """No feature can move for this client (mode actionable, or nothing left to open)."""
-        score = float(self.model.score_codes(codes[None, :])[0])
         stability = Stability(top_k=0, jaccard=1.0, n_samples=0, converged=True)
-        return self._explanation(codes, started, {}, score, None, stability)
+        return self._explanation(codes, started, None, None, stability)
 
 
 def _sandwich(

@@ -28,10 +28,6 @@ _WORDS = {
         "raises": "it raises the score",
         "lowers": "it lowers the score",
         "none": "it does not move the score",
-        "more_raises": "more of it raises the score",
-        "more_lowers": "more of it lowers the score",
-        "having_raises": "having it raises the score",
-        "having_lowers": "having it lowers the score",
         "poor": "Careful: this explanation matches the model poorly around this client "
         "(fit {r2}); take it as a rough guide only.",
         "unstable": "The order of the features may change with another sample.",
@@ -49,10 +45,6 @@ _WORDS = {
         "raises": "cela augmente le score",
         "lowers": "cela baisse le score",
         "none": "cela ne change pas le score",
-        "more_raises": "davantage augmente le score",
-        "more_lowers": "davantage baisse le score",
-        "having_raises": "l'avoir augmente le score",
-        "having_lowers": "l'avoir baisse le score",
         "poor": "Attention : cette explication reproduit mal le modèle autour de ce client "
         "(ajustement {r2}) ; ne la lisez que comme une indication.",
         "unstable": "L'ordre des caractéristiques peut changer avec un autre échantillon.",
@@ -73,21 +65,6 @@ def _item(entry: FeatureWeight, language: str) -> str:
 def _percent(score: float, language: str) -> str:
     text = f"{score * 100:.0f}"
     return f"{text}\u202f%" if language == "fr" else f"{text} %"
-
-
-def _effect(explanation: Explanation, entry: FeatureWeight) -> str:
-    """Return the key of the words saying which way ``entry`` moves the score.
-
-    Levers LIME weighs a numeric or yes/no feature by its slope (a higher value, or yes,
-    raises the score when > 0); the other methods, and categories, by the client's value.
-    """
-    if explanation.method != "levers_lime" or entry.direction == "none":
-        return entry.direction
-    if isinstance(entry.value, bool):
-        return f"having_{entry.direction}"
-    if isinstance(entry.value, (int, float)):
-        return f"more_{entry.direction}"
-    return entry.direction
 
 
 def explanation_text(explanation: Explanation, language: str = "en", k: int = 3) -> str:
@@ -132,9 +109,7 @@ def explanation_text(explanation: Explanation, language: str = "en", k: int = 3)
     levers = [w for w in explanation.weights if w.role == "actionable" and w.weight != 0.0]
     if levers:
         sentences.append(
-            words["lever"].format(
-                item=_item(levers[0], lang), effect=words[_effect(explanation, levers[0])]
-            )
+            words["lever"].format(item=_item(levers[0], lang), effect=words[levers[0].direction])
         )
     else:
         sentences.append(words["no_lever"])

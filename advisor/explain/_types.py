@@ -65,7 +65,8 @@ class FeatureWeight:
         The feature's name, as in the constraint file.
     weight
         Its contribution to the explained output, in the explanation's ``scale``: > 0 pushes
-        the score up, < 0 down. For SHAP, weights plus the base add up to the output.
+        the score up, < 0 down. For SHAP, integrated gradients (up to the quadrature) and
+        Levers LIME, weights plus the base add up to the output.
     value
         The client's value, in business terms (a category's name, an amount).
     role

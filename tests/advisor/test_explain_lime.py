@@ -184,32 +184,84 @@ def test_all_mode_weighs_context_but_never_immutable(
 def test_top_features_follow_the_logistic_coefficients(
     logistic: tuple[Any, ConstraintSet], reference: pd.DataFrame, row: int
 ) -> None:
-    """Oracle: the estimator's linear margin, one reference standard deviation per feature.
+    """Oracle: the estimator's linear margin, from the reference client to the client.
 
-    The logistic margin is linear in the design matrix; the true local effect of a feature
-    is its coefficient times one reference standard deviation of its code (one unit when the
-    reference data do not vary), plus the effect through the derived count it feeds. Levers
-    LIME's top-3 must be the oracle's top-3, with the same signs.
+    The logistic margin is linear in the design matrix; the true contribution of a feature
+    is the margin's change when the client's value is set to the reference client's, the
+    coefficient times ``x_j - ref_j`` (the whole category's coefficient difference for a
+    categorical), plus the effect through the derived count it feeds. Levers LIME's top-3
+    (of its non-zero weights) must be the oracle's, with the same signs.
     """
     model, cs = logistic
     client = reference.iloc[[row]]
     explanation = LeversLimeExplainer(model, cs, reference, mode="actionable").explain(client)
     coef = np.asarray(model.margin_model().function.coef)
     codes = cs.to_array(client)
-    std = cs.to_array(reference).std(axis=0)
-    std = np.where(std > 0, std, 1.0)  # a feature constant in the data: per unit
+    typical = cs.to_array(pd.DataFrame([explanation.parameters["reference"]]))
     truth = {}
     for w in explanation.weights:
         j = cs.feature_names.index(w.feature)
         moved = codes.copy()
-        moved[0, j] += 1.0
+        moved[0, j] = typical[0, j]
         moved = cs.rederive(codes, moved)
-        delta = model.space.to_design(moved) - model.space.to_design(codes)
-        truth[w.feature] = float(delta[0] @ coef) * std[j]
-    oracle = sorted(truth, key=lambda name: -abs(truth[name]))
-    assert set(explanation.top(3)) == set(oracle[:3])
-    for name in oracle[:3]:  # and the same direction
+        change = model.space.to_design(codes) - model.space.to_design(moved)
+        truth[w.feature] = float(change[0] @ coef)
+    oracle = [n for n in sorted(truth, key=lambda n: -abs(truth[n])) if truth[n] != 0.0][:3]
+    assert len(oracle) >= 2
+    assert set(explanation.top(len(oracle))) == set(oracle)
+    for name in oracle:  # and the same direction
         assert np.sign(explanation.weight(name)) == np.sign(truth[name])
+    for name, value in truth.items():  # a feature at the reference weighs exactly 0
+        assert (explanation.weight(name) == 0.0) == (value == 0.0)
+
+
+def test_the_reference_is_the_typical_client(
+    logistic: tuple[Any, ConstraintSet], reference: pd.DataFrame
+) -> None:
+    """Oracle: pandas' median of each continuous feature, the mode of each category."""
+    model, cs = logistic
+    typical = LeversLimeExplainer(model, cs, reference, **SMALL).explain(reference.iloc[[3]])
+    found = typical.parameters["reference"]
+    assert set(found) == set(cs.feature_names)
+    for name in cs.feature_names:
+        kind = cs.feature(name).kind
+        if kind == "continuous":
+            assert found[name] == pytest.approx(reference[name].median())
+        elif kind in ("binary", "categorical"):
+            assert found[name] == reference[name].mode().iloc[0]
+
+
+@pytest.mark.parametrize("family", ["logistic", "xgboost"])
+@pytest.mark.parametrize("mode", ["all", "actionable"])
+def test_weights_are_contributions_that_add_up_from_the_reference(
+    family: str, mode: str, trained: dict[str, Any], reference: pd.DataFrame
+) -> None:
+    """base + sum(weights) = output; each weight is the slope times the client's distance.
+
+    Oracle for the slopes' meaning: each numeric weight is ``slope x (x - ref)`` in raw
+    units, and moving a feature to the reference value zeroes its weight.
+    """
+    model, cs = trained[family].model, trained[family].constraints
+    explainer = LeversLimeExplainer(model, cs, reference, seed=2, mode=mode, **SMALL)
+    client = reference.iloc[[7]]
+    explanation = explainer.explain(client)
+    total = explanation.base + sum(w.weight for w in explanation.weights)
+    assert total == pytest.approx(explanation.output, abs=1e-12)
+    assert explanation.output == pytest.approx(explanation.score, abs=0.05)
+    slopes, ref = explanation.parameters["slopes"], explanation.parameters["reference"]
+    assert set(slopes) == {w.feature for w in explanation.weights}
+    numeric = [
+        w
+        for w in explanation.weights
+        if cs.feature(w.feature).kind in ("continuous", "integer") and w.value is not None
+    ]
+    assert numeric
+    for w in numeric:
+        assert w.weight == pytest.approx(slopes[w.feature] * (w.value - ref[w.feature]))
+    name = max(numeric, key=lambda w: abs(w.weight)).feature
+    at_reference = client.copy()
+    at_reference[name] = ref[name]
+    assert explainer.explain(at_reference).weight(name) == 0.0
 
 
 def test_fidelity_is_reported_and_good_on_a_linear_model(
@@ -370,7 +422,11 @@ def test_the_explainer_contract_holds_for_every_family(
     assert explanation.method == method
     assert explanation.product == result.model.target
     assert explanation.score == pytest.approx(float(result.model.score(client)[0]))
-    assert explanation.output == explanation.score
+    if method == "lime":
+        assert explanation.output == explanation.score
+    else:  # the surrogate at the client: the reference's output plus the contributions
+        total = explanation.base + sum(w.weight for w in explanation.weights)
+        assert explanation.output == pytest.approx(total, abs=1e-12)
     assert explanation.scale == "probability"
     assert explanation.weights
     assert explanation.fidelity is not None

@@ -36,7 +36,7 @@ def test_the_text_names_the_top_feature_with_its_value(
     top = explanation.weights[0]
     assert text.startswith(opening + f"{explanation.score * 100:.0f}")
     assert f"{top.label[language]} ({top.shown[language]})" in text
-    first_lever = next(w for w in explanation.weights if w.role == "actionable")
+    first_lever = next(w for w in explanation.weights if w.role == "actionable" and w.weight != 0.0)
     assert f"{lever}{first_lever.label[language]} ({first_lever.shown[language]})" in text
     assert "\n" not in text
 
@@ -48,19 +48,17 @@ def test_english_and_french_differ_and_both_say_the_direction(explanation: Expla
     assert ("augmente le score" in fr) or ("baisse le score" in fr)
 
 
-def test_levers_lime_says_a_slope_other_methods_the_client_value(
-    explanation: Explanation,
-) -> None:
-    """Levers LIME weighs numeric features by their slope: "more of it raises the score"."""
-    lever = next(w for w in explanation.weights if w.role == "actionable")
-    numeric = not isinstance(lever.value, bool)
-    words = ("more of it" if numeric else "having it") + (
-        " raises" if lever.weight > 0 else " lowers"
-    )
-    assert f"({words} the score)" in explanation_text(explanation)
-    as_shap = replace(explanation, method="tree_shap", fidelity=None, stability=None)
+def test_every_method_says_the_client_value_s_effect(explanation: Explanation) -> None:
+    """Levers LIME's weights are contributions, as SHAP's: "it raises/lowers the score".
+
+    Oracle: the sign of the first weighed lever's contribution, whatever the method.
+    """
+    lever = next(w for w in explanation.weights if w.role == "actionable" and w.weight != 0.0)
     said = "it raises" if lever.weight > 0 else "it lowers"
+    assert f"({said} the score)" in explanation_text(explanation)
+    as_shap = replace(explanation, method="tree_shap", fidelity=None, stability=None)
     assert f"({said} the score)" in explanation_text(as_shap)
+    assert "more of it" not in explanation_text(explanation)
 
 
 def test_context_features_are_named_as_context_once(explanation: Explanation) -> None:
