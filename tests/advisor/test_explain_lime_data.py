@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from advisor.errors import AdvisorError
 from advisor.explain import LeversLimeExplainer, LimeExplainer, explanation_text
 from constraints import ConstraintSet, parse_constraints
 
@@ -94,6 +95,12 @@ def test_a_missing_value_kept_by_the_model_is_explained() -> None:
     assert explanation.weights
     assert explanation.weight("amount") == 0.0  # a kept missing value is never filled in
     assert levers.perturbations(client, 50)["amount"].isna().all()
+    with pytest.raises(
+        AdvisorError,
+        match=r"^data: amount must have at least one known value to build Levers LIME's "
+        r"reference client\. Got only missing values\.$",
+    ):
+        LeversLimeExplainer(result.model, result.constraints, frame.assign(amount=np.nan))
     vanilla = LimeExplainer(result.model, result.constraints, frame, num_samples=500)
     amount = next(w for w in vanilla.explain(client).weights if w.feature == "amount")
     assert amount.shown == {"en": "missing", "fr": "manquant"}
