@@ -288,9 +288,12 @@ TEXTS: dict[str, dict[Language, str]] = {
     },
     "why.levers_lime": {
         "en": "Levers LIME: a local linear model fitted on {n} plausible clients around this "
-        "one. Fidelity: R² {r2}, error on held-out clients {error} points.",
+        "one; each bar is how the client's value moves the score away from a typical "
+        "client's. Fidelity: R² {r2}, error on held-out clients {error} points.",
         "fr": "LIME Levers : un modèle linéaire local ajusté sur {n} clients plausibles autour "
-        "de celui-ci. Fidélité : R² {r2}, erreur sur des clients réservés {error} points.",
+        "de celui-ci ; chaque barre dit de combien la valeur du client éloigne le score de "
+        "celui d'un client type. Fidélité : R² {r2}, erreur sur des clients réservés {error} "
+        "points.",
     },
     "why.other": {"en": "Method: {method}.", "fr": "Méthode : {method}."},
     "why.poor": {
