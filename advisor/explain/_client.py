@@ -10,6 +10,7 @@ import pandas as pd
 
 from advisor.errors import AdvisorError, ModelError
 from advisor.explain._types import FeatureWeight
+from advisor.levers import client_frame
 from advisor.models import PropensityModel
 from constraints import ConstraintSet
 from counterfactuals import CounterfactualError
@@ -41,40 +42,21 @@ def check_model(model: object, constraints: object) -> tuple[PropensityModel, Co
 
 
 def client_codes(
-    model: PropensityModel, client: Any, constraints: ConstraintSet | None = None
+    model: PropensityModel, client: Any, constraints: ConstraintSet
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Return ``client`` as a one-row frame in business values and its (d,) codes.
 
-    Accepts a one-row DataFrame, a Series or a dict holding every feature; anything else,
-    several rows, an unknown category or a value the feature cannot take is an error naming
-    the feature. With ``constraints``, a client outside the file's domain is refused too
-    (:func:`check_domain`).
+    Accepts a one-row DataFrame, a Series or a dict holding every feature
+    (:func:`advisor.levers.client_frame`); anything else, several rows, an unknown category,
+    a value the feature cannot take or a client outside the file's domain
+    (:func:`check_domain`) is an error naming the feature.
     """
-    if isinstance(client, pd.Series):
-        frame = client.to_frame().T
-    elif isinstance(client, Mapping):
-        frame = pd.DataFrame([dict(client)])
-    elif isinstance(client, pd.DataFrame):
-        frame = client
-    else:
-        raise AdvisorError(
-            f"client: must be a Series, a dict or a one-row DataFrame in business values. Got "
-            f"{type(client).__name__}."
-        )
-    if len(frame) != 1:
-        raise AdvisorError(f"client: must be exactly one client. Got {len(frame)} rows.")
-    missing = [name for name in model.feature_names if name not in frame.columns]
-    if missing:
-        raise AdvisorError(
-            f"client: must give every feature of the model. Got none for "
-            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}."
-        )
+    frame = client_frame(client, constraints)
     try:
-        codes = model.space.to_codes(frame.infer_objects())
+        codes = model.space.to_codes(frame)
     except (CounterfactualError, ModelError) as exc:
         raise AdvisorError(f"client: {exc}") from exc
-    if constraints is not None:
-        check_domain(constraints, codes[0])
+    check_domain(constraints, codes[0])
     return frame, codes[0]
 
 

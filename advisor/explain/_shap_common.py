@@ -123,9 +123,7 @@ def sum_by_feature(model: PropensityModel, design_values: FloatArray) -> FloatAr
     return out
 
 
-def client_of(
-    model: PropensityModel, client: Any, constraints: ConstraintSet | None = None
-) -> FloatArray:
+def client_of(model: PropensityModel, client: Any, constraints: ConstraintSet) -> FloatArray:
     """Return the (d,) codes of one client (every feature, known categories, the domain)."""
     return client_codes(model, client, constraints)[1]
 
