@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from advisor.errors import AdvisorError, ModelError
 from advisor.explain._types import FeatureWeight
@@ -15,7 +16,16 @@ from advisor.models import PropensityModel
 from constraints import ConstraintSet
 from counterfactuals import CounterfactualError
 
-__all__ = ["MISSING_WORDS", "check_domain", "check_model", "client_codes", "feature_weights"]
+FloatArray = NDArray[np.float64]
+
+__all__ = [
+    "MISSING_WORDS",
+    "check_domain",
+    "check_model",
+    "client_codes",
+    "feature_weights",
+    "reference_codes",
+]
 
 MISSING_WORDS = {"en": "missing", "fr": "manquant"}
 
@@ -84,6 +94,26 @@ def check_domain(constraints: ConstraintSet, codes: np.ndarray) -> None:
                 f"[{low}, {high}] ({spec.role}). Got {shown}. Hint: correct the client's "
                 "value, or widen the bounds in the constraint file."
             )
+
+
+def reference_codes(model: PropensityModel, data: Any) -> FloatArray:
+    """Return the (n, d) codes of the reference clients, or an error naming the bad column."""
+    if not isinstance(data, pd.DataFrame) or data.empty:
+        got = type(data).__name__ if not isinstance(data, pd.DataFrame) else "an empty frame"
+        raise AdvisorError(
+            f"data: must be a non-empty DataFrame of reference clients in business values. "
+            f"Got {got}."
+        )
+    missing = [name for name in model.feature_names if name not in data.columns]
+    if missing:
+        raise AdvisorError(
+            f"data: must hold every feature of the model. Got no column {', '.join(missing[:5])}."
+        )
+    try:
+        codes: FloatArray = model.space.to_codes(data.infer_objects())
+    except (CounterfactualError, ModelError) as exc:
+        raise AdvisorError(f"data: {exc}") from exc
+    return codes
 
 
 def feature_weights(

@@ -13,15 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
-from advisor.errors import AdvisorError, ModelError
-from advisor.explain._client import check_model
+from advisor.errors import AdvisorError
+from advisor.explain._client import check_model, reference_codes
 from advisor.explain._types import Fidelity
 from advisor.models import PropensityModel
 from constraints import ConstraintSet, ParamSpec, Whole, check_params
-from counterfactuals import CounterfactualError
 
 __all__ = [
     "HELDOUT_POOR",
@@ -64,26 +62,6 @@ def checked_params(
     params = check_params({**defaults, **given}, spec, where=where, error=AdvisorError)
     checked_seed = check_params({"seed": seed}, {"seed": SEED_RULE}, error=AdvisorError)["seed"]
     return checked_model, checked_constraints, int(checked_seed), params
-
-
-def reference_codes(model: PropensityModel, data: Any) -> FloatArray:
-    """Return the (n, d) codes of the reference clients, or an error naming the bad column."""
-    if not isinstance(data, pd.DataFrame) or data.empty:
-        got = type(data).__name__ if not isinstance(data, pd.DataFrame) else "an empty frame"
-        raise AdvisorError(
-            f"data: must be a non-empty DataFrame of reference clients in business values. "
-            f"Got {got}."
-        )
-    missing = [name for name in model.feature_names if name not in data.columns]
-    if missing:
-        raise AdvisorError(
-            f"data: must hold every feature of the model. Got no column {', '.join(missing[:5])}."
-        )
-    try:
-        codes: FloatArray = model.space.to_codes(data.infer_objects())
-    except (CounterfactualError, ModelError) as exc:
-        raise AdvisorError(f"data: {exc}") from exc
-    return codes
 
 
 def domain_check(constraints: ConstraintSet, codes: FloatArray, reference: FloatArray) -> None:

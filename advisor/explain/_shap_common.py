@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
-from advisor.errors import AdvisorError, ModelError
-from advisor.explain._client import check_model, client_codes, feature_weights
+from advisor.errors import AdvisorError
+from advisor.explain._client import check_model, client_codes, feature_weights, reference_codes
 from advisor.explain._types import Explanation
 from advisor.models import PropensityModel
 from constraints import ConstraintSet, OneOf, ParamSpec, Whole, check_params
-from counterfactuals import CounterfactualError
 
 __all__ = [
     "OUTPUTS",
@@ -51,24 +49,6 @@ class Prepared:
     codes: FloatArray
     seed: int
     params: dict[str, Any]
-
-
-def reference_codes(model: PropensityModel, data: Any) -> FloatArray:
-    """Return the (n, d) codes of the reference clients, or an error naming the bad column."""
-    if not isinstance(data, pd.DataFrame) or data.empty:
-        raise AdvisorError(
-            "data: must be a non-empty DataFrame of reference clients in business values. Got "
-            f"{type(data).__name__ if not isinstance(data, pd.DataFrame) else 'an empty frame'}."
-        )
-    missing = [name for name in model.feature_names if name not in data.columns]
-    if missing:
-        raise AdvisorError(
-            f"data: must hold every feature of the model. Got no column {', '.join(missing[:5])}."
-        )
-    try:
-        return model.space.to_codes(data.infer_objects())
-    except (CounterfactualError, ModelError) as exc:
-        raise AdvisorError(f"data: {exc}") from exc
 
 
 def prepare(
