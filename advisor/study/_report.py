@@ -119,6 +119,7 @@ def _context(tables: StudyTables) -> dict[str, Any]:
             key: _fact_text(value) for key, value in facts.items() if key not in _KNOWN_FACTS
         },
         "not_measured": [dataset for dataset in facts["datasets"] if dataset not in measured],
+        "skipped_groups": _skipped_groups(facts["skipped"]),
         "methods_run": method_order(metrics["method"]),
         "metrics": METRICS,
         "datasets": [_dataset_section(tables, dataset) for dataset in measured],
@@ -128,6 +129,19 @@ def _context(tables: StudyTables) -> dict[str, Any]:
         "recommender": _recommender(tables.levers_agreement),
         "truth_measured": bool(metrics["metric"].isin(["truth_spearman"]).any()),
     }
+
+
+def _skipped_groups(skipped: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group the skipped runs that share a method and a reason: one line each, its places."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for item in skipped:
+        dataset, model = item.get("dataset") or "every data set", item.get("model") or "every model"
+        where = f"{dataset} \N{MULTIPLICATION SIGN} {model}"
+        groups.setdefault((str(item.get("method") or "*"), str(item["reason"])), []).append(where)
+    return [
+        {"method": method, "reason": reason, "places": places}
+        for (method, reason), places in groups.items()
+    ]
 
 
 def _fact_text(value: Any) -> str:
