@@ -147,7 +147,9 @@ def true_effects(
     (descendants recomputed with the client's own noise): positive when the client's value
     raises the probability above what the reference value would give. Features the SCM does
     not intervene on have no effect of their own: a protected attribute (no causal effect in
-    the demo) and a derived count (``n_products``, moved through its holdings): 0.
+    the demo) and a derived count (``n_products``, moved through its holdings): 0. A
+    reference value the SCM does not allow for a client (a tenure beyond age - 18, or an age
+    below tenure + 18) is moved to the nearest value it allows for that client.
     """
     from advisor.datasets import intervene, true_propensity
     from advisor.errors import DatasetError
@@ -155,7 +157,7 @@ def true_effects(
     effects = np.zeros((len(clients), len(features)))
     before = true_propensity(clients, product, seed=seed)
     for j, name in enumerate(features):
-        value = reference[name]
+        value = _feasible(clients, name, reference[name])
         try:
             after = true_propensity(
                 intervene(clients, {name: value}, seed=seed), product, seed=seed
@@ -166,3 +168,12 @@ def true_effects(
             raise
         effects[:, j] = before - after
     return effects
+
+
+def _feasible(clients: pd.DataFrame, name: str, value: Any) -> Any:
+    """Return the reference value of ``name`` per client, within the SCM's tenure <= age - 18."""
+    if name == "tenure_years" and "age" in clients:
+        return np.minimum(float(value), clients["age"].to_numpy(dtype=np.float64) - 18.0)
+    if name == "age" and "tenure_years" in clients:
+        return np.maximum(float(value), clients["tenure_years"].to_numpy(dtype=np.float64) + 18.0)
+    return value

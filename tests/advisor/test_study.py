@@ -198,3 +198,21 @@ def test_cli_report_of_a_folder_without_a_study_fails_cleanly(tmp_path: Path) ->
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ")
     assert "Traceback" not in result.output
+
+
+def test_true_effects_move_an_impossible_reference_to_the_nearest_allowed_value() -> None:
+    """A tenure of 9 years is impossible at 19 (tenure <= age - 18): the SCM gets 1 year."""
+    from advisor.datasets import intervene, make_demo_portfolio, true_propensity
+    from advisor.study._context import true_effects
+
+    portfolio = make_demo_portfolio(n_clients=2_000, seed=0)
+    young = portfolio.loc[portfolio["age"] < 22].head(4)
+    reference = portfolio.iloc[0].copy()
+    reference["tenure_years"], reference["age"] = 9, 45
+    effects = true_effects(young, reference, ("tenure_years",), product="life_insurance", seed=0)
+    allowed = young["age"].to_numpy() - 18
+    after = true_propensity(
+        intervene(young, {"tenure_years": allowed}, seed=0), "life_insurance", seed=0
+    )
+    before = true_propensity(young, "life_insurance", seed=0)
+    np.testing.assert_allclose(effects[:, 0], before - after)
