@@ -59,20 +59,37 @@ def importance_figure(
 ) -> go.Figure:
     """Horizontal bars with error bars: the features whose shuffling hurts the model most."""
     shown = table.head(top)
-    figure = go.Figure(
-        go.Bar(
-            x=shown["drop_mean"],
-            y=[labels.get(f, f) for f in shown["feature"]],
-            orientation="h",
-            error_x={"type": "data", "array": shown["drop_std"], "visible": True},
-            marker_color=[BLUE if d > 0 else GREY for d in shown["drop_mean"]],
-            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
-        )
+    return _bars(
+        list(shown["drop_mean"]),
+        [labels.get(f, f) for f in shown["feature"]],
+        text("model.drop", language),
+        errors=list(shown["drop_std"]),
     )
+
+
+def _bars(
+    x: Sequence[float],
+    y: Sequence[str],
+    axis: str,
+    *,
+    errors: Sequence[float] | None = None,
+    row_height: int = 26,
+) -> go.Figure:
+    """Horizontal bars, the first on top: blue above 0, grey at or below; no legend."""
+    bar = go.Bar(
+        x=list(x),
+        y=list(y),
+        orientation="h",
+        marker_color=[BLUE if value > 0 else GREY for value in x],
+        hovertemplate="%{y}: %{x:.4f}<extra></extra>",
+    )
+    if errors is not None:
+        bar.error_x = {"type": "data", "array": list(errors), "visible": True}
+    figure = go.Figure(bar)
     figure.update_layout(
-        height=60 + 26 * len(shown),
+        height=60 + row_height * len(y),
         margin=MARGIN,
-        xaxis={"title": text("model.drop", language)},
+        xaxis={"title": axis},
         yaxis={"autorange": "reversed"},
         showlegend=False,
     )
@@ -161,23 +178,12 @@ METHOD_NAMES = {
 def why_figure(explanation: Any, language: Language = "en", top: int = 8) -> go.Figure:
     """Horizontal bars: the features that move this client's score most, up or down."""
     weights = explanation.weights[:top]
-    figure = go.Figure(
-        go.Bar(
-            x=[w.weight for w in weights],
-            y=[f"{w.label[language]} = {w.shown[language]}" for w in weights],
-            orientation="h",
-            marker_color=[BLUE if w.weight > 0 else GREY for w in weights],
-            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
-        )
+    return _bars(
+        [w.weight for w in weights],
+        [f"{w.label[language]} = {w.shown[language]}" for w in weights],
+        text(f"why.axis.{explanation.scale}", language),
+        row_height=28,
     )
-    figure.update_layout(
-        height=60 + 28 * len(weights),
-        margin=MARGIN,
-        xaxis={"title": text(f"why.axis.{explanation.scale}", language)},
-        yaxis={"autorange": "reversed"},
-        showlegend=False,
-    )
-    return figure
 
 
 def shap_figure(
@@ -185,23 +191,11 @@ def shap_figure(
 ) -> go.Figure:
     """Horizontal bars: mean |SHAP| per feature, the largest first."""
     shown = table.head(top)
-    figure = go.Figure(
-        go.Bar(
-            x=shown["mean_abs_shap"],
-            y=[labels.get(f, f) for f in shown["feature"]],
-            orientation="h",
-            marker_color=BLUE,
-            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
-        )
+    return _bars(
+        list(shown["mean_abs_shap"]),
+        [labels.get(f, f) for f in shown["feature"]],
+        text("model.shap.axis", language),
     )
-    figure.update_layout(
-        height=60 + 26 * len(shown),
-        margin=MARGIN,
-        xaxis={"title": text("model.shap.axis", language)},
-        yaxis={"autorange": "reversed"},
-        showlegend=False,
-    )
-    return figure
 
 
 def roles_table(roles: pd.DataFrame, language: Language = "en") -> pd.DataFrame:
