@@ -9,7 +9,7 @@ import pandas as pd
 
 from advisor.errors import DatasetError
 
-__all__ = ["ID_NAMES", "ID_WORDS", "find_id_column", "index_clients"]
+__all__ = ["ID_NAMES", "ID_WORDS", "find_id_column", "id_text", "index_clients"]
 
 ID_NAMES = frozenset(
     ("id", "client_id", "customer_id", "clientid", "customerid", "client", "customer")
@@ -32,7 +32,7 @@ def _is_id_name(name: object) -> bool:
     return text.lower() in ID_NAMES or "id" in words or (bool(words) and words[-1] == "ref")
 
 
-def _as_text(values: pd.Series) -> pd.Series:
+def id_text(values: pd.Series) -> pd.Series:
     """Return the ids as text, None where missing; ``12.0`` in a whole-number column is ``"12"``."""
     missing = values.isna().to_numpy(dtype=bool)
     present = values[~missing]
@@ -68,7 +68,7 @@ def _named(frame: pd.DataFrame, id_column: str) -> pd.Series:
     if len(matches) > 1:
         msg = f"id_column {id_column!r}: must name one column. Got {len(matches)} columns"
         raise DatasetError(f"{msg} of that name.")
-    text = _as_text(frame[matches[0]])
+    text = id_text(frame[matches[0]])
     missing = _missing(text)
     if bool(missing.any()):
         rows = ", ".join(str(row) for row in (missing.nonzero()[0][:_SHOWN] + 1))
@@ -91,7 +91,7 @@ def _detected(frame: pd.DataFrame) -> tuple[str | None, pd.Series | None]:
     found: list[tuple[str, pd.Series]] = []
     for position, name in enumerate(names):
         if _is_id_name(name) and names.count(name) == 1:
-            text = _as_text(frame.iloc[:, position])
+            text = id_text(frame.iloc[:, position])
             if _usable(text):
                 found.append((name, text))
     if len(found) > 1:

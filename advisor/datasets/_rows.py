@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from advisor.datasets._ids import id_text
 from advisor.errors import DatasetError
 
 __all__ = ["FIRST_DATA_LINE", "LINES_ATTR", "row_references"]
@@ -28,13 +29,6 @@ def _file_lines(frame: pd.DataFrame) -> np.ndarray | None:
     if isinstance(lines, tuple) and len(lines) == n:
         return np.asarray(lines, dtype=np.int64)
     return None
-
-
-def _id_text(column: pd.Series) -> list[str]:
-    values = column.to_numpy(dtype=object)
-    return [
-        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in values.tolist()
-    ]
 
 
 def row_references(frame: pd.DataFrame, id_column: str | None = None) -> pd.Index:
@@ -88,7 +82,7 @@ def row_references(frame: pd.DataFrame, id_column: str | None = None) -> pd.Inde
     ids: list[str] | None = None
     if id_column is not None:
         position = [str(c) for c in frame.columns].index(id_column)
-        ids = _id_text(frame.iloc[:, position])
+        ids = [str(value) for value in id_text(frame.iloc[:, position])]
     elif frame.attrs.get("id_column") is not None:
         ids = [str(label) for label in frame.index]
     lines = _file_lines(frame)
