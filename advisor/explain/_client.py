@@ -13,15 +13,17 @@ from advisor.errors import AdvisorError, ModelError
 from advisor.explain._types import FeatureWeight
 from advisor.levers import client_frame
 from advisor.models import PropensityModel
-from constraints import ConstraintSet
+from constraints import ConstraintSet, ParamSpec, Whole, check_params
 from counterfactuals import CounterfactualError
 
 FloatArray = NDArray[np.float64]
 
 __all__ = [
     "MISSING_WORDS",
+    "SEED_RULE",
     "check_domain",
     "check_model",
+    "checked_params",
     "client_codes",
     "feature_weights",
     "reference_codes",
@@ -49,6 +51,34 @@ def check_model(model: object, constraints: object) -> tuple[PropensityModel, Co
             f"{list(model.feature_names)[:5]}. Hint: use the bundle's own constraint file."
         )
     return model, constraints
+
+
+SEED_RULE = Whole(0, 2**32 - 1)
+"""Every explainer's ``seed``: a whole number a numpy generator accepts."""
+
+
+def checked_params(
+    where: str,
+    model: Any,
+    constraints: Any,
+    seed: Any,
+    given: Mapping[str, Any],
+    spec: ParamSpec,
+    defaults: Mapping[str, Any],
+) -> tuple[PropensityModel, ConstraintSet, int, dict[str, Any]]:
+    """Return the checked model, constraint set, seed and parameters (defaults filled in).
+
+    ``where`` (the explainer's class name) prefixes messages; a parameter outside ``spec``
+    is refused naming the accepted ones (or saying the method takes none).
+    """
+    checked_model, checked_constraints = check_model(model, constraints)
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        accepted = f"be among {', '.join(spec)}" if spec else "be none (it takes no parameters)"
+        raise AdvisorError(f"{where}: parameters must {accepted}. Got {unknown[0]!r}.")
+    params = check_params({**defaults, **given}, spec, where=where, error=AdvisorError)
+    checked_seed = check_params({"seed": seed}, {"seed": SEED_RULE}, error=AdvisorError)["seed"]
+    return checked_model, checked_constraints, int(checked_seed), params
 
 
 def client_codes(

@@ -9,17 +9,15 @@ anything about it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from advisor.errors import AdvisorError
-from advisor.explain._client import check_model, reference_codes
+from advisor.explain._client import SEED_RULE, checked_params, reference_codes
 from advisor.explain._types import Fidelity
-from advisor.models import PropensityModel
-from constraints import ConstraintSet, ParamSpec, Whole, check_params
+from constraints import ConstraintSet
 
 __all__ = [
     "HELDOUT_POOR",
@@ -34,34 +32,12 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
-SEED_RULE = Whole(0, 2**32 - 1)
 R2_POOR = 0.5
 """A surrogate whose weighted R^2 on its perturbations is below this is poor."""
 HELDOUT_POOR = 0.5
 """A surrogate whose held-out mean absolute error exceeds this share of the held-out scores'
 (kernel-weighted) standard deviation is poor: it predicts the score little better than
 their mean would (the mean's own error is about 0.8 standard deviations)."""
-
-
-def checked_params(
-    where: str,
-    model: Any,
-    constraints: Any,
-    seed: Any,
-    given: Mapping[str, Any],
-    spec: ParamSpec,
-    defaults: Mapping[str, Any],
-) -> tuple[PropensityModel, ConstraintSet, int, dict[str, Any]]:
-    """Return the checked model, constraint set, seed and parameters (defaults filled in)."""
-    checked_model, checked_constraints = check_model(model, constraints)
-    unknown = sorted(set(given) - set(spec))
-    if unknown:
-        raise AdvisorError(
-            f"{where}: parameters must be among {', '.join(spec)}. Got {unknown[0]!r}."
-        )
-    params = check_params({**defaults, **given}, spec, where=where, error=AdvisorError)
-    checked_seed = check_params({"seed": seed}, {"seed": SEED_RULE}, error=AdvisorError)["seed"]
-    return checked_model, checked_constraints, int(checked_seed), params
 
 
 def domain_check(constraints: ConstraintSet, codes: FloatArray, reference: FloatArray) -> None:

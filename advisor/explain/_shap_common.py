@@ -15,11 +15,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from advisor.errors import AdvisorError
-from advisor.explain._client import check_model, client_codes, feature_weights, reference_codes
+from advisor.explain._client import (
+    checked_params,
+    client_codes,
+    feature_weights,
+    reference_codes,
+)
 from advisor.explain._types import Explanation
 from advisor.models import PropensityModel
-from constraints import ConstraintSet, OneOf, ParamSpec, Whole, check_params
+from constraints import ConstraintSet, OneOf, ParamSpec
 
 __all__ = [
     "OUTPUTS",
@@ -37,7 +41,6 @@ FloatArray = NDArray[np.float64]
 OUTPUTS = ("margin", "probability")
 """What the Shapley value function averages: the raw margin or the calibrated score."""
 OUTPUT_RULE = OneOf(OUTPUTS)
-SEED_RULE = Whole(0, 2**32 - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +71,11 @@ def prepare(
     ``where`` is the explainer's class name (it prefixes messages); ``family`` refuses a model
     the method cannot explain.
     """
-    checked_model, checked_constraints = check_model(model, constraints)
+    checked_model, checked_constraints, checked_seed, params = checked_params(
+        where, model, constraints, seed, given, spec, defaults
+    )
     if family is not None:
         family(checked_model)
-    unknown = sorted(set(given) - set(spec))
-    if unknown:
-        accepted = f"be among {', '.join(spec)}" if spec else "be none (it takes no parameters)"
-        raise AdvisorError(f"{where}: parameters must {accepted}. Got {unknown[0]!r}.")
-    params = check_params({**defaults, **given}, spec, where=where, error=AdvisorError)
-    checked_seed = check_params({"seed": seed}, {"seed": SEED_RULE}, error=AdvisorError)["seed"]
     codes = reference_codes(checked_model, data)
     return Prepared(checked_model, checked_constraints, codes, checked_seed, params)
 
