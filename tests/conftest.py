@@ -141,6 +141,25 @@ def _one_torch_thread() -> Any:
     torch.set_num_threads(before)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_audit_store(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """No test writes the real audit store: session fixtures (built before the per-test
+    fixture below) get a session file, subprocesses inherit the variables."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LEVERS_AUDIT", str(tmp_path_factory.mktemp("audit") / "audit.sqlite"))
+        patch.delenv("LEVERS_AUDIT_HASH_IDS", raising=False)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _audit_store_per_test(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test appends to its own audit store (``LEVERS_AUDIT``), never the user's."""
+    monkeypatch.setenv("LEVERS_AUDIT", str(tmp_path_factory.mktemp("audit") / "audit.sqlite"))
+    monkeypatch.delenv("LEVERS_AUDIT_HASH_IDS", raising=False)
+
+
 @pytest.fixture(scope="session")
 def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo recommender on 3,000 clients, one trial per product (about a second)."""
