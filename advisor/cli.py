@@ -18,6 +18,7 @@ from rich.table import Table
 from advisor._atomic import check_output, write_text_atomic
 from advisor._cli_advise import advise_command
 from advisor._cli_app import app_command
+from advisor._cli_audit import audit_app
 from advisor._cli_campaign import campaign_app
 from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._cli_models import models_app, train_command
@@ -91,6 +92,7 @@ app.command("advise")(_interruptible(advise_command))
 app.command("app")(app_command)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(study_app, name="study")
+app.add_typer(audit_app, name="audit")
 
 
 def _show_version(value: bool) -> None:

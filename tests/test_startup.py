@@ -54,6 +54,7 @@ HEAVY = (
 )
 #: Package __init__ files that export their names lazily.
 LAZY_PACKAGES = (
+    "advisor.audit",
     "advisor.campaigns",
     "advisor.datasets",
     "advisor.evidence",

@@ -99,12 +99,17 @@ class AuditRecord:
 
 def _record(row: tuple[Any, ...]) -> AuditRecord:
     record_id, timestamp, payload, prev_hash, hash_ = row
+    try:
+        data = json.loads(payload)
+    except (ValueError, TypeError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        raise AdvisorError(
+            f"record {inert(record_id)}: must hold a JSON object. Got something else (the store "
+            "was tampered with). Hint: run levers audit verify."
+        )
     return AuditRecord(
-        id=record_id,
-        timestamp=timestamp,
-        payload=json.loads(payload),
-        prev_hash=prev_hash,
-        hash=hash_,
+        id=record_id, timestamp=timestamp, payload=data, prev_hash=prev_hash, hash=hash_
     )
 
 
@@ -313,6 +318,24 @@ class AuditStore:
         limit
             At most this many records: the latest ones (still in id order).
         """
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise AdvisorError(f"limit: must be a whole number >= 1. Got {inert(repr(limit))}.")
+        where, args = self._filter(client, since)
+        sql = f"{_ROW}{where} ORDER BY id DESC" + ("" if limit is None else f" LIMIT {limit}")
+        with self._connect() as conn:
+            rows = conn.execute(sql, args).fetchall()
+        return [_record(row) for row in reversed(rows)]
+
+    def count(self, *, client: str | None = None, since: date | datetime | None = None) -> int:
+        """Return the number of records held (those :meth:`records` would list)."""
+        where, args = self._filter(client, since)
+        with self._connect() as conn:
+            return int(conn.execute(f"SELECT count(*) FROM records{where}", args).fetchone()[0])
+
+    def _filter(self, client: str | None, since: date | datetime | None) -> tuple[str, list[str]]:
+        """Return the SQL ``WHERE`` clause (or "") and its arguments for the filters."""
         where, args = [], []
         if client is not None:
             keys = sorted({self.client_key(client), client})
@@ -321,21 +344,7 @@ class AuditStore:
         if since is not None:
             where.append("timestamp >= ?")
             args.append(_since_text(since))
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
-        ):
-            raise AdvisorError(f"limit: must be a whole number >= 1. Got {inert(repr(limit))}.")
-        sql = _ROW + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id DESC"
-        if limit is not None:
-            sql += f" LIMIT {limit}"
-        with self._connect() as conn:
-            rows = conn.execute(sql, args).fetchall()
-        return [_record(row) for row in reversed(rows)]
-
-    def count(self) -> int:
-        """Return the number of records held."""
-        with self._connect() as conn:
-            return int(conn.execute("SELECT count(*) FROM records").fetchone()[0])
+        return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
     def verify(self) -> ChainReport:
         """Walk the whole chain and report every problem, each naming the record id.
