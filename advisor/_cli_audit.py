@@ -66,11 +66,20 @@ def open_audit_store(audit: Path | None) -> AuditStore:
 
 
 @audit_app.command("verify")
-def verify_command(audit: AuditOption = None) -> None:
+def verify_command(
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            help="A hash an earlier verify printed (kept elsewhere): it must still be the hash "
+            "of a record, so a rebuilt chain or removed last records are found."
+        ),
+    ] = None,
+    audit: AuditOption = None,
+) -> None:
     """Walk the hash chain: "N records, chain intact" (exit 0), or every problem (exit 1)."""
     store = open_audit_store(audit)
     try:
-        report = store.verify()
+        report = store.verify(anchor=anchor)
     except AdvisorError as exc:
         raise audit_error(exc) from exc
     where = shown(store.path)

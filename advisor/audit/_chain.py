@@ -225,14 +225,15 @@ class ChainWalk:
         if not isinstance(value, dict):
             self.problems.append(f"record {record_id}: its payload is not a JSON object (forged)")
 
-    def report(self, missing_guards: Iterable[str] = ()) -> ChainReport:
-        """Return the :class:`ChainReport` of the rows added so far."""
+    def report(self, missing_guards: Iterable[str] = (), other: Iterable[str] = ()) -> ChainReport:
+        """Return the :class:`ChainReport` of the rows added so far (and ``other`` problems)."""
         problems = [
             f"the append-only guard {name} is missing (someone removed it; records may have "
             "been rewritten)"
             for name in missing_guards
         ]
         problems.extend(self.problems)
+        problems.extend(other)
         return ChainReport(
             ok=not problems,
             n_records=self.n_records,

@@ -346,15 +346,23 @@ class AuditStore:
             args.append(_since_text(since))
         return (f" WHERE {' AND '.join(where)}" if where else ""), args
 
-    def verify(self) -> ChainReport:
+    def verify(self, *, anchor: str | None = None) -> ChainReport:
         """Walk the whole chain and report every problem, each naming the record id.
 
         Found: a record whose hash does not match its content, a broken link (a
         ``prev_hash`` that is not the previous record's hash), a gap in the ids, a payload that
-        is not a JSON object, and a removed append-only trigger. Not found: a whole chain
-        rebuilt by someone who can rewrite the file; anchor it by keeping
-        :attr:`ChainReport.last_hash` elsewhere (docs/audit.md).
+        is not a JSON object, and a removed append-only trigger. Not found by the chain alone:
+        a whole chain rebuilt by someone who can rewrite the file, or its last records
+        removed. ``anchor``, a record hash kept elsewhere (:attr:`ChainReport.last_hash` of an
+        earlier check), catches both: it must still be the hash of a record.
         """
+        if anchor is not None and (
+            not isinstance(anchor, str) or len(anchor) != 64 or anchor.strip("0123456789abcdef")
+        ):
+            raise AdvisorError(
+                f"anchor: must be a record hash (64 hex digits, as levers audit verify prints). "
+                f"Got {inert(repr(anchor)[:80])}."
+            )
         walk = ChainWalk()
         with self._connect() as conn:
             present = {
@@ -362,7 +370,20 @@ class AuditStore:
             }
             for row in conn.execute(f"{_ROW} ORDER BY id"):
                 walk.add(row)
-        return walk.report(name for name in _GUARDS if name not in present)
+            anchored = (
+                anchor in (None, GENESIS_HASH)
+                or conn.execute("SELECT 1 FROM records WHERE hash = ?", (anchor,)).fetchone()
+                is not None
+            )
+        problems = (
+            ()
+            if anchored
+            else (
+                f"anchor {anchor}: no record has this hash any more (records up to the anchored "
+                "one were rewritten or removed, or the chain was rebuilt)",
+            )
+        )
+        return walk.report((name for name in _GUARDS if name not in present), problems)
 
 
 def _check_location(path: Path, where: str, *, create: bool) -> None:

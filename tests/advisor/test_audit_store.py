@@ -290,6 +290,33 @@ def test_a_rebuilt_chain_verifies_but_not_against_a_kept_hash(tmp_path: Path) ->
     report = store.verify()
     assert report.problems[2:] == ()
     assert report.last_hash != anchor
+    assert store.verify(anchor=anchor).problems[2:] == (
+        f"anchor {anchor}: no record has this hash any more (records up to the anchored one "
+        "were rewritten or removed, or the chain was rebuilt)",
+    )
+
+
+def test_an_anchor_finds_removed_last_records(tmp_path: Path) -> None:
+    store = filled(tmp_path / "a.sqlite")
+    middle = store.get(3).hash
+    anchor = store.verify().last_hash
+    assert store.verify(anchor=anchor).ok
+    assert store.verify(anchor=GENESIS_HASH).ok  # an empty store's "last hash"
+    store.append({"later": True})
+    assert store.verify(anchor=anchor).ok  # records appended after the anchor are fine
+    tamper(store.path, "DELETE FROM records WHERE id >= 5")
+    report = store.verify(anchor=anchor)
+    assert report.problems[2:] == (
+        f"anchor {anchor}: no record has this hash any more (records up to the anchored one "
+        "were rewritten or removed, or the chain was rebuilt)",
+    )
+    assert store.verify(anchor=middle).problems[2:] == ()
+    with pytest.raises(
+        AdvisorError,
+        match=r"^anchor: must be a record hash \(64 hex digits, as levers audit verify prints\)\. "
+        r"Got 'ABC'\.$",
+    ):
+        store.verify(anchor="ABC")
 
 
 # --- client ids ----------------------------------------------------------------------------

@@ -44,10 +44,25 @@ def test_verify_an_intact_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         f"4 records, chain intact ({store.path}). Last record 4, hash {last} (keep it "
         "elsewhere to anchor the chain)."
     )
+    result = runner.invoke(app, ["audit", "verify", "--anchor", last, "--audit", str(store.path)])
+    assert result.exit_code == 0
+    store.append(advice(5))
+    result = runner.invoke(
+        app, ["audit", "verify", "--anchor", "f" * 64, "--audit", str(store.path)]
+    )
+    assert result.exit_code == 1
+    assert result.stdout.replace("\n", " ").strip() == (
+        f"problem: anchor {'f' * 64}: no record has this hash any more (records up to the "
+        "anchored one were rewritten or removed, or the chain was rebuilt) 5 records, chain "
+        f"broken: 1 problem ({store.path})."
+    )
+    result = runner.invoke(app, ["audit", "verify", "--anchor", "xyz", "--audit", str(store.path)])
+    assert result.exit_code == 2
+    assert result.stdout.startswith("error: anchor: must be a record hash")
     monkeypatch.setenv("LEVERS_AUDIT", str(store.path))  # the environment's store
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 0
-    assert result.stdout.startswith("4 records, chain intact")
+    assert result.stdout.startswith("5 records, chain intact")
 
 
 def test_verify_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
