@@ -693,3 +693,18 @@ def test_tests_never_write_the_users_store(tmp_path_factory: pytest.TempPathFact
 def test_since_accepts_a_plain_date(tmp_path: Path) -> None:
     store = filled(tmp_path / "a.sqlite", n=2)
     assert len(store.records(since=date(2000, 1, 1))) == 2
+
+
+def test_the_documented_check_without_levers_runs_and_catches_an_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/audit.md's stand-alone check (hashlib and sqlite3 only) passes on a store and
+    fails on an edited record."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+    snippet = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    filled(tmp_path / "audit.sqlite")
+    exec(snippet, {})
+    tamper(tmp_path / "audit.sqlite", "UPDATE records SET timestamp = 'x' WHERE id = 4")
+    with pytest.raises(AssertionError, match=r"^4$"):
+        exec(snippet, {})
