@@ -388,8 +388,22 @@ class AuditStore:
 
 def _check_location(path: Path, where: str, *, create: bool) -> None:
     """Refuse, in one line, a path the store cannot use (before SQLite sees it)."""
+    try:
+        _check_file(path, where, create=create)
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links
+        if isinstance(exc, AdvisorError):
+            raise
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise AdvisorError(f"{where}: must be a usable file path. Got {inert(reason)}.") from exc
+
+
+def _check_file(path: Path, where: str, *, create: bool) -> None:
+    if "\x00" in str(path):
+        raise ValueError("embedded null byte")
     if path.is_dir():
         raise AdvisorError(f"{where}: must be a file. Got a folder.")
+    if path.exists() and not path.is_file():
+        raise AdvisorError(f"{where}: must be a file. Got a device, pipe or socket.")
     folder = path.parent
     if not folder.is_dir():
         raise AdvisorError(

@@ -708,3 +708,47 @@ def test_the_documented_check_without_levers_runs_and_catches_an_edit(
     tamper(tmp_path / "audit.sqlite", "UPDATE records SET timestamp = 'x' WHERE id = 4")
     with pytest.raises(AssertionError, match=r"^4$"):
         exec(snippet, {})
+
+
+def test_special_and_impossible_paths_are_one_line(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(AdvisorError) as caught:
+        AuditStore(fifo)  # never opened: reading a pipe would wait forever
+    assert str(caught.value) == f"audit store {fifo}: must be a file. Got a device, pipe or socket."
+    with pytest.raises(AdvisorError) as caught:
+        AuditStore(tmp_path / "a\x00b.sqlite")
+    assert str(caught.value) == (
+        f"audit store {tmp_path}/a\\x00b.sqlite: must be a usable file path. Got embedded null "
+        "byte."
+    )
+    long = tmp_path / ("x" * 300)
+    with pytest.raises(AdvisorError) as caught:
+        AuditStore(long)
+    assert (
+        str(caught.value)
+        == f"audit store {long}: must be a usable file path. Got File name too long."
+    )
+
+
+def test_a_store_locked_too_long_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import advisor.audit._store as store_module
+
+    store = filled(tmp_path / "a.sqlite", n=1)
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        with pytest.raises(AdvisorError) as caught:
+            store.append({"late": True})
+        assert str(caught.value) == (
+            f"audit store {store.path}: must be free to write within 0 s. Got it still locked "
+            "by another process. Hint: try again."
+        )
+        assert [r.id for r in store.records()] == [1]  # readers are not blocked (WAL)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.append({"late": True}).id == 2
