@@ -155,7 +155,22 @@ def _as_json(advice: Advice, language: str, client: str | None) -> dict[str, Any
         "reason": advice.reason_text(language),
         "engine": advice.engine,
         "levers": [lever.to_dict(language) for lever in advice.levers],
+        "ood": None if advice.ood is None else advice.ood.to_dict(language),
     }
+
+
+def _print_far(advice: Advice, language: str) -> None:
+    """Warn, in plain words, when the client or a lever's result is far from the data."""
+    ood = advice.ood
+    if ood is None or not ood.any_far:
+        return
+    caution = "attention" if language == "fr" else "caution"
+    if ood.client:
+        console.print(f"[bold yellow]{caution}:[/] {shown(ood.reason_text(language) or '')}")
+    for lever in advice.levers:
+        warning = ood.lever_text(lever.rank, language)
+        if warning is not None and not ood.client:
+            console.print(f"[bold yellow]{caution} ({lever.rank}):[/] {shown(warning)}")
 
 
 def advise_command(
@@ -225,3 +240,4 @@ def advise_command(
         console.print(_levers_table(advice, language))
     else:
         console.print(text(advice.reason_text(language) or ""), highlight=False)
+    _print_far(advice, language)

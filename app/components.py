@@ -173,6 +173,29 @@ def product_summary(advice: Any, lang: Language, direction: str = "raise") -> No
                 value=render.number(float(row["value"]), lang, 0),
             ),
         )
+    far_warning(advice, lang)
+
+
+def far_warning(advice: Any, lang: Language, rank: int | None = None) -> None:
+    """Warn in plain words when the client, or the client after lever ``rank``, is far out."""
+    ood = advice.ood
+    if ood is None:
+        return
+    warning = ood.reason_text(lang) if rank is None else ood.lever_text(rank, lang)
+    if warning is None or (rank is not None and ood.client):
+        return  # a far client is said once, near the score
+    st.warning(warning, icon="⚠️")
+    if rank is None:  # the measure and its threshold, once
+        st.caption(
+            text(
+                "ood.help",
+                lang,
+                k=ood.n_neighbours,
+                distance=render.number(ood.distance, lang, 1),
+                threshold=render.number(ood.threshold, lang, 1),
+                share=render.percent(1 - ood.quantile, lang, 0),
+            )
+        )
 
 
 def propensity_gauge(advice: Any, lang: Language, direction: str = "raise") -> None:
@@ -192,6 +215,7 @@ def propensity_gauge(advice: Any, lang: Language, direction: str = "raise") -> N
         ),
         help=text(f"gauge.goal.{direction}.help", lang),
     )
+    far_warning(advice, lang)
 
 
 # ---------------------------------------------------------------- why this score
@@ -241,6 +265,7 @@ def lever_section(
     for column, lever in zip(st.columns(MAX_LEVERS), advice.levers, strict=False):
         with column:
             lever_card(lever, lang, units, advice.support, direction)
+            far_warning(advice, lang, lever.rank)
 
 
 def lever_card(

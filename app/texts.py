@@ -162,6 +162,14 @@ TEXTS: dict[str, dict[Language, str]] = {
         "résultat visé par les leviers.",
     },
     "lever.changes": {"en": "Before → after", "fr": "Avant → après"},
+    "ood.help": {
+        "en": "Far from the data: the mean distance to the {k} most similar clients the model "
+        "learned from is {distance}, above {threshold}, a distance only {share} of those "
+        "clients exceed among themselves.",
+        "fr": "Loin des données : la distance moyenne aux {k} clients les plus proches parmi "
+        "ceux sur lesquels le modèle a appris est de {distance}, au-dessus de {threshold}, "
+        "distance que seuls {share} de ces clients dépassent entre eux.",
+    },
     "before": {"en": "Before", "fr": "Avant"},
     "after": {"en": "After", "fr": "Après"},
     "points": {"en": "{value:+.1f} pts", "fr": "{value:+.1f} pts"},

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from advisor.levers._demo import load_demo_advisor
     from advisor.levers._goal import GOAL_CEILING, GOAL_FLOOR, goal_reached, search_goal
     from advisor.levers._inputs import ADVISOR_PARAMS, client_frame
+    from advisor.levers._ood import OutOfDistribution
+    from advisor.levers._ood_guard import OOD_NEIGHBOURS, OOD_QUANTILE, OodGuard, fit_ood_guard
     from advisor.levers._ranking import COST_TOLERANCE, rank_levers
     from advisor.levers._types import (
         LANGUAGES,
@@ -40,18 +42,23 @@ __all__ = [
     "GOAL_CEILING",
     "GOAL_FLOOR",
     "LANGUAGES",
+    "OOD_NEIGHBOURS",
+    "OOD_QUANTILE",
     "Action",
     "Advice",
     "Advisor",
     "Control",
     "Language",
     "Lever",
+    "OodGuard",
+    "OutOfDistribution",
     "Status",
     "WhatIf",
     "actions_of",
     "advice_headline",
     "check_language",
     "client_frame",
+    "fit_ood_guard",
     "goal_reached",
     "levers_table_header",
     "load_demo_advisor",
@@ -71,6 +78,11 @@ _EXPORTS = {
     "search_goal": "advisor.levers._goal",
     "ADVISOR_PARAMS": "advisor.levers._inputs",
     "client_frame": "advisor.levers._inputs",
+    "OutOfDistribution": "advisor.levers._ood",
+    "OOD_NEIGHBOURS": "advisor.levers._ood_guard",
+    "OOD_QUANTILE": "advisor.levers._ood_guard",
+    "OodGuard": "advisor.levers._ood_guard",
+    "fit_ood_guard": "advisor.levers._ood_guard",
     "COST_TOLERANCE": "advisor.levers._ranking",
     "rank_levers": "advisor.levers._ranking",
     "LANGUAGES": "advisor.levers._types",

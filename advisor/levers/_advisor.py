@@ -30,6 +30,8 @@ from advisor.levers._evidence import (
 )
 from advisor.levers._goal import goal_reached, search_goal
 from advisor.levers._inputs import check_options, client_frame
+from advisor.levers._ood import OutOfDistribution
+from advisor.levers._ood_guard import OodGuard, fit_ood_guard
 from advisor.levers._products import Population, ProductInfo, population_of, products_of
 from advisor.levers._ranking import rank_levers
 from advisor.levers._types import Advice, Lever, check_language
@@ -194,6 +196,7 @@ class Advisor:
         self._similar: OnceCache[str, SimilarIndex | None] = OnceCache()
         self._goals: OnceCache[str, float] = OnceCache()
         self._influence: OnceCache[str, FittedInfluence | NoInfluence] = OnceCache()
+        self._ood: OnceCache[str, OodGuard | None] = OnceCache()
 
     # ------------------------------------------------------------------ products
     @property
@@ -380,6 +383,7 @@ class Advisor:
             elapsed_s=elapsed,
             support=self._support(name, frame, frame),
             direction=info.direction,
+            ood=self.out_of_distribution(name, frame, levers),
         )
 
     def _support(self, product: str, point: Any, frame: pd.DataFrame) -> float | None:
@@ -388,6 +392,27 @@ class Advisor:
         if index is None:
             return None
         return index.similar(point, frame, k=1, n_neighbourhood=self.n_neighbours).support
+
+    def ood_guard(self, product: str) -> OodGuard | None:
+        """Return the product's out-of-distribution guard (fitted once; ``None`` without data)."""
+        info = self.product(product)
+
+        def compute() -> OodGuard | None:
+            population = self.population(product)
+            if population is None:
+                return None
+            return fit_ood_guard(info.constraints, population.frame, seed=self.seed)
+
+        return self._ood.get(product, compute)
+
+    def out_of_distribution(
+        self, product: str, frame: pd.DataFrame, levers: tuple[Lever, ...] = ()
+    ) -> OutOfDistribution | None:
+        """Whether the client and each lever's result lie far from the product's reference."""
+        guard = self.ood_guard(product)
+        if guard is None:
+            return None
+        return guard.check(self.client(frame), [lever.values for lever in levers])
 
     def _candidates(self, ranked: pd.DataFrame | None) -> list[str]:
         """Return up to 3 recommended products below their goal, best first (or the top one)."""

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from advisor.errors import AdvisorError
+from advisor.levers._ood import OutOfDistribution
 from counterfactuals import Status
 
 __all__ = [
@@ -201,6 +202,10 @@ class Advice:
         ``raise`` (a propensity: ``goal`` is a floor the levers lift the score to) or
         ``lower`` (a risk score: ``goal`` is a ceiling, every lever's ``score_after`` is
         below its ``score_before``).
+    ood
+        Whether the client, and the client after each lever, is far from the reference
+        clients the model learned from (:class:`OutOfDistribution`, with the warning in
+        plain words); ``None`` without reference data (fewer than 30 clients).
     """
 
     client: pd.Series
@@ -216,8 +221,13 @@ class Advice:
     elapsed_s: float
     support: float | None = None
     direction: Literal["raise", "lower"] = "raise"
+    ood: OutOfDistribution | None = None
 
     def __post_init__(self) -> None:
+        if self.ood is not None and len(self.ood.levers) != len(self.levers):
+            raise AdvisorError(
+                f"ood: must flag each of the {len(self.levers)} levers. Got {len(self.ood.levers)}."
+            )
         if self.direction not in ("raise", "lower"):
             raise AdvisorError(f"direction: must be raise or lower. Got {self.direction!r}.")
         if not isinstance(self.status, Status):
