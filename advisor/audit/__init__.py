@@ -14,6 +14,14 @@ from advisor._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from advisor.audit._chain import GENESIS_HASH, ChainReport, canonical_json, record_hash
+    from advisor.audit._record import (
+        ReferenceSource,
+        ShownEvidence,
+        advice_record,
+        current_user,
+        record_advice,
+    )
+    from advisor.audit._replay import ReplayReport, replay
     from advisor.audit._settings import AuditSettings, audit_store, default_audit_path
     from advisor.audit._store import AuditRecord, AuditStore
 
@@ -23,10 +31,17 @@ __all__ = [
     "AuditSettings",
     "AuditStore",
     "ChainReport",
+    "ReferenceSource",
+    "ReplayReport",
+    "ShownEvidence",
+    "advice_record",
     "audit_store",
     "canonical_json",
+    "current_user",
     "default_audit_path",
+    "record_advice",
     "record_hash",
+    "replay",
 ]
 
 # Each public name and the module defining it, imported on first use (see advisor._lazy).
@@ -39,6 +54,13 @@ _EXPORTS = {
     "audit_store": "advisor.audit._settings",
     "default_audit_path": "advisor.audit._settings",
     "AuditRecord": "advisor.audit._store",
+    "ReferenceSource": "advisor.audit._record",
+    "ShownEvidence": "advisor.audit._record",
+    "advice_record": "advisor.audit._record",
+    "current_user": "advisor.audit._record",
+    "record_advice": "advisor.audit._record",
+    "ReplayReport": "advisor.audit._replay",
+    "replay": "advisor.audit._replay",
     "AuditStore": "advisor.audit._store",
 }
 

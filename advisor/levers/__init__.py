@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from advisor.levers._inputs import ADVISOR_PARAMS, client_frame
     from advisor.levers._ood import OutOfDistribution
     from advisor.levers._ood_guard import OOD_NEIGHBOURS, OOD_QUANTILE, OodGuard, fit_ood_guard
+    from advisor.levers._provenance import BundleProvenance, bundle_provenance
     from advisor.levers._ranking import COST_TOLERANCE, rank_levers
     from advisor.levers._types import (
         LANGUAGES,
@@ -47,6 +48,7 @@ __all__ = [
     "Action",
     "Advice",
     "Advisor",
+    "BundleProvenance",
     "Control",
     "Language",
     "Lever",
@@ -56,6 +58,7 @@ __all__ = [
     "WhatIf",
     "actions_of",
     "advice_headline",
+    "bundle_provenance",
     "check_language",
     "client_frame",
     "fit_ood_guard",
@@ -78,6 +81,8 @@ _EXPORTS = {
     "search_goal": "advisor.levers._goal",
     "ADVISOR_PARAMS": "advisor.levers._inputs",
     "client_frame": "advisor.levers._inputs",
+    "BundleProvenance": "advisor.levers._provenance",
+    "bundle_provenance": "advisor.levers._provenance",
     "OutOfDistribution": "advisor.levers._ood",
     "OOD_NEIGHBOURS": "advisor.levers._ood_guard",
     "OOD_QUANTILE": "advisor.levers._ood_guard",

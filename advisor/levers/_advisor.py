@@ -10,7 +10,8 @@ support first).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from advisor.levers._inputs import check_options, client_frame
 from advisor.levers._ood import OutOfDistribution
 from advisor.levers._ood_guard import OodGuard, fit_ood_guard
 from advisor.levers._products import Population, ProductInfo, population_of, products_of
+from advisor.levers._provenance import BundleProvenance, bundle_provenance
 from advisor.levers._ranking import rank_levers
 from advisor.levers._types import Advice, Lever, check_language
 from advisor.levers._whatif import Control, WhatIf, controls, what_if
@@ -40,6 +42,9 @@ from advisor.levers._wording import actions_of, held_reason, no_lever_reason, re
 from advisor.models import ModelBundle, ProductRecommender, PropensityModel
 from constraints import ConstraintSet, Whole, check_params
 from counterfactuals import CounterfactualResult, Status, Target, generate
+
+if TYPE_CHECKING:
+    from advisor.audit import AuditStore
 
 __all__ = ["Advisor"]
 
@@ -67,6 +72,24 @@ def _number_message(number: int, reference: pd.DataFrame | None) -> str:
         f"{number}, which could be an id or a row number: it is not guessed. Hint: "
         f"advisor.client({str(number)!r}) for the client whose id is {number}{row}."
     )
+
+
+def _n_asked(n_levers: int) -> int:
+    """How many counterfactuals a search asks for to give ``n_levers`` distinct levers."""
+    return max(5, 2 * n_levers)
+
+
+def _audit_store(audit: object) -> AuditStore | None:
+    """Return the advisor's audit store: one given, the environment's (``"env"``), or none."""
+    if audit is None:
+        return None
+    from advisor.audit import AuditStore, audit_store
+
+    if isinstance(audit, AuditStore):
+        return audit
+    if audit == "env":
+        return audit_store()
+    raise AdvisorError(f"audit: must be an advisor.audit.AuditStore, 'env' or None. Got {audit!r}.")
 
 
 def _unknown_id_message(client: str, reference: pd.DataFrame) -> str:
@@ -136,6 +159,10 @@ class Advisor:
     product_label
         A single model's product name, ``{"en": ..., "fr": ...}`` (the label set at training,
         from the model card); ``None``: its target and positive class (``credit risk: bad``).
+    audit
+        An :class:`~advisor.audit.AuditStore`: every :meth:`advise` appends one record to it
+        (docs/audit.md); ``"env"``: the store the environment names
+        (:func:`~advisor.audit.audit_store`, ``LEVERS_AUDIT``); ``None`` (default): no record.
     """
 
     def __init__(
@@ -155,6 +182,7 @@ class Advisor:
         training_seed: int | None = None,
         training_hashes: Mapping[str, str] | None = None,
         product_label: Mapping[str, str] | None = None,
+        audit: AuditStore | Literal["env"] | None = None,
     ) -> None:
         options = check_options(
             {
@@ -188,6 +216,13 @@ class Advisor:
         self.training = TrainingRecord(
             seed=options["training_seed"], hashes=dict(training_hashes or {})
         )
+        # the checked options as plain data (the audit record's, and replay's, options)
+        plain = {k: v for k, v in options.items() if k != "constraints"}
+        self.options: Mapping[str, Any] = MappingProxyType(
+            {**plain, "goal_direction": self.goal_direction}
+        )
+        self.audit: AuditStore | None = _audit_store(audit)
+        self.provenance: BundleProvenance | None = None  # set by from_bundle
         self._products = products_of(
             model, self.constraints, self.goal_direction, label=product_label
         )
@@ -310,7 +345,9 @@ class Advisor:
             ),
         )
 
-    def advise(self, client: Any, *, product: str | None = None, n_levers: int = 3) -> Advice:
+    def advise(
+        self, client: Any, *, product: str | None = None, n_levers: int = 3, who: str | None = None
+    ) -> Advice:
         """Where the client stands for a product and the best levers to lift the score.
 
         Parameters
@@ -323,6 +360,9 @@ class Advisor:
             has levers; the model's target for a single model.
         n_levers
             How many levers to return at most.
+        who
+            Who asks, for the audit record (``None``: the OS user); only read when the
+            advisor has an ``audit`` store.
 
         Returns
         -------
@@ -333,6 +373,15 @@ class Advisor:
             {"n_levers": n_levers}, {"n_levers": Whole(1, 10)}, error=AdvisorError
         )["n_levers"]
         frame = self.client(client)
+        advice = self._choose(frame, product, n_levers)
+        if self.audit is not None:
+            from advisor.audit import record_advice
+
+            client_id = client if isinstance(client, str) else None
+            record_advice(self.audit, advice, self, client_id=client_id, who=who)
+        return advice
+
+    def _choose(self, frame: pd.DataFrame, product: str | None, n_levers: int) -> Advice:
         ranked = self.recommend(frame)  # once: every product tried shares it
         if product is not None:
             return self._advise(frame, self.product(product).name, n_levers, ranked)
@@ -354,6 +403,7 @@ class Advisor:
         status = Status.FOUND
         reason: dict[str, str] | None = None
         engine, elapsed = "", 0.0
+        search: dict[str, Any] = {"n_levers": n_levers}
         lower = info.direction == "lower"
         if self.holds(frame, name):
             status, reason = Status.REACHED, held_reason(info.label)
@@ -363,6 +413,7 @@ class Advisor:
             goal = search_goal(score, goal, self.min_uplift, info.direction)
             result = self._search(info, frame, goal, n_levers)
             engine, elapsed = result.engine, result.elapsed_s
+            search |= {"params": dict(result.params), "seed": result.seed, "n": _n_asked(n_levers)}
             if result.status is Status.REACHED:
                 status, reason = Status.REACHED, reached_reason(info.label, score, goal, lower)
             elif result.status is Status.NONE:
@@ -383,6 +434,7 @@ class Advisor:
             elapsed_s=elapsed,
             support=self._support(name, frame, frame),
             direction=info.direction,
+            search=search,
             ood=self.out_of_distribution(name, frame, levers),
         )
 
@@ -463,7 +515,9 @@ class Advisor:
         options.setdefault("training_hashes", parts.training_hashes)
         options.setdefault("goal_direction", parts.goal_direction)
         options.setdefault("product_label", parts.product_label)
-        return cls(parts.model, parts.constraints, reference=reference, **options)
+        advisor = cls(parts.model, parts.constraints, reference=reference, **options)
+        advisor.provenance = bundle_provenance(bundle)
+        return advisor
 
     def _search(
         self, info: ProductInfo, frame: pd.DataFrame, goal: float, n_levers: int
@@ -474,7 +528,7 @@ class Advisor:
                 frame,
                 info.constraints,
                 Target.probability(goal, at_most=info.direction == "lower"),
-                n=max(5, 2 * n_levers),
+                n=_n_asked(n_levers),
                 engine=self.engine,
                 seed=self.seed,
                 time_limit_s=self.time_limit_s,

@@ -202,6 +202,10 @@ class Advice:
         ``raise`` (a propensity: ``goal`` is a floor the levers lift the score to) or
         ``lower`` (a risk score: ``goal`` is a ceiling, every lever's ``score_after`` is
         below its ``score_before``).
+    search
+        What the search was asked, as plain data, so the advice can be recomputed:
+        ``n_levers``, and after a search the engine's ``params``, its ``seed`` and the ``n``
+        counterfactuals asked for (``{"n_levers": ...}`` alone when no search ran).
     ood
         Whether the client, and the client after each lever, is far from the reference
         clients the model learned from (:class:`OutOfDistribution`, with the warning in
@@ -221,6 +225,7 @@ class Advice:
     elapsed_s: float
     support: float | None = None
     direction: Literal["raise", "lower"] = "raise"
+    search: Mapping[str, Any] = field(default_factory=dict)
     ood: OutOfDistribution | None = None
 
     def __post_init__(self) -> None:
