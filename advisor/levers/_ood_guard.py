@@ -40,6 +40,7 @@ OOD_NEIGHBOURS = 10  # nearest reference clients the distance is averaged over
 OOD_QUANTILE = 0.99  # a point farther than 99 % of the reference clients is far
 N_CALIBRATION = 2_000  # reference clients (a seeded sample) the threshold is measured on
 MIN_REFERENCE = 30  # fewer reference clients: no verdict
+_FAR = 1e12  # a scaled value beyond this counts as this (distances stay finite)
 _BLOCK_CELLS = 4_000_000  # distances held at once (32 MB): points per block = this / clients
 _N_NAMED = 2  # features named in a warning at most
 _NAMED_SHARE = 0.2  # a second feature is named when it makes at least this share of the distance
@@ -70,7 +71,8 @@ class _Space:
                 blocks.append(0.5 * hot.astype(np.float64))
                 owner += [j] * len(spec.categories)
             else:
-                blocks.append((np.where(missing, self.fill[j], values) / scales[j])[:, None])
+                scaled = np.where(missing, self.fill[j], values) / scales[j]
+                blocks.append(np.clip(scaled, -_FAR, _FAR)[:, None])  # 1e308 stays finite
                 owner.append(j)
             if self.indicator[j]:
                 blocks.append(missing.astype(np.float64)[:, None])

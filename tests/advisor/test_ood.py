@@ -136,6 +136,20 @@ def test_a_client_far_outside_is_flagged_and_the_feature_named_in_both_languages
     assert "Savings below any of them" in (guard.check(low, []).reason_text("en") or "")
 
 
+@pytest.mark.parametrize("value", [1e308, np.inf, -np.inf])
+def test_huge_and_infinite_values_are_far_with_a_finite_measure(
+    clients: pd.DataFrame, rules: ConstraintSet, value: float
+) -> None:
+    guard = fit_ood_guard(rules, clients, seed=0)
+    assert guard is not None
+    client = clients.iloc[[3]].assign(income=value)
+    verdict = guard.check(client, [])
+    assert verdict.client
+    assert np.isfinite(verdict.distance)
+    assert verdict.features == ("income",)
+    json.dumps(verdict.to_dict(), allow_nan=False)
+
+
 def test_a_lever_whose_result_lands_far_out_is_flagged_and_not_the_others(
     clients: pd.DataFrame, rules: ConstraintSet
 ) -> None:
