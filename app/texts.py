@@ -348,6 +348,14 @@ TEXTS: dict[str, dict[Language, str]] = {
     "constraints.max_changes": {"en": "Changes per lever", "fr": "Changements par levier"},
     "constraints.table": {"en": "Features and their rules", "fr": "Caractéristiques et règles"},
     "constraints.file": {"en": "The file (YAML)", "fr": "Le fichier (YAML)"},
+    "constraints.products": {"en": "Not levers, per product", "fr": "Non-leviers, par produit"},
+    "constraints.products_caption": {
+        "en": "Kept as they are when levers aim at the product (the file's products section).",
+        "fr": "Laissés tels quels quand les leviers visent le produit (section products du "
+        "fichier).",
+    },
+    "constraints.product": {"en": "Product", "fr": "Produit"},
+    "constraints.not_levers": {"en": "Not levers for it", "fr": "Non-leviers pour lui"},
     "col.kind": {"en": "kind", "fr": "type"},
     "col.role": {"en": "role", "fr": "rôle"},
     "col.direction.rule": {"en": "direction", "fr": "sens"},

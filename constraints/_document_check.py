@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from constraints._features_check import feature_problems
 from constraints._partial import Broken, from_left_out_keys
+from constraints._product_rules import product_problems
 from constraints._resolve import did_you_mean, resolve_condition, resolve_linear
 from constraints._schema import ConstraintFile
 from constraints._yaml_source import Path, SourceMap, format_path
@@ -218,6 +219,7 @@ def semantic_problems(doc: ConstraintFile, smap: SourceMap, broken: Broken) -> l
     for name, text in doc.derived.items():
         out.extend(_derived_problems(name, text, doc, derived_names, smap))
     out.extend(_groups_problems(doc, smap))
+    out.extend(product_problems(doc, smap))
     if doc.id_column is not None and doc.id_column in doc.features:
         out.append(
             _at(smap, ("id_column",))(

@@ -14,6 +14,7 @@ import yaml
 
 from constraints._bind import bind_document
 from constraints._limits import MAX_FILE_BYTES
+from constraints._product_rules import product_rules_of
 from constraints._schema import ConstraintFile
 from constraints._set import ConstraintSet
 from constraints._validate import validate_document
@@ -226,6 +227,7 @@ def bind_constraints(doc: ConstraintFile, data: pd.DataFrame | None = None) -> C
         max_changes=doc.max_changes,
         goal=doc.goal,
         id_column=doc.id_column,
+        product_rules=product_rules_of(doc),
         support=bound.support,
         notes=bound.notes,
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from constraints._product_rules import partial_products
 from constraints._schema import ConstraintFile, FeatureModel, RuleModel
 
 __all__ = ["Broken", "from_left_out_keys", "partial_document"]
@@ -126,6 +127,7 @@ def partial_document(data: dict[str, Any]) -> tuple[ConstraintFile, Broken]:
         derived={k: v for k, v in _text_map(data, "derived").items() if isinstance(v, str)},
         one_hot=_name_lists(data, "one_hot"),
         change_groups=_name_lists(data, "change_groups"),
+        products=partial_products(data),
         max_changes=None,
     )
     return doc, broken

@@ -15,7 +15,14 @@ from pydantic import BaseModel, ValidationError
 
 from constraints._limits import MAX_NUMBER
 from constraints._resolve import did_you_mean
-from constraints._schema import ConstraintFile, CostModel, FeatureModel, RuleModel, Wording
+from constraints._schema import (
+    ConstraintFile,
+    CostModel,
+    FeatureModel,
+    ProductModel,
+    RuleModel,
+    Wording,
+)
 from constraints._yaml_source import Path, SourceMap, format_path
 from constraints.errors import FileProblem
 
@@ -48,6 +55,8 @@ _MISSING_HINTS = {
     "require": "add what must hold, e.g. require: transfer <= 0.5 * income.",
     "name": "add name: <the data set or campaign> at the top of the file.",
     "features": "add features: with one block per model feature.",
+    "not_levers": "add not_levers: [feature, ...], the features that are not levers for "
+    "this product.",
     "en": "give the text in both languages: {en: '...', fr: '...'}.",
     "fr": "give the text in both languages: {en: '...', fr: '...'}.",
 }
@@ -68,12 +77,16 @@ _LIMIT_HINTS = {
 _EMPTY_HINTS = {
     "require": "write what must hold, e.g. require: transfer <= 0.5 * income.",
     "features": "list the model's features, each with kind and role.",
+    "not_levers": "list at least one feature, or remove the product.",
     "en": "write the English text.",
     "fr": "write the French text.",
 }
 _TYPE_HINTS = {
     "rules": "rules is a list of entries such as:  - require: transfer <= 0.5 * income",
     "features": "features is a mapping: one indented block per feature, with kind and role.",
+    "products": "write one block per product, e.g. securities_account: {not_levers: "
+    "[has_premium_card]}.",
+    "not_levers": "write a list of feature names, e.g. not_levers: [has_premium_card].",
 }
 
 
@@ -135,6 +148,8 @@ def _model_at(path: Path) -> type[BaseModel] | None:
         return FeatureModel
     if path[0] == "rules" and len(path) == 2:
         return RuleModel
+    if path[0] == "products" and len(path) == 2:
+        return ProductModel
     if path[0] == "features" and len(path) == 3 and path[2] in ("label", "lever", "cost"):
         return CostModel if path[2] == "cost" else Wording
     return None
@@ -247,8 +262,10 @@ def _wrong_type_hint(found: _Found, words: str) -> str:
         return "write the text in both languages: {en: '...', fr: '...'}."
     if path and path[-1] == "require":
         return _EMPTY_HINTS["require"]
-    if len(path) == 1 or (len(path) == 2 and path[0] == "rules"):
+    if len(path) == 1 or (len(path) == 2 and path[0] in ("rules", "products")):
         return _TYPE_HINTS.get(str(path[0]), "")
+    if path[-1] == "not_levers":
+        return _TYPE_HINTS["not_levers"]
     return ""
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "DecimalsModel",
     "FeatureModel",
     "ImputeModel",
+    "ProductModel",
     "RuleModel",
     "Wording",
 ]
@@ -247,6 +248,17 @@ class RuleModel(_Model):
     )
 
 
+class ProductModel(_Model):
+    """Rules that hold for one product of the recommender (or a single model's target)."""
+
+    description: StrictStr = Field("", description="Why these rules hold for the product.")
+    not_levers: Annotated[list[StrictStr], Field(min_length=1)] = Field(
+        description="Features that are not levers for this product: kept as they are (like an "
+        "immutable feature) when levers aim at it, e.g. other products whose holding has no "
+        "effect on taking this one. Every other product is unchanged."
+    )
+
+
 class ConstraintFile(_Model):
     """A constraint file: the features of the model and the rules every lever obeys."""
 
@@ -282,6 +294,12 @@ class ConstraintFile(_Model):
         default_factory=dict,
         description="Features that move together as one action (e.g. a policy count and its "
         "premium band): they count as one change in max_changes.",
+    )
+    products: dict[StrictStr, ProductModel] = Field(
+        default_factory=dict,
+        description="Rules per product, by the product's name in the recommender's catalogue "
+        "(a single model's product is its target), e.g. securities_account: {not_levers: "
+        "[has_premium_card]}.",
     )
     _source_map: SourceMap | None = PrivateAttr(None)
 

@@ -19,7 +19,14 @@ from constraints._messages import MessageContext, format_value
 from constraints._project import Projection, project_arrays
 from constraints._sample import sample_arrays
 from constraints._tolerance import difference
-from constraints._types import ChangeGroup, DerivedFeature, FeatureSpec, OneHotGroup, Rule
+from constraints._types import (
+    ChangeGroup,
+    DerivedFeature,
+    FeatureSpec,
+    OneHotGroup,
+    ProductRule,
+    Rule,
+)
 from constraints.errors import ConstraintError, FileProblem
 
 __all__ = ["GOALS", "ConstraintSet"]
@@ -77,6 +84,7 @@ class ConstraintSet:
     max_changes: int | None = None
     goal: Literal["raise", "lower"] = "raise"
     id_column: str | None = None
+    product_rules: tuple[ProductRule, ...] = ()
     allowed_context: frozenset[str] = frozenset()
     support: tuple[FeatureSupport | None, ...] = ()
     notes: tuple[FileProblem, ...] = ()
@@ -111,6 +119,7 @@ class ConstraintSet:
                 f"id_column: must not be a feature. Got {self.id_column!r}, a feature. Hint: "
                 "client ids identify clients; remove the id column from the features."
             )
+        self._check_product_rules(names)
         compiled = compile_arrays(
             self.features,
             self.rules,
@@ -130,6 +139,21 @@ class ConstraintSet:
         )
         object.__setattr__(self, "_compiled", compiled)
         object.__setattr__(self, "_context", context)
+
+    def _check_product_rules(self, names: list[str]) -> None:
+        products = [r.product for r in self.product_rules if isinstance(r, ProductRule)]
+        if len(products) != len(self.product_rules):
+            raise ConstraintError("ConstraintSet.product_rules: must hold ProductRule entries.")
+        if len(set(products)) != len(products):
+            raise ConstraintError(
+                f"ConstraintSet.product_rules: one rule per product. Got {products}."
+            )
+        for rule in self.product_rules:
+            unknown = [n for n in rule.not_levers if n not in names]
+            if unknown:
+                raise ConstraintError(
+                    f"products.{rule.product}.not_levers: must name features. Got {unknown}."
+                )
 
     # ----------------------------------------------------------------- description
     @property
@@ -286,6 +310,57 @@ class ConstraintSet:
             for spec in self.features
         )
         return replace(self, features=features, allowed_context=self.allowed_context - frozen)
+
+    def not_levers_for(self, product: str) -> tuple[str, ...]:
+        """Return the features the file says are not levers for ``product`` (often none).
+
+        Examples
+        --------
+        >>> from constraints import parse_constraints
+        >>> cs = parse_constraints('''
+        ... name: tiny
+        ... features:
+        ...   card: {kind: binary, role: actionable}
+        ...   app: {kind: binary, role: actionable}
+        ... products:
+        ...   securities: {not_levers: [card]}
+        ... ''')
+        >>> cs.not_levers_for("securities"), cs.not_levers_for("savings")
+        (('card',), ())
+        """
+        if not isinstance(product, str):
+            raise ConstraintError(f"product: must be a product name (text). Got {product!r}.")
+        for rule in self.product_rules:
+            if rule.product == product:
+                return rule.not_levers
+        return ()
+
+    def for_product(self, product: str) -> ConstraintSet:
+        """Return the set levers aiming at ``product`` use: its ``not_levers`` frozen.
+
+        The file's ``products:`` section names features that are not levers for one
+        product; they keep the client's value (as :meth:`freezing` does) in that product's
+        searches. A product without rules gets this set unchanged. Checking ``product``
+        against the products that exist is the caller's job (the advisor does it).
+
+        Examples
+        --------
+        >>> from constraints import parse_constraints
+        >>> cs = parse_constraints('''
+        ... name: tiny
+        ... features:
+        ...   card: {kind: binary, role: actionable}
+        ...   app: {kind: binary, role: actionable}
+        ... products:
+        ...   securities: {not_levers: [card]}
+        ... ''')
+        >>> cs.for_product("securities").mutable.tolist()
+        [False, True]
+        >>> cs.for_product("savings") is cs
+        True
+        """
+        names = self.not_levers_for(product)
+        return self.freezing(*names) if names else self
 
     def rederive(self, client: Any, candidates: Any) -> FloatArray:
         """Return the candidates with derived features recomputed from their sources' changes.

@@ -23,6 +23,7 @@ __all__ = [
     "LinearClause",
     "MembershipClause",
     "OneHotGroup",
+    "ProductRule",
     "Rule",
     "Text",
     "Violation",
@@ -212,6 +213,26 @@ class ChangeGroup:
 
     name: str
     features: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductRule:
+    """Features that are not levers for ``product``: kept as they are when levers aim at it."""
+
+    product: str
+    not_levers: tuple[str, ...]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"products.{self.product}"
+        if not isinstance(self.product, str) or not self.product.strip():
+            raise ConstraintError(f"products: names must be non-empty texts. Got {self.product!r}.")
+        if not self.not_levers:
+            raise ConstraintError(f"{where}.not_levers: must list at least one feature. Got none.")
+        if len(set(self.not_levers)) != len(self.not_levers):
+            raise ConstraintError(
+                f"{where}.not_levers: must list each feature once. Got {list(self.not_levers)}."
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

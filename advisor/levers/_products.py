@@ -68,8 +68,26 @@ def products_of(
     """Describe every product of a model or recommender (the product's holding is frozen).
 
     A single model's product is called by ``label`` (the one set at training, in English and
-    French), else by its target and positive class (``credit risk: bad``).
+    French), else by its target and positive class (``credit risk: bad``). Each product's
+    constraint set is ``constraints.for_product(name)``: the features the file's
+    ``products:`` section says are not levers for it are frozen too. For a recommender, a
+    product named there that the catalogue does not have is an :class:`AdvisorError` naming
+    it and the catalogue's products. A single model's product is its target: a rule naming
+    the target applies, rules naming other products are left aside (one file can describe a
+    catalogue and also serve single models trained on one of its targets).
     """
+    found = _products(model, constraints, direction, label)
+    if isinstance(model, ProductRecommender):
+        _check_rule_products(constraints, tuple(found))
+    return found
+
+
+def _products(
+    model: PropensityModel | ProductRecommender,
+    constraints: ConstraintSet,
+    direction: Literal["raise", "lower"],
+    label: Mapping[str, str] | None,
+) -> dict[str, ProductInfo]:
     if isinstance(model, ProductRecommender):
         found = {}
         for name, product in model.catalog.products.items():
@@ -80,7 +98,7 @@ def products_of(
                 held=product.held,
                 target=product.target,
                 positive=model.models[name].classes[1],
-                constraints=constraints.freezing(product.held),
+                constraints=constraints.for_product(name).freezing(product.held),
                 direction=direction,
             )
         return found
@@ -93,13 +111,25 @@ def products_of(
                 held=None,
                 target=model.target,
                 positive=model.classes[1],
-                constraints=constraints,
+                constraints=constraints.for_product(model.target),
                 direction=direction,
             )
         }
     raise AdvisorError(
         f"model: must be a PropensityModel or a ProductRecommender. Got {type(model).__name__}."
     )
+
+
+def _check_rule_products(constraints: ConstraintSet, known: tuple[str, ...]) -> None:
+    """Refuse per-product rules for products the model does not have, naming them all."""
+    unknown = [r.product for r in constraints.product_rules if r.product not in known]
+    if unknown:
+        names = ", ".join(repr(name) for name in unknown)
+        raise AdvisorError(
+            f"products: must name the model's products ({', '.join(known)}). Got {names} in "
+            f"constraint file {constraints.name!r}. Hint: use the product names of the "
+            "catalogue (a single model's product is its target), or remove the rule."
+        )
 
 
 def _single_label(model: PropensityModel, label: Mapping[str, str] | None) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app import render_model, service
@@ -35,6 +36,22 @@ kpis[0].metric(text("constraints.features", lang), len(roles))
 kpis[1].metric(text("constraints.actionable", lang), roles.count("actionable"))
 kpis[2].metric(text("constraints.immutable", lang), roles.count("immutable"))
 kpis[3].metric(text("constraints.max_changes", lang), constraints.max_changes or "-")
+
+if constraints.product_rules:
+    st.subheader(text("constraints.products", lang))
+    st.caption(text("constraints.products_caption", lang))
+    rows = [
+        {
+            text("constraints.product", lang): advisor.product_label(rule.product, lang)
+            if rule.product in advisor.products
+            else rule.product,
+            text("constraints.not_levers", lang): ", ".join(
+                constraints.feature(name).label.get(lang) for name in rule.not_levers
+            ),
+        }
+        for rule in constraints.product_rules
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader(text("constraints.table", lang))
 st.dataframe(

@@ -294,9 +294,10 @@ def test_cli_check_ok_prints_a_summary() -> None:
         "already lie beyond max 6"
     )
     assert (
-        "\nOK demo-portfolio.yaml: 27 features, 4 rules, 1 derived, max changes 3, bound to demo "
-        "(20,000 rows)." in result.output
+        "\nOK demo-portfolio.yaml: 27 features, 4 rules, 1 derived, lever rules for 8 products, "
+        "max changes 3, bound to demo (20,000 rows)." in result.output
     )
+    assert "Lever rules per product" in result.output
     assert "actionable" in result.output
     assert "immutable (protected)" in result.output
 
