@@ -253,6 +253,13 @@ def _roles_table(constraint_set: ConstraintSet) -> Table:
     return table
 
 
+def _not_levers_table(constraint_set: ConstraintSet) -> Table:
+    table = Table("product", "not levers for it", title="Lever rules per product")
+    for rule in constraint_set.product_rules:
+        table.add_row(text(rule.product), text(", ".join(rule.not_levers)))
+    return table
+
+
 def _named_rows(frame: pd.DataFrame | None, declared: str | None) -> pd.DataFrame | None:
     """``frame`` with its rows named by file line and client id, for the binding's messages.
 
@@ -315,14 +322,18 @@ def constraints_check(
         raise typer.Exit(code=1) from exc
     _print_problems([*problems, *constraint_set.notes])
     bound = f", bound to {shown(data)} ({len(frame):,} rows)" if frame is not None else ""
+    n_products = len(constraint_set.product_rules)
+    per_product = f"lever rules for {n_products} products, " if n_products else ""
     console.print(
         f"[green]OK[/] {shown(file.name)}: {constraint_set.n_features} features, "
         f"{len(constraint_set.rules)} rules, {len(constraint_set.derived)} derived, "
-        f"max changes {constraint_set.max_changes or 'unlimited'}{bound}.",
+        f"{per_product}max changes {constraint_set.max_changes or 'unlimited'}{bound}.",
         highlight=False,
         soft_wrap=True,
     )
     console.print(_roles_table(constraint_set))
+    if constraint_set.product_rules:
+        console.print(_not_levers_table(constraint_set))
 
 
 @constraints_app.command("draft")
