@@ -256,6 +256,30 @@ def test_the_advice_carries_the_verdict_for_the_client_and_each_lever(demo_advis
     assert no_reference.advise(client, product=far.product).ood is None
 
 
+def test_the_audit_record_keeps_the_verdict_and_replay_finds_it_again(
+    demo_bundle: Path, tmp_path: Path
+) -> None:
+    from advisor.audit import AuditStore, replay
+    from advisor.levers import load_demo_advisor
+    from advisor.models import DemoBundleSettings
+
+    store = AuditStore(tmp_path / "audit.sqlite")
+    settings = DemoBundleSettings(out=demo_bundle, n_clients=DEMO_TEST_CLIENTS)
+    audited = load_demo_advisor(settings, audit=store)[0]
+    client, feature = _far_client(audited)
+    advice = audited.advise(client)
+    assert advice.ood is not None
+    (record,) = store.records()
+    ood = record.payload["ood"]
+    assert ood["client"] is True
+    assert ood["features"] == [feature]
+    assert ood["reason"] == dict(advice.ood.reason or {})
+    assert ood["threshold"] == advice.ood.threshold
+    assert ood["distance"] == advice.ood.distance
+    report = replay(record, reference=audited.reference)
+    assert report.identical, report.differences
+
+
 @pytest.fixture
 def demo_env(demo_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEVERS_DEMO_BUNDLE", str(demo_bundle))
