@@ -19,6 +19,7 @@ from advisor.errors import AdvisorError
 from constraints import ConstraintError, Whole, check_params
 
 if TYPE_CHECKING:  # the advisor's stack (torch, XGBoost) is imported by the command only
+    from advisor.audit import AuditRecord, ReferenceSource
     from advisor.levers import Advice, Advisor
 
 __all__ = ["advise_command"]
@@ -38,9 +39,11 @@ def _advisor(
     data: str | None,
     id_column: str | None,
     csv_text: tuple[str | None, str | None] = (None, None),
-) -> Advisor:
+) -> tuple[Advisor, ReferenceSource]:
+    """Return the advisor and where its reference clients come from (for the audit record)."""
+    from advisor.audit import ReferenceSource
     from advisor.levers import Advisor, load_demo_advisor
-    from advisor.models import load_bundle
+    from advisor.models import DemoBundleSettings, load_bundle
 
     if bundle is None and data is None:
         if id_column is not None:
@@ -48,7 +51,9 @@ def _advisor(
                 "--id-column: names a column of --data. Got no --data (the demo's ids are "
                 "its client_id). Hint: drop --id-column, or give --bundle and --data."
             )
-        return load_demo_advisor()[0]
+        settings = DemoBundleSettings.from_env()
+        demo = ReferenceSource.demo(settings.n_clients, settings.seed)
+        return load_demo_advisor(settings)[0], demo
     if bundle is None or data is None:
         raise AdvisorError(
             "--bundle and --data: give both (a bundle and the data it was trained on), or "
@@ -62,7 +67,31 @@ def _advisor(
         id_column,
         recorded=models.id_column,
     )
-    return Advisor.from_bundle(models, frame)
+    source = ReferenceSource(
+        source=data, id_column=id_column, encoding=csv_text[0], decimal=csv_text[1]
+    )
+    return Advisor.from_bundle(models, frame), source
+
+
+def _record(
+    advice: Advice, advisor: Advisor, given: Any, language: str, source: ReferenceSource
+) -> AuditRecord | None:
+    """Append the advice to the environment's audit store (``None``: LEVERS_AUDIT=off)."""
+    from advisor.audit import audit_store, current_user, record_advice
+
+    store = audit_store()
+    if store is None:
+        return None
+    client_id = given if isinstance(given, str) else None
+    return record_advice(
+        store,
+        advice,
+        advisor,
+        who=current_user(),
+        language=language,
+        client_id=client_id,
+        source=source,
+    )
 
 
 _ROW_FILES = (".json", ".csv")
@@ -142,7 +171,9 @@ def _levers_table(advice: Advice, language: str) -> Table:
     return table
 
 
-def _as_json(advice: Advice, language: str, client: str | None) -> dict[str, Any]:
+def _as_json(
+    advice: Advice, language: str, client: str | None, record: AuditRecord | None
+) -> dict[str, Any]:
     return {
         "client": client,
         "product": advice.product,
@@ -155,6 +186,7 @@ def _as_json(advice: Advice, language: str, client: str | None) -> dict[str, Any
         "reason": advice.reason_text(language),
         "engine": advice.engine,
         "levers": [lever.to_dict(language) for lever in advice.levers],
+        "audit_record": None if record is None else record.id,
         "ood": None if advice.ood is None else advice.ood.to_dict(language),
     }
 
@@ -218,15 +250,16 @@ def advise_command(
             {"--levers": n_levers}, {"--levers": Whole(1, _MAX_LEVERS)}, error=AdvisorError
         )
         check_language(language)
-        advisor = _advisor(bundle, data, id_column, (encoding, decimal))
+        advisor, source = _advisor(bundle, data, id_column, (encoding, decimal))
         given = _client(advisor, client)
         advice = advisor.advise(given, product=product, n_levers=n_levers)
+        record = _record(advice, advisor, given, language, source)  # before it is shown
     except (AdvisorError, ConstraintError) as exc:
         raise _error(str(exc)) from exc
     if as_json:
         typer.echo(
             json.dumps(
-                _as_json(advice, language, given if isinstance(given, str) else None),
+                _as_json(advice, language, given if isinstance(given, str) else None, record),
                 indent=2,
                 default=str,
             )
@@ -240,4 +273,9 @@ def advise_command(
         console.print(_levers_table(advice, language))
     else:
         console.print(text(advice.reason_text(language) or ""), highlight=False)
+    if record is not None:
+        console.print(
+            f"[dim]recorded as audit record {record.id} (levers audit replay {record.id})[/]",
+            highlight=False,
+        )
     _print_far(advice, language)

@@ -19,6 +19,7 @@ from advisor._atomic import check_output, write_text_atomic
 from advisor._cli_advise import advise_command
 from advisor._cli_app import app_command
 from advisor._cli_audit import audit_app
+from advisor._cli_audit_replay import replay_command
 from advisor._cli_campaign import campaign_app
 from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._cli_models import models_app, train_command
@@ -92,6 +93,7 @@ app.command("advise")(_interruptible(advise_command))
 app.command("app")(app_command)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(study_app, name="study")
+audit_app.command("replay")(_interruptible(replay_command))
 app.add_typer(audit_app, name="audit")
 
 

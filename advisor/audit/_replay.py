@@ -200,7 +200,7 @@ def _reference(
     if found != recorded_hash:
         raise _refuse(
             f"the reference data have changed since record {record_id}: sha256 "
-            f"{_short(recorded_hash)} now {_short(found)}."
+            f"{_short(recorded_hash)} now {_short(found)}"
         )
     return frame
 
