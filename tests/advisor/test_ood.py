@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from advisor.cli import app
@@ -23,6 +25,7 @@ from advisor.levers import (
     OOD_NEIGHBOURS,
     OOD_QUANTILE,
     Advisor,
+    OodGuard,
     OutOfDistribution,
     fit_ood_guard,
 )
@@ -62,6 +65,13 @@ def clients() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def rules(clients: pd.DataFrame) -> ConstraintSet:
     return parse_constraints(RULES, clients)
+
+
+@pytest.fixture(scope="module")
+def guard(clients: pd.DataFrame, rules: ConstraintSet) -> OodGuard:
+    fitted = fit_ood_guard(rules, clients, seed=0)
+    assert fitted is not None
+    return fitted
 
 
 def _own_distances(cs: ConstraintSet, frame: pd.DataFrame) -> np.ndarray:
@@ -148,6 +158,22 @@ def test_huge_and_infinite_values_are_far_with_a_finite_measure(
     assert np.isfinite(verdict.distance)
     assert verdict.features == ("income",)
     json.dumps(verdict.to_dict(), allow_nan=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    row=st.integers(0, 599),
+    feature=st.sampled_from(["age", "income", "savings"]),
+    steps=st.tuples(st.floats(0, 1e6), st.floats(0, 1e6)).map(sorted),
+)
+def test_moving_a_number_further_beyond_the_data_never_brings_it_closer(
+    clients: pd.DataFrame, guard: OodGuard, row: int, feature: str, steps: list[float]
+) -> None:
+    top = float(clients[feature].max())
+    near, far = (clients.iloc[[row]].assign(**{feature: top + step}) for step in steps)
+    verdict_near, verdict_far = guard.check(near, []), guard.check(far, [])
+    assert verdict_near.distance <= verdict_far.distance + 1e-9
+    assert verdict_far.client or not verdict_near.client  # far stays far further out
 
 
 def test_a_lever_whose_result_lands_far_out_is_flagged_and_not_the_others(
