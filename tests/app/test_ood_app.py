@@ -3,12 +3,14 @@
 A bank's own 400-client file with one client whose monthly income is 100 times the file's
 largest: the oracle is the advisor's verdict for that client (computed here on its own), and
 the warning's words must be on the screen in English and in French, and on no ordinary
-client's page.
+client's page. A lever card warns when its result alone is far (the guard's verdict on the
+lever's values with one number 100 times the data's largest).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -95,3 +97,38 @@ def test_the_client_page_warns_about_a_far_client_in_both_languages(
     assert not app.exception
     assert app.selectbox(key="client").value == ordinary_id
     assert not any("unlike the clients" in w for w in _warnings(app))
+
+
+def _lever_cards(client_id: str, rank: int) -> None:
+    """The client page's lever cards, with lever ``rank``'s result moved far out."""
+    import dataclasses
+
+    from app import components, service
+
+    advisor = service.advisor()
+    advice = service.advice(client_id)
+    feature = next(f.name for f in advisor.constraints.features if f.kind == "continuous")
+    reference = advisor.reference
+    points = [
+        {**lever.values, feature: reference[feature].max() * 100}
+        if lever.rank == rank
+        else lever.values
+        for lever in advice.levers
+    ]
+    verdict = advisor.ood_guard(advice.product).check(reference.loc[[client_id]], points)
+    components.lever_section(dataclasses.replace(advice, ood=verdict), "en", {})
+
+
+def test_a_lever_card_warns_when_its_result_alone_is_far(
+    demo_env: dict[str, str], with_levers: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEVERS_AUDIT", "off")
+    client_id, advice = with_levers
+    assert advice.ood is not None
+    assert not advice.ood.any_far  # the oracle: as it is, nothing is far
+    rank = len(advice.levers)
+    app = AppTest.from_function(_lever_cards, args=(client_id, rank), default_timeout=120).run()
+    assert not app.exception
+    warnings = _warnings(app)
+    assert len(warnings) == 1
+    assert warnings[0].startswith("After this lever the client would be unlike the clients")
