@@ -108,14 +108,16 @@ def _lever_cards(client_id: str, rank: int) -> None:
     advisor = service.advisor()
     advice = service.advice(client_id)
     feature = next(f.name for f in advisor.constraints.features if f.kind == "continuous")
-    reference = advisor.reference
+    reference, guard = advisor.reference, advisor.ood_guard(advice.product)
+    if reference is None or guard is None:
+        raise AssertionError("the demo advisor has reference clients")
     points = [
         {**lever.values, feature: reference[feature].max() * 100}
         if lever.rank == rank
         else lever.values
         for lever in advice.levers
     ]
-    verdict = advisor.ood_guard(advice.product).check(reference.loc[[client_id]], points)
+    verdict = guard.check(reference.loc[[client_id]], points)
     components.lever_section(dataclasses.replace(advice, ood=verdict), "en", {})
 
 
