@@ -10,7 +10,9 @@ never sees another source's answers.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from advisor.audit import (
+    AuditSettings,
+    AuditStore,
+    ReferenceSource,
+    ShownEvidence,
+    current_user,
+    record_advice,
+)
 from advisor.campaigns import Campaign
 from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
 from advisor.errors import AdvisorError
@@ -351,3 +361,74 @@ def _campaign(
 def campaign(product: str, engine: str) -> Campaign:
     """The campaign for ``product`` on the app's source, searched by ``engine`` (cached)."""
     return _campaign(*_source_key(), product, engine)
+
+
+# ---------------------------------------------------------------- audit trail
+ADVISOR_NAME_VARIABLE = "LEVERS_ADVISOR_NAME"  # who is recorded when no user is logged in
+_RECORDED_KEY = "levers.audit.recorded"  # (client, product, language) recorded this session
+_NOT_RECORDED = {
+    "en": "This advice could not be recorded in the audit trail:",
+    "fr": "Ce conseil n'a pas pu être enregistré dans le journal d'audit :",
+}
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _audit_store(settings: AuditSettings) -> AuditStore | None:
+    return settings.open()
+
+
+def viewer() -> str:
+    """Who the session's advice is recorded for: the logged-in user, the advisor, the OS user.
+
+    The logged-in user is ``st.user``'s email (else name) when the app has authentication
+    configured; else ``LEVERS_ADVISOR_NAME``; else the user running the app.
+    """
+    name: object = None
+    with contextlib.suppress(Exception):  # no authentication configured: st.user says nothing
+        user = st.user
+        if user.get("is_logged_in"):
+            name = user.get("email") or user.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    return os.environ.get(ADVISOR_NAME_VARIABLE, "").strip() or current_user()
+
+
+def _reference_source() -> ReferenceSource:
+    paths = source_paths()
+    if paths is None:
+        demo = settings()
+        return ReferenceSource.demo(demo.n_clients, demo.seed)
+    return ReferenceSource(source=paths[1], id_column=paths[2], encoding=paths[3], decimal=paths[4])
+
+
+def record_shown(client_id: str, product: str | None, advice: Advice, lang: str) -> None:
+    """Record the advice shown to this session, once per client, product and language.
+
+    The evidence recorded is the one the evidence section shows (its chosen lever). A store
+    that cannot be written shows a warning: the page and its levers stay.
+    """
+    recorded = st.session_state.setdefault(_RECORDED_KEY, set())
+    key = (client_id, advice.product, lang)
+    if key in recorded:
+        return
+    try:
+        store = _audit_store(AuditSettings.from_env())
+        if store is not None:
+            default = 1 if advice.levers else 0
+            rank = st.session_state.get(f"evidence-{client_id}-{product}", default) or None
+            found = evidence(client_id, product, rank)
+            shown = None if isinstance(found, str) else ShownEvidence(evidence=found, lever=rank)
+            record_advice(
+                store,
+                advice,
+                advisor(),
+                who=viewer(),
+                language=lang,
+                client_id=client_id,
+                evidence=shown,
+                source=_reference_source(),
+            )
+    except (AdvisorError, OSError, sqlite3.Error) as exc:
+        st.warning(f"{_NOT_RECORDED.get(lang, _NOT_RECORDED['en'])} {exc}")
+        return
+    recorded.add(key)

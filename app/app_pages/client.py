@@ -44,3 +44,4 @@ st.divider()
 components.what_if_editor(client_id, product, lang)
 st.divider()
 components.evidence_section(client_id, product, advice, lang, labels)
+service.record_shown(client_id, product, advice, lang)  # once per client, product, language

@@ -187,8 +187,9 @@ def test_a_recorded_constraint_hash_that_differs_is_refused_naming_the_file(
 def test_changed_reference_data_are_refused(
     logistic_record: AuditRecord, clients: pd.DataFrame
 ) -> None:
-    changed = clients.copy()
-    changed.iloc[5, changed.columns.get_loc("age")] += 1
+    ages = clients["age"].to_numpy().copy()
+    ages[5] += 1
+    changed = clients.assign(age=ages)
     reordered = clients.iloc[::-1]
     recorded = logistic_record.payload["provenance"]["reference_sha256"]
     for frame in (changed, reordered):
