@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -295,3 +296,37 @@ def test_levers_advise_records_nothing_when_the_audit_is_off(
     assert json.loads(advised.stdout)["audit_record"] is None
     table = runner.invoke(cli, ["advise", "C0000001"])
     assert "recorded as audit record" not in table.output
+
+
+def test_a_record_with_a_hashed_id_replays(
+    bundle_of: Callable[[str, int], Path], clients: pd.DataFrame, tmp_path: Path
+) -> None:
+    store = AuditStore(tmp_path / "hashed.sqlite", hash_client_ids=True)
+    record = _recorded_with_levers(_advisor(bundle_of("logistic", 0), clients, store), store)
+    assert record.payload["client_id"].startswith("sha256:")
+    assert replay(record, reference=clients).identical
+
+
+def test_a_cli_record_read_from_a_file_replays_from_that_file(
+    bundle_of: Callable[[str, int], Path], clients: pd.DataFrame, tmp_path: Path
+) -> None:
+    data = tmp_path / "clients.csv"
+    clients.to_csv(data, index=False)
+    bundle = bundle_of("logistic", 0)
+    advised = runner.invoke(
+        cli,
+        ["advise", str(clients.index[1]), "--bundle", str(bundle), "--data", str(data), "--json"],
+    )
+    assert advised.exit_code == 0, advised.output
+    record_id = json.loads(advised.stdout)["audit_record"]
+    source = AuditStore(os.environ["LEVERS_AUDIT"]).get(record_id).payload["provenance"]
+    assert source["reference"]["source"] == str(data)
+    replayed = runner.invoke(cli, ["audit", "replay", str(record_id)])
+    assert replayed.exit_code == 0, replayed.output
+    assert replayed.stdout.startswith(f"record {record_id}: identical")
+    data.write_text(data.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # same rows
+    assert runner.invoke(cli, ["audit", "replay", str(record_id)]).exit_code == 0
+    clients.iloc[::-1].to_csv(data, index=False)  # the rows in another order
+    refused = runner.invoke(cli, ["audit", "replay", str(record_id)])
+    assert refused.exit_code == 2, refused.output
+    assert "the reference data have changed" in refused.output
