@@ -16,6 +16,7 @@ from advisor._cli_data_options import DecimalOption, EncodingOption
 from advisor._console import inert, shown, text
 from advisor.datasets import INTERACTIVE_MAX_ROWS, index_clients, read_clients
 from advisor.errors import AdvisorError
+from advisor.levers import ROBUST_MARGIN
 from constraints import ConstraintError, Whole, check_params
 
 if TYPE_CHECKING:  # the advisor's stack (torch, XGBoost) is imported by the command only
@@ -39,6 +40,7 @@ def _advisor(
     data: str | None,
     id_column: str | None,
     csv_text: tuple[str | None, str | None] = (None, None),
+    **options: Any,
 ) -> tuple[Advisor, ReferenceSource]:
     """Return the advisor and where its reference clients come from (for the audit record)."""
     from advisor.audit import ReferenceSource
@@ -53,7 +55,7 @@ def _advisor(
             )
         settings = DemoBundleSettings.from_env()
         demo = ReferenceSource.demo(settings.n_clients, settings.seed)
-        return load_demo_advisor(settings)[0], demo
+        return load_demo_advisor(settings, **options)[0], demo
     if bundle is None or data is None:
         raise AdvisorError(
             "--bundle and --data: give both (a bundle and the data it was trained on), or "
@@ -70,7 +72,7 @@ def _advisor(
     source = ReferenceSource(
         source=data, id_column=id_column, encoding=csv_text[0], decimal=csv_text[1]
     )
-    return Advisor.from_bundle(models, frame), source
+    return Advisor.from_bundle(models, frame, **options), source
 
 
 def _record(
@@ -205,6 +207,22 @@ def _print_far(advice: Advice, language: str) -> None:
             console.print(f"[bold yellow]{caution} ({lever.rank}):[/] {shown(warning)}")
 
 
+def _robust(robust: bool, margin: float | None) -> dict[str, float]:
+    """Return the advisor's ``robust_margin``: --robust (the measured one) or --robust-margin."""
+    from advisor.levers import ADVISOR_PARAMS
+
+    if robust and margin is not None:
+        raise AdvisorError(
+            f"--robust and --robust-margin: give one (--robust is --robust-margin "
+            f"{ROBUST_MARGIN:g}). Got both."
+        )
+    if margin is not None:
+        rule = {"--robust-margin": ADVISOR_PARAMS["robust_margin"]}
+        checked = check_params({"--robust-margin": margin}, rule, error=AdvisorError)
+        return {"robust_margin": checked["--robust-margin"]}
+    return {"robust_margin": ROBUST_MARGIN} if robust else {}
+
+
 def advise_command(
     client: Annotated[
         str,
@@ -241,6 +259,18 @@ def advise_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     encoding: EncodingOption = None,
     decimal: DecimalOption = None,
+    robust: Annotated[
+        bool,
+        typer.Option(
+            "--robust",
+            help=f"Robust levers: each beats the goal by {ROBUST_MARGIN:g} (probability), so "
+            "that it still reaches it after the model is retrained; fewer clients get one.",
+        ),
+    ] = False,
+    robust_margin: Annotated[
+        float | None,
+        typer.Option(help="Robust levers with this margin above the goal, 0 to 0.5."),
+    ] = None,
 ) -> None:
     """Show the levers for one client: actions in words, score before -> after, effort."""
     from advisor.levers import check_language
@@ -250,7 +280,9 @@ def advise_command(
             {"--levers": n_levers}, {"--levers": Whole(1, _MAX_LEVERS)}, error=AdvisorError
         )
         check_language(language)
-        advisor, source = _advisor(bundle, data, id_column, (encoding, decimal))
+        advisor, source = _advisor(
+            bundle, data, id_column, (encoding, decimal), **_robust(robust, robust_margin)
+        )
         given = _client(advisor, client)
         advice = advisor.advise(given, product=product, n_levers=n_levers)
         record = _record(advice, advisor, given, language, source)  # before it is shown

@@ -14,7 +14,13 @@ from advisor._lazy import lazy_exports
 if TYPE_CHECKING:
     from advisor.levers._advisor import Advisor
     from advisor.levers._demo import load_demo_advisor
-    from advisor.levers._goal import GOAL_CEILING, GOAL_FLOOR, goal_reached, search_goal
+    from advisor.levers._goal import (
+        GOAL_CEILING,
+        GOAL_FLOOR,
+        ROBUST_MARGIN,
+        goal_reached,
+        search_goal,
+    )
     from advisor.levers._inputs import ADVISOR_PARAMS, client_frame
     from advisor.levers._ood import OutOfDistribution
     from advisor.levers._ood_guard import OOD_NEIGHBOURS, OOD_QUANTILE, OodGuard, fit_ood_guard
@@ -45,6 +51,7 @@ __all__ = [
     "LANGUAGES",
     "OOD_NEIGHBOURS",
     "OOD_QUANTILE",
+    "ROBUST_MARGIN",
     "Action",
     "Advice",
     "Advisor",
@@ -77,6 +84,7 @@ _EXPORTS = {
     "load_demo_advisor": "advisor.levers._demo",
     "GOAL_CEILING": "advisor.levers._goal",
     "GOAL_FLOOR": "advisor.levers._goal",
+    "ROBUST_MARGIN": "advisor.levers._goal",
     "goal_reached": "advisor.levers._goal",
     "search_goal": "advisor.levers._goal",
     "ADVISOR_PARAMS": "advisor.levers._inputs",

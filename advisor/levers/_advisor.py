@@ -149,6 +149,11 @@ class Advisor:
         ground truth, levers lifting the model's score by at most 2 points raised the true
         propensity in 34 % of cases, by more than 5 points in 97 %
         (``benchmarks/levers_ground_truth.py``, docs/advisor.md).
+    robust_margin
+        Robust levers: a lever must beat the goal by this margin (probability points, 0 to
+        0.5; 0: off), so that it still reaches the goal after the model is retrained.
+        :data:`~advisor.levers.ROBUST_MARGIN` is the measured choice (docs/advisor.md,
+        "Levers that survive a model refresh").
     engine, seed, time_limit_s
         Passed to :func:`counterfactuals.generate`.
     n_neighbours
@@ -175,6 +180,7 @@ class Advisor:
         goal_quantile: float | None = None,
         goal_direction: Literal["raise", "lower"] | None = None,
         min_uplift: float = 0.03,
+        robust_margin: float = 0.0,
         engine: str = "auto",
         seed: int = 0,
         time_limit_s: float | None = 5.0,
@@ -191,6 +197,7 @@ class Advisor:
                 "goal_quantile": goal_quantile,
                 "goal_direction": goal_direction,
                 "min_uplift": min_uplift,
+                "robust_margin": robust_margin,
                 "seed": seed,
                 "time_limit_s": time_limit_s,
                 "n_neighbours": n_neighbours,
@@ -209,6 +216,7 @@ class Advisor:
             options["goal_direction"] or self.constraints.goal
         )
         self.min_uplift = float(options["min_uplift"])
+        self.robust_margin = float(options["robust_margin"])
         self.engine: str = options["engine"]
         self.seed: int = options["seed"]
         self.time_limit_s: float | None = options["time_limit_s"]
@@ -410,7 +418,9 @@ class Advisor:
         elif goal_reached(score, goal, info.direction):
             status, reason = Status.REACHED, reached_reason(info.label, score, goal, lower)
         else:
-            goal = search_goal(score, goal, self.min_uplift, info.direction)
+            goal = search_goal(
+                score, goal, self.min_uplift, info.direction, margin=self.robust_margin
+            )
             result = self._search(info, frame, goal, n_levers)
             engine, elapsed = result.engine, result.elapsed_s
             search |= {"params": dict(result.params), "seed": result.seed, "n": _n_asked(n_levers)}

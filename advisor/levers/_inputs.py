@@ -30,6 +30,7 @@ ADVISOR_PARAMS: ParamSpec = {
     "goal_quantile": (Number(0.0, 1.0, low_open=True, high_open=True), None),
     "goal_direction": (OneOf(GOALS), None),
     "min_uplift": Number(0.0, 1.0, high_open=True),
+    "robust_margin": Number(0.0, 0.5, noun="a probability margin"),
     "seed": Whole(0, MAX_SEED),
     "time_limit_s": (Number(0.0, MAX_TIME_S, low_open=True, unit="seconds"), None),
     "n_neighbours": Whole(1, 10_000),
