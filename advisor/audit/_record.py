@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LIBRARIES",
+    "RECORD_KEYS",
     "RECORD_KIND",
     "ReferenceSource",
     "ShownEvidence",
@@ -51,7 +52,7 @@ RECORD_KIND = "advice"
 #: The distributions whose versions every record holds (``None``: not installed).
 LIBRARIES = ("levers", "numpy", "pandas", "scikit-learn", "xgboost", "torch")
 #: Record keys outside the advice's own fields (an Advice field may not take one).
-_RECORD_KEYS = frozenset(
+RECORD_KEYS = frozenset(
     {"kind", "who", "client_id", "language", "evidence", "options", "provenance", "versions"}
 )
 _DEMO = "demo:"
@@ -214,7 +215,7 @@ def plain(value: Any) -> Any:
 def advice_data(advice: Advice) -> dict[str, Any]:
     """Return every field of ``advice`` as plain data (the record's advice part)."""
     data: dict[str, Any] = plain(advice)
-    clash = sorted(_RECORD_KEYS & set(data))
+    clash = sorted(RECORD_KEYS & set(data))
     if clash:  # a new Advice field must not take a record key
         raise AdvisorError(f"Advice: field {clash[0]!r} clashes with the audit record's own key.")
     return data

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.audit._record import (
+    RECORD_KEYS,
     RECORD_KIND,
     ReferenceSource,
     ShownEvidence,
@@ -38,9 +39,6 @@ __all__ = ["ReplayReport", "replay"]
 
 #: Advice fields a replay does not compare: how long the search took.
 NOT_COMPARED = frozenset({"elapsed_s"})
-_RECORD_ONLY = frozenset(
-    {"kind", "who", "client_id", "language", "evidence", "options", "provenance", "versions"}
-)
 _SHOWN = 60  # characters of a value a difference shows at most
 
 
@@ -273,7 +271,7 @@ def replay(record: AuditRecord, *, reference: Any = None, bundle: Any = None) ->
     advisor = _advisor(payload, models, frame, record.id)
     n_levers = int(payload.get("search", {}).get("n_levers", 3))
     advice = advisor.advise(_client(payload), product=payload["product"], n_levers=n_levers)
-    recorded = {k: v for k, v in payload.items() if k not in _RECORD_ONLY | NOT_COMPARED}
+    recorded = {k: v for k, v in payload.items() if k not in RECORD_KEYS | NOT_COMPARED}
     now = {k: v for k, v in advice_data(advice).items() if k not in NOT_COMPARED}
     differences = differences_between(recorded, now)
     if payload.get("evidence") is not None:

@@ -38,10 +38,10 @@ with products:
         components.propensity_gauge(advice, lang, direction)
 
 components.lever_section(advice, lang, units, direction)
+service.record_shown(client_id, product, advice, lang)  # once per client, product, language
 st.divider()
 components.why_score_panel(client_id, product, lang)
 st.divider()
 components.what_if_editor(client_id, product, lang)
 st.divider()
 components.evidence_section(client_id, product, advice, lang, labels)
-service.record_shown(client_id, product, advice, lang)  # once per client, product, language
