@@ -1,8 +1,9 @@
 """Many app sessions reach a fresh advisor at the same moment: each piece is built once, whole.
 
 The advisor's lazily built pieces (each product's reference clients, goal, similar-client
-index and influence index) live in :class:`advisor.levers._cache.OnceCache`. Here 16 threads
-released together by a barrier ask for them on a fresh advisor; the real builders are wrapped
+index, influence index and out-of-distribution guard) live in
+:class:`advisor.levers._cache.OnceCache`. Here 16 threads (20 on an advisor) released
+together by a barrier ask for them on a fresh advisor; the real builders are wrapped
 to count their calls (and slowed a little, so the threads really overlap), and every answer is
 compared with a second fresh advisor asked one call at a time.
 """
@@ -93,13 +94,13 @@ def test_once_cache_keeps_nothing_from_a_failed_build_and_the_next_caller_builds
     assert all(r is calls[1] for r in built)
 
 
-def test_a_fresh_advisor_asked_by_16_threads_at_once_builds_each_piece_once(
+def test_a_fresh_advisor_asked_by_20_threads_at_once_builds_each_piece_once(
     demo_bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     oracle = _fresh_advisor(demo_bundle)  # asked one call at a time
     assert oracle.reference is not None
     product = next(p for p in oracle.products if oracle.similar_index(p) is not None)
-    clients = [str(i) for i in oracle.reference.index[: N_THREADS // 4]]
+    clients = [str(i) for i in oracle.reference.index[:4]]  # 4 x 5 tasks: 20 threads
 
     counts: Counter[tuple[str, str]] = Counter()
     lock = threading.Lock()
@@ -117,6 +118,7 @@ def test_a_fresh_advisor_asked_by_16_threads_at_once_builds_each_piece_once(
         ("population_of", lambda info, *_: info.name),
         ("fit_similar", lambda *_: "any"),
         ("fit_product_influence", lambda name, *_: name),
+        ("fit_ood_guard", lambda *_, **__: "any"),
     ):
         monkeypatch.setattr(advisor_module, name, counted(name, getattr(advisor_module, name), key))
     fresh = _fresh_advisor(demo_bundle)
@@ -127,6 +129,7 @@ def test_a_fresh_advisor_asked_by_16_threads_at_once_builds_each_piece_once(
             lambda: fresh.goal_for(product),
             lambda: fresh.similar_index(product),
             lambda: fresh.influence(product),
+            lambda: fresh.ood_guard(product),
         ]
     results = all_at_once(tasks)
 
@@ -137,13 +140,15 @@ def test_a_fresh_advisor_asked_by_16_threads_at_once_builds_each_piece_once(
             ("population_of", product): 1,
             ("fit_similar", "any"): 1,
             ("fit_product_influence", product): 1,
+            ("fit_ood_guard", "any"): 1,
         }
     )
-    advices, goals, indexes, influences = (results[k::4] for k in range(4))
+    advices, goals, indexes, influences, guards = (results[k::5] for k in range(5))
     assert all(index is indexes[0] and index is not None for index in indexes)
     assert all(found is influences[0] for found in influences)
     assert fresh.similar_index(product) is indexes[0]
     assert fresh.influence(product) is influences[0]
+    assert all(guard is guards[0] and guard is not None for guard in guards)
     assert goals == [oracle.goal_for(product)] * len(goals)
     for client, advice in zip(clients, advices, strict=True):
         _assert_same_advice(advice, oracle.advise(client, product=product))
