@@ -31,8 +31,13 @@ _MAX_PORT = 65_535
 
 
 def _error(message: str) -> typer.Exit:
-    """Print the message's first line (inert) and exit with code 2."""
-    first = (message.splitlines() or [""])[0]
+    """Print the message's first line (inert) and exit with code 2.
+
+    A message listing problems ("2 problems in the constraint file") keeps its first problem
+    on the line, so that the line names the feature and the fix.
+    """
+    lines = [line.strip() for line in message.splitlines() if line.strip()] or [""]
+    first = lines[0] if len(lines) == 1 else f"{lines[0]}; the first: {lines[1]}"
     console.print(f"[bold red]error:[/] {shown(first)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
 

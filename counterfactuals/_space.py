@@ -27,6 +27,7 @@ __all__ = ["FeatureSpace"]
 
 FloatArray = NDArray[np.float64]
 _KINDS = ("continuous", "integer", "binary", "categorical", "ordinal")
+_MAX_VALUE = 1e15  # the constraint language's limit on numbers in data (docs/security.md)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +242,14 @@ class FeatureSpace:
             raise CounterfactualError(
                 f"clients: values must not be missing. Got missing values in {bad}."
             )
+        huge = ~np.isnan(codes) & ~(np.abs(codes) <= _MAX_VALUE)
+        if huge.any():
+            j = int(np.flatnonzero(huge.any(axis=0))[0])
+            raise CounterfactualError(
+                f"clients.{self.names[j]}: values must be finite numbers, at most 1e15 in "
+                f"size. Got {float(codes[huge[:, j], j][0])!r}. Hint: correct the value (a text "
+                "such as 'inf', or a number such as 1e309, is read as infinity)."
+            )
         return codes
 
     def to_frame(self, codes: FloatArray) -> pd.DataFrame:
@@ -293,10 +302,11 @@ class FeatureSpace:
                 f"({', '.join(self.names[:5])}{', ...' if self.n_features > 5 else ''}). "
                 f"Got shape {array.shape}."
             )
-        bad = ~np.isfinite(array)
-        if bad.any() and (bad & ~(np.isnan(array) & self.keeps_missing)).any():
+        bad = ~np.isfinite(array) & ~(np.isnan(array) & self.keeps_missing)
+        if bad.any():
+            j = int(np.flatnonzero(bad.any(axis=0))[0])
             raise CounterfactualError(
-                "codes: values must be finite (NaN only where a feature keeps missing values). "
-                "Got NaN or infinity."
+                f"codes.{self.names[j]}: values must be finite (NaN only where a feature keeps "
+                f"missing values). Got {float(array[bad[:, j], j][0])!r}."
             )
         return array
