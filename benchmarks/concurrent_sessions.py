@@ -12,8 +12,9 @@ cards. Round 1 meets a freshly started app (the advisor is built while the sessi
 later rounds meet a warm app with new clients (their advice not cached yet). Per round: p50,
 p95 and max of the seconds from navigation to the cards, and the sessions that failed or
 showed anything but their own client, levers and language (tests/app/sessions.py checks them
-against the advisor asked in Python). Needs Chromium (``LEVERS_CHROMIUM`` or ``chromium`` on
-the PATH).
+against the advisor asked in Python), the CPU seconds the app's process used in the round, and
+the median time to the end of each step (page shown, its first run over, cards, run over).
+Needs Chromium (``LEVERS_CHROMIUM`` or ``chromium`` on the PATH).
 """
 
 from __future__ import annotations
@@ -102,6 +103,15 @@ def main() -> None:
                     f"{k + 1:>5}  {'cold' if k == 0 else 'warm':5}  {len(seen):>8}  {p50:5.1f}  "
                     f"{p95:5.1f}  {worst:5.1f}  {failed:>6}  {len(wrong) - failed:>5}  "
                     f"{cpu:12.1f}  {load:11.1f}  (round {wall:.0f} s)"
+                )
+                steps = {
+                    step: float(np.median([s.steps[step] for s in seen if step in s.steps]))
+                    for step in ("page", "first run", "cards", "run")
+                    if any(step in s.steps for s in seen)
+                }
+                print(
+                    "       median s to the end of: "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in steps.items())
                 )
                 for line in wrong:
                     print(f"       {line}")
