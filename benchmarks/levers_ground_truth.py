@@ -12,12 +12,17 @@ Run (alone: timings and XGBoost slow down under CPU contention)::
 
     python benchmarks/levers_ground_truth.py                 # 200 clients, the demo bundle
     python benchmarks/levers_ground_truth.py --n-clients 50  # quicker
+
+``--product-rules FILE`` replaces the bundle's per-product lever rules (the ``products:``
+section of its constraint file) by FILE's, and ``--product-rules none`` drops them: two rule
+sets compared on the same models, without retraining.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +31,7 @@ import pandas as pd
 from advisor.datasets import DemoPortfolioSCM
 from advisor.levers import Advisor, Lever, Status, load_demo_advisor
 from advisor.models import DemoBundleSettings
+from constraints import load_constraints
 
 
 def _true_effect(
@@ -104,6 +110,19 @@ def report(table: pd.DataFrame) -> None:
     )
 
 
+def _with_product_rules(advisor: Advisor, source: str, options: dict[str, Any]) -> Advisor:
+    """The same models and reference with the product rules of ``source`` (``none``: none)."""
+    rules = () if source == "none" else load_constraints(source, advisor.reference).product_rules
+    print(f"product rules from {source}: {len(rules)} products")
+    return Advisor(
+        advisor.model,
+        replace(advisor.constraints, product_rules=rules),
+        reference=advisor.reference,
+        goal_direction=advisor.goal_direction,
+        **options,
+    )
+
+
 def main() -> None:
     """Parse arguments, run, report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,11 +131,18 @@ def main() -> None:
     parser.add_argument(
         "--min-uplift", type=float, default=None, help="Advisor.min_uplift (default: its own)"
     )
+    parser.add_argument(
+        "--product-rules",
+        default=None,
+        help="a constraint file whose per-product lever rules replace the bundle's, or none",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     settings = DemoBundleSettings.from_env()
     options = {} if args.min_uplift is None else {"min_uplift": args.min_uplift}
     advisor, bundle = load_demo_advisor(settings, **options)
+    if args.product_rules is not None:
+        advisor = _with_product_rules(advisor, args.product_rules, options)
     scm = DemoPortfolioSCM(seed=settings.seed)
     print(
         f"bundle {bundle.path} ({settings.n_clients:,} clients, seed {settings.seed}); "
