@@ -114,6 +114,8 @@ def _client(advisor: Advisor, client: str) -> Any:
         if len(rows) != 1:
             raise AdvisorError(f"{path}: must hold one client (one row). Got {len(rows):,} rows.")
         return rows
+    if len(client) > 60:  # a 10 kB id is not echoed whole
+        client = f"{client[:40]}... ({len(client):,} characters)"
     if reference is None:
         raise AdvisorError(f"client: must be a JSON object or a one-row file. Got {client!r}.")
     column = reference.attrs.get("id_column")

@@ -287,6 +287,11 @@ class AuditStore:
             raise AdvisorError(
                 f"record id: must be a whole number. Got {inert(repr(record_id)[:80])}."
             )
+        if not 0 < record_id < 2**63:  # SQLite's integers: no record has another id
+            raise AdvisorError(
+                f"record id: must be a whole number from 1 to 2**63 - 1. Got "
+                f"{str(record_id)[:80]}. Hint: levers audit show lists the records."
+            )
         with self._connect() as conn:
             row = conn.execute(f"{_ROW} WHERE id = ?", (record_id,)).fetchone()
             low, high = conn.execute("SELECT min(id), max(id) FROM records").fetchone()

@@ -94,6 +94,8 @@ def _audit_store(audit: object) -> AuditStore | None:
 
 def _unknown_id_message(client: str, reference: pd.DataFrame) -> str:
     """No such id: say which ids exist, and how to index a table read by row."""
+    if len(client) > 60:  # a 10 kB id is not echoed whole
+        client = f"{client[:40]}... ({len(client):,} characters)"
     if len(reference) == 0:
         return f"client: must be a reference client id. Got {client!r} and no reference clients."
     column = reference.attrs.get("id_column")
