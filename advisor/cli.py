@@ -385,8 +385,12 @@ def constraints_draft(
 
 
 def main() -> None:
-    """Run the ``levers`` command line."""
-    app()
+    """Run the ``levers`` command line (Ctrl-C before a command starts: one line, exit 130)."""
+    try:
+        app()
+    except KeyboardInterrupt:  # while the command line is still being read (a loaded machine)
+        errors.print("interrupted; nothing written", markup=False, highlight=False)
+        sys.exit(130)
 
 
 if __name__ == "__main__":  # python -m advisor.cli

@@ -30,6 +30,7 @@ class Case:
     untouched: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     slow: bool = False
+    max_peak_mib: float | None = None  # peak resident memory the case may add (refused early)
 
     def __post_init__(self) -> None:
         if self.expect not in ("error", "ok", "any"):

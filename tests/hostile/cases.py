@@ -31,8 +31,10 @@ from tests.hostile._case import SECRET, Case
 from tests.hostile._corpus import call_api, write_corpus
 from tests.hostile.cases_bundles import _bundle_cases
 from tests.hostile.cases_cli import _unbounded_cases, _write_cases
+from tests.hostile.cases_clients import _client_cases
 from tests.hostile.cases_data import _csv_cases
 from tests.hostile.cases_data_names import _csv_name_cases
+from tests.hostile.cases_trust import _trust_cases
 from tests.hostile.cases_yaml import _yaml_cases
 
 __all__ = ["CASES", "SECRET", "Case", "call_api", "write_corpus"]
@@ -44,4 +46,6 @@ CASES: tuple[Case, ...] = (
     *_unbounded_cases(),
     *_write_cases(),
     *_bundle_cases(),
+    *_client_cases(),
+    *_trust_cases(),
 )

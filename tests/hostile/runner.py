@@ -18,7 +18,9 @@ Outcomes:
 - ``traceback``: an uncaught exception (or "Traceback" in the output, or an error type from
   deep inside a library for a Python call);
 - ``hang``: past the time limit;
-- ``memory``: ``MemoryError`` or the worker killed at the memory ceiling;
+- ``memory``: ``MemoryError``, the worker killed at the memory ceiling, or a case whose peak
+  resident memory grew past its ``max_peak_mib`` (an input that had to be refused before it
+  was read whole);
 - ``silent-wrong``: success where a refusal was due, a success without its property, raw
   terminal escapes or an outside file's content in the output, a sentinel written by injected
   code;
@@ -64,6 +66,8 @@ THREAD_ENV = {
     for name in _THREADS
 }
 _HEAVY = ("yaml-bomb", "yaml-limits", "unbounded", "interrupt")
+ADVISOR_CALLS = ("advise", "client", "advise_dict", "advise_n_levers", "advise_product")
+ADVISOR_BUILD_S = 60.0  # building the corpus's advisor, once per worker (seconds, under load)
 
 
 @dataclass(slots=True)
@@ -101,6 +105,28 @@ def _limit_memory(n_bytes: int) -> int:
 def _rss_bytes() -> int:
     with open("/proc/self/statm", encoding="ascii") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _reset_peak() -> bool:
+    """Reset the peak resident size (``VmHWM``) to the current one; False where Linux cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_bytes() -> int | None:
+    """Return the peak resident size since :func:`_reset_peak` (``VmHWM``), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def _package_error(exc: BaseException) -> bool:
@@ -171,7 +197,7 @@ def _run_sigint(case: Case, folder: Path) -> dict[str, Any]:
         if not early:
             proc.send_signal(signal.SIGINT)
     try:
-        stdout, stderr = proc.communicate(timeout=15)
+        stdout, stderr = proc.communicate(timeout=60)  # a loaded machine exits slowly
     except subprocess.TimeoutExpired:
         proc.kill()
         stdout, stderr = proc.communicate()
@@ -186,6 +212,8 @@ def _run_sigint(case: Case, folder: Path) -> dict[str, Any]:
 
 
 def _run_case(case: Case, folder: Path) -> dict[str, Any]:
+    measured = _reset_peak()
+    rss_before = _rss_bytes()
     start = time.perf_counter()
     if case.sigint_after_s is not None:
         out = _run_sigint(case, folder)
@@ -195,6 +223,9 @@ def _run_case(case: Case, folder: Path) -> dict[str, Any]:
         out = _run_cli(case, folder)
     out["elapsed_s"] = time.perf_counter() - start
     out["rss"] = _rss_bytes()
+    peak = _peak_bytes() if measured and case.sigint_after_s is None else None
+    if peak is not None:
+        out["peak_growth"] = max(0, peak - rss_before)
     out["output"] = str(out.get("output", ""))[:1_000_000]
     return out
 
@@ -203,7 +234,12 @@ def _worker(folder: Path, memory_bytes: int) -> None:
     results: IO[str] = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything else printed goes to stderr, never into the result channel
     limit = _limit_memory(memory_bytes)
+    import pandas  # noqa: F401  # and the readers' libraries: peak memory counts reading only
+    import pyarrow.parquet  # noqa: F401
+
     import advisor.cli  # noqa: F401  # warm up before the first timed case
+    from advisor.levers import Advisor  # noqa: F401  # the model stack the Python calls load
+    from advisor.models import load_bundle  # noqa: F401
 
     by_name = {case.name: case for case in CASES}
     results.write(json.dumps({"ready": True, "rlimit_as": limit}) + "\n")
@@ -289,6 +325,14 @@ def classify(
                 outcome.status, outcome.detail = "vague", f"message names none of {unnamed}"
     else:
         outcome.status, outcome.detail = "traceback", f"exit code {code}"
+    growth = result.get("peak_growth")
+    limit = case.max_peak_mib
+    if limit is not None and outcome.status in ("ok", "clean-error"):
+        if growth is None:
+            outcome.notes.append("peak memory not measured")
+        elif growth > limit * 2**20:
+            outcome.status = "memory"
+            outcome.detail = f"peak memory grew {growth / 2**20:.0f} MiB (at most {limit} MiB)"
     leaked = [s for s in case.excludes if s in output]
     if leaked and outcome.status in ("ok", "clean-error", "vague", "refused"):
         outcome.status, outcome.detail = "silent-wrong", f"output holds {leaked!r}"
@@ -322,6 +366,7 @@ class _Worker:
 
     def start(self) -> None:
         env = {**os.environ, **THREAD_ENV, "COLUMNS": "120", "PYTHONUNBUFFERED": "1"}
+        env["LEVERS_AUDIT"] = str(self.folder / "audit" / "advise-cases.sqlite")  # not the user's
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         args = [sys.executable, "-m", "tests.hostile.runner", "--worker", str(self.folder)]
         args += ["--memory-bytes", str(self.memory_bytes)]
@@ -407,7 +452,9 @@ def run_corpus(
                     return
                 before = {p: tree_digest(folder / p) for p in case.untouched}
                 start = time.perf_counter()
-                limit = timeout_s + (30.0 if case.sigint_after_s is not None else 0.0)
+                limit = timeout_s + (75.0 if case.sigint_after_s is not None else 0.0)
+                if case.api and case.api[0] in ADVISOR_CALLS:
+                    limit += ADVISOR_BUILD_S  # the first such call in a worker builds it
                 result = worker.run(case, limit)
                 outcome = classify(case, result, folder, before)
                 outcome.rlimit_as = outcome.rlimit_as or worker.rlimit_as

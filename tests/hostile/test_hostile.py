@@ -45,9 +45,12 @@ def test_the_corpus_covers_every_category_of_the_issue() -> None:
         "yaml-bomb", "yaml-limits", "encoding", "recursion", "overflow", "code-exec", "markup",
         "control-chars", "csv-shape", "non-finite", "domain", "bundle-escape",
         "bundle-integrity", "unbounded", "overwrite", "io-errors", "path-traversal", "interrupt",
+        # issue 19
+        "client-files", "client-values", "client-ids", "size-limits", "cli-numbers",
+        "other-dataset", "audit", "campaign-files",
     }  # fmt: skip
     assert needed <= set(CATEGORIES)
-    assert len(CASES) >= 100
+    assert len(CASES) >= 300
     assert len({c.name for c in CASES}) == len(CASES)
 
 
@@ -114,6 +117,32 @@ def test_the_classifier_sees_files_changed_or_left(tmp_path: Path) -> None:
     (tmp_path / "kept.txt").write_text("kept")
     (tmp_path / "half.csv").write_text("a,b\n1,")
     assert classify(_ERROR, clean, tmp_path, before).status == "corrupted"
+
+
+def test_issue_19_names_every_entry_point_and_input() -> None:
+    names = " ".join(case.name for case in CASES)
+    for entry in ("advise:", "app:", "train:", "check:", "check-data:", "draft:",
+                  "campaign-run:", "campaign-show:", "show:", "study-run", "audit-verify:",
+                  "audit-show:", "Advisor.advise:", "Advisor.client:", "read_clients:",
+                  "load_bundle:", "load_constraints:"):  # fmt: skip
+        assert entry in names, entry
+    for item in ("bom.csv", "semicolon.csv", "tab.csv", "latin1", "nan_income", "inf_income",
+                 "huge_income", "negative_income", "text_income", "duplicate", "extra_columns",
+                 "million_columns", "header_only", "empty", "../../etc/passwd", "10 kB",
+                 "truncated", "tampered", "other_categories", "other_columns", "symlink",
+                 "deep", "bomb", "big_50mb", "--port", "--levers", "--n-clients"):  # fmt: skip
+        assert item in names, item
+    early = [c for c in CASES if c.max_peak_mib is not None]
+    assert {"size-limits", "yaml-limits"} <= {c.category for c in early}
+
+
+@pytest.mark.parametrize(
+    ("growth", "status"), [(10 * 2**20, "clean-error"), (900 * 2**20, "memory")]
+)
+def test_the_classifier_sees_a_file_read_whole(growth: int, status: str, tmp_path: Path) -> None:
+    case = Case(name="w", category="t", expect="error", argv=("x",), max_peak_mib=64.0)
+    result = {"exit_code": 2, "output": "error: too wide", "peak_growth": growth}
+    assert classify(case, result, tmp_path, {}).status == status
 
 
 def test_a_ctrl_c_after_the_end_is_inconclusive_not_corrupted(tmp_path: Path) -> None:
