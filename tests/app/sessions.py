@@ -157,13 +157,28 @@ def served(env: Mapping[str, str]) -> Iterator[str]:
         process.wait(timeout=20)
 
 
+# Streamlit marks the elements of the previous run data-stale="true" until the new run
+# replaces them (and removes those left at its end); the status widget shows while it runs.
+_SETTLED = """() => !document.querySelector('[data-testid=stStatusWidget]')
+    && !document.querySelector('[data-stale="true"]')"""
+_OWN_CARDS = """([lever, client]) => {
+    const card = document.querySelector('.st-key-lever-1');
+    const profile = document.querySelector('.st-key-profile h3');
+    return !!card && !!profile && card.innerText.includes(lever)
+        && profile.innerText.endsWith(client)
+        && !card.querySelector('[data-stale="true"]')
+        && !document.querySelector('.st-key-profile [data-stale="true"]');
+}"""
+
+
 async def _finished(page: Any) -> None:
-    """Wait until the page's script run is over (Streamlit's 'Running...' widget is gone)."""
-    await page.wait_for_function(
-        "() => !document.querySelector('[data-testid=stStatusWidget]')",
-        timeout=TIMEOUT_MS,
-        polling=250,
-    )
+    """Wait until the page's script run is over: no status widget, no stale element."""
+    await page.wait_for_function(_SETTLED, polling=250)
+
+
+async def _own_cards(page: Any, visit: Visit) -> None:
+    """Wait until this run shows the client's profile and its first lever card (not stale)."""
+    await page.wait_for_function(_OWN_CARDS, arg=[visit.first_lever, visit.client_id], polling=100)
 
 
 async def _screenshot(page: Any, path: Path) -> None:
@@ -209,13 +224,13 @@ async def _session(browser: Any, url: str, visit: Visit, shot: Path | None) -> S
         await page.goto(f"{url}/?lang={visit.lang}")
         await page.get_by_text(text("client.title", visit.lang)).first.wait_for()
         done("page")
+        await page.locator(".st-key-profile h3").first.wait_for()  # the first client shown
         await _finished(page)  # the first run over, as an advisor would see it
         done("first run")
         search = page.locator(".st-key-client_search input")
         await search.fill(visit.client_id)
         await search.press("Enter")
-        first = page.locator(".st-key-lever-1").filter(has_text=visit.first_lever)
-        await first.first.wait_for(state="visible")
+        await _own_cards(page, visit)
         done("cards")
         await _finished(page)
         done("run")
