@@ -24,13 +24,16 @@ class Diagnosis:
 
     ``reason`` in plain words; ``best_score`` the real model's score at the best point
     reached (``None`` when unknown); ``binding`` the single relaxations that make a lever
-    possible; ``notes`` what the caller should know about the diagnosis itself.
+    possible; ``notes`` what the caller should know about the diagnosis itself;
+    ``timed_out`` whether its time budget cut the search for binding constraints (the
+    binding list may then differ from one run to the next).
     """
 
     reason: str
     best_score: float | None
     binding: tuple[str, ...]
     notes: tuple[str, ...]
+    timed_out: bool = False
 
 
 def relaxations(cs: ConstraintSet, request: EngineRequest) -> list[tuple[str, ConstraintSet]]:
@@ -150,14 +153,20 @@ def diagnose(
     out: list[Diagnosis] = []
     for k, (request, output, engine) in enumerate(zip(requests, outputs, engines, strict=True)):
         binding = output.binding or by_problem.get(k, ())
+        cut = False
         if not relax and not output.binding:
             notes: tuple[str, ...] = ("binding constraints: not searched (diagnose=False)",)
         elif complete or output.binding:
             notes = ()
         else:
+            cut = True
             notes = (f"binding constraints: only part of the relaxations tried in {budget_s:g} s",)
         reason = _reason(request, output, engine, binding, bests[k], relax or bool(binding))
-        out.append(Diagnosis(reason=reason, best_score=bests[k], binding=binding, notes=notes))
+        out.append(
+            Diagnosis(
+                reason=reason, best_score=bests[k], binding=binding, notes=notes, timed_out=cut
+            )
+        )
     return out
 
 

@@ -165,7 +165,7 @@ def fall_back_to_search(run: RunSettings, solved: list[Solved]) -> list[Solved]:
         output = EngineOutput(
             candidates=found.candidates,
             proved_none=found.proved_none,
-            timed_out=found.timed_out,
+            timed_out=first.timed_out or found.timed_out,
             best_codes=found.best_codes if found.best_codes is not None else first.best_codes,
             binding=first.binding or found.binding,
             notes=(*first.notes, note, *found.notes),
@@ -190,9 +190,11 @@ def result_of(
             f"scores short of the goal and {verified.n_rejected_constraints} breaking a rule"
         )
     reason, best, binding = "", None, solved.output.binding
+    timed_out = solved.output.timed_out
     if diagnosis is not None:
         reason, best, binding = diagnosis.reason, diagnosis.best_score, diagnosis.binding
         notes.extend(diagnosis.notes)
+        timed_out = timed_out or diagnosis.timed_out
     request = solved.request
     return CounterfactualResult(
         query=query,
@@ -210,6 +212,7 @@ def result_of(
         optimal=bool(solved.output.optimal and found),
         gap=solved.output.gap,
         notes=tuple(notes),
+        timed_out=timed_out,
     )
 
 

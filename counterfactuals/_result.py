@@ -124,6 +124,9 @@ class CounterfactualResult:
         The exact engine's relative optimality gap (0 when optimal); ``None`` for heuristics.
     notes
         Anything the caller should know (time limit hit, fallbacks taken...).
+    timed_out
+        The time limit stopped the engine (or the diagnosis of a "none found"): the answer
+        depends on the machine's speed and load, and a second run may differ.
     """
 
     query: Mapping[str, Any]
@@ -141,6 +144,7 @@ class CounterfactualResult:
     optimal: bool = False
     gap: float | None = None
     notes: tuple[str, ...] = ()
+    timed_out: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.status, Status):
@@ -193,5 +197,6 @@ class CounterfactualResult:
             "optimal": self.optimal,
             "gap": self.gap,
             "notes": list(self.notes),
+            "timed_out": self.timed_out,
             "counterfactuals": [cf.to_dict() for cf in self.counterfactuals],
         }

@@ -282,6 +282,18 @@ def replay(record: AuditRecord, *, reference: Any = None, bundle: Any = None) ->
         for name, new in library_versions().items()
         if (old := payload.get("versions", {}).get(name)) != new
     )
+    clock = [
+        when
+        for when, search in (("at record time", payload.get("search")), ("now", advice.search))
+        if isinstance(search, dict) and search.get("timed_out")
+    ]
+    if clock:
+        notes += (
+            f"the search was stopped by its time limit ({' and '.join(clock)}): a search cut "
+            "by the clock depends on the machine's load and may differ; for answers that "
+            "replay bit for bit, give the advisor a time limit it does not reach "
+            "(time_limit_s=None).",
+        )
     return ReplayReport(
         record_id=record.id,
         identical=not differences,

@@ -425,7 +425,12 @@ class Advisor:
             )
             result = self._search(info, frame, goal, n_levers)
             engine, elapsed = result.engine, result.elapsed_s
-            search |= {"params": dict(result.params), "seed": result.seed, "n": _n_asked(n_levers)}
+            search |= {
+                "params": dict(result.params),
+                "seed": result.seed,
+                "n": _n_asked(n_levers),
+                "timed_out": result.timed_out,  # cut by the clock: a replay may differ
+            }
             if result.status is Status.REACHED:
                 status, reason = Status.REACHED, reached_reason(info.label, score, goal, lower)
             elif result.status is Status.NONE:

@@ -330,3 +330,19 @@ def test_a_cli_record_read_from_a_file_replays_from_that_file(
     refused = runner.invoke(cli, ["audit", "replay", str(record_id)])
     assert refused.exit_code == 2, refused.output
     assert "the reference data have changed" in refused.output
+
+
+def test_a_search_cut_by_the_clock_is_recorded_and_its_replay_says_why_it_may_differ(
+    bundle_of: Callable[[str, int], Path], clients: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A deadline long past before the search starts always stops it: the record says so."""
+    store = AuditStore(tmp_path / "audit.sqlite")
+    advisor = _advisor(bundle_of("logistic", 0), clients, store, time_limit_s=1e-9)
+    advisor.advise(_first_below_goal(advisor))
+    record = store.records()[-1]
+    assert record.payload["search"]["timed_out"] is True
+    report = replay(record, reference=clients)
+    assert any("stopped by its time limit (at record time and now)" in n for n in report.notes)
+    untimed = _advisor(bundle_of("logistic", 0), clients, store)
+    untimed.advise(_first_below_goal(untimed))
+    assert store.records()[-1].payload["search"]["timed_out"] is False
