@@ -18,9 +18,12 @@ as a ratio to the plain one (``cost x``). XGBoost predicts on one thread (the li
 choice) and trains on two; the MLP's torch threads are the library's.
 
 Run (slow: 3 data sets x 3 families x 2 trainings, then 100 clients x (1 + margins) searches
-each; the machine's load changes the time, not the shares)::
+each; searches stop at the advisor's 5 s time limit, so a heavily loaded machine may find
+fewer or costlier levers)::
 
-    .venv/bin/python benchmarks/model_refresh.py                       # the documented run
+    .venv/bin/python benchmarks/model_refresh.py                       # every cell
+    .venv/bin/python benchmarks/model_refresh.py --datasets german     # one data set per
+                                                                       # process (docs' table)
     .venv/bin/python benchmarks/model_refresh.py --n-clients 10 --datasets german \\
         --families logistic                                            # a quick look
 """
@@ -223,7 +226,7 @@ def main() -> None:
     parser.add_argument("--margins", default="0.02,0.05,0.1")
     parser.add_argument("--seed", type=int, default=0, help="old model's seed, client order")
     parser.add_argument("--refit-seed", type=int, default=1, help="the bootstrap's seed")
-    parser.add_argument("--demo-clients", type=int, default=20_000)
+    parser.add_argument("--demo-clients", type=int, default=5_000)
     args = parser.parse_args()
     margins = [float(m) for m in args.margins.split(",") if m]
     tables = []
