@@ -433,6 +433,11 @@ def _check_file(path: Path, where: str, *, create: bool) -> None:
         raise AdvisorError(f"{where}: must be a file you can read. Got {exc.strerror}.") from exc
     if head and head != _SQLITE_MAGIC:
         raise AdvisorError(f"{where}: must be a Levers audit store. Got a file that is not SQLite.")
+    if not head and not create:  # reading never turns a file into a store
+        raise AdvisorError(
+            f"{where}: must be a Levers audit store. Got an empty file. Hint: check --audit or "
+            "LEVERS_AUDIT (records are written by levers advise and the app)."
+        )
     if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
         raise AdvisorError(
             f"{where}: must be a file you can write to, in a folder you can write to (SQLite "

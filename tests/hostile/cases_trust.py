@@ -271,14 +271,16 @@ def _audit() -> list[Case]:
                     untouched=(f"audit/{name}",),
                 )
             )
-    # a 0-byte file is taken as a new, empty store (SQLite's own reading of it)
+    # a 0-byte file: reading never turns it into a store
     for command in ("verify", "show"):
         cases.append(
             _case(
                 f"audit-{command}:empty.sqlite",
                 "audit",
-                "any",
+                "error",
                 ("audit", command, "--audit", a + "empty.sqlite"),
+                mentions=("empty.sqlite", "empty file"),
+                untouched=("audit/empty.sqlite",),
             )
         )
     cases.append(
