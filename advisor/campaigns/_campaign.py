@@ -315,11 +315,13 @@ class Campaign:
             )
         # the Advisor's rule: a lever moves the score by >= min_uplift; clients closer than
         # that to the goal aim min_uplift beyond it (one target per tier, batched)
+        # robust levers (Advisor.robust_margin) aim that much beyond the goal
         uplift = self.advisor.min_uplift
-        near = scores < goal + uplift if direction == "lower" else scores > goal - uplift
+        aim = search_goal(goal, goal, 0.0, direction, margin=self.advisor.robust_margin)
+        near = scores < aim + uplift if direction == "lower" else scores > aim - uplift
         tiers = (
-            (goal, ~reached & ~near),
-            (search_goal(goal, goal, uplift, direction), ~reached & near),
+            (aim, ~reached & ~near),
+            (search_goal(aim, aim, uplift, direction), ~reached & near),
         )
         total, done, engines = int((~reached).sum()), 0, set()
         for tier_goal, members in tiers:

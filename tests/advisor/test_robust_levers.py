@@ -234,3 +234,18 @@ def test_the_cli_robust_flag_aims_below_the_ceiling_by_the_margin(
     assert payload["goal"] == pytest.approx(expected)
     for lever in payload["levers"]:
         assert lever["score_after"] <= ceiling - ROBUST_MARGIN + 1e-9
+
+
+def test_a_campaign_of_a_robust_advisor_aims_beyond_the_goal_by_the_margin() -> None:
+    """Campaign.from_advisor keeps the advisor's margin: each lever clears goal + margin."""
+    from advisor.campaigns import Campaign
+
+    data, constraints, model, _ = _refresh()
+    advisor = Advisor(model, constraints, reference=data, robust_margin=MARGIN)
+    goal = advisor.goal_for(advisor.products[0])
+    below = data.loc[model.score(data) < goal].iloc[:N_CLIENTS]
+    result = Campaign.from_advisor(advisor).run(below)
+    levers = [lever for outcome in result.outcomes for lever in outcome.levers]
+    assert len(levers) >= N_CLIENTS // 2
+    for lever in levers:
+        assert _score(model, constraints, lever.values) >= goal + MARGIN - 1e-9
