@@ -40,6 +40,18 @@ def _numbers() -> list[Case]:
             ("advise", "C0000003", "--bundle", B + "base", "--data", "{d}/clients.csv", "--levers"),
             ("0", "11", big, "nan", "2.5"),
         ),
+        "advise --robust-margin": (
+            (
+                "advise",
+                "C0000003",
+                "--bundle",
+                B + "base",
+                "--data",
+                "{d}/clients.csv",
+                "--robust-margin",
+            ),
+            ("-0.1", "0.51", "nan", "inf", big),
+        ),
         "campaign-run --n-levers": (_campaign("--n-levers"), ("0", "11", big)),
         "campaign-run --max-actions": (_campaign("--max-actions"), ("0", "21", "-3")),
         "campaign-run --seed": (_campaign("--seed"), ("-1", str(2**63), big)),
