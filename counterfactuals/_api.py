@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -97,17 +98,20 @@ def resolve_engine(engine: Any) -> Engine | None:
 
 
 _SPACES: dict[int, tuple[ConstraintSet, FeatureSpace]] = {}
+_SPACES_LOCK = threading.Lock()  # app sessions search from many threads at once
 
 
 def _space_of(constraints: ConstraintSet) -> FeatureSpace:
     """Return the feature space of a constraint set, built once per set (identity cache)."""
-    hit = _SPACES.get(id(constraints))
+    with _SPACES_LOCK:
+        hit = _SPACES.get(id(constraints))
     if hit is not None and hit[0] is constraints:
         return hit[1]
     space = FeatureSpace.from_constraints(constraints)
-    if len(_SPACES) >= 16:
-        _SPACES.pop(next(iter(_SPACES)))
-    _SPACES[id(constraints)] = (constraints, space)
+    with _SPACES_LOCK:
+        while len(_SPACES) >= 16:
+            _SPACES.pop(next(iter(_SPACES)))
+        _SPACES[id(constraints)] = (constraints, space)
     return space
 
 
