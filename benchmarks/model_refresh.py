@@ -11,8 +11,10 @@ reaches the **old goal**: the value the client was shown and promised (for a pro
 old model's top-decile score, at or above; for German credit's risk score the old median, at
 or below), not the goal recomputed on the new model (the ``new goal`` column gives that too).
 
-Each margin of ``--margins`` runs ``Advisor(robust_margin=m)`` on the same clients and product:
-its coverage (clients below the goal with a lever), its levers' validity after the refresh, and
+Each margin of ``--margins`` runs ``Advisor(robust_margin=m)``, and each k of ``--refits``
+``Advisor(robust_refits=k)`` (a committee of the old model and k refits on bootstrap resamples
+drawn with the advisor's seed 0, not the refresh's), on the same clients and product: its
+coverage (clients below the goal with a lever), its levers' validity after the refresh, and
 its cost: the mean top-lever cost of the clients who have a lever both plainly and robustly,
 as a ratio to the plain one (``cost x``). XGBoost predicts on one thread (the library's
 choice) and trains on two; the MLP's torch threads are the library's.
@@ -224,11 +226,13 @@ def main() -> None:
     parser.add_argument("--datasets", default="bank,german,demo")
     parser.add_argument("--families", default="logistic,xgboost,mlp")
     parser.add_argument("--margins", default="0.02,0.05,0.1")
+    parser.add_argument("--refits", default="5", help="robust_refits k (committee), e.g. 5")
     parser.add_argument("--seed", type=int, default=0, help="old model's seed, client order")
     parser.add_argument("--refit-seed", type=int, default=1, help="the bootstrap's seed")
     parser.add_argument("--demo-clients", type=int, default=5_000)
     args = parser.parse_args()
     margins = [float(m) for m in args.margins.split(",") if m]
+    refits = [int(k) for k in args.refits.split(",") if k]
     tables = []
     started = time.perf_counter()
     for name in args.datasets.split(","):
@@ -245,6 +249,10 @@ def main() -> None:
                 for m in margins:
                     advisors[f"margin {m:g}"] = Advisor.from_bundle(
                         old, data.clients, robust_margin=m
+                    )
+                for k in refits:
+                    advisors[f"refits {k}"] = Advisor.from_bundle(
+                        old, data.clients, robust_refits=k
                     )
                 refreshed = Advisor.from_bundle(new, data.clients)
                 clients, levers = run_pair(advisors, refreshed, args.n_clients, args.seed)

@@ -20,6 +20,7 @@ from advisor.errors import AdvisorError, ModelError
 from advisor.evidence import Evidence, SimilarIndex, fit_similar
 from advisor.levers._bundle import bundle_parts
 from advisor.levers._cache import OnceCache
+from advisor.levers._committee import Committee, check_committee_engine, fit_committee
 from advisor.levers._evidence import (
     EvidenceSources,
     FittedInfluence,
@@ -156,6 +157,11 @@ class Advisor:
         0.5; 0: off), so that it still reaches the goal after the model is retrained.
         :data:`~advisor.levers.ROBUST_MARGIN` is the measured choice (docs/advisor.md,
         "Levers that survive a model refresh").
+    robust_refits
+        Robust levers under a committee: 0 (off) or k from 2 to 20. Each product's model is
+        refitted k times (same family and parameters, seeded bootstrap resamples of its
+        reference clients; once, on first use) and a lever must reach the goal on the
+        bundle's model and on every refit (search engine only; docs/advisor.md).
     engine, seed, time_limit_s
         Passed to :func:`counterfactuals.generate`.
     n_neighbours
@@ -183,6 +189,7 @@ class Advisor:
         goal_direction: Literal["raise", "lower"] | None = None,
         min_uplift: float = 0.03,
         robust_margin: float = 0.0,
+        robust_refits: int = 0,
         engine: str = "auto",
         seed: int = 0,
         time_limit_s: float | None = 5.0,
@@ -200,6 +207,7 @@ class Advisor:
                 "goal_direction": goal_direction,
                 "min_uplift": min_uplift,
                 "robust_margin": robust_margin,
+                "robust_refits": robust_refits,
                 "seed": seed,
                 "time_limit_s": time_limit_s,
                 "n_neighbours": n_neighbours,
@@ -219,6 +227,8 @@ class Advisor:
         )
         self.min_uplift = float(options["min_uplift"])
         self.robust_margin = float(options["robust_margin"])
+        self.robust_refits: int = options["robust_refits"]
+        check_committee_engine(options["engine"], self.robust_refits)
         self.engine: str = options["engine"]
         self.seed: int = options["seed"]
         self.time_limit_s: float | None = options["time_limit_s"]
@@ -242,6 +252,7 @@ class Advisor:
         self._goals: OnceCache[str, float] = OnceCache()
         self._influence: OnceCache[str, FittedInfluence | NoInfluence] = OnceCache()
         self._ood: OnceCache[str, OodGuard | None] = OnceCache()
+        self._committees: OnceCache[str, Committee] = OnceCache()
 
     # ------------------------------------------------------------------ products
     @property
@@ -539,9 +550,10 @@ class Advisor:
     def _search(
         self, info: ProductInfo, frame: pd.DataFrame, goal: float, n_levers: int
     ) -> CounterfactualResult:
+        committee = self.committee(info.name) if self.robust_refits else None
         try:
-            return generate(
-                info.model,
+            result = generate(
+                info.model if committee is None else committee.adapter(),
                 frame,
                 info.constraints,
                 Target.probability(goal, at_most=info.direction == "lower"),
@@ -552,6 +564,15 @@ class Advisor:
             )
         except ModelError as exc:
             raise AdvisorError(f"client: {exc}") from exc
+        return result if committee is None else committee.verified(result, goal)
+
+    def committee(self, product: str) -> Committee:
+        """Return the product's committee of ``robust_refits`` refits (fitted once)."""
+        info = self.product(product)
+        return self._committees.get(
+            product,
+            lambda: fit_committee(info, self.population(product), self.robust_refits, self.seed),
+        )
 
     def _levers(
         self, info: ProductInfo, frame: pd.DataFrame, result: CounterfactualResult, n_levers: int

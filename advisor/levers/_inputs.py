@@ -31,6 +31,7 @@ ADVISOR_PARAMS: ParamSpec = {
     "goal_direction": (OneOf(GOALS), None),
     "min_uplift": Number(0.0, 1.0, high_open=True),
     "robust_margin": Number(0.0, 0.5, noun="a probability margin"),
+    "robust_refits": (OneOf((0,)), Whole(2, 20)),  # 0: off; k refits in the committee
     "seed": Whole(0, MAX_SEED),
     "time_limit_s": (Number(0.0, MAX_TIME_S, low_open=True, unit="seconds"), None),
     "n_neighbours": Whole(1, 10_000),
