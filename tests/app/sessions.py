@@ -10,12 +10,8 @@ screen shows. Sessions run concurrently (async Playwright, ``asyncio.gather``).
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +19,9 @@ from typing import Any
 from advisor.levers import Advice, Advisor
 from app import render
 from app.texts import LANGUAGE_NAMES, Language, text
-from tests.app.conftest import ENTRY
-from tests.app.test_browser import CHROMIUM_FLAGS, _free_port, _wait_healthy
-from tests.conftest import REPO_ROOT
+from tests.app.test_browser import CHROMIUM_FLAGS, served
+
+__all__ = ["Seen", "Visit", "pick_visits", "problems", "run_sessions", "served"]
 
 TIMEOUT_MS = 300_000  # one session's longest wait for a step (20 sessions share 2 cores)
 MAX_LEVERS = 3  # lever cards the client page shows at most
@@ -124,37 +120,6 @@ def problems(seen: Seen, advice: Advice) -> list[str]:
         if not card.startswith(expected[0]) or missing:
             found.append(f"{visit.client_id} ({lang}): lever card {rank} lacks {missing}: {card!r}")
     return found
-
-
-@contextmanager
-def served(env: Mapping[str, str]) -> Iterator[str]:
-    """Run ``streamlit run`` (as ``make app`` does) with ``env`` added; yield its base URL."""
-    port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        ENTRY,
-        "--server.headless=true",
-        f"--server.port={port}",
-        "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false",
-    ]
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, **env},
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 # Streamlit marks the elements of the previous run data-stale="true" until the new run

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,9 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float =
     raise TimeoutError(f"{url}: no healthy answer within {timeout_s} s")
 
 
-@pytest.fixture
-def served_app(demo_env: dict[str, str]) -> Iterator[str]:
-    """Run `streamlit run` as `make app` does, on the small bundle; yield its base URL."""
+@contextmanager
+def served(env: Mapping[str, str]) -> Iterator[str]:
+    """Run ``streamlit run`` (as ``make app`` does) with ``env`` added; yield its base URL."""
     port = _free_port()
     command = [
         sys.executable,
@@ -67,7 +68,7 @@ def served_app(demo_env: dict[str, str]) -> Iterator[str]:
     ]
     process = subprocess.Popen(
         command,
-        env={**os.environ, **demo_env},
+        env={**os.environ, **env},
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -79,6 +80,13 @@ def served_app(demo_env: dict[str, str]) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture
+def served_app(demo_env: dict[str, str]) -> Iterator[str]:
+    """The app served on the small bundle; its base URL."""
+    with served(demo_env) as url:
+        yield url
 
 
 def test_served_app_answers_the_health_check(served_app: str) -> None:
