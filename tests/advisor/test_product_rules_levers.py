@@ -1,7 +1,8 @@
 """Per-product lever rules on the advisor side, and the demo file's rules against its SCM.
 
-- The demo constraint file's ``products:`` section is derived from the demo's causal graph:
-  the oracle here walks ``advisor.datasets.CAUSAL_GRAPH`` itself.
+- The demo constraint file's ``products:`` section is derived from the demo's causal graph
+  (no path at all to the product, or a holding whose every path crosses another lever): the
+  oracle here walks ``advisor.datasets.CAUSAL_GRAPH`` itself.
 - Every product's constraint set freezes what the file says is not a lever for it.
 - (hypothesis) Levers for a product P never change a feature declared not a lever for P.
 - A recommender refuses a rule for a product its catalogue does not have, naming both; a
@@ -52,26 +53,32 @@ def _reachable(source: str, blocked: set[str]) -> set[str]:
 
 
 def test_the_demo_files_rules_are_what_the_causal_graph_says() -> None:
-    """An actionable holding is not a lever for P when its every path to P crosses a lever."""
+    """The file's not-levers for P are exactly the two rules derived from the graph.
+
+    1. An actionable feature with no causal path at all to ``take_P`` is not a lever for P.
+    2. An actionable holding whose every path to ``take_P`` crosses another lever is not one.
+    """
     doc = load_constraint_file(DEMO_FILE)
     catalog = demo_catalog()
     actionable = {name for name, spec in doc.features.items() if spec.role == "actionable"}
     holdings = {p.held for p in catalog.products.values()} & actionable
     assert holdings, "the demo's catalogue holds actionable products"
+    assert actionable - holdings, "the demo has actionable features other than holdings"
     for name, product in catalog.products.items():
         label = f"take_{name}"
         assert label in CAUSAL_GRAPH
-        expected = {
+        no_path = {f for f in actionable - {product.held} if label not in _reachable(f, set())}
+        through_levers = {
             held
             for held in holdings - {product.held}
             if label not in _reachable(held, actionable - {held})
         }
         rule = doc.products.get(name)
-        assert set(rule.not_levers if rule else ()) == expected, name
-    # the section is not empty, and keeps the holdings with an effect of their own
+        assert set(rule.not_levers if rule else ()) == no_path | through_levers, name
+    # the section is not empty, and keeps the features with an effect of their own
     securities = set(doc.products["securities_account"].not_levers)
-    assert "has_premium_card" in securities
-    assert "has_savings_account" not in securities
+    assert {"has_premium_card", "monthly_savings_transfer", "salary_domiciled"} <= securities
+    assert not securities & {"has_savings_account", "mobile_app", "advisor_meetings_per_year"}
 
 
 def test_each_products_set_freezes_its_not_levers(advisor: Advisor) -> None:
