@@ -16,6 +16,14 @@ Run (alone: timings and XGBoost slow down under CPU contention)::
 ``--product-rules FILE`` replaces the bundle's per-product lever rules (the ``products:``
 section of its constraint file) by FILE's, and ``--product-rules none`` drops them: two rule
 sets compared on the same models, without retraining.
+
+``--min-product PRODUCT=N`` keeps drawing clients, in the same seeded order, until N clients
+advised on PRODUCT also have levers (a product the advisor rarely chooses gets a sample large
+enough to judge): the overall figures stay those of the first ``--n-clients`` clients with
+levers, and PRODUCT's figure is also given on every client drawn::
+
+    python benchmarks/levers_ground_truth.py --product-rules configs/demo-portfolio.yaml \
+        --min-product securities_account=30
 """
 
 from __future__ import annotations
@@ -44,15 +52,31 @@ def _true_effect(
     return before_p, after_p
 
 
-def run(advisor: Advisor, scm: DemoPortfolioSCM, n_clients: int, seed: int) -> pd.DataFrame:
-    """Advise clients in a seeded random order until ``n_clients`` have levers; score them."""
+def _enough(rows: list[dict[str, Any]], n_clients: int, until: tuple[str, int] | None) -> bool:
+    found = [r for r in rows if r["status"] == Status.FOUND]
+    if len(found) < n_clients:
+        return False
+    return until is None or sum(r["product"] == until[0] for r in found) >= until[1]
+
+
+def run(
+    advisor: Advisor,
+    scm: DemoPortfolioSCM,
+    n_clients: int,
+    seed: int,
+    until: tuple[str, int] | None = None,
+) -> pd.DataFrame:
+    """Advise clients in a seeded random order until ``n_clients`` have levers; score them.
+
+    With ``until=(product, n)``, go on until ``n`` clients advised on ``product`` have levers.
+    """
     reference = advisor.reference
     if reference is None:
         raise SystemExit("the advisor needs its reference portfolio")
     order = np.random.default_rng(seed).permutation(len(reference))
     rows: list[dict[str, Any]] = []
     for position in order:
-        if sum(r["status"] == Status.FOUND for r in rows) >= n_clients:
+        if _enough(rows, n_clients, until):
             break
         client = reference.iloc[[position]]
         advice = advisor.advise(client)
@@ -71,8 +95,16 @@ def run(advisor: Advisor, scm: DemoPortfolioSCM, n_clients: int, seed: int) -> p
     return pd.DataFrame(rows)
 
 
-def report(table: pd.DataFrame) -> None:
-    """Print the share of clients whose true propensity rises with the top lever, and more."""
+def report(table: pd.DataFrame, n_clients: int, until: tuple[str, int] | None = None) -> None:
+    """Print the share of clients whose true propensity rises with the top lever, and more.
+
+    The figures are those of the clients drawn until ``n_clients`` had levers; with ``until``,
+    its product's figure is also given on every client drawn.
+    """
+    if until is not None:
+        _report_product(table, *until)
+    is_found = table["status"] == Status.FOUND.value
+    table = table.iloc[: int(np.searchsorted(is_found.cumsum().to_numpy(), n_clients)) + 1]
     found = table[table["status"] == Status.FOUND.value]
     n = len(found)
     top_up = found["top_true_after"] > found["top_true_before"]
@@ -101,6 +133,7 @@ def report(table: pd.DataFrame) -> None:
     print(
         f"every lever shown (ranks 1-3): {int(allv.sum())}/{len(allv)} = {allv.mean():.1%} raise it"
     )
+    print(f"clients without a lever (coverage cost): {len(table) - n} of {len(table)} advised")
     per_product = found.assign(up=top_up).groupby("product")["up"].agg(["mean", "size"])
     print("per product (top lever):")
     print(per_product.to_string(float_format=lambda v: f"{v:.1%}"))
@@ -108,6 +141,25 @@ def report(table: pd.DataFrame) -> None:
         f"advise time: median {table['elapsed_s'].median():.3f} s, "
         f"p95 {table['elapsed_s'].quantile(0.95):.3f} s (engine time per advised product)"
     )
+
+
+def _report_product(table: pd.DataFrame, product: str, n_wanted: int) -> None:
+    """Print ``product``'s top-lever figure on every client drawn."""
+    found = table[(table["status"] == Status.FOUND.value) & (table["product"] == product)]
+    up = found["top_true_after"] > found["top_true_before"]
+    print(
+        f"{product} on all {len(table)} clients drawn (until {n_wanted} had levers): top lever "
+        f"raises the TRUE propensity for {int(up.sum())}/{len(found)} = {up.mean():.1%}"
+    )
+
+
+def _parse_until(text: str | None) -> tuple[str, int] | None:
+    if text is None:
+        return None
+    product, _, number = text.partition("=")
+    if not product or not number.isdigit() or int(number) < 1:
+        raise SystemExit(f"--min-product: must be PRODUCT=N with N >= 1. Got {text!r}.")
+    return product, int(number)
 
 
 def _with_product_rules(advisor: Advisor, source: str, options: dict[str, Any]) -> Advisor:
@@ -136,20 +188,32 @@ def main() -> None:
         default=None,
         help="a constraint file whose per-product lever rules replace the bundle's, or none",
     )
+    parser.add_argument(
+        "--min-product",
+        default=None,
+        metavar="PRODUCT=N",
+        help="keep drawing clients until N advised on PRODUCT have levers",
+    )
     args = parser.parse_args()
+    until = _parse_until(args.min_product)
     started = time.perf_counter()
     settings = DemoBundleSettings.from_env()
     options = {} if args.min_uplift is None else {"min_uplift": args.min_uplift}
     advisor, bundle = load_demo_advisor(settings, **options)
     if args.product_rules is not None:
         advisor = _with_product_rules(advisor, args.product_rules, options)
+    if until is not None and until[0] not in advisor.products:
+        raise SystemExit(
+            f"--min-product: the product must be one of {', '.join(advisor.products)}. "
+            f"Got {until[0]!r}."
+        )
     scm = DemoPortfolioSCM(seed=settings.seed)
     print(
         f"bundle {bundle.path} ({settings.n_clients:,} clients, seed {settings.seed}); "
         f"advisor ready in {time.perf_counter() - started:.1f} s"
     )
-    table = run(advisor, scm, args.n_clients, args.seed)
-    report(table)
+    table = run(advisor, scm, args.n_clients, args.seed, until)
+    report(table, args.n_clients, until)
     print(f"total {time.perf_counter() - started:.0f} s")
 
 
