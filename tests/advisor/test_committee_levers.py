@@ -165,3 +165,28 @@ def test_a_risk_lever_gets_under_the_ceiling_on_every_member(
     for lever in levers:
         scores = [_score(member, lever.values) for member in committee.members]
         assert all(goal_reached(s, ceiling, "lower") for s in scores), scores
+
+
+def test_an_advice_of_the_committee_replays_identically(
+    german_bundle: Path, german_data: pd.DataFrame, tmp_path: Path
+) -> None:
+    """The committee is refitted from the record's options (seeded): the replay matches."""
+    from advisor.audit import AuditStore, ReplayReport, replay
+
+    store = AuditStore(tmp_path / "audit.sqlite")
+    advisor = Advisor.from_bundle(
+        load_bundle(german_bundle),
+        german_data,
+        robust_refits=2,
+        time_limit_s=None,  # a search cut by the clock is not reproducible
+        audit=store,
+    )
+    model = advisor.committee(advisor.products[0]).model
+    above = np.flatnonzero(model.score(german_data) > advisor.goal_for(advisor.products[0]))
+    advice = advisor.advise(german_data.iloc[[int(above[0])]], n_levers=2)
+    record = store.records()[-1]
+    assert record.payload["options"]["robust_refits"] == 2
+    assert advice.levers
+    assert len(record.payload["levers"]) == len(advice.levers)
+    report = replay(store.get(record.id), reference=german_data)
+    assert report == ReplayReport(record_id=record.id, identical=True, differences=())
