@@ -351,9 +351,11 @@ class Campaign:
     def _search(self, frame: pd.DataFrame, goal: float, n_levers: int) -> list[Any]:
         if frame.empty:
             return []
+        # robust levers under a committee of refits (Advisor.robust_refits), as the advisor
+        committee = self.advisor.committee(self.info.name) if self.advisor.robust_refits else None
         try:
-            return generate_many(
-                self.info.model,
+            found = generate_many(
+                self.info.model if committee is None else committee.adapter(),
                 frame,
                 self.info.constraints,
                 Target.probability(goal, at_most=self.info.direction == "lower"),
@@ -365,6 +367,7 @@ class Campaign:
             )
         except (ModelError, CounterfactualError) as exc:
             raise CampaignError(f"clients: {exc}") from exc
+        return found if committee is None else [committee.verified(r, goal) for r in found]
 
     def _outcome(
         self, client: Any, score: float, goal: float, result: CounterfactualResult, n_levers: int

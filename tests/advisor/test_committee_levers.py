@@ -190,3 +190,20 @@ def test_an_advice_of_the_committee_replays_identically(
     assert len(record.payload["levers"]) == len(advice.levers)
     report = replay(store.get(record.id), reference=german_data)
     assert report == ReplayReport(record_id=record.id, identical=True, differences=())
+
+
+def test_a_campaign_of_a_committee_advisor_reaches_the_goal_on_every_member() -> None:
+    """Campaign.from_advisor searches under the advisor's committee too."""
+    from advisor.campaigns import Campaign
+
+    data, constraints, model = _data("logistic")
+    advisor = Advisor(model, constraints, reference=data, robust_refits=K, seed=3)
+    product = advisor.products[0]
+    goal = advisor.goal_for(product)
+    below = data.loc[model.score(data) < goal].iloc[: 2 * N_CLIENTS]
+    result = Campaign.from_advisor(advisor).run(below)
+    levers = [lever for outcome in result.outcomes for lever in outcome.levers]
+    assert levers
+    for lever in levers:
+        scores = [_score(member, lever.values) for member in advisor.committee(product).members]
+        assert all(goal_reached(s, goal, "raise") for s in scores), scores

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def _refresh() -> tuple[pd.DataFrame, ConstraintSet, PropensityModel, Propensity
     return data, constraints, _fit(data, constraints, 0), _fit(resample, constraints, 1)
 
 
-def _score(model: PropensityModel, constraints: ConstraintSet, values: dict[str, Any]) -> float:
+def _score(model: PropensityModel, constraints: ConstraintSet, values: Mapping[str, Any]) -> float:
     frame = pd.DataFrame([values])[list(constraints.feature_names)].infer_objects()
     return float(model.score(frame)[0])
 
