@@ -95,7 +95,9 @@ def client_codes(
     try:
         codes = model.space.to_codes(frame)
     except (CounterfactualError, ModelError) as exc:
-        raise AdvisorError(f"client: {exc}") from exc
+        message = str(exc)  # "clients.<feature>: ..." names one client's feature here
+        shown = "client." + message[8:] if message.startswith("clients.") else f"client: {message}"
+        raise AdvisorError(shown) from exc
     check_domain(constraints, codes[0])
     return frame, codes[0]
 
