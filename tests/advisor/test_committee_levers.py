@@ -17,46 +17,19 @@ import pytest
 
 from advisor.errors import AdvisorError
 from advisor.levers import Advisor, Status, goal_reached
-from advisor.models import PropensityModel, load_bundle, train
+from advisor.models import PropensityModel, load_bundle
 from constraints import ConstraintSet, parse_constraints
+from tests.advisor._refresh_data import N_ROWS, REFRESH_YAML, fit_one, refresh_frame
 
-YAML = """
-name: committee
-features:
-  savings: {kind: continuous, role: actionable, min: 0, max: 100, direction: increase}
-  visits: {kind: integer, role: actionable, min: 0, max: 12, direction: increase}
-  age: {kind: integer, role: immutable, min: 18, max: 90}
-"""
-N_ROWS = 300
 K = 3
 N_CLIENTS = 4
 
 
 @functools.cache
 def _data(family: str) -> tuple[pd.DataFrame, ConstraintSet, PropensityModel]:
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(
-        {
-            "savings": rng.uniform(0, 100, N_ROWS).round(1),
-            "visits": rng.integers(0, 13, N_ROWS),
-            "age": rng.integers(18, 91, N_ROWS),
-        }
-    )
-    logit = -3 + 0.03 * frame["savings"] + 0.1 * frame["visits"]
-    frame["target"] = rng.random(N_ROWS) < 1 / (1 + np.exp(-logit))
-    frame = frame.set_axis([f"C{i:03d}" for i in range(N_ROWS)])
-    constraints = parse_constraints(YAML, frame)
-    result = train(
-        frame,
-        "target",
-        constraints,
-        families=(family,),
-        n_trials=1,
-        budget_s=None,
-        n_folds=2,
-        seed=0,
-    )
-    return frame, constraints, result.model
+    frame = refresh_frame(N_ROWS, 0)
+    constraints = parse_constraints(REFRESH_YAML, frame)
+    return frame, constraints, fit_one(frame, constraints, family)
 
 
 def _score(model: PropensityModel, values: Mapping[str, Any]) -> float:

@@ -33,59 +33,20 @@ from advisor.levers import (
 )
 from advisor.models import PropensityModel, load_bundle
 from constraints import ConstraintSet, Number, parse_constraints
+from tests.advisor._refresh_data import N_ROWS, REFRESH_YAML, fit_one, refresh_frame
 
-# Two levers that raise the take-up a little (a continuous one, so a plain lever lands just
-# over the goal) and an immutable age with no effect.
-REFRESH_YAML = """
-name: refresh
-features:
-  savings: {kind: continuous, role: actionable, min: 0, max: 100, direction: increase}
-  visits: {kind: integer, role: actionable, min: 0, max: 12, direction: increase}
-  age: {kind: integer, role: immutable, min: 18, max: 90}
-"""
-N_ROWS = 300  # few rows: a refit on a bootstrap resample moves the model by a few points
 MARGIN = 0.1
 N_CLIENTS = 8
-
-
-def _frame(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "savings": rng.uniform(0, 100, n).round(1),
-            "visits": rng.integers(0, 13, n),
-            "age": rng.integers(18, 91, n),
-        }
-    )
-    logit = -3 + 0.03 * frame["savings"] + 0.1 * frame["visits"]
-    frame["target"] = rng.random(n) < 1 / (1 + np.exp(-logit))
-    return frame.set_axis([f"C{i:03d}" for i in range(n)])
-
-
-def _fit(rows: pd.DataFrame, constraints: ConstraintSet, seed: int) -> PropensityModel:
-    from advisor.models import train
-
-    result = train(
-        rows,
-        "target",
-        constraints,
-        families=("logistic",),
-        n_trials=1,
-        budget_s=None,
-        n_folds=2,
-        seed=seed,
-    )
-    return result.model
 
 
 @functools.cache
 def _refresh() -> tuple[pd.DataFrame, ConstraintSet, PropensityModel, PropensityModel]:
     """The data, its constraint set, the model and the model retrained on a bootstrap."""
-    data = _frame(N_ROWS, 0)
+    data = refresh_frame(N_ROWS, 0)
     constraints = parse_constraints(REFRESH_YAML, data)
     resample = data.sample(n=len(data), replace=True, random_state=1)
     resample = resample.set_axis([f"B{i:03d}" for i in range(len(resample))])
-    return data, constraints, _fit(data, constraints, 0), _fit(resample, constraints, 1)
+    return data, constraints, fit_one(data, constraints), fit_one(resample, constraints, seed=1)
 
 
 def _score(model: PropensityModel, constraints: ConstraintSet, values: Mapping[str, Any]) -> float:
