@@ -31,7 +31,7 @@ from constraints._types import (
     Rule,
     Text,
 )
-from constraints._yaml_source import SourceMap, format_path
+from constraints._yaml_source import SourceMap
 from constraints.errors import ConstraintError, FileProblem
 
 NumberFormat = Literal["auto", "percent", "currency", "integer", "decimals"]
@@ -75,14 +75,7 @@ class _Binder:
         self, path: tuple[Any, ...], message: str, hint: str = "", severity: str = "error"
     ) -> None:
         self.problems.append(
-            FileProblem(
-                source=self.smap.source,
-                line=self.smap.line_of(path),
-                path=format_path(path),
-                message=message,
-                hint=hint,
-                severity=severity,  # type: ignore[arg-type]
-            )
+            self.smap.problem(path, message, hint, severity)  # type: ignore[arg-type]
         )
 
     def column(self, name: str, model: FeatureModel) -> np.ndarray | None:

@@ -10,7 +10,7 @@ from constraints._partial import Broken, from_left_out_keys
 from constraints._product_rules import product_problems
 from constraints._resolve import did_you_mean, resolve_condition, resolve_linear
 from constraints._schema import ConstraintFile
-from constraints._yaml_source import Path, SourceMap, format_path
+from constraints._yaml_source import Path, SourceMap
 from constraints.errors import ConstraintError, FileProblem
 
 __all__ = ["semantic_problems", "split_hint"]
@@ -39,13 +39,7 @@ def _at(smap: SourceMap, path: Path) -> Callable[..., FileProblem]:
     """Return a maker of problems located at ``path``."""
 
     def make(message: str, hint: str = "") -> FileProblem:
-        return FileProblem(
-            source=smap.source,
-            line=smap.line_of(path),
-            path=format_path(path),
-            message=message,
-            hint=hint,
-        )
+        return smap.problem(path, message, hint)
 
     return make
 
@@ -200,14 +194,11 @@ def _groups_problems(doc: ConstraintFile, smap: SourceMap) -> list[FileProblem]:
 
 
 def _no_lever_warning(doc: ConstraintFile, smap: SourceMap) -> FileProblem:
-    path: Path = ("features",)
-    return FileProblem(
-        source=smap.source,
-        line=smap.line_of(path),
-        path=format_path(path),
-        message="no feature is actionable: no lever can ever be proposed.",
-        hint="set role: actionable on what an advisor may propose to change.",
-        severity="warning",
+    return smap.problem(
+        ("features",),
+        "no feature is actionable: no lever can ever be proposed.",
+        "set role: actionable on what an advisor may propose to change.",
+        "warning",
     )
 
 

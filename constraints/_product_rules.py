@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from constraints._resolve import did_you_mean
 from constraints._schema import ConstraintFile, ProductModel
 from constraints._types import ProductRule
-from constraints._yaml_source import Path, SourceMap, format_path
+from constraints._yaml_source import Path, SourceMap
 from constraints.errors import FileProblem
 
 __all__ = ["partial_products", "product_problems", "product_rules_of"]
@@ -24,14 +24,7 @@ __all__ = ["partial_products", "product_problems", "product_rules_of"]
 def _problem(
     smap: SourceMap, path: Path, message: str, hint: str = "", severity: str = "error"
 ) -> FileProblem:
-    return FileProblem(
-        source=smap.source,
-        line=smap.line_of(path),
-        path=format_path(path),
-        message=message,
-        hint=hint,
-        severity="warning" if severity == "warning" else "error",
-    )
+    return smap.problem(path, message, hint, "warning" if severity == "warning" else "error")
 
 
 def _feature_problem(doc: ConstraintFile, name: str) -> tuple[str, str, str] | None:

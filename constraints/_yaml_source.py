@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -55,6 +55,23 @@ class SourceMap:
             if line:
                 return line
         return 0
+
+    def problem(
+        self,
+        path: Path,
+        message: str,
+        hint: str = "",
+        severity: Literal["error", "warning"] = "error",
+    ) -> FileProblem:
+        """Return a problem of this document located at ``path`` (its line and key path)."""
+        return FileProblem(
+            source=self.source,
+            line=self.line_of(path),
+            path=format_path(path),
+            message=message,
+            hint=hint,
+            severity=severity,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
