@@ -19,6 +19,14 @@ its cost: the mean top-lever cost of the clients who have a lever both plainly a
 as a ratio to the plain one (``cost x``). XGBoost predicts on one thread (the library's
 choice) and trains on two; the MLP's torch threads are the library's.
 
+``--oracle`` adds two rows computed with ``counterfactuals.generate`` (the search engine) on
+black boxes: ``plain search``, the old model alone, and ``oracle``, the least favourable of the
+old model and the *refreshed* one, i.e. the cheapest lever that knows which model comes next.
+The oracle is not a method (no one knows the next model): it shows what levers valid on
+*that* refresh cost, against what the robust options pay to hold under most refreshes. It is
+not a lower bound: the engines minimise the number of changes first, then the cost, so
+either row can find a lever the other missed. Its ``cost x`` is over ``plain search``.
+
 Run (slow: 3 data sets x 3 families x 2 trainings, then 100 clients x (1 + margins) searches
 each; searches stop at the advisor's 5 s time limit, so a heavily loaded machine may find
 fewer or costlier levers)::
@@ -55,6 +63,7 @@ from advisor.models import (
     train,
     train_recommender,
 )
+from counterfactuals import ModelAdapter, Target, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LEVERS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -165,8 +174,79 @@ def score_levers(
     return client, levers
 
 
+def _worst_of(old: Advisor, new: Advisor, product: str, with_new: bool) -> ModelAdapter:
+    """The old product model, or the least favourable of it and the refreshed one, as a box."""
+    model, space = old.product(product).model, old.product(product).model.space
+    refreshed = new.product(product).model
+    lower = old.direction(product) == "lower"
+    names = list(refreshed.feature_names)
+
+    def proba(codes: np.ndarray) -> np.ndarray:
+        p = model.score_codes(codes)
+        if with_new:
+            q = refreshed.score(space.to_frame(codes)[names])
+            p = np.maximum(p, q) if lower else np.minimum(p, q)
+        return np.column_stack([1.0 - p, p])
+
+    return ModelAdapter(
+        space=space,
+        outputs=tuple(model.classes),
+        proba_codes=proba,
+        proba_frame=lambda frame: proba(space.to_codes(frame)),
+        family="oracle" if with_new else model.family,
+    )
+
+
+def oracle_rows(
+    advice: Advice, old: Advisor, new: Advisor, client: Any, frame: pd.DataFrame
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``plain search`` and ``oracle`` rows for one client (``--oracle``)."""
+    product = advice.product
+    direction = old.direction(product)
+    old_goal, new_goal = old.goal_for(product), new.goal_for(product)
+    rows, levers = [], []
+    for label, with_new in (("plain search", False), ("oracle", True)):
+        result = generate(
+            _worst_of(old, new, product, with_new),
+            frame,
+            old.product(product).constraints,
+            Target.probability(advice.goal, at_most=direction == "lower"),
+            n=3,
+            engine="search",
+            seed=old.seed,
+            time_limit_s=old.time_limit_s,
+        )
+        found = result.counterfactuals
+        rows.append(
+            {
+                "advisor": label,
+                "found": bool(found),
+                "top_cost": min(cf.cost for cf in found) if found else np.nan,
+                "client": client,
+            }
+        )
+        for cf in found:
+            score = float(new.product(product).model.score(_values(old, cf.values))[0])
+            levers.append(
+                {
+                    "advisor": label,
+                    "client": client,
+                    "cost": float(cf.cost),
+                    "valid_old_goal": goal_reached(score, old_goal, direction),
+                    "valid_new_goal": goal_reached(score, new_goal, direction),
+                    "score_old": float(cf.score),
+                    "score_new": score,
+                }
+            )
+    return rows, levers
+
+
 def run_pair(
-    advisors: dict[str, Advisor], new: Advisor, n_clients: int, seed: int
+    advisors: dict[str, Advisor],
+    new: Advisor,
+    n_clients: int,
+    seed: int,
+    oracle: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Advise the first ``n_clients`` clients below the goal with each advisor (plain first)."""
     old = advisors["plain"]
@@ -191,15 +271,20 @@ def run_pair(
             found = advice if advisor is old else advisor.advise(frame, product=advice.product)
             row, scored = score_levers(found, old, new, label)
             clients.append({**row, "client": frame.index[0]})
+            levers.extend({**lever, "client": frame.index[0]} for lever in scored)
+        if oracle:
+            rows, scored = oracle_rows(advice, old, new, frame.index[0], frame)
+            clients.extend(rows)
             levers.extend(scored)
     return pd.DataFrame(clients), pd.DataFrame(levers)
 
 
 def summarise(clients: pd.DataFrame, levers: pd.DataFrame) -> pd.DataFrame:
     """Coverage, validity after refresh and cost ratio per advisor (plain first)."""
-    plain = clients[clients["advisor"] == "plain"].set_index("client")
     rows = []
     for label, group in clients.groupby("advisor", sort=False):
+        base = "plain search" if label == "oracle" else "plain"
+        plain = clients[clients["advisor"] == base].set_index("client")
         mine = group.set_index("client")
         both = mine["found"] & plain["found"].reindex(mine.index, fill_value=False)
         ratio = mine.loc[both, "top_cost"].mean() / plain.loc[both[both].index, "top_cost"].mean()
@@ -227,6 +312,9 @@ def main() -> None:
     parser.add_argument("--families", default="logistic,xgboost,mlp")
     parser.add_argument("--margins", default="0.02,0.05,0.1")
     parser.add_argument("--refits", default="5", help="robust_refits k (committee), e.g. 5")
+    parser.add_argument(
+        "--oracle", action="store_true", help="add the plain-search and oracle rows (not a method)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="old model's seed, client order")
     parser.add_argument("--refit-seed", type=int, default=1, help="the bootstrap's seed")
     parser.add_argument("--demo-clients", type=int, default=5_000)
@@ -255,7 +343,9 @@ def main() -> None:
                         old, data.clients, robust_refits=k
                     )
                 refreshed = Advisor.from_bundle(new, data.clients)
-                clients, levers = run_pair(advisors, refreshed, args.n_clients, args.seed)
+                clients, levers = run_pair(
+                    advisors, refreshed, args.n_clients, args.seed, args.oracle
+                )
             table = summarise(clients, levers).assign(data=name, family=family)
             tables.append(table)
             print(f"\n{name} / {family} ({time.perf_counter() - t0:.0f} s)", flush=True)
