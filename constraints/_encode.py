@@ -275,6 +275,25 @@ def encode_values(features: tuple[FeatureSpec, ...], data: Any) -> FloatArray:
     return array.copy()
 
 
+_DTYPES: dict[int, tuple[FeatureSpec, pd.CategoricalDtype]] = {}
+
+
+def _category_dtype(spec: FeatureSpec) -> pd.CategoricalDtype:
+    """Return the categorical dtype of a coded feature's column, built once per spec object.
+
+    Building it was most of a small frame's cost. Keyed by identity, not equality: equal
+    specs may hold categories of other types (``1`` and ``1.0``), hence other dtypes.
+    """
+    hit = _DTYPES.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    dtype = pd.CategoricalDtype(pd.Index(list(spec.categories)), ordered=spec.kind == "ordinal")
+    if len(_DTYPES) >= 4096:
+        _DTYPES.clear()
+    _DTYPES[id(spec)] = (spec, dtype)
+    return dtype
+
+
 def decode_frame(features: tuple[FeatureSpec, ...], values: FloatArray) -> pd.DataFrame:
     """Return business values (labels, amounts) for an (n, d) array."""
     out: dict[str, Any] = {}
@@ -290,11 +309,9 @@ def decode_frame(features: tuple[FeatureSpec, ...], values: FloatArray) -> pd.Da
                 out[spec.name] = flags
         elif spec.kind in ("binary", "categorical", "ordinal"):
             codes = np.rint(np.where(missing, -1.0, column)).astype(np.int64)
-            out[spec.name] = pd.Categorical.from_codes(
-                codes, categories=pd.Index(list(spec.categories)), ordered=spec.kind == "ordinal"
-            )
+            out[spec.name] = pd.Categorical.from_codes(codes, dtype=_category_dtype(spec))
         elif spec.kind == "integer" and np.isfinite(column).all():
             out[spec.name] = np.rint(column).astype(np.int64)
         else:
             out[spec.name] = column.copy()
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)  # every column is a fresh array

@@ -145,8 +145,12 @@ def adapt_estimator(model: Any, space: FeatureSpace) -> ModelAdapter:
     if _reads_design(model, space):
         return _design_adapter(model, space, classes)
 
+    names = list(space.names)
+
     def frame_proba(frame: pd.DataFrame) -> FloatArray:
-        return _as_proba(model.predict_proba(frame[list(space.names)]), len(frame))
+        if list(frame.columns) != names:  # our own frames (to_frame) have them in order
+            frame = frame[names]
+        return _as_proba(model.predict_proba(frame), len(frame))
 
     return ModelAdapter(
         space=space,
