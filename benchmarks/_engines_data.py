@@ -45,13 +45,14 @@ class Setting:
 
     case: Case
     family: str
-    model: PropensityModel
+    model: Any  # a PropensityModel, or a foreign pipeline (``_engines_foreign.py``)
     constraints: ConstraintSet
     target: Target
     train: pd.DataFrame
     clients: pd.DataFrame
     reference: np.ndarray
     describe: str
+    structured: Any = None  # what exact gets instead of ``model`` (a foreign pipeline's trees)
 
 
 # ----------------------------------------------------------------------------- data sets

@@ -2,7 +2,8 @@
 
 Every returned counterfactual is re-scored by the real model (validity) and checked against
 every constraint (violations per rule type); then coverage, changes, proximity,
-plausibility, diversity and time per client (:mod:`counterfactuals.metrics`).
+plausibility, diversity and time per client (:mod:`counterfactuals.metrics`); and how the
+method used the model, per client: calls, rows scored, seconds inside and outside the model.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class MethodRow:
     covered_ok: float
     diversity: float
     setup_s: float
+    calls: float  # medians per client: model calls, rows they scored,
+    rows_scored: float
+    model_s: float  # seconds inside the model,
+    outside_s: float  # and the rest of the client's time (NaN: not counted)
     ratio_dice_random: float = math.nan  # set by ``add_ratios``
 
     @property
@@ -108,6 +113,10 @@ def evaluate(s: Setting, answers: MethodRuns) -> MethodRow:
         covered_ok=len(found_clients) / max(len(runs), 1),
         diversity=float(np.mean(diverse)) if diverse else math.nan,
         setup_s=answers.setup_s,
+        calls=_median([r.calls for r in runs]),
+        rows_scored=_median([r.rows for r in runs]),
+        model_s=_median([r.model_s for r in runs]),
+        outside_s=_median([r.seconds - r.model_s for r in runs]),
     )
 
 
@@ -142,6 +151,13 @@ def quality(s: Setting, c: np.ndarray, x: np.ndarray) -> Quality:
 def _mean(values: object) -> float:
     array = np.asarray(values, dtype=np.float64)
     return float(array.mean()) if array.size else math.nan
+
+
+def _median(values: list[float]) -> float:
+    """The median of the counted values (NaN when none was counted)."""
+    array = np.asarray(values, dtype=np.float64)
+    array = array[~np.isnan(array)]
+    return float(np.median(array)) if array.size else math.nan
 
 
 def _count(items: Iterable[str]) -> dict[str, int]:

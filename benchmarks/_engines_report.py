@@ -40,6 +40,10 @@ COLUMNS = (
     "time_p95",
     "ratio_dice_random",
     "setup_s",
+    "calls",
+    "rows_scored",
+    "model_s",
+    "outside_s",
 )
 
 

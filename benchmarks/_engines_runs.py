@@ -3,17 +3,21 @@
 Our engines go through the public API (``counterfactuals.generate`` and ``generate_many``),
 DiCE through :class:`counterfactuals.baselines.DiceBaseline`, alibi's CFRL through
 :class:`counterfactuals.baselines.AlibiCFRL`. A failing method is a result too: its clients
-get the status ``error`` and the message.
+get the status ``error`` and the message. Ours and DiCE see the model through a
+:class:`CountingModel`: each client's answer carries the model calls it made, the rows they
+scored and the seconds spent inside the model (alibi runs in its own process: not counted).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from _engines_data import Setting, reached
+from _engines_meter import CountingModel, ModelUse
 
 from counterfactuals import CounterfactualError, generate, generate_many
 from counterfactuals.baselines import DICE_METHODS, AlibiCFRL, DiceBaseline
@@ -28,13 +32,13 @@ class Method:
     name: str
     runner: Runner
     n: int = 0  # counterfactuals asked of our engines (DiCE and alibi: ``--dice-n``)
-    only_for: str | None = None  # the one model family it runs on (``None``: every family)
+    only_for: tuple[str, ...] | None = None  # the model families it runs on (``None``: all)
 
 
 METHODS = (
     Method(name="search", runner="ours", n=5),
-    Method(name="exact", runner="ours", n=1, only_for="xgboost"),
-    Method(name="gradient", runner="ours", n=5, only_for="mlp"),
+    Method(name="exact", runner="ours", n=1, only_for=("xgboost", "sklearn-xgb")),
+    Method(name="gradient", runner="ours", n=5, only_for=("mlp",)),
     Method(name="auto", runner="ours", n=5),
     *(Method(name=f"dice-{m}", runner="dice") for m in DICE_METHODS),
     Method(name="alibi-cfrl", runner="alibi"),
@@ -56,12 +60,19 @@ class MethodSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientRun:
-    """One method's answer for one client: counterfactual codes (m, d), time, status."""
+    """One method's answer for one client: counterfactual codes (m, d), time, status.
+
+    ``calls``, ``rows`` and ``model_s``: the model calls the method made for the client, the
+    rows they scored and the seconds spent inside the model (NaN: not counted).
+    """
 
     codes: np.ndarray
     seconds: float
     status: str
     message: str = ""
+    calls: float = math.nan
+    rows: float = math.nan
+    model_s: float = math.nan
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,13 +108,16 @@ def run_method(s: Setting, method: Method, settings: MethodSettings) -> MethodRu
 def run_ours(s: Setting, method: Method, time_limit_s: float | None) -> MethodRuns:
     """Our engines through the public API (the one place they plug into the benchmark)."""
     names = list(s.constraints.feature_names)
+    exact_view = method.name == "exact" and s.structured is not None
+    counted = CountingModel(s.structured if exact_view else s.model)
     runs = []
     for i in range(len(s.clients)):
         client = s.clients.iloc[[i]][names]
+        before = counted.use()
         start = time.perf_counter()
         try:
             result = generate(
-                s.model,
+                counted,
                 client,
                 s.constraints,
                 s.target,
@@ -119,14 +133,20 @@ def run_ours(s: Setting, method: Method, time_limit_s: float | None) -> MethodRu
                     seconds=time.perf_counter() - start,
                     status="error",
                     message=f"{type(exc).__name__}: {exc}",
+                    **_used(counted.use().since(before)),
                 )
             )
             continue
         seconds = time.perf_counter() - start
+        used = counted.use().since(before)
         codes = s.constraints.to_array(result.to_frame()[names]) if result.found else empty_codes(s)
         runs.append(
             ClientRun(
-                codes=codes, seconds=seconds, status=result.status.value, message=result.reason
+                codes=codes,
+                seconds=seconds,
+                status=result.status.value,
+                message=result.reason,
+                **_used(used),
             )
         )
     return MethodRuns(label=f"{method.name} n={method.n}", runs=tuple(runs))
@@ -139,9 +159,10 @@ def run_dice(s: Setting, method: Method, settings: MethodSettings) -> MethodRuns
     if dice_method != "random":
         n_clients = settings.dice_clients or n_clients
     start = time.perf_counter()
+    counted = CountingModel(s.model)
     baseline = DiceBaseline(
         constraints=s.constraints,
-        model=s.model,
+        model=counted,
         data=s.train,
         method=dice_method,
         time_limit_s=settings.dice_time_limit_s,
@@ -149,10 +170,17 @@ def run_dice(s: Setting, method: Method, settings: MethodSettings) -> MethodRuns
     setup = time.perf_counter() - start
     runs = []
     for i in range(min(n_clients, len(s.clients))):
+        before = counted.use()
         out = baseline.generate(s.clients.iloc[[i]], s.target, n=settings.dice_n, seed=0)
         status = "found" if out.found else ("timeout" if out.timed_out else "none")
         runs.append(
-            ClientRun(codes=out.codes, seconds=out.elapsed_s, status=status, message=out.message)
+            ClientRun(
+                codes=out.codes,
+                seconds=out.elapsed_s,
+                status=status,
+                message=out.message,
+                **_used(counted.use().since(before)),
+            )
         )
     return MethodRuns(label=f"{method.name} n={settings.dice_n}", runs=tuple(runs), setup_s=setup)
 
@@ -213,6 +241,11 @@ def run_many(s: Setting, n_clients: int, seed: int) -> ManyRow:
         found=sum(r.found for r in results),
         error=error,
     )
+
+
+def _used(use: ModelUse) -> dict[str, Any]:
+    """A client's model use as :class:`ClientRun` fields."""
+    return {"calls": float(use.calls), "rows": float(use.rows), "model_s": use.seconds}
 
 
 def empty_codes(s: Setting) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Our counterfactual engines against DiCE (and alibi's CFRL), on three data sets, two models.
 
 Run: ``.venv/bin/python benchmarks/compare_engines.py [--quick] [--datasets bank,german,demo]
-[--models xgboost,mlp] [--n-clients 200] [--engines ...] [--alibi] [--seed 0] [--out PATH]``.
+[--models xgboost,mlp,sklearn-xgb,sklearn-mlp] [--n-clients 200] [--engines ...] [--alibi]
+[--seed 0] [--out PATH]``.
 
 Per data set and model family (each trained with ``advisor.models.train`` on the family's
 default settings: one trial, no budget), the same clients (``--n-clients`` test clients
@@ -18,8 +19,15 @@ against every constraint (``ConstraintSet.check``: violations per rule type). Al
 coverage, changes (as ``max_changes`` counts them) and changed features, proximity (MAD-
 normalised L1, a changed category counts 1), plausibility (mean distance to the 5 nearest
 training clients of the desired class), diversity, time per client (median, p95) and the
-time ratio to DiCE-random; plus ``generate_many`` on 10,000 bank clients. The issue's bars
-are printed as PASS/FAIL lines.
+time ratio to DiCE-random; how each method used the model per client (median model calls,
+rows scored, seconds inside the model and outside it; ``_engines_meter.py``); plus
+``generate_many`` on 10,000 bank clients. The issue's bars are printed as PASS/FAIL lines.
+
+The foreign-pipeline setting (``--models sklearn-xgb,sklearn-mlp``, bank only;
+``_engines_foreign.py``): scikit-learn pipelines (one-hot categories, then ``XGBClassifier``
+or ``MLPClassifier``) handed to every method as black boxes with ``predict_proba`` on
+business frames; ours search and auto, DiCE random and genetic, and exact on the XGBoost
+pipeline through its trees re-indexed onto the constraint file's design.
 
 Data sets and targets: bank marketing (``bank-full.csv`` without ``duration``; target
 P(y = yes) >= 0.5); German credit (the model scores ``bad``; target P(bad) <= 0.5, the flip
@@ -46,12 +54,14 @@ from pathlib import Path
 
 import pandas as pd
 from _engines_data import Setting, load_case, prepare
+from _engines_foreign import FOREIGN, FOREIGN_METHODS, prepare_foreign
 from _engines_metrics import MethodRow, evaluate
 from _engines_report import add_ratios, bar_lines, bars, pct, tables, write
 from _engines_runs import (
     METHOD_NAMES,
     METHODS,
     ManyRow,
+    Method,
     MethodSettings,
     run_many,
     run_method,
@@ -89,7 +99,7 @@ def options() -> Options:
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
     for flag, given, known in (
         ("--datasets", datasets, ("bank", "german", "demo")),
-        ("--models", models, tuple(FAMILIES)),
+        ("--models", models, (*FAMILIES, *FOREIGN)),
     ):
         wrong = sorted(set(given) - set(known))
         if wrong or not given:
@@ -119,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--quick", action="store_true", help="smoke run: 10 clients, smaller data")
     add("--datasets", default="bank,german,demo")
-    add("--models", default="xgboost,mlp")
+    add("--models", default="xgboost,mlp", help="also sklearn-xgb,sklearn-mlp (bank only)")
     add("--n-clients", type=int, default=None, help="clients per data set (200; quick 10)")
     add("--engines", default=",".join(e for e in METHOD_NAMES if e != "alibi-cfrl"))
     add("--alibi", action="store_true", help="add alibi's CFRL (its own virtualenv)")
@@ -144,7 +154,7 @@ def run_setting(s: Setting, opts: Options) -> list[MethodRow]:
     rows = []
     for engine in opts.engines:
         method = by_name[engine]
-        if method.only_for not in (None, s.family):
+        if not runs_on(method, s):
             continue
         if method.runner == "alibi" and not alibi_available():
             print("  alibi: skipped (run benchmarks/setup_alibi_env.sh)")
@@ -155,10 +165,21 @@ def run_setting(s: Setting, opts: Options) -> list[MethodRow]:
         error = f"  [{row.first_error[:120]}]" if row.first_error else ""
         print(
             f"  {row.method:<18} coverage {pct(row.coverage):>8}, "
-            f"validity {pct(row.validity):>8}, median {row.time_median:.3f} s "
-            f"({time.perf_counter() - start:.0f} s in all){error}"
+            f"validity {pct(row.validity):>8}, median {row.time_median:.3f} s, "
+            f"{row.calls:g} model calls ({time.perf_counter() - start:.0f} s in all){error}"
         )
     return rows
+
+
+def runs_on(method: Method, s: Setting) -> bool:
+    """Whether ``method`` runs on the setting's model (exact on a foreign pipeline: its trees)."""
+    if method.only_for is not None and s.family not in method.only_for:
+        return False
+    if s.family in FOREIGN:
+        return method.name in FOREIGN_METHODS and (
+            method.name != "exact" or s.structured is not None
+        )
+    return True
 
 
 def run_all(opts: Options) -> tuple[list[MethodRow], list[ManyRow]]:
@@ -166,14 +187,21 @@ def run_all(opts: Options) -> tuple[list[MethodRow], list[ManyRow]]:
     rows: list[MethodRow] = []
     many_rows: list[ManyRow] = []
     many_on = "bank" if "bank" in opts.datasets else opts.datasets[0]
+    ours = [f for f in opts.models if f not in FOREIGN]
     for name in opts.datasets:
         case = load_case(name, opts.quick)
         if case is None:
             continue
         for family in opts.models:
-            setting = prepare(case, family, opts.n_clients, opts.seed, opts.quick)
+            if family in FOREIGN and name != "bank":
+                print(f"{name} / {family}: skipped (the foreign pipelines run on bank only)")
+                continue
+            if family in FOREIGN:
+                setting = prepare_foreign(case, family, opts.n_clients, opts.seed)
+            else:
+                setting = prepare(case, family, opts.n_clients, opts.seed, opts.quick)
             rows += run_setting(setting, opts)
-            if opts.many and name == many_on and family == opts.models[0]:
+            if opts.many and name == many_on and ours and family == ours[0]:
                 m = run_many(setting, opts.many, opts.seed)
                 many_rows.append(m)
                 print(
