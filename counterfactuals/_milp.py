@@ -1,4 +1,8 @@
-"""A small mixed-integer model builder over scipy's HiGHS interface (``scipy.optimize.milp``)."""
+"""A small mixed-integer model builder over HiGHS (``highspy``).
+
+HiGHS runs on one thread (``threads``), silently (its licence banner and log would land on
+stdout, where ``levers advise --json`` writes its answer).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 __all__ = ["Lin", "MilpBuilder", "MilpResult"]
 
@@ -174,37 +178,88 @@ class MilpBuilder:
         c = np.zeros(self.n_vars)
         for k, v in objective.terms.items():
             c[k] += v
-        constraints = LinearConstraint(
-            self._matrix(), np.asarray(self.row_lo), np.asarray(self.row_hi)
+        lp = self._lp(c)
+        result: tuple[str, FloatArray | None, float, float | None, str] = (
+            "error",
+            None,
+            0,
+            None,
+            "",
         )
-        options: dict[str, float | bool] = {"mip_rel_gap": mip_rel_gap}
         for attempt in (presolve, not presolve):
             left = float(time_limit) - (time.perf_counter() - start)
-            res = milp(
-                c,
-                integrality=np.asarray(self.integer),
-                bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),
-                constraints=constraints if self.n_rows else None,
-                options={**options, "time_limit": max(left, 1e-3), "presolve": attempt},
-            )
-            if res.status != 4:
+            result = _run_highs(lp, max(left, 1e-3), mip_rel_gap, attempt)
+            if result[0] != "error":
                 break
-        elapsed = time.perf_counter() - start
-        x = None if res.x is None else np.asarray(res.x, dtype=np.float64)
-        if res.status == 0 and x is not None:
-            status = "optimal"
-        elif res.status == 1:
-            status = "feasible" if x is not None else "timeout"
-        elif res.status == 2:
-            status = "infeasible"
-        else:
-            status = "error"
-        gap = getattr(res, "mip_gap", None)
+        status, x, value, gap, message = result
         return MilpResult(
             status=status,
             x=x,
-            objective=float(res.fun) + objective.const if x is not None else math.inf,
-            gap=None if gap is None else float(gap),
-            elapsed_s=elapsed,
-            message=str(res.message),
+            objective=value + objective.const if x is not None else math.inf,
+            gap=gap,
+            elapsed_s=time.perf_counter() - start,
+            message=message,
         )
+
+    def _lp(self, c: FloatArray) -> highspy.HighsLp:
+        """Return the program as HiGHS's model (row-wise matrix)."""
+        matrix = self._matrix()
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n_vars
+        lp.num_row_ = self.n_rows
+        lp.col_cost_ = c
+        lp.col_lower_ = np.asarray(self.lb, dtype=np.float64)
+        lp.col_upper_ = np.asarray(self.ub, dtype=np.float64)
+        lp.row_lower_ = np.asarray(self.row_lo, dtype=np.float64)
+        lp.row_upper_ = np.asarray(self.row_hi, dtype=np.float64)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.num_col_ = self.n_vars
+        lp.a_matrix_.num_row_ = self.n_rows
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data.astype(np.float64)
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[i] for i in self.integer]
+        return lp
+
+
+_Outcome = tuple[str, FloatArray | None, float, float | None, str]
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kTimeLimit: "timeout",
+    highspy.HighsModelStatus.kInterrupt: "timeout",
+    highspy.HighsModelStatus.kSolutionLimit: "timeout",
+}
+
+
+def _run_highs(
+    lp: highspy.HighsLp, time_limit: float, mip_rel_gap: float, presolve: bool
+) -> _Outcome:
+    """One HiGHS run: (status, x, objective without offset, gap, message)."""
+    # highspy.Highs prints HiGHS's banner on stdout when it is built, before any option can
+    # be set; the bare solver class it wraps does not.
+    solver = highspy._Highs()  # type: ignore[attr-defined]
+    for name, value in (
+        ("output_flag", False),
+        ("threads", 1),
+        ("time_limit", float(time_limit)),
+        ("mip_rel_gap", float(mip_rel_gap)),
+        ("presolve", "on" if presolve else "off"),
+        ("random_seed", 0),
+    ):
+        solver.setOptionValue(name, value)
+    solver.passModel(lp)
+    solver.run()
+    model_status = solver.getModelStatus()
+    info = solver.getInfo()
+    has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(solver.getSolution().col_value, dtype=np.float64) if has_point else None
+    status = _STATUS.get(model_status, "error")
+    if status == "timeout" and x is not None:
+        status = "feasible"
+    elif status == "optimal" and x is None:
+        status = "error"
+    gap = float(info.mip_gap) if x is not None and math.isfinite(info.mip_gap) else None
+    value = float(info.objective_function_value) if x is not None else math.inf
+    return status, x, value, gap, solver.modelStatusToString(model_status)
