@@ -88,7 +88,9 @@ class EngineRequest:
 
     ``client`` is the client's (d,) codes; ``bounds`` what each feature may become for this
     client (:meth:`ConstraintSet.bounds_for`); ``deadline`` a ``time.perf_counter()`` value
-    after which engines stop (``None``: no limit).
+    after which engines stop (``None``: no limit). ``cost_bound``: a counterfactual costing
+    more is of no use (``auto`` sets it to the cost of the search's best before it runs the
+    exact engine, which then prunes every move costing more and proves none is cheaper).
     """
 
     adapter: ModelAdapter
@@ -98,6 +100,7 @@ class EngineRequest:
     bounds: ClientBounds
     baseline: FloatArray
     deadline: float | None = None
+    cost_bound: float | None = None
 
     def proba(self, codes: FloatArray) -> FloatArray:
         """(m, d) codes -> (m, k) probabilities through the fast path (one model call)."""
@@ -132,6 +135,9 @@ class EngineOutput:
         The deadline stopped the engine before it finished.
     optimal
         The first candidate is proved cost-minimal.
+    proved_bound
+        The engine proved that no counterfactual costs less than the request's
+        ``cost_bound`` (so a counterfactual at that cost is optimal).
     gap
         Relative optimality gap of the first candidate (``None`` for heuristics).
     best_codes
@@ -147,6 +153,7 @@ class EngineOutput:
     proved_none: bool = False
     timed_out: bool = False
     optimal: bool = False
+    proved_bound: bool = False
     gap: float | None = None
     best_codes: FloatArray | None = None
     binding: tuple[str, ...] = ()

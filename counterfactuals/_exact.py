@@ -22,6 +22,7 @@ constraint families block (:mod:`counterfactuals._exact_explain`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from counterfactuals._engine import (
     check_solve,
     register_engine,
 )
+from counterfactuals._exact_budget import within_budget
 from counterfactuals._exact_explain import binding_constraints, used_features
 from counterfactuals._exact_model import ExactModel
 from counterfactuals._milp import MilpResult
@@ -81,6 +83,16 @@ def _stats(model: ExactModel, build_s: float, search_s: float) -> dict[str, Any]
         "build_s": build_s,
         "search_s": search_s,
     }
+
+
+def _check_budget(budget: float) -> float:
+    """Return the request's cost bound, widened by float tolerance; refuse a bad one."""
+    value = float(budget)
+    if not math.isfinite(value) or value < 0:
+        raise CounterfactualError(
+            f"cost_bound: must be a finite cost >= 0 (a counterfactual's cost). Got {budget!r}."
+        )
+    return value + 1e-9 * (1.0 + value)
 
 
 @register_engine
@@ -214,12 +226,29 @@ class ExactEngine:
         column, op, p = request.target.linear_goal() or (0, ">=", 0.5)
         bound = float(request.adapter.margins[column].link.margin_for(p))
         deadline = start + max(0.0, min(self.time_limit_s, request.time_left()))
-        model = self._build(request, request.constraints, request.bounds)
+        budget, bounds, cut = request.cost_bound, request.bounds, (0, 0)
+        if budget is not None:
+            budget = _check_budget(budget)
+            within = within_budget(request.constraints, bounds, budget)
+            bounds, cut = within.bounds, (within.n_features_frozen, within.n_categories_dropped)
+        model = self._build(request, request.constraints, bounds)
+        if budget is not None:
+            model.cap_cost(budget)
         run = _Run(request, model, op, bound, deadline, self._capping_notes(request, model))
         build_s = time.perf_counter() - start
         found = self._candidates(run, n)
         stats = _stats(model, build_s, time.perf_counter() - start - build_s)
-        if found or run.first_status != "infeasible":
+        stats["budget_features_frozen"], stats["budget_categories_dropped"] = cut
+        if not found and budget is not None and run.first_status == "infeasible":
+            out = EngineOutput(
+                candidates=np.empty((0, len(request.client))),
+                proved_bound=True,
+                notes=(
+                    *run.notes,
+                    f"exact engine: no counterfactual costs less than {budget:.6g} (proved).",
+                ),
+            )
+        elif found or run.first_status != "infeasible":
             best = run.best
             out = EngineOutput(
                 candidates=np.vstack(found) if found else np.empty((0, len(request.client))),

@@ -119,6 +119,10 @@ class ExactModel:
         else:
             self.b.set_row_bounds(self.goal_row, lo - self.margin.const, hi - self.margin.const)
 
+    def cap_cost(self, budget: float) -> None:
+        """Add ``cost <= budget``: no candidate may cost more (the search's cost, for auto)."""
+        self.b.add_row(self.cost, -math.inf, float(budget))
+
     def forbid(self, changed: frozenset[int], *, supersets: bool = True) -> None:
         """Forbid the set of changed features ``changed`` (and its supersets) from now on."""
         add_no_good(self.b, self.features, changed, supersets=supersets)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from typing import Any
@@ -120,9 +121,91 @@ def _choose(engine: Engine | None, request: EngineRequest) -> Engine:
     return search
 
 
+def _trees(engine: Engine, request: EngineRequest) -> bool:
+    """Whether ``auto`` chose exact for a tree ensemble (searched first, then bounded)."""
+    goal = request.target.linear_goal()
+    if engine.name != "exact" or goal is None:
+        return False
+    margin = request.adapter.margins.get(goal[0])
+    return margin is not None and margin.kind == "trees"
+
+
+def _search_first(
+    run: RunSettings, requests: list[EngineRequest], engines: list[Engine]
+) -> tuple[list[EngineRequest], dict[int, tuple[EngineOutput, float]]]:
+    """``auto`` on trees: the search runs first; its cheapest verified cost bounds exact.
+
+    Returns the requests (those the search solved carry ``cost_bound``) and, per request
+    searched, the search's output and its cheapest verified cost (inf: none found).
+    """
+    idx = [i for i, (r, e) in enumerate(zip(requests, engines, strict=True)) if _trees(e, r)]
+    if not idx:
+        return requests, {}
+    search: Engine = ENGINES["search"]()
+    outputs = search.solve_many([requests[i] for i in idx], run.n, run.seed)
+    checked = verify([requests[i] for i in idx], [o.candidates for o in outputs])
+    bounded = list(requests)
+    first: dict[int, tuple[EngineOutput, float]] = {}
+    for i, out, ver in zip(idx, outputs, checked, strict=True):
+        request = requests[i]
+        cheapest = math.inf
+        if len(ver.codes):
+            cheapest = float(request.constraints.cost(request.client[None, :], ver.codes).min())
+            bounded[i] = replace(request, cost_bound=cheapest)
+        first[i] = (replace(out, candidates=ver.codes), cheapest)
+    return bounded, first
+
+
+def _cheaper(
+    request: EngineRequest, exact: EngineOutput, searched: tuple[EngineOutput, float]
+) -> tuple[str, EngineOutput]:
+    """Merge exact's output (bounded by the search's cost) with the search's: the cheaper wins.
+
+    Returns the engine whose counterfactual comes first and the merged output (both engines'
+    candidates; verification orders them by cost).
+    """
+    search, cheapest = searched
+    best = math.inf
+    if len(exact.candidates):
+        best = float(request.constraints.cost(request.client[None, :], exact.candidates).min())
+    tol = 1e-9 * (1.0 + abs(cheapest)) if math.isfinite(cheapest) else 0.0
+    if math.isinf(cheapest):
+        note = "auto: the search found none; the exact engine searched unbounded"
+        return "exact", replace(exact, notes=(*search.notes, note, *exact.notes))
+    exact_wins = best < cheapest - tol
+    proved = exact.optimal or exact.proved_bound  # exact's optimum, or nothing below the bound
+    if exact_wins:
+        verdict = f"the exact engine found a cheaper one (cost {best:.6g})"
+    elif proved:
+        verdict = "the exact engine proved none is cheaper"
+    else:
+        verdict = "the exact engine found none cheaper before its time limit"
+    note = f"auto: the search's best costs {cheapest:.6g}; {verdict}"
+    merged = EngineOutput(
+        candidates=np.vstack([exact.candidates, search.candidates]),
+        proved_none=False,
+        timed_out=exact.timed_out or search.timed_out,
+        optimal=proved,
+        proved_bound=exact.proved_bound,
+        gap=exact.gap if exact_wins else (0.0 if proved else None),
+        best_codes=search.best_codes,
+        binding=exact.binding or search.binding,
+        notes=(*search.notes, *exact.notes, note),
+        stats={**exact.stats, "search": search.stats},
+    )
+    return ("exact" if exact_wins else "search"), merged
+
+
 def solve_all(run: RunSettings, requests: list[EngineRequest]) -> list[Solved]:
-    """Run each request's engine, batching requests that share one (``solve_many``)."""
+    """Run each request's engine, batching requests that share one (``solve_many``).
+
+    ``auto`` on a tree ensemble runs the search first, then the exact engine bounded by the
+    search's cost; it keeps the cheaper answer and says which engine gave it.
+    """
     engines = [_choose(run.engine, r) for r in requests]
+    searched: dict[int, tuple[EngineOutput, float]] = {}
+    if run.engine is None:
+        requests, searched = _search_first(run, requests, engines)
     outputs: list[EngineOutput | None] = [None] * len(requests)
     for name in dict.fromkeys(e.name for e in engines):
         idx = [i for i, e in enumerate(engines) if e.name == name]
@@ -131,6 +214,10 @@ def solve_all(run: RunSettings, requests: list[EngineRequest]) -> list[Solved]:
         for i, out in zip(idx, found, strict=True):
             outputs[i] = out
     done = [o for o in outputs if o is not None]
+    for i, first in searched.items():
+        name, done[i] = _cheaper(requests[i], done[i], first)
+        if name == "search":
+            engines[i] = ENGINES["search"]()
     verified = verify(requests, [o.candidates for o in done])
     return [
         Solved(request=r, engine=e, output=o, verified=v)
