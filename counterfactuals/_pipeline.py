@@ -122,7 +122,7 @@ def _choose(engine: Engine | None, request: EngineRequest) -> Engine:
 
 
 def _trees(engine: Engine, request: EngineRequest) -> bool:
-    """Whether ``auto`` chose exact for a tree ensemble (searched first, then bounded)."""
+    """Whether the exact engine serves a tree ensemble (searched first, then bounded)."""
     goal = request.target.linear_goal()
     if engine.name != "exact" or goal is None:
         return False
@@ -133,7 +133,7 @@ def _trees(engine: Engine, request: EngineRequest) -> bool:
 def _search_first(
     run: RunSettings, requests: list[EngineRequest], engines: list[Engine]
 ) -> tuple[list[EngineRequest], dict[int, tuple[EngineOutput, float]]]:
-    """``auto`` on trees: the search runs first; its cheapest verified cost bounds exact.
+    """Exact on trees: the search runs first; its cheapest verified cost bounds exact.
 
     Returns the requests (those the search solved carry ``cost_bound``) and, per request
     searched, the search's output and its cheapest verified cost (inf: none found).
@@ -170,7 +170,7 @@ def _cheaper(
         best = float(request.constraints.cost(request.client[None, :], exact.candidates).min())
     tol = 1e-9 * (1.0 + abs(cheapest)) if math.isfinite(cheapest) else 0.0
     if math.isinf(cheapest):
-        note = "auto: the search found none; the exact engine searched unbounded"
+        note = "search first: it found none; the exact engine searched unbounded"
         return "exact", replace(exact, notes=(*search.notes, note, *exact.notes))
     exact_wins = best < cheapest - tol
     proved = exact.optimal or exact.proved_bound  # exact's optimum, or nothing below the bound
@@ -180,7 +180,7 @@ def _cheaper(
         verdict = "the exact engine proved none is cheaper"
     else:
         verdict = "the exact engine found none cheaper before its time limit"
-    note = f"auto: the search's best costs {cheapest:.6g}; {verdict}"
+    note = f"search first: its best costs {cheapest:.6g}; {verdict}"
     merged = EngineOutput(
         candidates=np.vstack([exact.candidates, search.candidates]),
         proved_none=False,
@@ -199,12 +199,13 @@ def _cheaper(
 def solve_all(run: RunSettings, requests: list[EngineRequest]) -> list[Solved]:
     """Run each request's engine, batching requests that share one (``solve_many``).
 
-    ``auto`` on a tree ensemble runs the search first, then the exact engine bounded by the
-    search's cost; it keeps the cheaper answer and says which engine gave it.
+    On a tree ensemble, ``auto`` and ``exact`` run the search first, then the exact engine
+    bounded by the search's cost (a starting bound prunes most of a big forest); the cheaper
+    answer is kept, and the result says which engine gave it and whether it is proved optimal.
     """
     engines = [_choose(run.engine, r) for r in requests]
     searched: dict[int, tuple[EngineOutput, float]] = {}
-    if run.engine is None:
+    if run.engine is None or run.engine.name == "exact":
         requests, searched = _search_first(run, requests, engines)
     outputs: list[EngineOutput | None] = [None] * len(requests)
     for name in dict.fromkeys(e.name for e in engines):
@@ -216,7 +217,7 @@ def solve_all(run: RunSettings, requests: list[EngineRequest]) -> list[Solved]:
     done = [o for o in outputs if o is not None]
     for i, first in searched.items():
         name, done[i] = _cheaper(requests[i], done[i], first)
-        if name == "search":
+        if name == "search" and run.engine is None:  # auto names the engine that won
             engines[i] = ENGINES["search"]()
     verified = verify(requests, [o.candidates for o in done])
     return [

@@ -102,7 +102,7 @@ def test_auto_on_trees_is_never_costlier_than_the_search_and_proves_the_optimum(
             assert not auto.found
             continue
         assert auto.found
-        notes = [n for n in auto.notes if n.startswith("auto:")]
+        notes = [n for n in auto.notes if n.startswith("search first:")]
         assert len(notes) == 1
         top = auto.counterfactuals[0].cost
         if search.found:
