@@ -65,6 +65,9 @@ class MethodRow:
     rows_scored: float
     model_s: float  # seconds inside the model,
     outside_s: float  # and the rest of the client's time (NaN: not counted)
+    top_cost: float  # mean cost of each answered client's first counterfactual
+    cost_by_client: dict[int, float]  # that cost per client answered
+    optimal: float  # share of answered clients whose first is proved cost-minimal
     ratio_dice_random: float = math.nan  # set by ``add_ratios``
 
     @property
@@ -88,6 +91,7 @@ def evaluate(s: Setting, answers: MethodRuns) -> MethodRow:
     found_clients = [found[k] for k, g in enumerate(good) if g.any()]
     prox = np.split(metrics.proximity(cs, c, x), np.cumsum(sizes)[:-1]) if found else []
     diverse = [metrics.diversity(cs, runs[i].codes) for i in found if len(runs[i].codes) > 1]
+    costs = {i: float(cs.cost(clients[i][None, :], runs[i].codes[:1])[0]) for i in found_clients}
     return MethodRow(
         dataset=s.case.name,
         model=s.family,
@@ -117,6 +121,9 @@ def evaluate(s: Setting, answers: MethodRuns) -> MethodRow:
         rows_scored=_median([r.rows for r in runs]),
         model_s=_median([r.model_s for r in runs]),
         outside_s=_median([r.seconds - r.model_s for r in runs]),
+        top_cost=float(np.mean(list(costs.values()))) if costs else math.nan,
+        cost_by_client=costs,
+        optimal=_mean([runs[i].optimal for i in found]),
     )
 
 

@@ -44,6 +44,8 @@ COLUMNS = (
     "rows_scored",
     "model_s",
     "outside_s",
+    "top_cost",
+    "optimal",
 )
 
 
@@ -156,6 +158,18 @@ def setting_bars(key: tuple[str, str], group: dict[str, MethodRow]) -> list[Bar]
         median, p95 = exact.time_median, exact.time_p95
         out.append(Bar(name=f"{tag} exact n=1 median <= 1 s ({median:.3f} s)", ok=median <= 1))
         out.append(Bar(name=f"{tag} exact n=1 p95 <= 10 s ({p95:.3f} s)", ok=p95 <= 10))
+        share = exact.optimal
+        out.append(
+            _bar(f"{tag} exact n=1 optimality proved >= 80 % ({share:.1%})", share, share >= 0.8)
+        )
+    for engine in ("exact", "auto"):
+        row = ours.get(engine)
+        if row is None or row.first_error or search is None or search.first_error:
+            continue
+        both = set(row.cost_by_client) & set(search.cost_by_client)
+        worse = [i for i in both if row.cost_by_client[i] > search.cost_by_client[i] + 1e-6]
+        label = f"{tag} {engine}: never costlier than the search ({len(worse)} of {len(both)})"
+        out.append(Bar(name=label, ok=not worse))
     return out
 
 

@@ -73,6 +73,7 @@ class ClientRun:
     calls: float = math.nan
     rows: float = math.nan
     model_s: float = math.nan
+    optimal: bool = False  # ours: the first counterfactual is proved cost-minimal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +147,7 @@ def run_ours(s: Setting, method: Method, time_limit_s: float | None) -> MethodRu
                 seconds=seconds,
                 status=result.status.value,
                 message=result.reason,
+                optimal=result.optimal,
                 **_used(used),
             )
         )
