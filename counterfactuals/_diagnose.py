@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -70,6 +71,29 @@ def relaxations(cs: ConstraintSet, request: EngineRequest) -> list[tuple[str, Co
     return out
 
 
+_RELAXED: dict[tuple[int, bytes], tuple[ConstraintSet, list[tuple[str, ConstraintSet]]]] = {}
+_RELAXED_LOCK = threading.Lock()  # app sessions search from many threads at once
+
+
+def _relaxations_of(cs: ConstraintSet, request: EngineRequest) -> list[tuple[str, ConstraintSet]]:
+    """:func:`relaxations`, built once per constraint set and set of movable features.
+
+    Each relaxed set compiles its rules (about 1 ms); a client without counterfactual needs
+    a dozen of them, the same for every client whose movable features are the same.
+    """
+    key = (id(cs), np.asarray(request.bounds.movable, dtype=bool).tobytes())
+    with _RELAXED_LOCK:
+        hit = _RELAXED.get(key)
+    if hit is not None and hit[0] is cs:
+        return list(hit[1])
+    found = relaxations(cs, request)
+    with _RELAXED_LOCK:
+        while len(_RELAXED) >= 16:
+            _RELAXED.pop(next(iter(_RELAXED)))
+        _RELAXED[key] = (cs, found)
+    return list(found)
+
+
 def _relaxed_problem(request: EngineRequest, cs: ConstraintSet, deadline: float) -> EngineRequest:
     return replace(
         request,
@@ -92,7 +116,7 @@ def find_binding(
         return [], True
     search = ENGINES["search"]()
     start = time.perf_counter()
-    options = relaxations(requests[0].constraints, requests[0])
+    options = _relaxations_of(requests[0].constraints, requests[0])
     for i, (label, relaxed) in enumerate(options):
         left = budget_s - (time.perf_counter() - start)
         if left <= 0:

@@ -78,3 +78,16 @@ def test_invalid_spaces_are_refused() -> None:
         FeatureSpace(names=("a",), kinds=("text",), categories=((),))
     with pytest.raises(CounterfactualError, match=r"must hold a non-empty 'features' list"):
         FeatureSpace.from_dict({"features": []})
+
+
+def test_equal_spaces_keep_their_own_category_types() -> None:
+    # the categorical dtype of a frame column is built once per feature, keyed by identity:
+    # equal specs (1 == 1.0) must still give their own labels
+    whole = FeatureSpace(names=("tier",), kinds=("categorical",), categories=((1, 2),))
+    real = FeatureSpace(names=("tier",), kinds=("categorical",), categories=((1.0, 2.0),))
+    assert whole == real
+    for space, kind in ((real, "f"), (whole, "i"), (real, "f")):
+        frame = space.to_frame(np.array([[1.0], [0.0]]))
+        assert frame["tier"].cat.categories.dtype.kind == kind
+        assert frame["tier"].tolist() == list(space.categories[0][::-1])
+        np.testing.assert_array_equal(space.to_codes(frame), [[1.0], [0.0]])
