@@ -1,7 +1,7 @@
 """Time the search engine on black-box scikit-learn pipelines: inside vs outside model calls.
 
 Run: ``.venv/bin/python benchmarks/blackbox_overhead.py [--clients 30] [--models xgb mlp]
-[--cache DIR] [--profile 5] [--save FILE | --compare FILE]``.
+[--profile 5] [--save FILE.json | --compare FILE.json]``.
 
 Setting: bank marketing (``bank-full.csv`` read with ``read_clients``, ``duration`` dropped),
 ``configs/bank-marketing.yaml`` bound to the data, a seeded 80/20 split. Each model is a
@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import pickle
+import json
 import pstats
 import statistics
 import time
@@ -121,27 +121,18 @@ def _levers(cs: ConstraintSet, train: pd.DataFrame, y: np.ndarray) -> Propensity
     )
 
 
-def fit_models(
-    names: list[str], cs: ConstraintSet, train: pd.DataFrame, cache: Path | None
-) -> dict[str, Any]:
-    """Fit (or read from ``cache``) each named model on the training clients."""
+def fit_models(names: list[str], cs: ConstraintSet, train: pd.DataFrame) -> dict[str, Any]:
+    """Fit each named model on the training clients (no cache: nothing is unpickled)."""
     x = train[list(cs.feature_names)]
     y = (train["y"] == "yes").to_numpy(dtype=np.int64)
     models = {}
     for name in names:
-        path = None if cache is None else cache / f"{name}.pkl"
-        if path is not None and path.is_file():
-            models[name] = pickle.loads(path.read_bytes())
-            continue
         start = time.perf_counter()
         if name == "levers":
             models[name] = _levers(cs, x, y)
         else:
             models[name] = _pipeline(name, cs).fit(x, y)
         print(f"fitted {name} in {time.perf_counter() - start:.1f} s")
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(pickle.dumps(models[name]))
     return models
 
 
@@ -240,7 +231,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--models", nargs="+", default=["xgb", "mlp"])
-    parser.add_argument("--cache", type=Path, default=None, help="fitted models kept here")
     parser.add_argument("--profile", type=int, default=0, help="profile this many clients")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--save", type=Path, default=None)
@@ -251,7 +241,7 @@ def main() -> None:
     order = np.random.default_rng(0).permutation(len(frame))
     cut = int(0.8 * len(frame))
     train, test = frame.iloc[np.sort(order[:cut])], frame.iloc[np.sort(order[cut:])]
-    models = fit_models(args.models, cs, train, args.cache)
+    models = fit_models(args.models, cs, train)
     saved: dict[str, Any] = {}
     for name, model in models.items():
         clients = clients_below(model, test, cs, args.clients)
@@ -263,11 +253,12 @@ def main() -> None:
         report(name, figures)
         saved[name] = figures["results"]
     if args.save is not None:
-        args.save.write_bytes(pickle.dumps(saved))
+        args.save.write_text(json.dumps(saved), encoding="utf-8")
     if args.compare is not None:
-        before = pickle.loads(args.compare.read_bytes())
+        before = json.loads(args.compare.read_text(encoding="utf-8"))
         for name, results in saved.items():
-            print(f"{name}: {compare(before.get(name, []), results)} ({args.compare})")
+            now = json.loads(json.dumps(results))  # the same JSON types as the file's
+            print(f"{name}: {compare(before.get(name, []), now)} ({args.compare})")
 
 
 if __name__ == "__main__":
