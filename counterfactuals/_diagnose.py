@@ -114,7 +114,7 @@ def find_binding(
     binding: list[list[str]] = [[] for _ in requests]
     if not requests:
         return [], True
-    search = ENGINES["search"]()
+    search = ENGINES["search"](n_wide=0)  # the sparse stages: a quick answer per relaxation
     start = time.perf_counter()
     options = _relaxations_of(requests[0].constraints, requests[0])
     for i, (label, relaxed) in enumerate(options):

@@ -75,6 +75,10 @@ class SearchEngine:
     max_exhaustive
         When nothing is found and the feasible space is finite with at most this many
         points, all of them are scored (``proved_none`` when none reaches the goal).
+    n_wide
+        When the sparse stages find nothing: random combinations of 2, then 3... moves of
+        distinct units (any reachable value) scored per size, as a random search would, the
+        valid ones then made sparser (0: off).
     max_rows
         Rows per model call in :meth:`solve_many`.
     batch_problems
@@ -95,6 +99,7 @@ class SearchEngine:
     max_level: int | None = None
     n_deep: int | None = 1
     max_exhaustive: int = 4096
+    n_wide: int = 512
     max_rows: int = 200_000
     batch_problems: int = 256
 
@@ -111,6 +116,7 @@ class SearchEngine:
         "max_level": (Whole(1, 1_000), None),
         "n_deep": (Whole(1, 1_000), None),
         "max_exhaustive": Whole(0, 1_000_000),
+        "n_wide": Whole(0, 100_000),
         "max_rows": Whole(1, 10_000_000),
         "batch_problems": Whole(1, 100_000),
     }

@@ -53,6 +53,8 @@ class SearchParams(Protocol):
     def n_deep(self) -> int | None: ...
     @property
     def max_exhaustive(self) -> int: ...
+    @property
+    def n_wide(self) -> int: ...
 
 
 class _State:
@@ -153,11 +155,18 @@ def _extend(parents: IntArray, beam: IntArray, unit: IntArray) -> IntArray:
 
 
 def _drop_one(
-    state: _State, space: MoveSpace, combos: IntArray, slack: FloatArray
+    state: _State,
+    space: MoveSpace,
+    combos: IntArray,
+    slack: FloatArray,
+    moves: FloatArray | None = None,
 ) -> Generator[FloatArray, FloatArray, tuple[FloatArray, FloatArray]]:
-    """Replace valid combinations by their best valid sub-combination (one unit fewer)."""
+    """Replace valid combinations by their best valid sub-combination (one unit fewer).
+
+    ``combos`` index ``moves`` (default: the space's feasible single moves).
+    """
     cs, c = state.request.constraints, space.client
-    deltas = space.moves - c
+    deltas = (space.moves if moves is None else moves) - c
     level = combos.shape[1]
     rows = c + deltas[combos].sum(axis=1)
     subs = np.vstack([np.delete(combos, k, axis=1) for k in range(level)])
@@ -216,6 +225,56 @@ def _levels(
         next_complete &= len(order) <= engine.n_parents
         parents = combos[order[: engine.n_parents]]
     return level, False
+
+
+def _random_combos(space: MoveSpace, k: int, m: int, rng: np.random.Generator) -> IntArray:
+    """``m`` random combinations of ``k`` moves of distinct units (indices into all_moves)."""
+    counts = np.bincount(space.all_unit, minlength=space.n_units)
+    open_units = np.flatnonzero(counts)
+    if len(open_units) < k:
+        return np.zeros((0, k), dtype=np.intp)
+    order = np.argsort(space.all_unit, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    units = open_units[np.argsort(rng.random((m, len(open_units))), axis=1)[:, :k]]
+    offset = np.floor(rng.random((m, k)) * counts[units]).astype(np.intp)
+    combos: IntArray = np.sort(order[starts[units] + offset], axis=1).astype(np.intp)
+    return np.unique(combos, axis=0)
+
+
+def _wide(
+    state: _State, space: MoveSpace, engine: SearchParams, rng: np.random.Generator
+) -> Generator[FloatArray, FloatArray, tuple[FloatArray, FloatArray, int]]:
+    """When the sparse stages found nothing: random combinations, then fewer changes.
+
+    ``n_wide`` random combinations of 2 moves of distinct units (any reachable value, not
+    only the beam's), then of 3... up to ``max_changes``, one model call per size, as a
+    random search would; the first size with a valid one stops. Each valid combination is
+    then made sparser: one change is dropped where the rest still reaches the goal.
+    Returns the valid rows, their slack and the model calls made.
+    """
+    cs, c = state.request.constraints, space.client
+    empty = np.zeros((0, len(c))), np.zeros(0), 0
+    limit = min(cs.max_changes or space.n_units, space.n_units)
+    if not engine.n_wide or limit < 2:
+        return empty
+    calls = state.n_calls
+    deltas = space.all_moves - c
+    for k in range(2, limit + 1):
+        if state.request.time_left() <= 0:
+            break
+        combos = _random_combos(space, k, engine.n_wide, rng)
+        rows = c + deltas[combos].sum(axis=1)
+        ok = feasible(cs, c, rows)
+        combos, rows = combos[ok], rows[ok]
+        slack = yield from state.score(rows)
+        valid = slack >= 0
+        if not valid.any():
+            continue
+        combos, rows, slack = combos[valid], rows[valid], slack[valid]
+        if state.request.time_left() > 0:  # one round: one change fewer where it suffices
+            rows, slack = yield from _drop_one(state, space, combos, slack, space.all_moves)
+        return rows, slack, state.n_calls - calls
+    return *empty[:2], state.n_calls - calls
 
 
 def enumerate_space(space: MoveSpace, max_changes: int, cap: int) -> FloatArray | None:
@@ -304,6 +363,11 @@ def run_search(request: EngineRequest, n: int, seed: int, engine: SearchParams) 
     proved_none, notes = False, list[str]()
     if not len(rows) and not timed_out and space.complete and request.time_left() > 0:
         rows, slack, proved_none, notes = yield from _enumerate_all(state, space, engine)
+    if not len(rows) and not proved_none and request.time_left() > 0:
+        rows, slack, wide_calls = yield from _wide(state, space, engine, rng)
+        if wide_calls:
+            found = "found" if len(rows) else "found none"
+            notes.append(f"search: the sparse stages found none; random combinations {found}.")
     keep = rank(request, rows, slack, max(2 * n, n + 3))
     rows, slack, late = yield from refine(
         request,

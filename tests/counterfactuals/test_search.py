@@ -318,7 +318,8 @@ def test_a_passed_deadline_stops_the_search(
     assert out.timed_out
     assert (out.stats["level"], out.stats["model_calls"]) == (1, 1)  # the single changes only
     assert not free.timed_out
-    assert (free.stats["level"], free.stats["model_calls"]) == (3, 3)  # up to max_changes
+    # up to max_changes; nothing found, so random combinations of 2 then 3 moves (2 calls)
+    assert (free.stats["level"], free.stats["model_calls"]) == (3, 5)
 
 
 # ----------------------------------------------------------------------------- no answer

@@ -30,7 +30,7 @@ VALUES = {"savings_account": 60.0, "life_insurance": 300.0, "securities_account"
           "premium_card": 120.0}  # fmt: skip
 PRODUCT = "life_insurance"
 MARGIN = 0.05
-N_FOUND = 14  # measured: 14 of the 16 clients get a lever (search, seed 0)
+N_FOUND = 16  # measured: 16 of the 16 get a lever (search, seed 0; 14 before random combinations)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
