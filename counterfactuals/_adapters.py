@@ -113,50 +113,8 @@ def _xgb_types() -> tuple[type, ...]:
     return (xgboost.XGBClassifier, xgboost.Booster)
 
 
-def _text_columns(space: FeatureSpace, like: pd.DataFrame | None) -> dict[str, Any]:
-    """Coded features the caller's frame holds as text (not categorical): name -> its dtype."""
-    if like is None:
-        return {}
-    out: dict[str, Any] = {}
-    for name, categories in zip(space.names, space.categories, strict=True):
-        if not categories or name not in like.columns:  # numbers, flags: as they are
-            continue
-        dtype = like[name].dtype
-        text = pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
-        if text and not isinstance(dtype, pd.CategoricalDtype):
-            out[name] = dtype
-    return out
-
-
-def _as_given(frame: pd.DataFrame, texts: dict[str, Any]) -> pd.DataFrame:
-    """Return ``frame`` with the categorical columns named in ``texts`` as text (objects).
-
-    A black box gets text where the caller's clients held text: the feature space's frames
-    hold categories as pandas categoricals, which a scikit-learn ``OneHotEncoder`` fitted on
-    text reads more slowly (bank marketing's MLP pipeline, 40 rows: 12.4 ms a call against
-    9.2 ms); the probabilities are the same.
-    """
-    columns: dict[str, Any] = {}
-    for name in texts:
-        column = frame[name]
-        if not isinstance(column.dtype, pd.CategoricalDtype):
-            continue
-        labels = np.asarray(column.cat.categories, dtype=object)
-        codes = column.cat.codes.to_numpy()
-        values = labels[np.maximum(codes, 0)]
-        values[codes < 0] = None  # a missing value stays missing
-        columns[name] = values  # Python strings: what text columns hold, in any text dtype
-    return frame.assign(**columns) if columns else frame
-
-
-def adapt_estimator(
-    model: Any, space: FeatureSpace, like: pd.DataFrame | None = None
-) -> ModelAdapter:
-    """Return the adapter of a plain classifier (see the module docstring).
-
-    ``like``: the caller's clients; a black box on frames then gets its text columns in their
-    dtype (not as categoricals).
-    """
+def adapt_estimator(model: Any, space: FeatureSpace) -> ModelAdapter:
+    """Return the adapter of a plain classifier (see the module docstring)."""
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a core dependency
@@ -188,12 +146,11 @@ def adapt_estimator(
         return _design_adapter(model, space, classes)
 
     names = list(space.names)
-    texts = _text_columns(space, like)
 
     def frame_proba(frame: pd.DataFrame) -> FloatArray:
         if list(frame.columns) != names:  # our own frames (to_frame) have them in order
             frame = frame[names]
-        return _as_proba(model.predict_proba(_as_given(frame, texts)), len(frame))
+        return _as_proba(model.predict_proba(frame), len(frame))
 
     return ModelAdapter(
         space=space,
@@ -222,11 +179,8 @@ def _design_adapter(model: Any, space: FeatureSpace, classes: tuple[Any, ...]) -
     )
 
 
-def adapt(model: Any, space: FeatureSpace, like: pd.DataFrame | None = None) -> ModelAdapter:
+def adapt(model: Any, space: FeatureSpace) -> ModelAdapter:
     """Return the :class:`ModelAdapter` of ``model`` over ``space``.
-
-    ``like``: the caller's clients (a black box on frames then gets text columns in their
-    dtype).
 
     Raises
     ------
@@ -249,4 +203,4 @@ def adapt(model: Any, space: FeatureSpace, like: pd.DataFrame | None = None) -> 
                 f"{list(given.space.names)[:5]}... against {list(space.names)[:5]}...."
             )
         return given
-    return adapt_estimator(model, space, like)
+    return adapt_estimator(model, space)

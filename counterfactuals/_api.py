@@ -138,8 +138,8 @@ def _run(
 ) -> list[CounterfactualResult]:
     start = time.perf_counter()
     space = _space_of(constraints)
+    adapter = adapt(model, space)
     codes, frame = _codes(space, clients, one=run.one)
-    adapter = adapt(model, space, like=frame)
     limit = run.time_limit_s
     deadline = None if limit is None else start + limit * max(len(codes), 1)
     bound, baseline = bind_requests(adapter, constraints, codes, run.goal, deadline)
