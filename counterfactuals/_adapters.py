@@ -152,13 +152,62 @@ def adapt_estimator(model: Any, space: FeatureSpace) -> ModelAdapter:
             frame = frame[names]
         return _as_proba(model.predict_proba(frame), len(frame))
 
+    seen = _Scored()
+
+    def codes_proba(codes: FloatArray) -> FloatArray:
+        frame = space.to_frame(codes)
+        keys = space.to_codes(frame)  # the frame's own codes, as verification reads them
+        proba = seen.recall(keys, frame, frame_proba)
+        seen.keep(keys, proba)
+        return proba
+
+    def verified_proba(frame: pd.DataFrame) -> FloatArray:
+        return seen.recall(space.to_codes(frame[names]), frame, frame_proba)
+
     return ModelAdapter(
         space=space,
         outputs=classes,
-        proba_codes=lambda codes: frame_proba(space.to_frame(codes)),
-        proba_frame=frame_proba,
+        proba_codes=codes_proba,
+        proba_frame=verified_proba,
         family=type(model).__name__,
     )
+
+
+class _Scored:
+    """A black box's scores of the rows it was given, for the frames of those same rows.
+
+    A black box's fast path *is* the real model on business frames, so verification (and a
+    diagnosis re-running the search under relaxed rules) would score again frames the search
+    scored: each call of a foreign pipeline costs several milliseconds however few rows it
+    scores. Only rows never scored reach the model. Rows are keyed by their codes; the
+    adapter lives for one ``generate`` call. At most :attr:`LIMIT` rows are kept.
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self.scores: dict[bytes, FloatArray] = {}
+
+    def keep(self, codes: FloatArray, proba: FloatArray) -> None:
+        """Remember each row's probabilities."""
+        if len(self.scores) + len(codes) > self.LIMIT:
+            self.scores.clear()
+        rows = np.ascontiguousarray(codes, dtype=np.float64)
+        self.scores.update(zip((r.tobytes() for r in rows), proba, strict=True))
+
+    def recall(self, codes: FloatArray, frame: pd.DataFrame, score: Any) -> FloatArray:
+        """Return the rows' probabilities: remembered ones, the others scored by ``score``."""
+        rows = np.ascontiguousarray(codes, dtype=np.float64)
+        hits = [self.scores.get(r.tobytes()) for r in rows]
+        known = [i for i, hit in enumerate(hits) if hit is not None]
+        if not known:
+            return np.asarray(score(frame), dtype=np.float64)
+        out = np.empty((len(rows), len(hits[known[0]])))  # type: ignore[arg-type]
+        out[known] = [hits[i] for i in known]
+        missing = [i for i, hit in enumerate(hits) if hit is None]
+        if missing:
+            out[missing] = score(frame.iloc[missing])
+        return out
 
 
 def _design_adapter(model: Any, space: FeatureSpace, classes: tuple[Any, ...]) -> ModelAdapter:

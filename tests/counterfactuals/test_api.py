@@ -280,3 +280,52 @@ def test_generate_many_answers_every_client(
         assert r.status is not Status.NONE or r.reason.startswith("No lever exists")
         if r.found:
             assert (fitted_logistic.score(r.to_frame()) >= 0.3).all()
+
+
+def test_a_black_box_never_scores_the_same_frame_twice(
+    model_clients: pd.DataFrame, model_constraints: ConstraintSet
+) -> None:
+    """Verification re-uses the black box's scores of the rows the search gave it.
+
+    Oracle: a pipeline that records every row it scores; no call is made only of rows it
+    scored before, and every counterfactual's score is the pipeline's own.
+    """
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    space = FeatureSpace.from_constraints(model_constraints)
+    names = list(space.names)
+    categorical = [n for n, c in zip(names, space.categories, strict=True) if c]
+    frame = model_clients[names]
+    pipeline = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), categorical), remainder=StandardScaler()
+        ),
+        LogisticRegression(max_iter=500),
+    ).fit(frame, model_clients["take_life_insurance"])
+    calls: list[set[bytes]] = []
+
+    class Recording:
+        classes_ = pipeline.classes_
+
+        def predict_proba(self, rows: pd.DataFrame) -> np.ndarray:
+            calls.append({r.tobytes() for r in space.to_codes(rows)})
+            return np.asarray(pipeline.predict_proba(rows))
+
+    found = 0
+    for i in range(6):
+        client = frame.iloc[[i]]
+        p = float(pipeline.predict_proba(client)[0, 1])
+        calls.clear()
+        result = generate(Recording(), client, model_constraints, Target.probability(p + 0.1))
+        seen: set[bytes] = set()
+        for rows in calls:
+            assert not rows <= seen  # a call of rows all scored before: none
+            seen |= rows
+        if result.found:
+            found += 1
+            own = pipeline.predict_proba(result.to_frame()[names])[:, 1]
+            np.testing.assert_allclose(own, [cf.score for cf in result.counterfactuals])
+    assert found >= 4  # measured: 6 of 6
