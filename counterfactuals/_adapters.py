@@ -113,8 +113,8 @@ def _xgb_types() -> tuple[type, ...]:
     return (xgboost.XGBClassifier, xgboost.Booster)
 
 
-def adapt_estimator(model: Any, space: FeatureSpace) -> ModelAdapter:
-    """Return the adapter of a plain classifier (see the module docstring)."""
+def adapt_estimator(model: Any, space: FeatureSpace, *, remember: bool = True) -> ModelAdapter:
+    """Return the adapter of a plain classifier (see the module docstring and :func:`adapt`)."""
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a core dependency
@@ -152,6 +152,14 @@ def adapt_estimator(model: Any, space: FeatureSpace) -> ModelAdapter:
             frame = frame[names]
         return _as_proba(model.predict_proba(frame), len(frame))
 
+    if not remember:
+        return ModelAdapter(
+            space=space,
+            outputs=classes,
+            proba_codes=lambda codes: frame_proba(space.to_frame(codes)),
+            proba_frame=frame_proba,
+            family=type(model).__name__,
+        )
     seen = _Scored()
 
     def codes_proba(codes: FloatArray) -> FloatArray:
@@ -228,8 +236,12 @@ def _design_adapter(model: Any, space: FeatureSpace, classes: tuple[Any, ...]) -
     )
 
 
-def adapt(model: Any, space: FeatureSpace) -> ModelAdapter:
+def adapt(model: Any, space: FeatureSpace, *, remember: bool = True) -> ModelAdapter:
     """Return the :class:`ModelAdapter` of ``model`` over ``space``.
+
+    ``remember``: a black box on business frames keeps the scores of the rows it scored, so
+    that a row scored again (verification, a diagnosis) does not call the model; the
+    baselines (DiCE, alibi) turn it off and call the model as they would on their own.
 
     Raises
     ------
@@ -252,4 +264,4 @@ def adapt(model: Any, space: FeatureSpace) -> ModelAdapter:
                 f"{list(given.space.names)[:5]}... against {list(space.names)[:5]}...."
             )
         return given
-    return adapt_estimator(model, space)
+    return adapt_estimator(model, space, remember=remember)

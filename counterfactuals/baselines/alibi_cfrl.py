@@ -130,7 +130,7 @@ class AlibiCFRL:
         if python is None:
             raise CounterfactualError(f"AlibiCFRL: needs the alibi virtualenv. Got none. {_HINT}")
         cs = self.constraints
-        adapter = adapt(self.model, FeatureSpace.from_constraints(cs))
+        adapter = adapt(self.model, FeatureSpace.from_constraints(cs), remember=False)
         train, queries = cs.to_array(data), cs.to_array(clients)
         bound = target.bind(adapter.outputs, adapter.proba_codes(queries[:1])[0], ranked=False)
 

@@ -157,7 +157,10 @@ class DiceBaseline:
         dice_ml = import_dice()
         codec = Codec.of(self.constraints)
         data = self.constraints.to_array(self.data)
-        model = DiceModel(adapt(self.model, FeatureSpace.from_constraints(self.constraints)), codec)
+        model = DiceModel(
+            adapt(self.model, FeatureSpace.from_constraints(self.constraints), remember=False),
+            codec,
+        )
         frame = codec.frame(data)
         frame[_OUTCOME] = np.argmax(model.adapter.proba_codes(data), axis=1).astype(np.int64)
         continuous = [
