@@ -64,7 +64,10 @@ class SearchEngine:
     n_refine_points
         Values scored per bisection round (a round is one model call).
     n_refine_rounds
-        Rounds per changed numeric feature (0: no refinement).
+        Rounds per changed numeric feature (0: no refinement). On a black box (a model
+        without known structure, e.g. a scikit-learn pipeline on business frames, whose every
+        call costs milliseconds however few rows it scores) the rounds' grid is scored in one
+        round: ``(n_refine_points + 1) ** n_refine_rounds - 1`` values in one call.
     max_level
         Most changes per candidate (``None``: the constraint set's ``max_changes``).
     n_deep

@@ -349,6 +349,12 @@ def rank(request: EngineRequest, rows: FloatArray, slack: FloatArray, n: int) ->
     return picked[np.lexsort((distance[picked], cost[picked]))].astype(np.intp)
 
 
+def _black_box(request: EngineRequest) -> bool:
+    """Whether the model is a black box (no structure): its calls cost more than its rows."""
+    structure = request.adapter.structure
+    return not callable(structure) and not structure
+
+
 def run_search(request: EngineRequest, n: int, seed: int, engine: SearchParams) -> Search:
     """Search one client's counterfactuals (see the module's docstring)."""
     rng = np.random.default_rng(seed)
@@ -369,13 +375,11 @@ def run_search(request: EngineRequest, n: int, seed: int, engine: SearchParams) 
             found = "found" if len(rows) else "found none"
             notes.append(f"search: the sparse stages found none; random combinations {found}.")
     keep = rank(request, rows, slack, max(2 * n, n + 3))
+    points, rounds = engine.n_refine_points, engine.n_refine_rounds
+    if rounds > 1 and _black_box(request):  # the same grid in one call per feature
+        points, rounds = (points + 1) ** rounds - 1, 1
     rows, slack, late = yield from refine(
-        request,
-        space,
-        (rows[keep], slack[keep]),
-        engine.n_refine_points,
-        engine.n_refine_rounds,
-        state.score,
+        request, space, (rows[keep], slack[keep]), points, rounds, state.score
     )
     timed_out |= late
     best = rank(request, rows, slack, n)
