@@ -84,7 +84,11 @@ def test_equal_spaces_keep_their_own_category_types() -> None:
     # the categorical dtype of a frame column is built once per feature, keyed by identity:
     # equal specs (1 == 1.0) must still give their own labels
     whole = FeatureSpace(names=("tier",), kinds=("categorical",), categories=((1, 2),))
-    real = FeatureSpace(names=("tier",), kinds=("categorical",), categories=((1.0, 2.0),))
+    real = FeatureSpace(  # float labels: read from a file, outside the declared type
+        names=("tier",),
+        kinds=("categorical",),
+        categories=((1.0, 2.0),),  # type: ignore[arg-type]
+    )
     assert whole == real
     for space, kind in ((real, "f"), (whole, "i"), (real, "f")):
         frame = space.to_frame(np.array([[1.0], [0.0]]))
