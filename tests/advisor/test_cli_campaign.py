@@ -499,7 +499,11 @@ def test_ctrl_c_keeps_finished_partitions_and_resume_finishes(
     out = tmp_path / "stopped"
     args = ["--demo", "--product", PRODUCT, "--limit", "120", "--batch-size", "10"]
     args += ["--engine", "search", "--out", str(out)]
-    script = "import sys, advisor.cli; sys.argv[0] = 'levers'; advisor.cli.main()"
+    script = (  # Ctrl-C as a terminal delivers it, whatever this process passed down
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+        "import sys, advisor.cli; sys.argv[0] = 'levers'; advisor.cli.main()"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", script, "campaign", "run", *args],
         stdout=subprocess.PIPE,

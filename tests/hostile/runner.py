@@ -172,7 +172,13 @@ def _run_api(case: Case, folder: Path) -> dict[str, Any]:
     return {"exit_code": 0, "output": f"returned {type(value).__name__}"}
 
 
-_SIGINT_SCRIPT = (
+# Ctrl-C as a terminal delivers it: the child starts with SIGINT handled and unblocked, whatever
+# the test process's threads passed down (a blocked or ignored SIGINT survives exec).
+_SIGINT_RESET = (
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+)
+_SIGINT_SCRIPT = _SIGINT_RESET + (
     "import sys; import advisor.cli; sys.stderr.write('READY\\n'); sys.stderr.flush(); "
     "sys.argv[0] = 'levers'; advisor.cli.main()"
 )
