@@ -108,29 +108,65 @@ def find_binding(
 ) -> tuple[list[tuple[str, ...]], bool]:
     """Per request, the single relaxations under which the search engine finds a lever.
 
-    Each relaxation is tried on every request at once (one batched search). Returns the
-    labels per request and whether every relaxation was tried within ``budget_s``.
+    Every relaxation of every request is searched in lock step (:meth:`solve_many`): each
+    stage is one model call for all of them, so a black box whose calls cost milliseconds
+    pays for a few calls, not a few per relaxation. Relaxations go in order, as many at a
+    time as fill one batch of the engine. Returns the labels per request and whether every
+    relaxation was searched to the end within ``budget_s``.
     """
     binding: list[list[str]] = [[] for _ in requests]
     if not requests:
         return [], True
     search = ENGINES["search"](n_wide=0)  # the sparse stages: a quick answer per relaxation
     start = time.perf_counter()
+    deadline = start + budget_s
     options = _relaxations_of(requests[0].constraints, requests[0])
-    for i, (label, relaxed) in enumerate(options):
-        left = budget_s - (time.perf_counter() - start)
-        if left <= 0:
-            return [tuple(b) for b in binding], i == len(options)
-        deadline = time.perf_counter() + left
-        subs = [_relaxed_problem(p, relaxed, deadline) for p in requests]
-        for k, (sub, out) in enumerate(zip(subs, search.solve_many(subs, 1, seed), strict=True)):
-            found = out.candidates
-            if not len(found):
-                continue
-            ok = relaxed.check(sub.client[None, :], found).ok & (sub.slack(found) >= 0)
-            if ok.any():
-                binding[k].append(label)
-    return [tuple(b) for b in binding], True
+    per_batch = max(1, search.batch_problems // len(requests))
+    complete = True
+    for first in range(0, len(options), per_batch):
+        if time.perf_counter() >= deadline:
+            return [tuple(b) for b in binding], False
+        chunk = options[first : first + per_batch]
+        subs = [_relaxed_problem(p, relaxed, deadline) for _, relaxed in chunk for p in requests]
+        outs = search.solve_many(subs, 1, seed)
+        complete &= not any(out.timed_out for out in outs)
+        valid = _still_valid(chunk, subs, outs, len(requests))
+        for k, ok in enumerate(valid):
+            if ok:
+                binding[k % len(requests)].append(chunk[k // len(requests)][0])
+    return [tuple(b) for b in binding], complete
+
+
+def _still_valid(
+    chunk: list[tuple[str, ConstraintSet]],
+    subs: list[EngineRequest],
+    outs: list[EngineOutput],
+    n_requests: int,
+) -> list[bool]:
+    """Whether each sub-problem's candidates pass its relaxed rules and reach the goal.
+
+    The candidates' slack is re-computed with one model call per model.
+    """
+    ok_rules: list[NDArray[np.bool_]] = []
+    for k, (sub, out) in enumerate(zip(subs, outs, strict=True)):
+        relaxed = chunk[k // n_requests][1]
+        found = out.candidates
+        ok_rules.append(
+            relaxed.check(sub.client[None, :], found).ok if len(found) else np.zeros(0, bool)
+        )
+    groups: dict[int, list[int]] = {}
+    for k, sub in enumerate(subs):
+        if ok_rules[k].any():
+            groups.setdefault(id(sub.adapter), []).append(k)
+    result = [False] * len(subs)
+    for members in groups.values():
+        adapter = subs[members[0]].adapter
+        proba = adapter.proba_codes(np.vstack([outs[k].candidates for k in members]))
+        edges = np.cumsum([0] + [len(outs[k].candidates) for k in members])
+        for k, lo, hi in zip(members, edges[:-1], edges[1:], strict=True):
+            slack = subs[k].slack(outs[k].candidates, np.asarray(proba[lo:hi], np.float64))
+            result[k] = bool((ok_rules[k] & (slack >= 0)).any())
+    return result
 
 
 def best_reachable(request: EngineRequest, output: EngineOutput) -> float | None:
