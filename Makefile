@@ -45,7 +45,7 @@ app: $(STAMP)
 	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
