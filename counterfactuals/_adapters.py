@@ -8,6 +8,7 @@ for the model-agnostic engines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -163,14 +164,21 @@ def adapt_estimator(model: Any, space: FeatureSpace, *, remember: bool = True) -
     seen = _Scored()
 
     def codes_proba(codes: FloatArray) -> FloatArray:
-        frame = space.to_frame(codes)
-        keys = space.to_codes(frame)  # the frame's own codes, as verification reads them
-        proba = seen.recall(keys, frame, frame_proba)
-        seen.keep(keys, proba)
+        # Keyed by the codes themselves; verification keys a frame by its codes
+        # (``to_codes``), which are these codes: business frames round-trip
+        # (tests/counterfactuals/test_space.py), so a frame is rebuilt only for new rows.
+        rows = np.ascontiguousarray(codes, dtype=np.float64)
+        proba = seen.recall(rows, lambda missing: frame_proba(space.to_frame(rows[missing])))
+        seen.keep(rows, proba)
         return proba
 
     def verified_proba(frame: pd.DataFrame) -> FloatArray:
-        return seen.recall(space.to_codes(frame[names]), frame, frame_proba)
+        keys = space.to_codes(frame[names])
+
+        def rest(missing: list[int]) -> FloatArray:
+            return frame_proba(frame.iloc[missing])
+
+        return seen.recall(keys, rest)
 
     return ModelAdapter(
         space=space,
@@ -178,6 +186,7 @@ def adapt_estimator(model: Any, space: FeatureSpace, *, remember: bool = True) -
         proba_codes=codes_proba,
         proba_frame=verified_proba,
         family=type(model).__name__,
+        remembers=True,
     )
 
 
@@ -203,18 +212,22 @@ class _Scored:
         rows = np.ascontiguousarray(codes, dtype=np.float64)
         self.scores.update(zip((r.tobytes() for r in rows), proba, strict=True))
 
-    def recall(self, codes: FloatArray, frame: pd.DataFrame, score: Any) -> FloatArray:
-        """Return the rows' probabilities: remembered ones, the others scored by ``score``."""
+    def recall(self, codes: FloatArray, score: Callable[[list[int]], FloatArray]) -> FloatArray:
+        """Return the rows' probabilities: remembered ones, the others by ``score(missing)``.
+
+        ``score`` gets the positions of the rows never scored and returns their
+        probabilities; it is not called when every row is remembered.
+        """
         rows = np.ascontiguousarray(codes, dtype=np.float64)
         hits = [self.scores.get(r.tobytes()) for r in rows]
         known = [i for i, hit in enumerate(hits) if hit is not None]
         if not known:
-            return np.asarray(score(frame), dtype=np.float64)
+            return np.asarray(score(list(range(len(rows)))), dtype=np.float64)
         out = np.empty((len(rows), len(hits[known[0]])))  # type: ignore[arg-type]
         out[known] = [hits[i] for i in known]
         missing = [i for i, hit in enumerate(hits) if hit is None]
         if missing:
-            out[missing] = score(frame.iloc[missing])
+            out[missing] = score(missing)
         return out
 
 

@@ -142,7 +142,7 @@ def _run(
     codes, frame = _codes(space, clients, one=run.one)
     limit = run.time_limit_s
     deadline = None if limit is None else start + limit * max(len(codes), 1)
-    bound, baseline = bind_requests(adapter, constraints, codes, run.goal, deadline)
+    bound, baseline = bind_requests(adapter, constraints, codes, run.goal, deadline, run.engine)
     active = [i for i, r in enumerate(bound) if r is not None]
     solved = fall_back_to_search(run, solve_all(run, [r for r in bound if r is not None]))
     queries = records(frame[list(space.names)])

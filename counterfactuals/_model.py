@@ -232,6 +232,9 @@ class ModelAdapter:
         (n, d) codes -> (n, k) mask of products a candidate already holds (recommenders).
     family
         A short name of the model family, for reports.
+    remembers
+        Whether ``proba_codes`` remembers the rows it scored (a black box on business
+        frames): rows scored ahead of time, along with another call, then cost no call.
     """
 
     space: FeatureSpace
@@ -245,6 +248,7 @@ class ModelAdapter:
     values: FloatArray | None = None
     held: Callable[[FloatArray], BoolArray] | None = None
     family: str = "model"
+    remembers: bool = False
     _margins: list[Mapping[int, MarginModel]] = field(
         init=False, repr=False, compare=False, default_factory=list
     )

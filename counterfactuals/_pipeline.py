@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ConstraintSet
+from constraints import ClientBounds, ConstraintSet
 from counterfactuals._diagnose import Diagnosis
 from counterfactuals._engine import (
     ENGINES,
@@ -69,15 +69,56 @@ def _params(engine: Any) -> dict[str, Any]:
     return asdict(engine) if is_dataclass(engine) and not isinstance(engine, type) else {}
 
 
+_AHEAD_CLIENTS = 256  # scored ahead only for few clients: many share the first call anyway
+_AHEAD_ROWS = 100_000
+
+
+def _ahead(
+    adapter: ModelAdapter,
+    engine: Engine | None,
+    constraints: ConstraintSet,
+    codes: FloatArray,
+) -> tuple[list[FloatArray], dict[int, ClientBounds]]:
+    """Return the search's first-stage rows per client when the model remembers its rows.
+
+    Returns the rows to score along with the clients, and the bounds computed on the way.
+    Nothing when the model does not remember, the engine is not the search (``auto`` on a
+    black box is), or the clients are many (their first stage is one shared call anyway).
+    """
+    if not adapter.remembers or len(codes) > _AHEAD_CLIENTS:
+        return [], {}
+    search = ENGINES["search"]() if engine is None else engine
+    first_moves = getattr(search, "first_moves", None)
+    if search.name != "search" or not callable(first_moves):
+        return [], {}
+    bounds: dict[int, ClientBounds] = {}
+    rows: list[FloatArray] = []
+    for i in range(len(codes)):
+        bounds[i] = constraints.bounds_for(codes[i : i + 1])
+        rows.append(np.asarray(first_moves(constraints, bounds[i], codes[i]), dtype=np.float64))
+        if sum(len(r) for r in rows) > _AHEAD_ROWS:
+            return [], bounds
+    return rows, bounds
+
+
 def bind_requests(
     adapter: ModelAdapter,
     constraints: ConstraintSet,
     codes: FloatArray,
     goal: Target,
     deadline: float | None,
+    engine: Engine | None = None,
 ) -> tuple[list[EngineRequest | None], FloatArray]:
-    """Bind one request per client; ``None`` for clients already at the target."""
-    baseline = adapter.proba_codes(codes)
+    """Bind one request per client; ``None`` for clients already at the target.
+
+    The clients' scores are one model call. On a model that remembers the rows it scored
+    (a black box on business frames, whose every call costs milliseconds), that call also
+    scores the search's first stage (:meth:`SearchEngine.first_moves`), which then costs
+    none: the same answers, one call fewer.
+    """
+    extra, known = _ahead(adapter, engine, constraints, codes)
+    scored = adapter.proba_codes(np.vstack([codes, *extra]) if extra else codes)
+    baseline = np.asarray(scored, dtype=np.float64)[: len(codes)]
     requests: list[EngineRequest | None] = []
     held = adapter.held(codes) if adapter.held is not None else None
     for i in range(len(codes)):
@@ -88,13 +129,14 @@ def bind_requests(
         if slack[0] >= 0:
             requests.append(None)
             continue
+        bounds = known.get(i)
         requests.append(
             EngineRequest(
                 adapter=adapter,
                 constraints=constraints,
                 client=codes[i].copy(),
                 target=bound,
-                bounds=constraints.bounds_for(codes[i : i + 1]),
+                bounds=bounds if bounds is not None else constraints.bounds_for(codes[i : i + 1]),
                 baseline=baseline[i].copy(),
                 deadline=deadline,
             )

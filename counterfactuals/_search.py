@@ -24,7 +24,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import ParamSpec, Whole, check_dataclass
+from constraints import ClientBounds, ConstraintSet, ParamSpec, Whole, check_dataclass
 from counterfactuals._engine import (
     EngineOutput,
     EngineRequest,
@@ -34,6 +34,7 @@ from counterfactuals._engine import (
 )
 from counterfactuals._model import ModelAdapter
 from counterfactuals._search_run import Search, run_search
+from counterfactuals._search_space import build_space
 from counterfactuals._target import BoundTarget
 from counterfactuals.errors import CounterfactualError
 
@@ -131,6 +132,24 @@ class SearchEngine:
         """Say yes: any model with batched probabilities, any target."""
         return Support.yes()
 
+    def first_moves(
+        self, constraints: ConstraintSet, bounds: ClientBounds, client: FloatArray
+    ) -> FloatArray:
+        """Return the rows the first stage scores for a client: its feasible single changes.
+
+        ``bounds`` is ``constraints.bounds_for(client[None, :])``. A caller may score them
+        ahead, in a call it makes anyway (the client's own score): on a model that remembers
+        the rows it scored (:attr:`ModelAdapter.remembers`), the first stage then costs no call.
+        """
+        row = np.asarray(client, dtype=np.float64)
+        if row.ndim != 1 or len(row) != len(constraints.features):
+            raise CounterfactualError(
+                f"client: must be one row of {len(constraints.features)} codes. "
+                f"Got shape {row.shape}."
+            )
+        where = _Place(constraints=constraints, bounds=bounds, client=row)
+        return build_space(where, (self.n_grid, self.n_enumerate)).moves
+
     def solve(self, request: EngineRequest, n: int, seed: int) -> EngineOutput:
         """Search one client's counterfactuals (at most ``n``, best first)."""
         return self.solve_many([request], n, seed)[0]
@@ -146,6 +165,15 @@ class SearchEngine:
             searches = [run_search(request, n, seed, self) for request in block]
             out.extend(_drive(block, searches, self.max_rows))
         return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Place:
+    """A client's place without a goal (what the first stage's moves depend on)."""
+
+    constraints: ConstraintSet
+    bounds: ClientBounds
+    client: FloatArray
 
 
 def _drive(

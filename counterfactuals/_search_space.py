@@ -12,20 +12,31 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from constraints import CompiledClause, ConstraintSet
-from counterfactuals._engine import EngineRequest
+from constraints import ClientBounds, CompiledClause, ConstraintSet
 
-__all__ = ["MoveSpace", "build_space", "feasible"]
+__all__ = ["MoveSpace", "Place", "build_space", "feasible"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 
 _MAX_GROUP_MOVES = 64  # joint values tried for a change group (a cartesian product)
+
+
+class Place(Protocol):
+    """Where a client stands: what :func:`build_space` reads (an ``EngineRequest`` has it)."""
+
+    @property
+    def constraints(self) -> ConstraintSet: ...
+    @property
+    def bounds(self) -> ClientBounds: ...
+    @property
+    def client(self) -> FloatArray: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,7 +174,7 @@ def numeric_options(
 
 
 def _feature_options(
-    request: EngineRequest, j: int, lo: FloatArray, hi: FloatArray, n_grid: tuple[int, int]
+    request: Place, j: int, lo: FloatArray, hi: FloatArray, n_grid: tuple[int, int]
 ) -> tuple[FloatArray, bool]:
     """Candidate values of one movable feature (its current value excluded), and if all."""
     cs, b, c = request.constraints, request.bounds, float(request.client[j])
@@ -219,7 +230,7 @@ def _unit_rows(
     return rows, not thinned
 
 
-def build_space(request: EngineRequest, n_grid: tuple[int, int]) -> MoveSpace:
+def build_space(request: Place, n_grid: tuple[int, int]) -> MoveSpace:
     """Return the client's single-unit moves, filtered to the feasible ones.
 
     ``n_grid`` is (values per numeric direction, most values enumerated on a step grid).
