@@ -91,6 +91,8 @@ class EngineRequest:
     after which engines stop (``None``: no limit). ``cost_bound``: a counterfactual costing
     more is of no use (``auto`` sets it to the cost of the search's best before it runs the
     exact engine, which then prunes every move costing more and proves none is cheaper).
+    ``known``: a verified counterfactual at that cost (the search's), the exact engine's
+    starting point.
     """
 
     adapter: ModelAdapter
@@ -101,6 +103,7 @@ class EngineRequest:
     baseline: FloatArray
     deadline: float | None = None
     cost_bound: float | None = None
+    known: FloatArray | None = None
 
     def proba(self, codes: FloatArray) -> FloatArray:
         """(m, d) codes -> (m, k) probabilities through the fast path (one model call)."""

@@ -68,6 +68,7 @@ class _Run:
     notes: list[str]
     timed_out: bool = False
     first_status: str = ""
+    warm: str = ""  # what the first solve made of the starting point (MilpResult.warm)
     best: MilpResult | None = None
     n_dropped: int = 0
 
@@ -234,11 +235,14 @@ class ExactEngine:
         model = self._build(request, request.constraints, bounds)
         if budget is not None:
             model.cap_cost(budget)
+            if request.known is not None:  # its moves each cost <= budget: none was cut
+                model.start_at(request.known)
         run = _Run(request, model, op, bound, deadline, self._capping_notes(request, model))
         build_s = time.perf_counter() - start
         found = self._candidates(run, n)
         stats = _stats(model, build_s, time.perf_counter() - start - build_s)
         stats["budget_features_frozen"], stats["budget_categories_dropped"] = cut
+        stats["warm_start"] = run.warm or "none"
         if not found and budget is not None and run.first_status == "infeasible":
             out = EngineOutput(
                 candidates=np.empty((0, len(request.client))),
@@ -309,6 +313,7 @@ class ExactEngine:
                 time_limit=left, mip_rel_gap=self.mip_rel_gap, presolve=self.presolve
             )
             run.first_status = run.first_status or res.status
+            run.warm = run.warm or res.warm
             run.timed_out |= res.status in ("feasible", "timeout")
             if res.x is None:
                 if res.status == "error":

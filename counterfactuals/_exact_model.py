@@ -99,6 +99,7 @@ class ExactModel:
         )
         self.objective = self.cost + self.count * change_weight + distance * distance_weight
         self.goal_row: int | None = None
+        self.start: tuple[NDArray[np.int32], FloatArray] | None = None
 
     # ------------------------------------------------------------------ facts
     @property
@@ -123,6 +124,41 @@ class ExactModel:
         """Add ``cost <= budget``: no candidate may cost more (the search's cost, for auto)."""
         self.b.add_row(self.cost, -math.inf, float(budget))
 
+    def start_at(self, codes: FloatArray) -> None:
+        """Give the solver a known counterfactual (the search's) as a partial starting point.
+
+        The features' own variables are set: each category's indicator, each numeric
+        feature's up/down indicators and its value (its step count on a step grid). HiGHS
+        completes the rest (tree splits and leaves follow from the values) and starts from
+        that incumbent, or drops it when it breaks a row (e.g. a goal widened for rounding).
+        Used by the next :meth:`solve` only.
+        """
+        point = np.asarray(codes, dtype=np.float64)
+        moved = changed(self.client, point[None, :])[0]
+        index: list[int] = []
+        value: list[float] = []
+
+        def put(expr: Lin, x: float) -> None:
+            if len(expr.terms) == 1:
+                ((k, coef),) = expr.terms.items()
+                index.append(k)
+                value.append((x - expr.const) / coef)
+
+        for fv in self.features:
+            v = float(point[fv.j])
+            if fv.kind == "coded":
+                index.extend(fv.z)
+                value.extend(1.0 if code == round(v) else 0.0 for code in fv.codes)
+            elif fv.kind == "numeric":
+                put(fv.inc, 1.0 if moved[fv.j] and v > fv.c else 0.0)
+                put(fv.dec, 1.0 if moved[fv.j] and v < fv.c else 0.0)
+                put(fv.value, v if moved[fv.j] else fv.c)  # unchanged: the client's value
+        integer = np.asarray(self.b.integer, dtype=bool)
+        idx = np.asarray(index, dtype=np.int32)
+        val = np.asarray(value, dtype=np.float64)
+        val = np.where(integer[idx], np.rint(val), val)
+        self.start = (idx, val)
+
     def forbid(self, changed: frozenset[int], *, supersets: bool = True) -> None:
         """Forbid the set of changed features ``changed`` (and its supersets) from now on."""
         add_no_good(self.b, self.features, changed, supersets=supersets)
@@ -137,7 +173,10 @@ class ExactModel:
     ) -> MilpResult:
         """Solve the program (cost + tie-breaks, unless another ``objective`` is given)."""
         goal = self.objective if objective is None else objective
-        return self.b.solve(goal, time_limit=time_limit, mip_rel_gap=mip_rel_gap, presolve=presolve)
+        start, self.start = self.start, None
+        return self.b.solve(
+            goal, time_limit=time_limit, mip_rel_gap=mip_rel_gap, presolve=presolve, warm=start
+        )
 
     # ------------------------------------------------------------------ decoding
     def _pick(self, fv: FeatureVars, x: FloatArray) -> float:

@@ -84,7 +84,9 @@ class MilpResult:
     """Outcome of one solve.
 
     ``status`` is optimal, feasible (stopped early), infeasible, timeout (stopped with no
-    solution) or error; ``x`` is the solution when there is one.
+    solution) or error; ``x`` is the solution when there is one. ``warm``: what became of a
+    starting point: ``none`` (none given), ``given`` (HiGHS had it; with presolve on it does
+    not say whether it kept it), ``used`` (its first incumbent) or ``rejected``.
     """
 
     status: str
@@ -93,6 +95,7 @@ class MilpResult:
     gap: float | None
     elapsed_s: float
     message: str
+    warm: str = "none"
 
 
 class MilpBuilder:
@@ -165,12 +168,20 @@ class MilpBuilder:
         return sparse.csr_matrix((data, indices, indptr), shape=(len(self._rows), n))
 
     def solve(
-        self, objective: Lin, *, time_limit: float, mip_rel_gap: float, presolve: bool = True
+        self,
+        objective: Lin,
+        *,
+        time_limit: float,
+        mip_rel_gap: float,
+        presolve: bool = True,
+        warm: tuple[NDArray[np.int32], FloatArray] | None = None,
     ) -> MilpResult:
         """Minimise ``objective`` with HiGHS; never raises on solver outcomes.
 
-        HiGHS may end in "Solve error" (its own tolerance check after presolve); the solve is
-        then repeated with presolve toggled.
+        ``warm``: (variable indices, values) of a known solution, possibly partial, that
+        HiGHS completes and starts from (it ignores one that breaks a row). HiGHS may end in
+        "Solve error" (its own tolerance check after presolve); the solve is then repeated
+        with presolve toggled.
         """
         start = time.perf_counter()
         if not self.n_vars:  # nothing can move: HiGHS needs one variable to say infeasible
@@ -179,19 +190,13 @@ class MilpBuilder:
         for k, v in objective.terms.items():
             c[k] += v
         lp = self._lp(c)
-        result: tuple[str, FloatArray | None, float, float | None, str] = (
-            "error",
-            None,
-            0,
-            None,
-            "",
-        )
+        result: _Outcome = ("error", None, 0, None, "", "none")
         for attempt in (presolve, not presolve):
             left = float(time_limit) - (time.perf_counter() - start)
-            result = _run_highs(lp, max(left, 1e-3), mip_rel_gap, attempt)
+            result = _run_highs(lp, max(left, 1e-3), mip_rel_gap, attempt, warm)
             if result[0] != "error":
                 break
-        status, x, value, gap, message = result
+        status, x, value, gap, message, warm_fate = result
         return MilpResult(
             status=status,
             x=x,
@@ -199,6 +204,7 @@ class MilpBuilder:
             gap=gap,
             elapsed_s=time.perf_counter() - start,
             message=message,
+            warm=warm_fate,
         )
 
     def _lp(self, c: FloatArray) -> highspy.HighsLp:
@@ -223,7 +229,7 @@ class MilpBuilder:
         return lp
 
 
-_Outcome = tuple[str, FloatArray | None, float, float | None, str]
+_Outcome = tuple[str, FloatArray | None, float, float | None, str, str]
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
     highspy.HighsModelStatus.kInfeasible: "infeasible",
@@ -234,7 +240,11 @@ _STATUS = {
 
 
 def _run_highs(
-    lp: highspy.HighsLp, time_limit: float, mip_rel_gap: float, presolve: bool
+    lp: highspy.HighsLp,
+    time_limit: float,
+    mip_rel_gap: float,
+    presolve: bool,
+    warm: tuple[NDArray[np.int32], FloatArray] | None = None,
 ) -> _Outcome:
     """One HiGHS run: (status, x, objective without offset, gap, message)."""
     # highspy.Highs prints HiGHS's banner on stdout when it is built, before any option can
@@ -250,7 +260,17 @@ def _run_highs(
     ):
         solver.setOptionValue(name, value)
     solver.passModel(lp)
+    fate = "none"
+    if warm is not None and len(warm[0]):
+        fate = "given"
+        solver.setOptionValue("mip_improving_solution_save", not presolve)
+        solver.setSolution(len(warm[0]), warm[0], warm[1])
     solver.run()
+    if fate == "given" and not presolve:  # the first incumbent saved is the start, if kept
+        saved = solver.getSavedMipSolutions()
+        first = np.asarray(saved[0].col_value)[warm[0]] if saved else None  # type: ignore[index]
+        kept = first is not None and np.allclose(first, warm[1], atol=1e-6)  # type: ignore[index]
+        fate = "used" if kept else "rejected"
     model_status = solver.getModelStatus()
     info = solver.getInfo()
     has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -262,4 +282,4 @@ def _run_highs(
         status = "error"
     gap = float(info.mip_gap) if x is not None and math.isfinite(info.mip_gap) else None
     value = float(info.objective_function_value) if x is not None else math.inf
-    return status, x, value, gap, solver.modelStatusToString(model_status)
+    return status, x, value, gap, solver.modelStatusToString(model_status), fate

@@ -192,8 +192,10 @@ def _search_first(
         request = requests[i]
         cheapest = math.inf
         if len(ver.codes):
-            cheapest = float(request.constraints.cost(request.client[None, :], ver.codes).min())
-            bounded[i] = replace(request, cost_bound=cheapest)
+            costs = request.constraints.cost(request.client[None, :], ver.codes)
+            cheapest = float(costs.min())
+            best = ver.codes[int(np.argmin(costs))]
+            bounded[i] = replace(request, cost_bound=cheapest, known=best)
         first[i] = (replace(out, candidates=ver.codes), cheapest)
     return bounded, first
 
