@@ -192,8 +192,10 @@ def _change_size_and_step(
         out["min_change"] = (idx, changed[:, idx] & (np.abs(delta[:, idx]) < least))
     idx = cp.stepped
     if idx.size:
-        r = x[:, idx] / cp.step[idx]
-        out["step"] = (idx, changed[:, idx] & (np.abs(r - np.rint(r)) > 1e-7 * (1.0 + np.abs(r))))
+        with np.errstate(invalid="ignore"):  # an infinite value: the domain rule reports it
+            r = x[:, idx] / cp.step[idx]
+            off = np.abs(r - np.rint(r)) > 1e-7 * (1.0 + np.abs(r))
+        out["step"] = (idx, changed[:, idx] & off)
     return out
 
 

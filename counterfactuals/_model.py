@@ -233,8 +233,10 @@ class ModelAdapter:
     family
         A short name of the model family, for reports.
     remembers
-        Whether ``proba_codes`` remembers the rows it scored (a black box on business
-        frames): rows scored ahead of time, along with another call, then cost no call.
+        Whether ``proba_codes`` is the real model on the frames of the codes
+        (``proba_frame(space.to_frame(codes))``) and remembers the rows it scored (a black
+        box on business frames): rows scored ahead of time, along with another call, then
+        cost no call, and verification scores through it.
     """
 
     space: FeatureSpace

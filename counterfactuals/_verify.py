@@ -73,7 +73,10 @@ def verify(requests: Sequence[EngineRequest], candidates: Sequence[FloatArray]) 
         rows = np.flatnonzero(keep)
         if len(rows):
             frame = first.adapter.space.to_frame(codes[rows])
-            proba[rows] = first.adapter.proba_frame(frame)
+            if first.adapter.remembers:  # its fast path scores this very frame (and remembers)
+                proba[rows] = first.adapter.proba_codes(codes[rows])
+            else:
+                proba[rows] = first.adapter.proba_frame(frame)
             for i, row in zip(rows, records(frame), strict=True):
                 business[i] = row
     feasible = np.zeros(len(codes), dtype=bool)
