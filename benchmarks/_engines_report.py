@@ -153,6 +153,16 @@ def setting_bars(key: tuple[str, str], group: dict[str, MethodRow]) -> list[Bar]
         ref = group["dice-random"].time_median if "dice-random" in group else math.nan
         name = f"{tag} search n=5 median <= DiCE-random / 10 ({med:.3f} s vs {ref:.3f} s)"
         out.append(_bar(name, ref, med <= ref / 10))
+    if key[1].startswith("sklearn-"):  # a foreign pipeline (issue 20): search and auto
+        ref = group["dice-random"].time_median if "dice-random" in group else math.nan
+        for engine in ("search", "auto"):
+            row = ours.get(engine)
+            if row is None or row.first_error:
+                continue
+            med, p95 = row.time_median, row.time_p95
+            name = f"{tag} {engine} median <= DiCE-random / 10 ({med:.3f} s vs {ref:.3f} s)"
+            out.append(_bar(name, ref, med <= ref / 10))
+            out.append(Bar(name=f"{tag} {engine} p95 <= 0.5 s ({p95:.3f} s)", ok=p95 <= 0.5))
     exact = ours.get("exact")
     if exact is not None and not exact.first_error:
         median, p95 = exact.time_median, exact.time_p95

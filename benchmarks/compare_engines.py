@@ -49,9 +49,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from _engines_data import Setting, load_case, prepare
 from _engines_foreign import FOREIGN, FOREIGN_METHODS, prepare_foreign
@@ -62,6 +63,7 @@ from _engines_runs import (
     METHODS,
     ManyRow,
     Method,
+    MethodRuns,
     MethodSettings,
     run_many,
     run_method,
@@ -84,6 +86,7 @@ class Options:
     seed: int  # seed of the clients drawn
     out: Path | None
     methods: MethodSettings
+    interleave: int = 1  # blocks of clients: each block runs every method in turn
 
 
 def options() -> Options:
@@ -113,6 +116,7 @@ def options() -> Options:
         many=args.many if args.many is not None else (200 if args.quick else 10_000),
         seed=args.seed,
         out=args.out,
+        interleave=args.interleave,
         methods=MethodSettings(
             time_limit_s=args.time_limit,
             dice_n=args.dice_n,
@@ -135,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     add("--alibi", action="store_true", help="add alibi's CFRL (its own virtualenv)")
     add("--dice-n", type=int, default=5, help="counterfactuals asked of DiCE and alibi")
     add(
+        "--interleave",
+        type=int,
+        default=1,
+        help="blocks of clients, each running every method in turn (fair ratios on a "
+        "machine whose speed drifts; default 1: each method runs all its clients at once)",
+    )
+    add(
         "--dice-clients",
         type=int,
         default=None,
@@ -149,9 +160,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_setting(s: Setting, opts: Options) -> list[MethodRow]:
-    """Every method asked for that runs on the setting's model family, one row each."""
+    """Every method asked for that runs on the setting's model family, one row each.
+
+    With ``--interleave K`` the clients are cut into K blocks and each block runs every
+    method in turn (alibi excepted: it trains once), so that a machine whose speed drifts
+    during the run (a shared server) slows every method alike and the ratios stay fair.
+    """
     by_name = {m.name: m for m in METHODS}
-    rows = []
+    methods = []
     for engine in opts.engines:
         method = by_name[engine]
         if not runs_on(method, s):
@@ -159,16 +175,56 @@ def run_setting(s: Setting, opts: Options) -> list[MethodRow]:
         if method.runner == "alibi" and not alibi_available():
             print("  alibi: skipped (run benchmarks/setup_alibi_env.sh)")
             continue
-        start = time.perf_counter()
-        row = evaluate(s, run_method(s, method, opts.methods))
+        methods.append(method)
+    blocks = np.array_split(np.arange(len(s.clients)), max(1, min(opts.interleave, len(s.clients))))
+    parts: dict[str, list[MethodRuns]] = {m.name: [] for m in methods}
+    seconds = dict.fromkeys(parts, 0.0)
+    for block in blocks:
+        for method in methods:
+            if method.runner == "alibi" and block[0] > 0:
+                continue  # alibi ran every client with the first block
+            part, settings = _block(s, method, opts.methods, block, len(blocks) > 1)
+            if part is None:
+                continue
+            start = time.perf_counter()
+            parts[method.name].append(run_method(part, method, settings))
+            seconds[method.name] += time.perf_counter() - start
+    rows = []
+    for method in methods:
+        runs = parts[method.name]
+        merged = MethodRuns(
+            label=runs[0].label,
+            runs=tuple(r for part in runs for r in part.runs),
+            setup_s=float(np.mean([part.setup_s for part in runs])),
+        )
+        row = evaluate(s, merged)
         rows.append(row)
         error = f"  [{row.first_error[:120]}]" if row.first_error else ""
         print(
             f"  {row.method:<18} coverage {pct(row.coverage):>8}, "
             f"validity {pct(row.validity):>8}, median {row.time_median:.3f} s, "
-            f"{row.calls:g} model calls ({time.perf_counter() - start:.0f} s in all){error}"
+            f"{row.calls:g} model calls ({seconds[method.name]:.0f} s in all){error}"
         )
     return rows
+
+
+def _block(
+    s: Setting, method: Method, settings: MethodSettings, block: np.ndarray, cut: bool
+) -> tuple[Setting | None, MethodSettings]:
+    """The setting of one block of clients (all of them for alibi or without blocks).
+
+    DiCE genetic and kdtree run on the first ``--dice-clients`` clients: a block past them
+    runs nothing (``None``), a block across their end runs its share.
+    """
+    if not cut or method.runner == "alibi":
+        return s, settings
+    part = replace(s, clients=s.clients.iloc[block])
+    if method.runner != "dice" or method.name == "dice-random" or settings.dice_clients is None:
+        return part, settings
+    left = settings.dice_clients - int(block[0])
+    if left <= 0:
+        return None, settings
+    return part, replace(settings, dice_clients=left)
 
 
 def runs_on(method: Method, s: Setting) -> bool:
