@@ -145,7 +145,8 @@ def _run(
     bound, baseline = bind_requests(adapter, constraints, codes, run.goal, deadline, run.engine)
     active = [i for i, r in enumerate(bound) if r is not None]
     solved = fall_back_to_search(run, solve_all(run, [r for r in bound if r is not None]))
-    queries = records(frame[list(space.names)])
+    ordered = frame if list(frame.columns) == list(space.names) else frame[list(space.names)]
+    queries = records(ordered)
     found = [
         to_counterfactuals(s.request, s.verified, run.n, queries[i])
         for s, i in zip(solved, active, strict=True)
