@@ -13,10 +13,12 @@ from numpy.typing import NDArray
 
 from constraints import ConstraintSet
 from counterfactuals._engine import ENGINES, EngineOutput, EngineRequest
+from counterfactuals._search import slack_batch
 
 __all__ = ["Diagnosis", "diagnose", "find_binding", "relaxations"]
 
 FloatArray = NDArray[np.float64]
+_MAX_ROWS = 200_000  # rows per model call when re-checking candidates
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,7 +147,8 @@ def _still_valid(
 ) -> list[bool]:
     """Whether each sub-problem's candidates pass its relaxed rules and reach the goal.
 
-    The candidates' slack is re-computed with one model call per model.
+    The candidates' slack is re-computed with one model call per model (as the search
+    scores its stages).
     """
     ok_rules: list[NDArray[np.bool_]] = []
     for k, (sub, out) in enumerate(zip(subs, outs, strict=True)):
@@ -154,18 +157,11 @@ def _still_valid(
         ok_rules.append(
             relaxed.check(sub.client[None, :], found).ok if len(found) else np.zeros(0, bool)
         )
-    groups: dict[int, list[int]] = {}
-    for k, sub in enumerate(subs):
-        if ok_rules[k].any():
-            groups.setdefault(id(sub.adapter), []).append(k)
+    checked = [k for k in range(len(subs)) if ok_rules[k].any()]
+    slacks = slack_batch(subs, [(k, outs[k].candidates) for k in checked], _MAX_ROWS)
     result = [False] * len(subs)
-    for members in groups.values():
-        adapter = subs[members[0]].adapter
-        proba = adapter.proba_codes(np.vstack([outs[k].candidates for k in members]))
-        edges = np.cumsum([0] + [len(outs[k].candidates) for k in members])
-        for k, lo, hi in zip(members, edges[:-1], edges[1:], strict=True):
-            slack = subs[k].slack(outs[k].candidates, np.asarray(proba[lo:hi], np.float64))
-            result[k] = bool((ok_rules[k] & (slack >= 0)).any())
+    for k, slack in zip(checked, slacks, strict=True):
+        result[k] = bool((ok_rules[k] & (slack >= 0)).any())
     return result
 
 

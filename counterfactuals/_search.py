@@ -38,7 +38,7 @@ from counterfactuals._search_space import build_space
 from counterfactuals._target import BoundTarget
 from counterfactuals.errors import CounterfactualError
 
-__all__ = ["SearchEngine"]
+__all__ = ["SearchEngine", "slack_batch"]
 
 FloatArray = NDArray[np.float64]
 
@@ -196,15 +196,19 @@ def _drive(
     while pending:
         batch = sorted(pending.items())
         pending.clear()
-        for (i, _), slack in zip(batch, _slack_batch(requests, batch, max_rows), strict=True):
+        for (i, _), slack in zip(batch, slack_batch(requests, batch, max_rows), strict=True):
             advance(i, slack)
     return [o for o in outputs if o is not None]
 
 
-def _slack_batch(
+def slack_batch(
     requests: list[EngineRequest], batch: list[tuple[int, FloatArray]], max_rows: int
 ) -> list[FloatArray]:
-    """Slack of each request; requests of requests sharing a model share its calls."""
+    """Return the slack of each (request index, rows) pair of ``batch``.
+
+    Rows of requests that share a model are scored together: one call per model (in chunks
+    of ``max_rows``).
+    """
     groups: dict[int, list[int]] = {}
     for k, (i, _) in enumerate(batch):
         groups.setdefault(id(requests[i].adapter), []).append(k)
