@@ -93,10 +93,12 @@ def _ahead(
         return [], {}
     bounds: dict[int, ClientBounds] = {}
     rows: list[FloatArray] = []
+    total = 0
     for i in range(len(codes)):
         bounds[i] = constraints.bounds_for(codes[i : i + 1])
         rows.append(np.asarray(first_moves(constraints, bounds[i], codes[i]), dtype=np.float64))
-        if sum(len(r) for r in rows) > _AHEAD_ROWS:
+        total += len(rows[-1])
+        if total > _AHEAD_ROWS:
             return [], bounds
     return rows, bounds
 
