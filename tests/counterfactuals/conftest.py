@@ -25,10 +25,27 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from constraints import ConstraintSet
-from counterfactuals import FeatureSpace
+from counterfactuals import FeatureSpace, ModelAdapter
 
 FAMILIES = ("logistic", "xgboost", "mlp")
 FloatArray = NDArray[np.float64]
+
+
+def black_box(
+    space: FeatureSpace,
+    proba: Callable[[FloatArray], FloatArray],
+    family: str,
+    outputs: tuple[Any, ...] = (0, 1),
+) -> ModelAdapter:
+    """A hand-made model on codes, seen as a black box (no structure): ``proba`` serves both
+    the fast path and the business frames (read back to codes)."""
+    return ModelAdapter(
+        space=space,
+        outputs=outputs,
+        proba_codes=proba,
+        proba_frame=lambda frame: proba(space.to_codes(frame)),
+        family=family,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

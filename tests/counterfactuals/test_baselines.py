@@ -31,6 +31,7 @@ from counterfactuals.baselines import (
     alibi_available,
     dice_options,
 )
+from tests.counterfactuals.conftest import black_box
 
 NEEDS_DICE = "dice-ml is not installed (pip install 'levers[dice]')"
 
@@ -81,13 +82,7 @@ def adapter(constraints: ConstraintSet) -> ModelAdapter:
         p = 1 / (1 + np.exp(-z))
         return np.column_stack([1 - p, p])
 
-    return ModelAdapter(
-        space=space,
-        outputs=(False, True),
-        proba_codes=proba,
-        proba_frame=lambda frame: proba(space.to_codes(frame)),
-        family="tiny",
-    )
+    return black_box(space, proba, "tiny", outputs=(False, True))
 
 
 CLIENT = {"age": 40, "income": 2000.0, "savings": 100.0, "plan": "basic", "app": False}

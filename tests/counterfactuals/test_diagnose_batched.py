@@ -18,6 +18,7 @@ import pytest
 
 from constraints import ConstraintSet, parse_constraints
 from counterfactuals import FeatureSpace, ModelAdapter, SearchEngine, Target, generate_many
+from tests.counterfactuals.conftest import black_box
 
 SPEC = """
 name: relaxable
@@ -63,14 +64,7 @@ def _counted(cs: ConstraintSet) -> tuple[ModelAdapter, list[int]]:
         calls.append(len(codes))
         return _proba(codes)
 
-    adapter = ModelAdapter(
-        space=space,
-        outputs=(0, 1),
-        proba_codes=proba,
-        proba_frame=lambda frame: proba(space.to_codes(frame)),
-        family="relaxable",
-    )
-    return adapter, calls
+    return black_box(space, proba, "relaxable"), calls
 
 
 def test_binding_constraints_found_in_a_few_calls(

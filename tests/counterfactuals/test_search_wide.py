@@ -12,6 +12,7 @@ import pytest
 
 from constraints import ConstraintSet, parse_constraints
 from counterfactuals import FeatureSpace, ModelAdapter, SearchEngine, Target, generate
+from tests.counterfactuals.conftest import black_box
 
 SPEC = """
 name: joint
@@ -39,13 +40,7 @@ def joint() -> tuple[ModelAdapter, pd.DataFrame, ConstraintSet]:
         p = np.where(both, 0.9, 0.2 + 0.002 * codes[:, 3])  # x3: a decoy, never enough
         return np.column_stack([1 - p, p])
 
-    adapter = ModelAdapter(
-        space=space,
-        outputs=(0, 1),
-        proba_codes=proba,
-        proba_frame=lambda frame: proba(space.to_codes(frame)),
-        family="joint",
-    )
+    adapter = black_box(space, proba, "joint")
     client = pd.DataFrame({"age": [40], "x1": [0.0], "x2": [0.0], "x3": [0.0], "x4": [0.0]})
     return adapter, client, cs
 
